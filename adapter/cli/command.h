@@ -1,0 +1,65 @@
+#pragma once
+// The trialbridge executable's subcommands. Each lives in its own cmd_<name>.cc and is listed in
+// commands.cc. Exit codes: 0 success, 1 the input has errors (or evaluation failed), 2 usage or
+// I/O errors (and, for `fhirpath`, a syntax error in the expression).
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trialbridge::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitDataError = 1;
+constexpr int kExitUsage = 2;
+
+// Declares a command's options; parse() fills values and positional arguments.
+// "--name VALUE", "--name=VALUE", repeatable options, flags, "-" as a positional (stdin), "--" ends
+// options. Unknown options and missing values give a message and kExitUsage.
+class ArgParser {
+ public:
+  explicit ArgParser(std::string command) : command_(std::move(command)) {}
+  ArgParser& option(std::string name, std::string valueName, std::string help,
+                    bool repeatable = false);
+  ArgParser& flag(std::string name, std::string help);
+
+  // Returns false (after printing to stderr) on a usage error. "--help"/"-h" sets helpRequested().
+  bool parse(std::span<const std::string> args);
+  bool helpRequested() const { return help_; }
+
+  bool has(std::string_view name) const;
+  std::optional<std::string> value(std::string_view name) const;
+  const std::vector<std::string>& values(std::string_view name) const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  // The options block of a help text.
+  std::string optionsHelp() const;
+
+ private:
+  struct Spec {
+    std::string name, valueName, help;
+    bool takesValue = false, repeatable = false;
+  };
+  std::string command_;
+  std::vector<Spec> specs_;
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;
+  std::vector<std::string> positionals_;
+  bool help_ = false;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;  // one line for `trialbridge --help`
+  // Runs the command with the arguments after the command name. Prints its own --help.
+  std::function<int(std::span<const std::string> args)> run;
+};
+
+const std::vector<Command>& commands();
+
+// Reads a file, or stdin for "-". Error message names the path.
+bool readInput(const std::string& path, std::string& out, std::string& error);
+
+}  // namespace trialbridge::cli
