@@ -6,6 +6,8 @@
 //
 // Usage: json_parse_bench [PACKAGE.tgz] [--benchmark_* options]
 //   PACKAGE defaults to tests/data/fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz.
+//   For figures: --benchmark_min_time=2 --benchmark_repetitions=3 (docs/PERFORMANCE.md);
+//   deploy/test.sh runs it once with --benchmark_min_time=0 as a smoke test.
 #include <benchmark/benchmark.h>
 #include <rapidjson/document.h>
 
@@ -126,9 +128,9 @@ void warmUp() {
 
 }  // namespace
 
-BENCHMARK(BM_RapidJsonParse)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_ReadJson)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_WriteJson)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_RapidJsonParse)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadJson)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WriteJson)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   std::string path = TB_TEST_DATA "/fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz";
