@@ -15,10 +15,10 @@ find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Util XML Net NetSSL Crypto
 find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
 add_library(tb_rapidjson INTERFACE)
 target_include_directories(tb_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
-# No input may abort the process: RapidJSON's assertions throw instead (see core/json_reader.cc).
-target_compile_definitions(tb_rapidjson INTERFACE
-  "RAPIDJSON_ASSERT(x)=((x) ? (void)0 : ::trialbridge::core::rapidjsonAssertFailed(#x))"
-  RAPIDJSON_HAS_STDSTRING=1)
+# No input may abort the process: RapidJSON's assertions throw instead (core/rapidjson_config.h,
+# force-included so that no file can include RapidJSON without it).
+target_compile_options(tb_rapidjson INTERFACE
+  "SHELL:-include ${PROJECT_SOURCE_DIR}/adapter/core/rapidjson_config.h")
 
 if(TB_TESTS)
   find_package(GTest REQUIRED)

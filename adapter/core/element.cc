@@ -130,4 +130,14 @@ Element* Document::createResource(std::string_view resourceType) {
   return e;
 }
 
+Element* Document::addResource(Element* parent, std::string_view jsonName,
+                              std::string_view resourceType) {
+  TypeInfo::JsonMatch m = parent->type().propertyForJsonName(jsonName);
+  const TypeInfo* t = types_->findType(resourceType);
+  if (m.property == nullptr || t == nullptr || !t->isResource() || t->isAbstract) return nullptr;
+  Element* e = create(m.property->name, *t, m.property);
+  appendChildOrdered(parent, e);
+  return e;
+}
+
 }  // namespace trialbridge::core

@@ -111,6 +111,9 @@ class Document {
   Element* addPrimitive(Element* parent, std::string_view jsonName, std::string_view value);
   // A new root resource of this type, or nullptr if the type is unknown.
   Element* createResource(std::string_view resourceType);
+  // A resource of this type as the child `jsonName` of parent (Bundle.entry.resource,
+  // contained), or nullptr if either is unknown.
+  Element* addResource(Element* parent, std::string_view jsonName, std::string_view resourceType);
 
   // Where the document was read from (file name), for messages.
   const std::string& source() const { return source_; }

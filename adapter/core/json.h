@@ -34,6 +34,9 @@ struct WriteOptions {
 };
 std::string writeJson(const Element& root, const WriteOptions& options = {});
 
+// True when s is a number as JSON writes it (RFC 8259 grammar).
+bool isJsonNumberText(std::string_view s);
+
 // Line and column (1-based) of a byte offset in text.
 void lineColumnOf(std::string_view text, size_t offset, uint32_t& line, uint32_t& column);
 

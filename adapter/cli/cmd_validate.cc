@@ -1,0 +1,255 @@
+#include "cli/cmd_validate.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "conformance/context.h"
+#include "core/resource_io.h"
+
+namespace trialbridge::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kHelp =
+    "Usage: trialbridge validate [--profile URL]... [--package PATH]... [--load FILE]...\n"
+    "                            [--format text|json] PATH...\n\n"
+    "Checks FHIR R4 resources. PATH is a JSON or XML file, an NDJSON file (one resource a line),\n"
+    "a folder (searched recursively for .json, .xml and .ndjson files), or '-' for stdin.\n\n"
+    "Output: --format text (the default on a terminal) prints one line per issue,\n"
+    "  file:line:col: severity: message [location]\n"
+    "and a summary; --format json (the default otherwise) prints an OperationOutcome for one\n"
+    "input, or a Bundle of OperationOutcomes (each naming its file) for several.\n\n"
+    "Exit status: 0 no input has an error, 1 some input has an error or fatal issue,\n"
+    "2 usage or I/O error.\n\n"
+    "Examples:\n"
+    "  trialbridge validate samples/\n"
+    "  trialbridge validate --format json patient.json\n"
+    "  trialbridge validate --package hl7.fhir.us.core-3.1.0.tgz \\\n"
+    "      --profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient patient.xml\n\n";
+
+struct Input {
+  std::string path;  // "-" for stdin
+  bool ndjson = false;
+};
+
+struct Outcome {
+  core::Issues issues;
+  bool ioError = false;
+};
+
+std::string displayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+bool wantedExtension(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".json" || ext == ".xml" || ext == ".ndjson";
+}
+
+// Expands folders; reports paths that do not exist.
+bool collectInputs(const std::vector<std::string>& paths, std::vector<Input>& out) {
+  bool ok = true;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (path == "-") {
+      out.push_back({path, false});
+    } else if (fs::is_directory(path, ec)) {
+      std::vector<std::string> files;
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file() && wantedExtension(it->path())) files.push_back(it->path().string());
+      }
+      if (ec) {
+        std::cerr << "trialbridge validate: " << path << ": " << ec.message() << "\n";
+        ok = false;
+      }
+      std::sort(files.begin(), files.end());
+      for (auto& f : files) out.push_back({f, fs::path(f).extension() == ".ndjson"});
+    } else if (fs::exists(path, ec)) {
+      out.push_back({path, fs::path(path).extension() == ".ndjson"});
+    } else {
+      std::cerr << "trialbridge validate: " << path << ": no such file or folder\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+void checkText(std::string_view text, const conformance::Context& context, core::Issues& issues) {
+  auto doc = core::readResource(text, context, issues);
+  (void)doc;  // the structural validator (issue 4) runs on doc here
+}
+
+void checkNdjson(std::string_view text, const conformance::Context& context, core::Issues& issues) {
+  uint32_t lineNo = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++lineNo;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    core::Issues lineIssues;
+    checkText(line, context, lineIssues);
+    for (core::Issue& i : lineIssues.items()) {
+      i.line = lineNo;  // the NDJSON line; the column is within that line
+      issues.add(std::move(i));
+    }
+  }
+}
+
+Outcome check(const Input& input, const conformance::Context& context) {
+  Outcome out;
+  std::string text, error;
+  if (!readInput(input.path, text, error)) {
+    out.ioError = true;
+    out.issues.add(core::Severity::Fatal, core::IssueType::Exception, error);
+    return out;
+  }
+  if (input.ndjson) {
+    checkNdjson(text, context, out.issues);
+  } else {
+    checkText(text, context, out.issues);
+  }
+  return out;
+}
+
+void printText(const std::vector<Input>& inputs, const std::vector<Outcome>& outcomes) {
+  size_t errors = 0, warnings = 0, infos = 0, bad = 0;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const core::Issues& issues = outcomes[k].issues;
+    for (const core::Issue& i : issues.items()) {
+      std::cout << displayName(inputs[k].path) << ":" << i.line << ":" << i.column << ": "
+                << core::severityCode(i.severity) << ": " << i.message
+                << (i.location.empty() ? "" : " [" + i.location + "]") << "\n";
+    }
+    errors += issues.count(core::Severity::Error) + issues.count(core::Severity::Fatal);
+    warnings += issues.count(core::Severity::Warning);
+    infos += issues.count(core::Severity::Information);
+    bad += issues.hasErrors() ? 1 : 0;
+  }
+  std::cout << inputs.size() << (inputs.size() == 1 ? " file" : " files") << " checked: "
+            << (inputs.size() - bad) << " valid, " << bad << " with errors (" << errors
+            << " errors, " << warnings << " warnings, " << infos << " information)\n";
+}
+
+void printJson(const std::vector<Input>& inputs, const std::vector<Outcome>& outcomes,
+               const conformance::Context& context) {
+  core::Document doc(context);
+  if (inputs.size() == 1) {
+    core::buildOperationOutcome(doc, outcomes[0].issues, displayName(inputs[0].path));
+  } else {
+    core::Element* bundle = doc.createResource("Bundle");
+    doc.addPrimitive(bundle, "type", "collection");
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      core::Element* entry = doc.add(bundle, "entry");
+      core::Element* oo = doc.addResource(entry, "resource", "OperationOutcome");
+      core::fillOperationOutcome(doc, oo, outcomes[k].issues, displayName(inputs[k].path));
+    }
+  }
+  std::cout << core::writeJson(*doc.root(), core::WriteOptions{true}) << "\n";
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p("validate");
+  p.option("--profile", "URL", "also validate against this profile (canonical URL)", true)
+      .option("--package", "PATH", "load a FHIR package (.tgz or folder)", true)
+      .option("--load", "FILE", "load one conformance resource (StructureDefinition, ValueSet...)",
+              true)
+      .option("--format", "FORMAT", "text or json");
+  if (!p.parse(args)) return kExitUsage;
+  if (p.helpRequested()) {
+    std::cout << kHelp << p.optionsHelp();
+    return kExitOk;
+  }
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  const std::string format = p.value("--format").value_or(tty ? "text" : "json");
+  if (format != "text" && format != "json") {
+    std::cerr << "trialbridge validate: --format must be text or json, not '" << format << "'\n";
+    return kExitUsage;
+  }
+  if (p.positionals().empty()) {
+    std::cerr << "trialbridge validate: no PATH given (see 'trialbridge validate --help')\n";
+    return kExitUsage;
+  }
+  std::unique_ptr<conformance::Context> loaded;
+  const conformance::Context* context = &conformance::Context::r4();
+  if (p.has("--package") || p.has("--load")) {
+    loaded = conformance::Context::withCore();
+    for (const std::string& path : p.values("--package")) {
+      if (auto st = loaded->loadPackage(path); !st) {
+        std::cerr << "trialbridge validate: --package " << st.message() << "\n";
+        return kExitUsage;
+      }
+    }
+    for (const std::string& path : p.values("--load")) {
+      if (auto st = loaded->loadResourceFile(path); !st) {
+        std::cerr << "trialbridge validate: --load " << st.message() << "\n";
+        return kExitUsage;
+      }
+    }
+    context = loaded.get();
+  }
+  for (const std::string& url : p.values("--profile")) {
+    if (context->structureDefinition(url) == nullptr) {
+      std::cerr << "trialbridge validate: --profile " << url
+                << ": no such StructureDefinition is loaded\n";
+      return kExitUsage;
+    }
+  }
+
+  std::vector<Input> inputs;
+  const bool allFound = collectInputs(p.positionals(), inputs);
+  if (inputs.empty()) {
+    if (allFound) std::cerr << "trialbridge validate: no .json, .xml or .ndjson files found\n";
+    return kExitUsage;
+  }
+
+  std::vector<Outcome> outcomes(inputs.size());
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  const bool progress = isatty(STDERR_FILENO) != 0 && inputs.size() >= 50;
+  auto worker = [&] {
+    for (size_t k = next++; k < inputs.size(); k = next++) {
+      outcomes[k] = check(inputs[k], *context);
+      const size_t d = ++done;
+      if (progress && (d % 25 == 0 || d == inputs.size())) {
+        std::cerr << "\r[" << d << "/" << inputs.size() << "] " << std::flush;
+      }
+    }
+  };
+  const size_t threads =
+      std::min<size_t>(inputs.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (progress) std::cerr << "\r\033[K";
+
+  if (format == "text") {
+    printText(inputs, outcomes);
+  } else {
+    printJson(inputs, outcomes, *context);
+  }
+  const bool io = !allFound || std::any_of(outcomes.begin(), outcomes.end(),
+                                           [](const Outcome& o) { return o.ioError; });
+  if (io) return kExitUsage;
+  const bool errors = std::any_of(outcomes.begin(), outcomes.end(),
+                                  [](const Outcome& o) { return o.issues.hasErrors(); });
+  return errors ? kExitDataError : kExitOk;
+}
+
+}  // namespace
+
+Command validateCommand() {
+  return {"validate", "validate FHIR resources (files, folders, NDJSON) against R4 and profiles",
+          run};
+}
+
+}  // namespace trialbridge::cli

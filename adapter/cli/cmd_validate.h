@@ -1,0 +1,8 @@
+#pragma once
+#include "cli/command.h"
+
+namespace trialbridge::cli {
+
+Command validateCommand();
+
+}  // namespace trialbridge::cli

@@ -1,0 +1,15 @@
+#include "cli/cmd_convert.h"
+#include "cli/cmd_validate.h"
+#include "cli/command.h"
+
+namespace trialbridge::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kCommands = {
+      validateCommand(),
+      convertCommand(),
+  };
+  return kCommands;
+}
+
+}  // namespace trialbridge::cli

@@ -1,0 +1,350 @@
+#include "conformance/package.h"
+
+#include <rapidjson/document.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/json.h"
+
+extern "C" {
+extern const char tb_core_ndjson_begin[];
+extern const char tb_core_ndjson_end[];
+extern const char tb_core_index_begin[];
+extern const char tb_core_index_end[];
+extern const char tb_core_package_begin[];
+extern const char tb_core_package_end[];
+}
+
+namespace trialbridge::conformance {
+
+namespace fs = std::filesystem;
+using core::Result;
+
+namespace {
+
+constexpr size_t kMaxPackageBytes = 1024u * 1024u * 1024u;
+
+bool readFile(const fs::path& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = std::move(ss).str();
+  return true;
+}
+
+std::string stringMember(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return {};
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// Reads name, version, canonical and dependencies from package.json text.
+bool readManifest(std::string_view text, std::string& name, std::string& version,
+                  std::string& canonical, std::vector<std::string>& dependencies) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
+  name = stringMember(d, "name");
+  version = stringMember(d, "version");
+  canonical = stringMember(d, "canonical");
+  auto deps = d.FindMember("dependencies");
+  if (deps != d.MemberEnd() && deps->value.IsObject()) {
+    for (auto& m : deps->value.GetObject()) {
+      if (m.value.IsString()) {
+        dependencies.push_back(std::string(m.name.GetString()) + "#" + m.value.GetString());
+      }
+    }
+  }
+  return true;
+}
+
+// Index entry for a resource's JSON text, or false if it is not a FHIR resource.
+bool indexResource(std::string_view json, PackageResource& out) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
+  out.resourceType = stringMember(d, "resourceType");
+  if (out.resourceType.empty()) return false;
+  out.id = stringMember(d, "id");
+  out.url = stringMember(d, "url");
+  out.version = stringMember(d, "version");
+  if (out.resourceType == "StructureDefinition") {
+    out.kind = stringMember(d, "kind");
+    out.type = stringMember(d, "type");
+  }
+  return true;
+}
+
+// A package whose resources are slices of one text held in memory (a .tgz unpacked in memory,
+// or the embedded core pack).
+class MemoryPackage : public Package {
+ public:
+  struct Slice {
+    size_t offset, length;
+  };
+  Result<std::string> json(size_t i) const override {
+    if (i >= slices_.size()) return Result<std::string>::error("no such resource");
+    return std::string(data().substr(slices_[i].offset, slices_[i].length));
+  }
+
+ protected:
+  virtual std::string_view data() const = 0;
+  std::vector<Slice> slices_;
+};
+
+class TgzPackage : public MemoryPackage {
+ public:
+  explicit TgzPackage(std::string tar) : tar_(std::move(tar)) {}
+  std::string_view data() const override { return tar_; }
+
+  void setManifest(std::string_view text) {
+    readManifest(text, name_, version_, canonical_, dependencies_);
+  }
+  void addResource(PackageResource r, Slice s) {
+    resources_.push_back(std::move(r));
+    slices_.push_back(s);
+  }
+
+ private:
+  std::string tar_;  // the unpacked archive; resources are slices of it
+};
+
+class EmbeddedCorePackage : public MemoryPackage {
+ public:
+  EmbeddedCorePackage() {
+    readManifest(std::string_view(tb_core_package_begin,
+                                  static_cast<size_t>(tb_core_package_end - tb_core_package_begin)),
+                 name_, version_, canonical_, dependencies_);
+    std::string_view index(tb_core_index_begin,
+                           static_cast<size_t>(tb_core_index_end - tb_core_index_begin));
+    size_t pos = 0;
+    while (pos < index.size()) {
+      size_t eol = index.find('\n', pos);
+      if (eol == std::string_view::npos) eol = index.size();
+      std::string_view line = index.substr(pos, eol - pos);
+      pos = eol + 1;
+      if (line.empty() || line[0] == '#') continue;
+      std::string_view f[8];
+      size_t n = 0;
+      size_t start = 0;
+      while (n < 8) {
+        size_t tab = line.find('\t', start);
+        f[n++] = line.substr(start, tab == std::string_view::npos ? line.size() - start : tab - start);
+        if (tab == std::string_view::npos) break;
+        start = tab + 1;
+      }
+      if (n != 8) continue;
+      PackageResource r{std::string(f[0]), std::string(f[1]), std::string(f[2]),
+                        std::string(f[3]), std::string(f[4]), std::string(f[5]),
+                        "hl7.fhir.r4.core#4.0.1/" + std::string(f[0]) + "-" + std::string(f[1])};
+      resources_.push_back(std::move(r));
+      slices_.push_back(Slice{std::stoul(std::string(f[6])), std::stoul(std::string(f[7]))});
+    }
+  }
+  std::string_view data() const override {
+    return {tb_core_ndjson_begin, static_cast<size_t>(tb_core_ndjson_end - tb_core_ndjson_begin)};
+  }
+};
+
+class FolderPackage : public Package {
+ public:
+  Result<std::string> json(size_t i) const override {
+    if (i >= files_.size()) return Result<std::string>::error("no such resource");
+    std::string text;
+    if (!readFile(files_[i], text)) {
+      return Result<std::string>::error("cannot read " + files_[i].string());
+    }
+    return text;
+  }
+  void setManifest(std::string_view text) {
+    readManifest(text, name_, version_, canonical_, dependencies_);
+  }
+  void setName(std::string name) { name_ = std::move(name); }
+  void add(PackageResource r, fs::path file) {
+    resources_.push_back(std::move(r));
+    files_.push_back(std::move(file));
+  }
+
+ private:
+  std::vector<fs::path> files_;
+};
+
+Result<std::string> gunzip(const std::string& compressed) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Result<std::string>::error("zlib init failed");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  zs.avail_in = static_cast<uInt>(compressed.size());
+  std::string out;
+  out.resize(std::max<size_t>(compressed.size() * 6, 1 << 16));
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (zs.total_out >= out.size()) {
+      if (out.size() >= kMaxPackageBytes) {
+        inflateEnd(&zs);
+        return Result<std::string>::error("package is larger than 1 GiB unpacked");
+      }
+      out.resize(out.size() * 2);
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + zs.total_out);
+    zs.avail_out = static_cast<uInt>(out.size() - zs.total_out);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      return Result<std::string>::error(std::string("not a valid gzip file (") +
+                                        (zs.msg != nullptr ? zs.msg : "inflate failed") + ")");
+    }
+  }
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return out;
+}
+
+uint64_t octal(std::string_view field) {
+  uint64_t v = 0;
+  for (char c : field) {
+    if (c >= '0' && c <= '7') {
+      v = v * 8 + static_cast<uint64_t>(c - '0');
+    } else if (c == '\0' || c == ' ') {
+      if (v != 0) break;
+    } else {
+      break;
+    }
+  }
+  return v;
+}
+
+std::string cstr(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
+
+bool wantedFile(const std::string& name) {
+  // Resources of the package live in package/; examples in package/example/ too.
+  if (name.rfind("package/", 0) != 0) return false;
+  if (name.size() < 5 || name.compare(name.size() - 5, 5, ".json") != 0) return false;
+  const std::string base = name.substr(name.rfind('/') + 1);
+  return base != "package.json" && base != ".index.json" && base[0] != '.' &&
+         name.find("/other/") == std::string::npos && name.find("/openapi/") == std::string::npos;
+}
+
+Result<std::unique_ptr<Package>> openTgz(const std::string& path) {
+  std::string compressed;
+  if (!readFile(path, compressed)) return Result<std::unique_ptr<Package>>::error("cannot read " + path);
+  auto unpacked = gunzip(compressed);
+  if (!unpacked) return Result<std::unique_ptr<Package>>::error(path + ": " + unpacked.message());
+  auto pkg = std::make_unique<TgzPackage>(std::move(unpacked.value()));
+  const std::string_view tar = pkg->data();
+  size_t pos = 0;
+  std::string longName;
+  bool manifest = false;
+  while (pos + 512 <= tar.size()) {
+    const char* h = tar.data() + pos;
+    if (h[0] == '\0') break;  // end-of-archive block
+    std::string name = cstr(h, 100);
+    const std::string prefix = cstr(h + 345, 155);
+    if (!prefix.empty() && std::memcmp(h + 257, "ustar", 5) == 0) name = prefix + "/" + name;
+    const uint64_t size = octal(std::string_view(h + 124, 12));
+    const char type = h[156];
+    const size_t dataPos = pos + 512;
+    if (dataPos + size > tar.size()) {
+      return Result<std::unique_ptr<Package>>::error(path + ": truncated tar entry " + name);
+    }
+    std::string_view content(tar.data() + dataPos, size);
+    pos = dataPos + ((size + 511) / 512) * 512;
+    if (type == 'L') {  // GNU long name for the next entry
+      longName = cstr(content.data(), content.size());
+      continue;
+    }
+    if (type == 'x') {  // pax header: look for path=
+      size_t p = content.find(" path=");
+      if (p != std::string_view::npos) {
+        size_t e = content.find('\n', p);
+        longName = std::string(content.substr(p + 6, e - p - 6));
+      }
+      continue;
+    }
+    if (!longName.empty()) {
+      name = longName;
+      longName.clear();
+    }
+    if (type != '0' && type != '\0') continue;
+    if (name == "package/package.json") {
+      pkg->setManifest(content);
+      manifest = true;
+      continue;
+    }
+    if (!wantedFile(name)) continue;
+    PackageResource r;
+    if (!indexResource(content, r)) continue;
+    r.file = path + "#" + name;
+    pkg->addResource(std::move(r), {dataPos, static_cast<size_t>(size)});
+  }
+  if (!manifest) {
+    return Result<std::unique_ptr<Package>>::error(path + ": no package/package.json in the archive");
+  }
+  return std::unique_ptr<Package>(std::move(pkg));
+}
+
+Result<std::unique_ptr<Package>> openFolder(const fs::path& dir) {
+  fs::path root = dir;
+  if (fs::exists(dir / "package" / "package.json")) root = dir / "package";
+  auto pkg = std::make_unique<FolderPackage>();
+  std::string manifest;
+  if (readFile(root / "package.json", manifest)) {
+    pkg->setManifest(manifest);
+  } else {
+    pkg->setName(dir.filename().string());
+  }
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_regular_file()) continue;
+    const fs::path& p = it->path();
+    const std::string base = p.filename().string();
+    if (p.extension() != ".json" || base == "package.json" || base[0] == '.') continue;
+    files.push_back(p);
+  }
+  if (ec) return Result<std::unique_ptr<Package>>::error("cannot list " + dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    std::string text;
+    PackageResource r;
+    if (!readFile(f, text) || !indexResource(text, r)) continue;
+    r.file = f.string();
+    pkg->add(std::move(r), f);
+  }
+  return std::unique_ptr<Package>(std::move(pkg));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Package>> openPackage(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return openFolder(path);
+  if (!fs::exists(path, ec)) return Result<std::unique_ptr<Package>>::error("no such file or folder: " + path);
+  return openTgz(path);
+}
+
+Result<std::unique_ptr<Package>> openResourceFile(const std::string& path) {
+  std::string text;
+  if (!readFile(path, text)) return Result<std::unique_ptr<Package>>::error("cannot read " + path);
+  PackageResource r;
+  if (!indexResource(text, r)) {
+    return Result<std::unique_ptr<Package>>::error(path + ": not a FHIR resource in JSON");
+  }
+  r.file = path;
+  auto pkg = std::make_unique<FolderPackage>();
+  pkg->setName(fs::path(path).filename().string());
+  pkg->add(std::move(r), path);
+  return std::unique_ptr<Package>(std::move(pkg));
+}
+
+std::unique_ptr<Package> embeddedCorePackage() { return std::make_unique<EmbeddedCorePackage>(); }
+
+}  // namespace trialbridge::conformance
