@@ -41,10 +41,10 @@ void setCounters(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(c.bytes));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
                           static_cast<int64_t>(c.texts.size()));
-  state.counters["resources/s"] = benchmark::Counter(static_cast<double>(c.texts.size()),
-                                                     benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(c.bytes) / 1e6,
-                                              benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["resources"] = benchmark::Counter(static_cast<double>(c.texts.size()),
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MB"] = benchmark::Counter(static_cast<double>(c.bytes) / 1e6,
+                                            benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_RapidJsonParse(benchmark::State& state) {
