@@ -337,11 +337,11 @@ TEST(XmlReader, TextContentWhereOnlyElementsMayBe) {
 TEST(XmlReader, PrimitiveWithoutValueOrExtension) {
   Issues issues;
   auto doc =
-      read(std::string(kOpen) + "\n  <gender/>\n  <active value=\"true\"/>\n</Patient>", issues);
+      read(std::string(kOpen) + "\n  <active value=\"true\"/>\n  <gender/>\n</Patient>", issues);
   ASSERT_TRUE(doc);
   expectOneIssue(issues, Severity::Error,
                  "The primitive element 'gender' must have a value attribute or extensions",
-                 "Patient.gender", 2, 3);
+                 "Patient.gender", 3, 3);
   EXPECT_EQ(doc->root()->child("gender"), nullptr);
 }
 
@@ -377,10 +377,10 @@ TEST(XmlReader, EmptyElement) {
 TEST(XmlReader, ElementWithOnlyAnIdIsEmpty) {
   Issues issues;
   auto doc = read(
-      std::string(kOpen) + "<maritalStatus id=\"m\"/><active value=\"true\"/></Patient>", issues);
+      std::string(kOpen) + "<active value=\"true\"/><maritalStatus id=\"m\"/></Patient>", issues);
   ASSERT_TRUE(doc);
   expectOneIssue(issues, Severity::Error, "The element 'maritalStatus' must have some content",
-                 "Patient.maritalStatus", 1, 38);
+                 "Patient.maritalStatus", 1, 60);
 }
 
 TEST(XmlReader, RepeatedNonRepeatingElement) {
@@ -402,7 +402,7 @@ TEST(XmlReader, TwoChoicesOfOneChoiceElement) {
                   issues);
   ASSERT_TRUE(doc);
   expectOneIssue(issues, Severity::Error, "Only one element may be given for 'value[x]'",
-                 "Observation.valueBoolean", 1, 135);
+                 "Observation.valueBoolean", 1, 119);
 }
 
 TEST(XmlReader, OutOfOrderElementsAreReportedButReadInDefinitionOrder) {
@@ -482,7 +482,7 @@ TEST(XmlReader, XmlFailFromTheValidatorSuite) {
 TEST(XmlReader, MalformedXmlIsFatal) {
   Issues issues;
   EXPECT_FALSE(read(std::string(kOpen) + "\n  <active value=\"true\">\n</Patient>", issues));
-  expectOneIssue(issues, Severity::Fatal, "Invalid XML: mismatched tag", "", 3, 3);
+  expectOneIssue(issues, Severity::Fatal, "Invalid XML: Tag mismatch", "", 3, 3);
 }
 
 TEST(XmlReader, EmptyInputIsFatal) {
@@ -495,7 +495,7 @@ TEST(XmlReader, EmptyInputIsFatal) {
 TEST(XmlReader, UndefinedEntityIsFatal) {
   Issues issues;
   EXPECT_FALSE(read(std::string(kOpen) + "<active value=\"&nbsp;\"/></Patient>", issues));
-  expectOneIssue(issues, Severity::Fatal, "Invalid XML: undefined entity", "", 1, 53);
+  expectOneIssue(issues, Severity::Fatal, "Invalid XML: Undefined entity", "", 1, 38);
 }
 
 TEST(XmlReader, DoctypeIsRejected) {
@@ -578,11 +578,12 @@ TEST(XmlReader, DepthLimit) {
 
 TEST(XmlReader, DeepNestingDoesNotCrash) {
   std::string text = kOpen;
-  for (int i = 0; i < 100000; ++i) text += "<a>";
+  for (int i = 0; i < 100000; ++i) text += "<extension url=\"u\">";
   Issues issues;
-  EXPECT_FALSE(read(text, issues));  // depth limit first
-  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_FALSE(read(text, issues));  // the depth limit comes before the unclosed elements
+  ASSERT_EQ(issues.size(), 1u) << describe(issues);
   EXPECT_EQ(issues.items()[0].message, "XML nesting is deeper than 128");
+  EXPECT_EQ(issues.items()[0].column, 38u + 127u * 19u);
 }
 
 TEST(XmlReader, HostileInputsNeverCrash) {
@@ -607,7 +608,9 @@ TEST(XmlReader, HostileInputsNeverCrash) {
     Issues issues;
     auto doc = read(input, issues);
     EXPECT_FALSE(issues.empty()) << input;
-    if (doc) EXPECT_NE(doc->root(), nullptr);
+    if (doc) {
+      EXPECT_NE(doc->root(), nullptr);
+    }
   }
 }
 
@@ -703,7 +706,7 @@ TEST(XmlXhtml, NormalizeXhtml) {
       << error;
   EXPECT_EQ(out, "<div xmlns=\"http://www.w3.org/1999/xhtml\"><br/>A\n</div>");
   EXPECT_FALSE(normalizeXhtml("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p></div>", out, error));
-  EXPECT_EQ(error, "Invalid XHTML: mismatched tag at line 1, column 47");
+  EXPECT_EQ(error, "Invalid XHTML: Tag mismatch at line 1, column 48");
   EXPECT_FALSE(normalizeXhtml("<div>x</div>", out, error));
   EXPECT_EQ(error,
             "The XHTML must be a <div> element in the namespace "
@@ -730,7 +733,9 @@ bool isXhtml(const Node* n) { return n->namespaceURI() == kXhtmlNamespace; }
 
 std::string describeNode(const Node* n) { return "{" + n->namespaceURI() + "}" + n->localName(); }
 
-std::vector<const Node*> significantChildren(const Node* e, bool xhtml, std::string& textOut,
+// The children that matter: elements, and text (adjacent text and CDATA merged) as nullptr
+// entries whose content is appended to `texts` in order.
+std::vector<const Node*> significantChildren(const Node* e, bool xhtml,
                                              std::vector<std::string>& texts) {
   std::vector<const Node*> out;
   std::string pending;
@@ -762,14 +767,13 @@ std::vector<const Node*> significantChildren(const Node* e, bool xhtml, std::str
     }
   }
   flush();
-  (void)textOut;
   return out;
 }
 
 std::map<std::string, std::string> attributesOf(const Node* e, bool xhtml) {
   std::map<std::string, std::string> out;
-  const Poco::XML::NamedNodeMap* attrs = e->attributes();
-  if (attrs == nullptr) return out;
+  Poco::AutoPtr<Poco::XML::NamedNodeMap> attrs = e->attributes();
+  if (attrs.isNull()) return out;
   for (unsigned long i = 0; i < attrs->length(); ++i) {
     const Node* a = attrs->item(i);
     const std::string& q = a->nodeName();
@@ -778,7 +782,6 @@ std::map<std::string, std::string> attributesOf(const Node* e, bool xhtml) {
     if (!xhtml && a->namespaceURI() == "http://www.w3.org/2001/XMLSchema-instance") continue;
     out["{" + a->namespaceURI() + "}" + a->localName()] = a->nodeValue();
   }
-  const_cast<Poco::XML::NamedNodeMap*>(attrs)->release();
   return out;
 }
 
@@ -796,11 +799,10 @@ std::string compareInfoset(const Node* a, const Node* b, const std::string& path
     for (const auto& [k, v] : attributesOf(b, xhtml)) s += " " + k + "=\"" + v + "\"";
     return s;
   }
-  std::string unused;
   std::vector<std::string> textsA;
   std::vector<std::string> textsB;
-  const auto ca = significantChildren(a, xhtml, unused, textsA);
-  const auto cb = significantChildren(b, xhtml, unused, textsB);
+  const auto ca = significantChildren(a, xhtml, textsA);
+  const auto cb = significantChildren(b, xhtml, textsB);
   size_t ta = 0;
   size_t tb = 0;
   for (size_t i = 0; i < std::max(ca.size(), cb.size()); ++i) {
@@ -847,14 +849,56 @@ std::vector<std::filesystem::path> conformanceXmlFiles() {
   return files;
 }
 
-// Inputs that do not read without issues, by path under tests/data/conformance, and why. These
-// are checked to still fail (so that the list stays honest) and are not round-tripped.
+// Inputs that do not read without issues, by path under tests/data/conformance, and why. They
+// are checked to still give issues (so that the list stays honest). Those that still give a
+// document (the model leaves out what broke the rules, and puts elements out of order back in
+// definition order) make the JSON trip too, compared with what writeXml makes of that document.
 const std::map<std::string, std::string>& xmlRoundTripExceptions() {
   static const std::map<std::string, std::string> kExceptions = {
+      {"fhirpath/input/observation-example.xml",
+       "HL7 example error: Observation.extension comes after status, out of definition order; "
+       "read with an error and written back in definition order"},
+      {"validator/Observation-ex-pain.xml",
+       "deliberately broken: an unknown attribute (status/@something) and valueInteger with a "
+       "<value> child element instead of a value attribute"},
+      {"validator/pat-security-bad-string2.xml",
+       "deliberately broken (validator security case): a <script> element inside "
+       "HumanName.text"},
+      {"validator/patient-id-only.xml",
+       "deliberately broken: implicitRules has an id but neither a value nor extensions"},
+      {"validator/patient-min-length-profile.xml",
+       "test file error: ElementDefinition.extension comes after path, out of definition order; "
+       "read with an error and written back in definition order"},
       {"validator/xml-fail.xml",
        "deliberately broken: template text ([%loop count=70%]) between FHIR elements"},
   };
   return kExceptions;
+}
+
+// XML -> JSON -> XML for a document read from XML; the XML written at the end, or empty after
+// a failure has been added.
+std::string throughJson(const std::string& name, const Element& root) {
+  const std::string json = writeJson(root);
+  Issues issues;
+  auto fromJson = readJson(json, r4(), issues);
+  if (!fromJson || !issues.empty()) {
+    ADD_FAILURE() << name << ": its JSON reads with issues:\n" << describe(issues) << json;
+    return {};
+  }
+  return writeXml(*fromJson->root());
+}
+
+// Empty when `xml` has the same infoset as `expected`; else the difference.
+std::string sameInfoset(const Poco::XML::Document& expected, const std::string& xml) {
+  Poco::AutoPtr<Poco::XML::Document> result;
+  try {
+    result = parseDom(xml);
+  } catch (const Poco::Exception& e) {
+    return "the written XML is not well-formed: " + e.displayText() + "\n" + xml;
+  }
+  const std::string diff =
+      compareInfoset(expected.documentElement(), result->documentElement(), "", false);
+  return diff.empty() ? diff : "infoset differs at " + diff;
 }
 
 TEST(XmlRoundTrip, ConformanceXmlToJsonToXmlKeepsTheInfoset) {
@@ -885,35 +929,27 @@ TEST(XmlRoundTrip, ConformanceXmlToJsonToXmlKeepsTheInfoset) {
     const bool clean = doc && issues.empty();
     if (auto it = exceptions.find(name); it != exceptions.end()) {
       seen.insert(name);
+      ++excepted;
+      std::printf("[ exception ] %s: %s\n", name.c_str(), it->second.c_str());
       EXPECT_FALSE(clean) << name << " is listed as an exception (" << it->second
                           << ") but reads without issues";
-      ++excepted;
+      if (!doc) continue;
+      const std::string modelXml = writeXml(*doc->root());
+      const std::string xml = throughJson(name, *doc->root());
+      if (xml.empty()) continue;
+      const std::string diff = sameInfoset(*parseDom(modelXml), xml);
+      EXPECT_TRUE(diff.empty()) << name << ": " << diff;
       continue;
     }
     if (!clean) {
       ADD_FAILURE() << name << ": read with issues:\n" << describe(issues);
       continue;
     }
-    const std::string json = writeJson(*doc->root());
-    Issues jsonIssues;
-    auto fromJson = readJson(json, r4(), jsonIssues);
-    if (!fromJson || !jsonIssues.empty()) {
-      ADD_FAILURE() << name << ": its JSON reads with issues:\n" << describe(jsonIssues) << json;
-      continue;
-    }
-    const std::string xml = writeXml(*fromJson->root());
-    Poco::AutoPtr<Poco::XML::Document> result;
-    try {
-      result = parseDom(xml);
-    } catch (const Poco::Exception& e) {
-      ADD_FAILURE() << name << ": written XML is not well-formed: " << e.displayText() << "\n"
-                    << xml;
-      continue;
-    }
-    const std::string diff =
-        compareInfoset(original->documentElement(), result->documentElement(), "", false);
+    const std::string xml = throughJson(name, *doc->root());
+    if (xml.empty()) continue;
+    const std::string diff = sameInfoset(*original, xml);
     if (!diff.empty()) {
-      ADD_FAILURE() << name << ": infoset differs at " << diff;
+      ADD_FAILURE() << name << ": " << diff;
       continue;
     }
     ++passed;
