@@ -27,9 +27,6 @@ using Poco::XML::XMLString;
 constexpr std::string_view kXsiNamespace = "http://www.w3.org/2001/XMLSchema-instance";
 constexpr std::string_view kXmlNamespace = "http://www.w3.org/XML/1998/namespace";
 
-// Thrown from a SAX handler to end the parse once a fatal issue has been recorded.
-struct StopParsing {};
-
 bool isXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 bool isBlank(std::string_view s) {
@@ -261,9 +258,11 @@ class ModelHandler final : public HandlerBase {
                     const Attributes& attrs) override {
     XhtmlSerializer::Declarations declared = std::move(declared_);
     declared_.clear();
+    if (failed_) return;
     if (++depth_ > options_.maxDepth) {
       fatal(IssueType::TooCostly, "XML nesting is deeper than " + std::to_string(options_.maxDepth),
             line(), column());
+      return;
     }
     if (frames_.empty()) {
       startRoot(uri, localName, attrs);
@@ -282,6 +281,7 @@ class ModelHandler final : public HandlerBase {
   }
 
   void endElement(const XMLString&, const XMLString&, const XMLString& qname) override {
+    if (failed_) return;
     --depth_;
     Frame& top = frames_.back();
     if (top.kind == Kind::Xhtml) {
@@ -308,7 +308,7 @@ class ModelHandler final : public HandlerBase {
   }
 
   void characters(const XMLChar ch[], int start, int length) override {
-    if (frames_.empty()) return;
+    if (failed_ || frames_.empty()) return;
     Frame& top = frames_.back();
     const std::string_view text(ch + start, static_cast<size_t>(length));
     if (top.kind == Kind::Xhtml) {
@@ -333,10 +333,12 @@ class ModelHandler final : public HandlerBase {
           column());
   }
 
-  [[noreturn]] void fatal(IssueType code, std::string message, uint32_t atLine, uint32_t atColumn) {
+  // Records the first fatal issue; every later event is then ignored. (Handlers never throw:
+  // an exception through expat would skip its cleanup and leak.)
+  void fatal(IssueType code, std::string message, uint32_t atLine, uint32_t atColumn) {
+    if (failed_) return;
     issues_.add(Severity::Fatal, code, std::move(message), {}, atLine, atColumn);
     failed_ = true;
-    throw StopParsing{};
   }
 
  private:
@@ -397,23 +399,27 @@ class ModelHandler final : public HandlerBase {
                 std::string(kFhirNamespace) + "'" +
                 (uri.empty() ? std::string(" (it has no namespace)") : ", not '" + uri + "'"),
             line(), column());
+      return;
     }
     const TypeInfo* type = nullptr;
     if (!options_.rootType.empty()) {
       type = types_.findType(options_.rootType);
       if (type == nullptr) {
         fatal(IssueType::Structure, "Unknown type '" + options_.rootType + "'", line(), column());
+        return;
       }
       if (type->isResource() && (type->isAbstract || type->name != localName)) {
         const TypeInfo* actual = types_.findType(localName);
         if (actual == nullptr || !actual->isResource() || actual->isAbstract) {
           fatal(IssueType::Structure, "Unknown resource type '" + localName + "'", line(),
                 column());
+          return;
         }
         if (!type->isAbstract) {
           fatal(IssueType::Structure,
                 "Expected a " + type->name + " resource, not '" + localName + "'", line(),
                 column());
+          return;
         }
         type = actual;
       }
@@ -421,6 +427,7 @@ class ModelHandler final : public HandlerBase {
       type = types_.findType(localName);
       if (type == nullptr || !type->isResource() || type->isAbstract) {
         fatal(IssueType::Structure, "Unknown resource type '" + localName + "'", line(), column());
+        return;
       }
     }
     Element* root = doc_.create(type->name, *type, nullptr);
@@ -644,31 +651,32 @@ class XhtmlHandler final : public HandlerBase {
                     const Attributes& attrs) override {
     XhtmlSerializer::Declarations declared = std::move(declared_);
     declared_.clear();
+    if (!error_.empty()) return;
     if (depth_ == 0 && (uri != kXhtmlNamespace || localName != "div")) {
       error_ = "The XHTML must be a <div> element in the namespace '" +
                std::string(kXhtmlNamespace) + "'";
-      throw StopParsing{};
+      return;
     }
     if (++depth_ > 512) {
       error_ = "XHTML nesting is deeper than 512";
-      throw StopParsing{};
+      return;
     }
     serializer_.start(uri, qname, attrs, declared);
   }
   void endElement(const XMLString&, const XMLString&, const XMLString& qname) override {
+    if (!error_.empty()) return;
     --depth_;
     serializer_.end(qname);
   }
   void characters(const XMLChar ch[], int start, int length) override {
-    if (depth_ > 0) serializer_.text(std::string_view(ch + start, static_cast<size_t>(length)));
+    if (error_.empty() && depth_ > 0)
+      serializer_.text(std::string_view(ch + start, static_cast<size_t>(length)));
   }
   void skippedEntity(const XMLString& name) override {
-    error_ = "Entity '" + name + "' is not allowed";
-    throw StopParsing{};
+    if (error_.empty()) error_ = "Entity '" + name + "' is not allowed";
   }
   void startDTD(const XMLString&, const XMLString&, const XMLString&) override {
-    error_ = "DOCTYPE and DTD declarations are not allowed";
-    throw StopParsing{};
+    if (error_.empty()) error_ = "DOCTYPE and DTD declarations are not allowed";
   }
 
   std::string take() { return serializer_.take(); }
@@ -711,14 +719,14 @@ std::unique_ptr<Document> readXml(std::string_view text, const TypeResolver& typ
     parser.setProperty(Poco::XML::XMLReader::PROPERTY_LEXICAL_HANDLER,
                        static_cast<Poco::XML::LexicalHandler*>(&handler));
     parser.parseMemoryNP(text.data(), text.size());
-  } catch (const StopParsing&) {
-    return nullptr;
   } catch (const Poco::XML::SAXParseException& e) {
+    if (handler.failed()) return nullptr;  // the first fatal issue is the one reported
     issues.add(Severity::Fatal, IssueType::Structure, "Invalid XML: " + parserMessage(e), {},
                static_cast<uint32_t>(std::max(e.getLineNumber(), 0)),
                static_cast<uint32_t>(std::max(e.getColumnNumber(), 0)) + 1);
     return nullptr;
   } catch (const Poco::Exception& e) {
+    if (handler.failed()) return nullptr;
     issues.add(Severity::Fatal, IssueType::Structure, "Invalid XML: " + e.displayText());
     return nullptr;
   } catch (const std::exception& e) {
@@ -746,10 +754,11 @@ bool normalizeXhtml(std::string_view div, std::string& out, std::string& error) 
     parser.setProperty(Poco::XML::XMLReader::PROPERTY_LEXICAL_HANDLER,
                        static_cast<Poco::XML::LexicalHandler*>(&handler));
     parser.parseMemoryNP(div.data(), div.size());
-  } catch (const StopParsing&) {
-    error = handler.error();
-    return false;
   } catch (const Poco::XML::SAXParseException& e) {
+    if (!handler.error().empty()) {
+      error = handler.error();
+      return false;
+    }
     error = "Invalid XHTML: " + parserMessage(e) + " at line " + std::to_string(e.getLineNumber()) +
             ", column " + std::to_string(e.getColumnNumber() + 1);
     return false;
@@ -758,6 +767,10 @@ bool normalizeXhtml(std::string_view div, std::string& out, std::string& error) 
     return false;
   } catch (const std::exception& e) {
     error = std::string("Invalid XHTML: ") + e.what();
+    return false;
+  }
+  if (!handler.error().empty()) {
+    error = handler.error();
     return false;
   }
   out = handler.take();
