@@ -8,7 +8,7 @@
 #   bench       each benchmark once, briefly, so they keep working (figures: docs/PERFORMANCE.md)
 #   asan-build  ASan + UBSan build in build-asan/ (-DTB_SANITIZE=ON)
 #   asan-ctest  all tests in build-asan/
-#   format      clang-format-14 --dry-run --Werror over adapter/ tests/ bench/ fuzz/
+#   format      clang-format-14 over adapter/ tests/ bench/ fuzz/ (deploy/format.sh --check)
 #   fuzz-build  libFuzzer targets with clang-14 in build-fuzz/ (-DTB_FUZZ=ON)
 #   fuzz-run    each fuzz target for TB_FUZZ_SECONDS over a copy of its seed corpus
 # Every step runs even when an earlier one failed, except those that need what failed; a summary
@@ -159,22 +159,11 @@ do_asan_ctest() {
 }
 
 do_format() {
-  local files=()
-  mapfile -t files < <(find adapter tests bench fuzz -type f \( -name '*.cc' -o -name '*.h' \) \
-    -not -path '*/node_modules/*' -not -path 'tests/data/*' 2>/dev/null | sort)
-  local log="$LOGDIR/format.log"
-  if clang-format-14 --dry-run --Werror "${files[@]}" >"$log" 2>&1; then
-    note "${#files[@]} files"
-    return 0
-  fi
-  local bad
-  bad=$(grep -oE '^[^:]+\.(cc|h):' "$log" | sort -u | tr -d ':')
-  head -n 60 "$log"
-  echo "not clang-formatted:"
-  sed 's/^/  /' <<<"$bad"
-  echo "fix with: clang-format-14 -i <files>"
-  note "$(wc -l <<<"$bad") of ${#files[@]} files not formatted"
-  return 1
+  local out rc=0
+  out=$("$ROOT/deploy/format.sh" --check) || rc=$?
+  echo "$out"
+  note "$(head -n 1 <<<"$out" | sed 's/^format: //; s/:$//')"
+  return "$rc"
 }
 
 do_fuzz_build() {
