@@ -882,22 +882,20 @@ class XmlWriter {
   void writeXhtml(std::string_view div) {
     size_t lead = 0;
     while (lead < div.size() && isXmlSpace(div[lead])) ++lead;
-    std::string_view body = div.substr(lead);
+    const std::string_view body = div.substr(lead);
+    std::string candidate(body);
     if (body.starts_with("<div") && body.size() > 4 &&
-        (isXmlSpace(body[4]) || body[4] == '>' || body[4] == '/')) {
-      const size_t tagEnd = body.find('>');
-      const std::string_view tag = body.substr(0, tagEnd);
-      if (tag.find("xmlns=") == std::string_view::npos) {
-        out_ += "<div xmlns=\"";
-        out_ += kXhtmlNamespace;
-        out_ += '"';
-        out_ += body.substr(4);
-        return;
-      }
-      out_ += body;
+        (isXmlSpace(body[4]) || body[4] == '>' || body[4] == '/') &&
+        body.substr(0, body.find('>')).find("xmlns=") == std::string_view::npos) {
+      candidate.insert(4, " xmlns=\"" + std::string(kXhtmlNamespace) + "\"");
+    }
+    std::string normalized;
+    std::string error;
+    if (normalizeXhtml(candidate, normalized, error)) {
+      out_ += candidate;
       return;
     }
-    // Not XHTML at all: keep the text, inside a div, rather than write malformed XML.
+    // Not well-formed XHTML: keep it as text inside a div rather than write malformed XML.
     out_ += "<div xmlns=\"";
     out_ += kXhtmlNamespace;
     out_ += "\">";

@@ -44,7 +44,8 @@ struct XmlWriteOptions {
 // Attribute values escape & < > " and tab, CR and LF as character references; characters XML
 // 1.0 cannot carry (C0 controls other than tab, CR, LF; U+FFFE/U+FFFF) are written as U+FFFD.
 // A Narrative.div is written as its stored XHTML text (given the XHTML namespace declaration if
-// it lacks one).
+// it lacks one); a div that is not one well-formed XHTML <div> (possible from JSON) is written as
+// escaped text inside a <div>, so that the output is always well-formed XML.
 std::string writeXml(const Element& root, const XmlWriteOptions& options = {});
 
 // Checks that `div` is one well-formed XHTML element (as a JSON `div` value must be) and returns

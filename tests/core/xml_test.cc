@@ -685,6 +685,34 @@ TEST(XmlWriter, DivIsWrittenAsItsXhtml) {
             "<div xmlns=\"http://www.w3.org/1999/xhtml\" class=\"x\">y</div></text></Patient>");
 }
 
+TEST(XmlWriter, PrefixedDivIsKeptAndMalformedDivBecomesText) {
+  Issues issues;
+  auto doc =
+      read(R"(<Patient xmlns="http://hl7.org/fhir" xmlns:h="http://www.w3.org/1999/xhtml">)"
+           R"(<text><status value="generated"/><h:div><h:p>x</h:p></h:div></text></Patient>)",
+           issues);
+  ASSERT_TRUE(doc) << describe(issues);
+  EXPECT_EQ(
+      writeXml(*doc->root(), {.pretty = false}),
+      "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/>"
+      "<h:div xmlns:h=\"http://www.w3.org/1999/xhtml\"><h:p>x</h:p></h:div></text></Patient>");
+
+  // A JSON div need not be well-formed; the XML written must be, whatever the div holds.
+  Document bad(r4());
+  Element* p = bad.createResource("Patient");
+  Element* t = bad.add(p, "text");
+  bad.addPrimitive(t, "status", "generated");
+  bad.addPrimitive(t, "div", "<div xmlns=\"http://www.w3.org/1999/xhtml\">a<br>b &nbsp;</div>");
+  const std::string xml = writeXml(*p, {.pretty = false});
+  EXPECT_EQ(xml,
+            "<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/>"
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\">&lt;div xmlns=&quot;http://www.w3.org/"
+            "1999/xhtml&quot;&gt;a&lt;br&gt;b &amp;nbsp;&lt;/div&gt;</div></text></Patient>");
+  Issues again;
+  EXPECT_TRUE(read(xml, again)) << describe(again);
+  EXPECT_TRUE(again.empty()) << describe(again);
+}
+
 TEST(XmlWriter, DatatypeRootIsNamedAfterItsType) {
   Issues issues;
   ReadOptions options;
