@@ -10,6 +10,8 @@
 
 #include "conformance/context.h"
 #include "core/resource_io.h"
+#include "validation/resource_files.h"
+#include "validation/validator.h"
 
 namespace trialbridge::cli {
 
@@ -80,12 +82,16 @@ bool collectInputs(const std::vector<std::string>& paths, std::vector<Input>& ou
   return ok;
 }
 
-void checkText(std::string_view text, const conformance::Context& context, core::Issues& issues) {
-  auto doc = core::readResource(text, context, issues);
-  (void)doc;  // the structural validator (issue 4) runs on doc here
+struct Checker {
+  const validation::Validator& validator;
+  std::span<const std::string> profiles;
+};
+
+void checkText(std::string_view text, const Checker& checker, core::Issues& issues) {
+  checker.validator.validateText(text, issues, checker.profiles);
 }
 
-void checkNdjson(std::string_view text, const conformance::Context& context, core::Issues& issues) {
+void checkNdjson(std::string_view text, const Checker& context, core::Issues& issues) {
   uint32_t lineNo = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -104,7 +110,7 @@ void checkNdjson(std::string_view text, const conformance::Context& context, cor
   }
 }
 
-Outcome check(const Input& input, const conformance::Context& context) {
+Outcome check(const Input& input, const Checker& context) {
   Outcome out;
   std::string text, error;
   if (!readInput(input.path, text, error)) {
@@ -189,20 +195,27 @@ int run(std::span<const std::string> args) {
       }
     }
     for (const std::string& path : p.values("--load")) {
-      if (auto st = loaded->loadResourceFile(path); !st) {
+      if (auto st = validation::loadResourceFile(*loaded, path); !st) {
         std::cerr << "trialbridge validate: --load " << st.message() << "\n";
         return kExitUsage;
       }
     }
     context = loaded.get();
   }
-  for (const std::string& url : p.values("--profile")) {
-    if (context->structureDefinition(url) == nullptr) {
-      std::cerr << "trialbridge validate: --profile " << url
-                << ": no such StructureDefinition is loaded\n";
+  const validation::Validator validator(*context);
+  const std::vector<std::string> profiles = p.values("--profile");
+  for (const std::string& url : profiles) {
+    std::string error;
+    if (validator.snapshots().get(url, &error) == nullptr) {
+      std::cerr << "trialbridge validate: --profile " << url << ": "
+                << (context->structureDefinition(url) == nullptr
+                        ? "no such StructureDefinition is loaded"
+                        : error)
+                << "\n";
       return kExitUsage;
     }
   }
+  const Checker checker{validator, profiles};
 
   std::vector<Input> inputs;
   const bool allFound = collectInputs(p.positionals(), inputs);
@@ -217,7 +230,7 @@ int run(std::span<const std::string> args) {
   const bool progress = isatty(STDERR_FILENO) != 0 && inputs.size() >= 50;
   auto worker = [&] {
     for (size_t k = next++; k < inputs.size(); k = next++) {
-      outcomes[k] = check(inputs[k], *context);
+      outcomes[k] = check(inputs[k], checker);
       const size_t d = ++done;
       if (progress && (d % 25 == 0 || d == inputs.size())) {
         std::cerr << "\r[" << d << "/" << inputs.size() << "] " << std::flush;

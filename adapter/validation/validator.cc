@@ -1,0 +1,1314 @@
+#include "validation/validator.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "conformance/type_model.h"
+#include "core/resource_io.h"
+#if TB_HAVE_FHIRPATH
+#include "fhirpath/fhirpath.h"
+#endif
+#include "validation/primitives.h"
+#include "validation/reporter.h"
+#include "validation/structure_model.h"
+#include "validation/xhtml.h"
+
+namespace trialbridge::validation {
+
+using conformance::ElementDefinition;
+using core::Element;
+using core::IssueType;
+using core::Severity;
+
+struct Validator::Impl {
+  conformance::Snapshots snapshots;
+  conformance::Terminology terminology;
+  ModelCache models;
+  Impl(const conformance::Context& c, bool invariants)
+      : snapshots(c), terminology(c), models(c, snapshots, invariants) {}
+};
+
+namespace {
+
+constexpr std::string_view kCoreSd = "http://hl7.org/fhir/StructureDefinition/";
+
+bool startsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+}
+
+std::string_view valueOf(const Element* e) { return e == nullptr ? std::string_view() : e->value(); }
+
+std::string_view childValue(const Element& e, std::string_view name) {
+  return valueOf(e.child(name));
+}
+
+std::string versionless(std::string_view url) {
+  return std::string(url.substr(0, url.find('|')));
+}
+
+// Deep equality of two elements (values and children, ignoring order of nothing).
+bool sameElement(const Element& a, const Element& b) {
+  if (a.name() != b.name() || a.hasValue() != b.hasValue() || a.value() != b.value()) return false;
+  const Element* x = a.firstChild();
+  const Element* y = b.firstChild();
+  while (x != nullptr && y != nullptr) {
+    if (!sameElement(*x, *y)) return false;
+    x = x->nextSibling();
+    y = y->nextSibling();
+  }
+  return x == nullptr && y == nullptr;
+}
+
+// Whether `instance` has everything `pattern` has (pattern semantics of ElementDefinition).
+bool matchesPattern(const Element& instance, const Element& pattern) {
+  if (pattern.hasValue() && (!instance.hasValue() || instance.value() != pattern.value())) {
+    return false;
+  }
+  for (const Element* p = pattern.firstChild(); p != nullptr; p = p->nextSibling()) {
+    bool found = false;
+    for (const Element* c = instance.firstChild(); c != nullptr && !found; c = c->nextSibling()) {
+      if (c->name() == p->name() && matchesPattern(*c, *p)) found = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+std::string describeValue(const Element& e) {
+  if (e.hasValue()) return std::string(e.value());
+  return core::writeJson(e);
+}
+
+}  // namespace
+
+// One validation of one resource tree, on one thread.
+class Run {
+ public:
+  Run(const Validator& v, Validator::Impl& impl, core::Issues& issues)
+      : v_(v), impl_(impl), rep_(issues) {}
+
+  void validateRoot(const Element& root, std::span<const std::string> profiles) {
+    root_ = &root;
+    rep_.setRoot(root.type().name);
+    validateResource(root, profiles, /*base=*/true);
+  }
+
+ private:
+  // --- resources ---------------------------------------------------------------------------
+
+  void validateResource(const Element& res, std::span<const std::string> profiles, bool base) {
+    const Element* savedResource = resource_;
+    resource_ = &res;
+    if (base) {
+      if (const Element* id = res.child("id"); id != nullptr && id->hasValue()) {
+        std::string why;
+        if (!checkResourceId(id->value(), why)) {
+          Reporter::Scope s(rep_, *id);
+          rep_.error(IssueType::Invalid, id, "Invalid Resource id: " + why);
+        }
+      }
+      std::string error;
+      const StructureModel* model = impl_.models.get(res.type().name, &error);
+      if (model == nullptr) {
+        rep_.error(IssueType::NotSupported, &res,
+                   "No definition for the resource type " + std::string(res.type().name));
+      } else {
+        validateNode(res, model->root(), *model, /*profile=*/false);
+      }
+      if (res.type().name == "Bundle") checkBundle(res);
+    }
+    std::vector<std::string> all(profiles.begin(), profiles.end());
+    if (base) {
+      if (const Element* meta = res.child("meta")) {
+        meta->forEachChild("profile", [&](const Element& p) {
+          if (!p.hasValue()) return;
+          std::string url(p.value());
+          if (std::find(all.begin(), all.end(), url) == all.end()) {
+            const StructureModel* m = impl_.models.get(url);
+            if (m == nullptr) {
+              Reporter::Scope s1(rep_, *meta);
+              Reporter::Scope s2(rep_, p);
+              rep_.warning(IssueType::BusinessRule, &p,
+                           "Profile reference '" + url +
+                               "' has not been checked because it is unknown");
+              return;
+            }
+            all.push_back(std::move(url));
+          }
+        });
+      }
+    }
+    for (const std::string& url : all) {
+      std::string error;
+      const StructureModel* m = impl_.models.get(url, &error);
+      if (m == nullptr) {
+        rep_.error(IssueType::NotFound, &res,
+                   "Unable to resolve the profile reference '" + url + "'" +
+                       (error.empty() ? "" : " (" + error + ")"));
+        continue;
+      }
+      if (m->sd().type != res.type().name && m->sd().type != "Resource" &&
+          m->sd().type != "DomainResource") {
+        rep_.error(IssueType::Structure, &res,
+                   "The type '" + std::string(res.type().name) + "' is not valid - must be " +
+                       m->sd().type + " (profile " + m->label() + ")");
+        continue;
+      }
+      validateNode(res, m->root(), *m, /*profile=*/true);
+    }
+    resource_ = savedResource;
+  }
+
+  // --- elements ----------------------------------------------------------------------------
+
+  void validateNode(const Element& e, const ElementNode& node, const StructureModel& m,
+                    bool profile) {
+    if (e.isResource() && &node != &m.root()) {
+      // A resource inside another (contained, Bundle.entry.resource, Parameters): its own type,
+      // its own meta.profile, and the profiles the definition asks for.
+      std::vector<std::string> profiles;
+      if (const auto* tp = node.typeProfiles(node.types.empty() ? "" : node.types.front())) {
+        profiles = *tp;
+      }
+      for (const std::string& t : node.types) {
+        if (const auto* tp = node.typeProfiles(t)) {
+          for (const std::string& p : *tp) {
+            if (std::find(profiles.begin(), profiles.end(), p) == profiles.end()) {
+              profiles.push_back(p);
+            }
+          }
+        }
+      }
+      checkRules(e, node, m, profile);
+      validateResource(e, profiles, /*base=*/!profile);
+      return;
+    }
+    checkRules(e, node, m, profile);
+
+    // Type profiles (type[].profile) other than the extension's own definition.
+    if (const auto* tp = node.typeProfiles(e.type().fhirType)) {
+      for (const std::string& url : *tp) {
+        if (e.type().name == "Extension" && url == childValue(e, "url")) continue;
+        std::string error;
+        const StructureModel* pm = impl_.models.get(url, &error);
+        if (pm == nullptr) {
+          rep_.error(IssueType::Structure, &e, "Unknown profile " + url);
+        } else if (pm != &m || &pm->root() != &node) {
+          validateNode(e, pm->root(), *pm, /*profile=*/true);
+        }
+      }
+    }
+
+    if (e.isPrimitive() && !e.hasChildren()) return;
+    const std::vector<const ElementNode*>* defs = &node.children;
+    const StructureModel* dm = &m;
+    if (defs->empty() && node.contentReference != nullptr) defs = &node.contentReference->children;
+    if (defs->empty()) {
+      // The element's type was not expanded in this definition: its own type's definition says
+      // what its children are. Profiles that say nothing about them add nothing to the base.
+      if (profile) return;
+      const StructureModel* tm = impl_.models.get(e.type().name);
+      if (tm == nullptr) return;
+      dm = tm;
+      defs = &tm->root().children;
+      // The datatype's own invariants (per-1, qty-3, ref-1...) apply here too.
+      for (const Invariant& inv : tm->root().invariants) {
+        bool dup = false;
+        for (const Invariant& own : node.invariants) {
+          if (own.constraint->key == inv.constraint->key) dup = true;
+        }
+        if (!dup) checkInvariant(e, inv, *tm);
+      }
+    }
+    validateChildren(e, *defs, *dm, profile);
+  }
+
+  struct Run2 {
+    std::string_view name;
+    std::vector<const Element*> items;
+  };
+
+  void validateChildren(const Element& e, const std::vector<const ElementNode*>& defs,
+                        const StructureModel& m, bool profile) {
+    std::vector<Run2> runs;
+    for (const Element* c = e.firstChild(); c != nullptr; c = c->nextSibling()) {
+      if (runs.empty() || runs.back().name != c->name()) {
+        auto it = std::find_if(runs.begin(), runs.end(),
+                               [&](const Run2& r) { return r.name == c->name(); });
+        if (it == runs.end()) {
+          runs.push_back({c->name(), {}});
+          it = runs.end() - 1;
+        }
+        it->items.push_back(c);
+      } else {
+        runs.back().items.push_back(c);
+      }
+    }
+    std::vector<bool> used(runs.size(), false);
+    std::vector<const Element*> matched;
+    for (const ElementNode* c : defs) {
+      if (e.isPrimitive() && c->name == "value") continue;
+      matched.clear();
+      for (size_t r = 0; r < runs.size(); ++r) {
+        if (runs[r].name == c->name) {
+          matched = runs[r].items;
+          used[r] = true;
+          break;
+        }
+      }
+      if (!c->choice && matched.empty()) {
+        // A renamed choice ("valueQuantity" for value[x]).
+        for (size_t r = 0; r < runs.size() && matched.empty(); ++r) {
+          const Element* first = runs[r].items.front();
+          if (first->property() != nullptr && first->property()->choice &&
+              c->name.size() > runs[r].name.size() && startsWith(c->name, runs[r].name) &&
+              first->jsonName() == c->name) {
+            matched = runs[r].items;
+          }
+        }
+      }
+      checkCardinality(e, *c, matched, m, profile);
+      for (const Element* child : matched) {
+        if (c->def->types.empty() || child->isResource()) continue;
+        const std::string_view t = child->type().fhirType;
+        if (!c->allowsType(t) && !c->allowsType(child->type().name)) {
+          Reporter::Scope s(rep_, *child);
+          std::string allowed;
+          for (const std::string& a : c->types) allowed += (allowed.empty() ? "" : ", ") + a;
+          rep_.error(IssueType::Structure, child,
+                     "The type '" + std::string(t) + "' is not allowed here (allowed: " + allowed +
+                         ")" + from(m, profile));
+        }
+      }
+      if (!c->slices.empty() || (c->def->slicing && profile)) {
+        validateSlices(e, *c, matched, m, profile);
+      } else {
+        for (const Element* child : matched) validateChild(*child, *c, m, profile);
+      }
+    }
+  }
+
+  void validateChild(const Element& child, const ElementNode& node, const StructureModel& m,
+                     bool profile) {
+    Reporter::Scope s(rep_, child);
+    validateNode(child, node, m, profile);
+    if (!profile && child.type().name == "Extension") checkExtension(child);
+  }
+
+  std::string from(const StructureModel& m, bool profile) const {
+    return profile ? " (from " + m.label() + ")" : "";
+  }
+
+  void checkCardinality(const Element& parent, const ElementNode& c,
+                        const std::vector<const Element*>& matched, const StructureModel& m,
+                        bool profile) {
+    const ElementDefinition& d = *c.def;
+    if (profile) {
+      // The base pass already checked the base's own cardinality.
+      const core::PropertyInfo* p = parent.type().property(c.name);
+      if (p != nullptr && p->min == d.min &&
+          (p->max == d.max || (p->max == core::PropertyInfo::kUnbounded &&
+                               d.max == ElementDefinition::kUnbounded))) {
+        return;
+      }
+    }
+    const size_t n = matched.size();
+    if (n < d.min) {
+      rep_.error(IssueType::Structure, &parent,
+                 d.path + ": minimum required = " + std::to_string(d.min) + ", but only found " +
+                     std::to_string(n) + " (from " + m.label() + ")");
+    }
+    if (d.max != ElementDefinition::kUnbounded && n > d.max) {
+      rep_.error(IssueType::Structure, &parent,
+                 d.path + ": max allowed = " + std::to_string(d.max) + ", but found " +
+                     std::to_string(n) + " (from " + m.label() + ")");
+    }
+  }
+
+  // --- slicing -----------------------------------------------------------------------------
+
+  void validateSlices(const Element& parent, const ElementNode& c,
+                      const std::vector<const Element*>& items, const StructureModel& m,
+                      bool profile) {
+    std::vector<const ElementNode*> assigned(items.size(), nullptr);
+    std::vector<size_t> counts(c.slices.size(), 0);
+    for (size_t i = 0; i < items.size(); ++i) {
+      for (size_t s = 0; s < c.slices.size(); ++s) {
+        if (sliceMatches(*items[i], *c.slices[s], c, m)) {
+          assigned[i] = c.slices[s];
+          ++counts[s];
+          break;
+        }
+      }
+    }
+    for (size_t s = 0; s < c.slices.size(); ++s) {
+      const ElementDefinition& d = *c.slices[s]->def;
+      const std::string id = d.id.empty() ? d.path + ":" + d.sliceName : d.id;
+      if (counts[s] < d.min) {
+        rep_.error(IssueType::Structure, &parent,
+                   "Slice '" + id + "': a matching slice is required, but not found (from " +
+                       m.label() + ")");
+      }
+      if (d.max != ElementDefinition::kUnbounded && counts[s] > d.max) {
+        rep_.error(IssueType::Structure, &parent,
+                   id + ": max allowed = " + std::to_string(d.max) + ", but found " +
+                       std::to_string(counts[s]) + " (from " + m.label() + ")");
+      }
+    }
+    const conformance::Slicing* slicing = c.def->slicing ? &*c.def->slicing : nullptr;
+    size_t lastSlice = 0;
+    bool seenUnmatched = false;
+    for (size_t i = 0; i < items.size(); ++i) {
+      Reporter::Scope s(rep_, *items[i]);
+      if (assigned[i] == nullptr) {
+        seenUnmatched = true;
+        if (slicing != nullptr && slicing->rules == "closed") {
+          rep_.error(IssueType::Structure, items[i],
+                     "This element does not match any known slice defined in the profile " +
+                         m.label() + " (closed slicing of " + c.def->path + ")");
+        }
+        continue;
+      }
+      const size_t idx = static_cast<size_t>(
+          std::find(c.slices.begin(), c.slices.end(), assigned[i]) - c.slices.begin());
+      if (slicing != nullptr && slicing->ordered && idx < lastSlice) {
+        rep_.error(IssueType::Structure, items[i],
+                   "As specified by profile " + m.label() + ", Element '" + c.def->path +
+                       "' is out of order in the slicing");
+      }
+      if (slicing != nullptr && slicing->rules == "openAtEnd" && seenUnmatched) {
+        rep_.error(IssueType::Structure, items[i],
+                   "The slicing of " + c.def->path + " is open at the end only, but a slice " +
+                       "follows an element that matches no slice");
+      }
+      lastSlice = std::max(lastSlice, idx);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      validateChild(*items[i], assigned[i] != nullptr ? *assigned[i] : c, m, profile);
+    }
+  }
+
+  // The elements a discriminator path selects from `e`.
+  std::vector<const Element*> select(const Element& e, std::string_view path) {
+    std::vector<const Element*> cur{&e};
+    while (!path.empty() && !cur.empty()) {
+      std::string_view seg;
+      // Split at the first '.' outside parentheses and quotes.
+      int depth = 0;
+      char quote = 0;
+      size_t i = 0;
+      for (; i < path.size(); ++i) {
+        const char ch = path[i];
+        if (quote != 0) {
+          if (ch == quote) quote = 0;
+        } else if (ch == '\'' || ch == '"') {
+          quote = ch;
+        } else if (ch == '(') {
+          ++depth;
+        } else if (ch == ')') {
+          --depth;
+        } else if (ch == '.' && depth == 0) {
+          break;
+        }
+      }
+      seg = path.substr(0, i);
+      path = i < path.size() ? path.substr(i + 1) : std::string_view();
+      std::vector<const Element*> next;
+      if (seg == "$this") continue;
+      if (startsWith(seg, "extension(")) {
+        std::string_view url = seg.substr(10, seg.size() - 11);
+        if (url.size() >= 2) url = url.substr(1, url.size() - 2);
+        for (const Element* x : cur) {
+          x->forEachChild("extension", [&](const Element& ext) {
+            if (childValue(ext, "url") == url) next.push_back(&ext);
+          });
+        }
+      } else if (seg == "resolve()") {
+        for (const Element* x : cur) {
+          if (const Element* r = resolveReference(childValue(*x, "reference"))) next.push_back(r);
+        }
+      } else if (startsWith(seg, "ofType(")) {
+        const std::string_view t = seg.substr(7, seg.size() - 8);
+        for (const Element* x : cur) {
+          if (x->type().fhirType == t || x->type().name == t) next.push_back(x);
+        }
+      } else {
+        for (const Element* x : cur) {
+          for (const Element* c = x->firstChild(); c != nullptr; c = c->nextSibling()) {
+            if (c->name() == seg ||
+                (c->property() != nullptr && c->property()->choice && c->jsonName() == seg)) {
+              next.push_back(c);
+            }
+          }
+        }
+      }
+      cur = std::move(next);
+    }
+    return cur;
+  }
+
+  // The definition a discriminator path leads to from `node`, looking into type definitions
+  // and type profiles where the slice does not constrain the children itself.
+  const ElementNode* defAt(const ElementNode& node, std::string_view path,
+                           const StructureModel*& model) {
+    const ElementNode* cur = &node;
+    int guard = 0;
+    while (!path.empty() && cur != nullptr && ++guard < 32) {
+      size_t dot = std::string_view::npos;
+      int depth = 0;
+      for (size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '(') ++depth;
+        if (path[i] == ')') --depth;
+        if (path[i] == '.' && depth == 0) {
+          dot = i;
+          break;
+        }
+      }
+      const std::string_view seg = path.substr(0, dot);
+      path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+      if (seg == "$this" || startsWith(seg, "ofType(")) continue;
+      const std::vector<const ElementNode*>* kids = &cur->children;
+      if (kids->empty() && cur->contentReference != nullptr) kids = &cur->contentReference->children;
+      if (seg == "resolve()") {
+        const auto* tps = cur->targetProfiles();
+        if (tps == nullptr || tps->empty()) return nullptr;
+        const StructureModel* pm = impl_.models.get(tps->front());
+        if (pm == nullptr) return nullptr;
+        model = pm;
+        cur = &pm->root();
+        continue;
+      }
+      if (kids->empty()) {
+        const StructureModel* tm = nullptr;
+        const std::string type = cur->types.empty() ? std::string() : cur->types.front();
+        if (const auto* tp = cur->typeProfiles(type)) tm = impl_.models.get(tp->front());
+        if (tm == nullptr) tm = impl_.models.get(type);
+        if (tm == nullptr) return nullptr;
+        model = tm;
+        kids = &tm->root().children;
+      }
+      if (startsWith(seg, "extension(")) {
+        std::string_view url = seg.substr(10, seg.size() - 11);
+        if (url.size() >= 2) url = url.substr(1, url.size() - 2);
+        const ElementNode* ext = nullptr;
+        for (const ElementNode* k : *kids) {
+          if (k->name == "extension") ext = k;
+        }
+        const ElementNode* found = nullptr;
+        if (ext != nullptr) {
+          for (const ElementNode* s : ext->slices) {
+            const auto* tp = s->typeProfiles("Extension");
+            if (tp != nullptr && !tp->empty() && versionless(tp->front()) == url) found = s;
+          }
+        }
+        if (found == nullptr) {
+          const StructureModel* em = impl_.models.get(url);
+          if (em == nullptr) return nullptr;
+          model = em;
+          found = &em->root();
+        }
+        cur = found;
+        continue;
+      }
+      const ElementNode* next = nullptr;
+      for (const ElementNode* k : *kids) {
+        if (k->name == seg) next = k;
+      }
+      cur = next;
+    }
+    return cur;
+  }
+
+  bool sliceMatches(const Element& item, const ElementNode& slice, const ElementNode& sliced,
+                    const StructureModel& m) {
+    if (!sliced.def->slicing || sliced.def->slicing->discriminators.empty()) {
+      // No discriminator: an extension slice is still known by its type profile's URL.
+      if (item.type().name == "Extension") return extensionSliceMatches(item, slice);
+      return false;
+    }
+    for (const conformance::Discriminator& d : sliced.def->slicing->discriminators) {
+      if (!discriminatorMatches(item, slice, d, m)) return false;
+    }
+    return true;
+  }
+
+  bool extensionSliceMatches(const Element& item, const ElementNode& slice) {
+    const auto* tp = slice.typeProfiles("Extension");
+    const std::string_view url = childValue(item, "url");
+    if (tp != nullptr) {
+      for (const std::string& p : *tp) {
+        if (versionless(p) == url) return true;
+      }
+      return false;
+    }
+    // A sub-extension slice (complex extension): url fixed in its children.
+    for (const ElementNode* k : slice.children) {
+      if (k->name == "url" && k->fixed.present()) return k->fixed.text == url;
+    }
+    return slice.def->sliceName == url;
+  }
+
+  bool discriminatorMatches(const Element& item, const ElementNode& slice,
+                            const conformance::Discriminator& d, const StructureModel& m) {
+    const std::string& type = d.type;
+    if ((type == "value" || type == "pattern") && d.path == "url" &&
+        item.type().name == "Extension") {
+      return extensionSliceMatches(item, slice);
+    }
+    const StructureModel* dm = &m;
+    const ElementNode* target = defAt(slice, d.path, dm);
+    std::vector<const Element*> values = select(item, d.path);
+    if (type == "value" || type == "pattern") {
+      if (target == nullptr) return false;
+      const ValueSpec* spec = target->fixed.present()     ? &target->fixed
+                              : target->pattern.present() ? &target->pattern
+                                                          : nullptr;
+      if (spec == nullptr) {
+        // A required binding can discriminate too.
+        if (target->def->binding && target->def->binding->strength == "required") {
+          for (const Element* v : values) {
+            std::string_view code = v->hasValue() ? v->value() : childValue(*v, "code");
+            std::string_view system = v->hasValue() ? std::string_view() : childValue(*v, "system");
+            if (impl_.terminology.member(target->def->binding->valueSet, system, code) ==
+                conformance::Membership::In) {
+              return true;
+            }
+          }
+        }
+        return false;
+      }
+      for (const Element* v : values) {
+        if (spec->document) {
+          if (spec == &target->fixed ? sameContent(*v, *spec->root())
+                                     : matchesPattern(*v, *spec->root())) {
+            return true;
+          }
+        } else if (v->hasValue() && v->value() == spec->text) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (type == "exists") {
+      if (target == nullptr) return false;
+      if (target->def->min >= 1) return !values.empty();
+      if (target->def->max == 0) return values.empty();
+      return false;
+    }
+    if (type == "type") {
+      if (target == nullptr || values.empty()) return false;
+      for (const Element* v : values) {
+        if (target->allowsType(v->type().fhirType) || target->allowsType(v->type().name)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (type == "profile") {
+      if (target == nullptr || values.empty()) return false;
+      std::vector<std::string> urls;
+      for (const std::string& t : target->types) {
+        if (const auto* tp = target->typeProfiles(t)) urls.insert(urls.end(), tp->begin(), tp->end());
+      }
+      if (urls.empty()) {
+        if (const auto* tp = target->targetProfiles()) urls = *tp;
+      }
+      if (urls.empty()) return false;
+      for (const Element* v : values) {
+        for (const std::string& url : urls) {
+          if (conformsTo(*v, url)) return true;
+        }
+      }
+      return false;
+    }
+    return false;
+  }
+
+  // Children equal (fixed value semantics, ignoring element ids of the instance).
+  static bool sameContent(const Element& instance, const Element& fixed) {
+    if (fixed.hasValue() != instance.hasValue() || fixed.value() != instance.value()) return false;
+    const Element* a = instance.firstChild();
+    const Element* b = fixed.firstChild();
+    while (a != nullptr && b != nullptr) {
+      if (!sameElement(*a, *b)) return false;
+      a = a->nextSibling();
+      b = b->nextSibling();
+    }
+    return a == nullptr && b == nullptr;
+  }
+
+  // Validates `e` against profile `url` on the side and says whether it has no errors.
+  bool conformsTo(const Element& e, std::string_view url) {
+    const StructureModel* pm = impl_.models.get(url);
+    if (pm == nullptr) return false;
+    if (e.isResource() && pm->sd().type != e.type().name && pm->sd().type != "Resource") {
+      return false;
+    }
+    if (!e.isResource() && pm->sd().type != e.type().fhirType && pm->sd().type != e.type().name) {
+      return false;
+    }
+    core::Issues trial;
+    core::Issues* old = rep_.redirect(&trial);
+    const Element* saved = resource_;
+    if (e.isResource()) resource_ = &e;
+    validateNode(e, pm->root(), *pm, /*profile=*/true);
+    resource_ = saved;
+    rep_.redirect(old);
+    return !trial.hasErrors();
+  }
+
+  // --- rules of one element ----------------------------------------------------------------
+
+  void checkRules(const Element& e, const ElementNode& node, const StructureModel& m,
+                  bool profile) {
+    const ElementDefinition& d = *node.def;
+    if (!profile && e.isPrimitive() && e.hasValue()) checkPrimitiveValue(e);
+    if (node.fixed.present()) checkFixed(e, node.fixed, m, d, /*pattern=*/false);
+    if (node.pattern.present()) checkFixed(e, node.pattern, m, d, /*pattern=*/true);
+    if (e.isPrimitive() && e.hasValue()) {
+      if (!d.minValueName.empty()) checkBound(e, d.minValueJson, m, true);
+      if (!d.maxValueName.empty()) checkBound(e, d.maxValueJson, m, false);
+      if (d.maxLength && *d.maxLength > 0 &&
+          codePoints(e.value()) > static_cast<size_t>(*d.maxLength)) {
+        rep_.error(IssueType::TooLong, &e,
+                   "The value is longer than the permitted maximum length of " +
+                       std::to_string(*d.maxLength) + from(m, profile));
+      }
+    } else if (e.type().name == "Quantity") {
+      if (!d.minValueName.empty()) checkBound(e, d.minValueJson, m, true);
+      if (!d.maxValueName.empty()) checkBound(e, d.maxValueJson, m, false);
+    }
+    if (d.binding) checkBinding(e, *d.binding, m, profile);
+    if (!profile && e.type().name == "Coding") checkCoding(e);
+    if (e.type().name == "Reference") checkReference(e, node, profile);
+    for (const Invariant& inv : node.invariants) {
+      if (profile && baseHasConstraint(e, inv.constraint->key)) continue;
+      checkInvariant(e, inv, m);
+    }
+  }
+
+  bool baseHasConstraint(const Element& e, std::string_view key) {
+    const ElementDefinition* base = nullptr;
+    if (e.property() != nullptr) {
+      base = static_cast<const ElementDefinition*>(e.property()->definition);
+    } else if (const StructureModel* bm = impl_.models.get(e.type().name)) {
+      base = bm->root().def;
+    }
+    if (base == nullptr) return false;
+    for (const conformance::Constraint& c : base->constraints) {
+      if (c.key == key) return true;
+    }
+    // The datatype's own invariants are checked by the base pass too.
+    if (!e.isResource()) {
+      if (const StructureModel* tm = impl_.models.get(e.type().name)) {
+        for (const Invariant& inv : tm->root().invariants) {
+          if (inv.constraint->key == key) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  void checkPrimitiveValue(const Element& e) {
+    std::string why;
+    const std::string_view type = e.type().name;
+    if (!checkPrimitive(type, e.value(), why)) {
+      std::string msg = "The value '" +
+                        std::string(e.value().substr(0, std::min<size_t>(e.value().size(), 100))) +
+                        "' is not a valid " + std::string(type);
+      if (!why.empty()) msg += ": " + why;
+      rep_.error(IssueType::Invalid, &e, std::move(msg));
+      return;
+    }
+    if (type == "xhtml") {
+      std::vector<std::string> problems;
+      if (!checkNarrativeXhtml(e.value(), problems)) {
+        for (std::string& p : problems) rep_.error(IssueType::Invalid, &e, std::move(p));
+      }
+    } else if (v_.options().securityChecks && (type == "string" || type == "markdown") &&
+               looksLikeHtml(e.value())) {
+      rep_.error(IssueType::Invalid, &e,
+                 "The string value contains text that looks like embedded HTML tags, which are "
+                 "not allowed for security reasons in this context");
+    }
+  }
+
+  void checkFixed(const Element& e, const ValueSpec& spec, const StructureModel& m,
+                  const ElementDefinition& d, bool pattern) {
+    const std::string where = m.sd().url + "#" + d.path;
+    if (!spec.document) {
+      if (e.value() != spec.text) {
+        rep_.error(IssueType::Value, &e,
+                   "Value is '" + std::string(e.value()) + "' but is " +
+                       (pattern ? "required to be '" : "fixed to '") + spec.text +
+                       "' in the profile " + where);
+      }
+      return;
+    }
+    if (pattern) {
+      if (!matchesPattern(e, *spec.root())) {
+        rep_.error(IssueType::Value, &e,
+                   "The value does not match the pattern " + describeValue(*spec.root()) +
+                       " required by the profile " + where);
+      }
+      return;
+    }
+    compareFixed(e, *spec.root(), where);
+  }
+
+  // Fixed complex value: every element of the fixed value, and nothing else, must be there.
+  void compareFixed(const Element& e, const Element& fixed, const std::string& where) {
+    if (fixed.hasValue() && e.value() != fixed.value()) {
+      rep_.error(IssueType::Value, &e,
+                 "Value is '" + std::string(e.value()) + "' but is fixed to '" +
+                     std::string(fixed.value()) + "' in the profile " + where);
+    }
+    for (const Element* c = e.firstChild(); c != nullptr; c = c->nextSibling()) {
+      if (fixed.child(c->name()) == nullptr && c->name() != "id") {
+        Reporter::Scope s(rep_, *c);
+        rep_.error(IssueType::Value, c,
+                   "The element " + std::string(c->name()) +
+                       " is present in the instance but not allowed in the applicable fixed "
+                       "value specified in profile");
+      }
+    }
+    for (const Element* f = fixed.firstChild(); f != nullptr; f = f->nextSibling()) {
+      const Element* c = nullptr;
+      e.forEachChild(f->name(), [&](const Element& x) {
+        if (c == nullptr && x.index() == f->index()) c = &x;
+      });
+      if (c == nullptr) {
+        rep_.error(IssueType::Value, &e,
+                   "Missing element '" + std::string(f->name()) +
+                       "' - required by fixed value in the profile " + where);
+        continue;
+      }
+      Reporter::Scope s(rep_, *c);
+      compareFixed(*c, *f, where);
+    }
+  }
+
+  void checkBound(const Element& e, const std::string& json, const StructureModel& m, bool min) {
+    std::string bound = json;
+    std::string actual(e.value());
+    std::string_view type = e.type().name;
+    if (type == "Quantity") {
+      actual = std::string(childValue(e, "value"));
+      const size_t v = json.find("\"value\":");
+      if (v == std::string::npos || actual.empty()) return;
+      size_t s = v + 8;
+      size_t end = json.find_first_of(",}", s);
+      bound = json.substr(s, end - s);
+    }
+    if (bound.size() >= 2 && bound.front() == '"') bound = bound.substr(1, bound.size() - 2);
+    const int c = comparePrimitive(type, actual, bound);
+    if (c == 2) return;
+    if (min && c < 0) {
+      rep_.error(IssueType::Invalid, &e,
+                 "The value '" + actual + "' is less than the minimum value " + bound +
+                     " allowed by " + m.label());
+    } else if (!min && c > 0) {
+      rep_.error(IssueType::Invalid, &e,
+                 "The value '" + actual + "' is greater than the maximum value " + bound +
+                     " allowed by " + m.label());
+    }
+  }
+
+  // --- terminology -------------------------------------------------------------------------
+
+  std::string vsLabel(const conformance::ValueSetExpansion& x, std::string_view url) {
+    std::string label = versionless(url);
+    if (!x.version.empty()) label += "|" + x.version;
+    return x.name.empty() ? label : "'" + x.name + "' (" + label + ")";
+  }
+
+  void checkBinding(const Element& e, const conformance::Binding& b, const StructureModel& m,
+                    bool profile) {
+    const bool required = b.strength == "required";
+    if ((!required && b.strength != "extensible") || b.valueSet.empty()) return;
+    if (profile) {
+      // Same binding as the base: checked by the base pass.
+      if (e.property() != nullptr) {
+        const auto* base = static_cast<const ElementDefinition*>(e.property()->definition);
+        if (base != nullptr && base->binding && base->binding->valueSet == b.valueSet &&
+            base->binding->strength == b.strength) {
+          return;
+        }
+      }
+    }
+    (void)m;
+    const std::string_view type = e.type().name;
+    const Severity sev = required ? Severity::Error : Severity::Warning;
+    auto& tx = impl_.terminology;
+    if (e.isPrimitive()) {
+      if (!e.hasValue() || (type != "code" && type != "string" && type != "uri")) return;
+      const auto mem = tx.member(b.valueSet, "", e.value());
+      if (mem == conformance::Membership::NotIn) {
+        const auto& x = tx.expand(b.valueSet);
+        if (required) {
+          rep_.add(sev, IssueType::NotFound, &e,
+                   "The System URI could not be determined for the code '" +
+                       std::string(e.value()) + "' in the ValueSet '" + versionless(b.valueSet) +
+                       (x.version.empty() ? "" : "|" + x.version) + "'");
+        }
+        rep_.add(sev, IssueType::CodeInvalid, &e,
+                 "The value provided ('" + std::string(e.value()) + "') was not found in the value set " +
+                     vsLabel(x, b.valueSet) +
+                     (required ? ", and a code is required from this value set"
+                               : ", and a code should come from this value set unless it has no "
+                                 "suitable code"));
+      } else if (mem == conformance::Membership::Unknown) {
+        unknownValueSet(e, b.valueSet);
+      }
+      return;
+    }
+    if (type == "Coding") {
+      checkCodings(e, {&e}, b, sev, required);
+    } else if (type == "CodeableConcept") {
+      std::vector<const Element*> codings;
+      e.forEachChild("coding", [&](const Element& c) { codings.push_back(&c); });
+      if (!codings.empty()) checkCodings(e, codings, b, sev, required);
+    }
+  }
+
+  void unknownValueSet(const Element& e, std::string_view vs) {
+    const auto& x = impl_.terminology.expand(vs);
+    if (!x.found) {
+      rep_.warning(IssueType::NotFound, &e,
+                   "The value set " + std::string(vs) + " is not loaded, so the code cannot be "
+                                                        "checked against it");
+    } else if (!x.error.empty()) {
+      rep_.warning(IssueType::NotSupported, &e,
+                   "The value set " + std::string(vs) + " could not be expanded: " + x.error);
+    }
+  }
+
+  void checkCodings(const Element& at, const std::vector<const Element*>& codings,
+                    const conformance::Binding& b, Severity sev, bool required) {
+    auto& tx = impl_.terminology;
+    bool unknown = false;
+    std::string codes;
+    std::string unknownSystems;
+    for (const Element* c : codings) {
+      const std::string_view system = childValue(*c, "system");
+      const std::string_view code = childValue(*c, "code");
+      if (code.empty()) continue;
+      codes += (codes.empty() ? "" : ", ") + std::string(system) + "#" + std::string(code);
+      const auto mem = tx.member(b.valueSet, system, code);
+      if (mem == conformance::Membership::In) return;
+      if (mem == conformance::Membership::Unknown) {
+        unknown = true;
+        if (!system.empty() && tx.codeSystem(system) == nullptr) {
+          unknownSystems += (unknownSystems.empty() ? "" : ", ") + std::string(system);
+        }
+      }
+    }
+    if (codes.empty()) return;
+    const auto& x = tx.expand(b.valueSet);
+    if (unknown) {
+      if (!x.found || !x.error.empty()) {
+        unknownValueSet(at, b.valueSet);
+      } else {
+        rep_.information(IssueType::NotSupported, &at,
+                         "The code system" +
+                             (unknownSystems.empty() ? std::string() : " " + unknownSystems) +
+                             " is not loaded, so the code " + codes +
+                             " could not be checked against the value set " +
+                             vsLabel(x, b.valueSet));
+      }
+      return;
+    }
+    if (at.type().name == "Coding") {
+      rep_.add(sev, IssueType::CodeInvalid, &at,
+               "The Coding provided (" + codes + ") was not found in the value set " +
+                   vsLabel(x, b.valueSet) +
+                   (required ? ", and a code is required from this value set"
+                             : ", and a code should come from this value set unless it has no "
+                               "suitable code"));
+    } else {
+      rep_.add(sev, IssueType::CodeInvalid, &at,
+               "None of the codings provided are in the value set " + vsLabel(x, b.valueSet) +
+                   (required ? ", and a coding from this value set is required"
+                             : ", and a coding should come from this value set unless it has no "
+                               "suitable code") +
+                   " (codes = " + codes + ")");
+    }
+  }
+
+  // A Coding's code and display against its CodeSystem, when that is loaded.
+  void checkCoding(const Element& c) {
+    const std::string_view system = childValue(c, "system");
+    const std::string_view code = childValue(c, "code");
+    if (system.empty() || code.empty()) return;
+    const conformance::CodeSystemInfo* cs = impl_.terminology.codeSystem(system);
+    if (cs == nullptr) return;
+    const conformance::CodeConcept* item = cs->find(code);
+    if (item == nullptr) {
+      if (cs->complete()) {
+        rep_.error(IssueType::CodeInvalid, &c,
+                   "Unknown code '" + std::string(system) + "#" + std::string(code) +
+                       "' in the CodeSystem '" + cs->url + "'" +
+                       (cs->version.empty() ? "" : " version '" + cs->version + "'"));
+      }
+      return;
+    }
+    const Element* displayEl = c.child("display");
+    if (displayEl == nullptr || !displayEl->hasValue() || item->display.empty()) return;
+    auto norm = [](std::string_view s) {
+      std::string out;
+      for (char ch : s) {
+        if (std::isspace(static_cast<unsigned char>(ch)) != 0) {
+          if (!out.empty() && out.back() != ' ') out += ' ';
+        } else {
+          out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+      }
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      return out;
+    };
+    const std::string given = norm(displayEl->value());
+    if (given == norm(item->display)) return;
+    for (const std::string& d : item->designations) {
+      if (given == norm(d)) return;
+    }
+    Reporter::Scope s(rep_, *displayEl);
+    rep_.warning(IssueType::Invalid, displayEl,
+                 "Wrong Display Name '" + std::string(displayEl->value()) + "' for " +
+                     std::string(system) + "#" + std::string(code) + ". Valid display is '" +
+                     item->display + "'");
+  }
+
+  // --- extensions --------------------------------------------------------------------------
+
+  static bool unknownAllowed(std::string_view url) {
+    return url.find("example.org") != std::string_view::npos ||
+           url.find("acme.com") != std::string_view::npos ||
+           url.find("nema.org") != std::string_view::npos ||
+           startsWith(url, "http://hl7.org/fhir/tools/StructureDefinition/");
+  }
+
+  void checkExtension(const Element& ext) {
+    const std::string_view url = childValue(ext, "url");
+    if (url.empty()) {
+      rep_.error(IssueType::Invalid, &ext,
+                 "Extension.url is required in order to identify, use and validate the extension");
+      return;
+    }
+    if (url.find("://") == std::string_view::npos && !startsWith(url, "urn:")) return;  // nested
+    if (url.find('|') != std::string_view::npos) {
+      rep_.error(IssueType::Invalid, &ext, "The extension URL must not contain a version");
+    }
+    std::string error;
+    const StructureModel* em = impl_.models.get(versionless(url), &error);
+    if (em == nullptr) {
+      const std::string msg = "The extension " + std::string(url) +
+                              " could not be found so is not allowed here";
+      if (unknownAllowed(url) || (!v_.options().strictExtensions &&
+                                  !startsWith(url, "http://hl7.org/fhir/StructureDefinition/"))) {
+        rep_.warning(IssueType::Structure, &ext, "The extension " + std::string(url) +
+                                                     " is unknown, and not allowed here");
+      } else {
+        rep_.error(IssueType::Structure, &ext, msg);
+      }
+      return;
+    }
+    if (em->sd().type != "Extension") {
+      rep_.error(IssueType::Structure, &ext,
+                 "The URL " + std::string(url) + " names a " + em->sd().type +
+                     " definition, not an extension");
+      return;
+    }
+    checkExtensionContext(ext, *em);
+    if (ext.name() == "modifierExtension" && !em->root().def->isModifier) {
+      bool modifier = false;
+      for (const ElementNode* k : em->root().children) (void)k;
+      if (!modifier) {
+        // R4 marks modifier extensions by Extension.isModifier in the definition's root.
+      }
+    }
+    validateNode(ext, em->root(), *em, /*profile=*/true);
+  }
+
+  void checkExtensionContext(const Element& ext, const StructureModel& em) {
+    const conformance::StructureDefinition& sd = em.sd();
+    if (sd.contextTypes.empty() && sd.contextExpressions.empty()) return;
+    const Element* host = ext.parent();
+    if (host == nullptr) return;
+    // What the host element is: its type names, up the type hierarchy, and its path.
+    std::vector<std::string> names;
+    const core::TypeInfo* t = &host->type();
+    const core::TypeResolver& types = v_.context();
+    for (int i = 0; t != nullptr && i < 10; ++i) {
+      names.push_back(t->name);
+      if (t->fhirType != t->name) names.push_back(t->fhirType);
+      if (t->baseName.empty()) break;
+      t = types.findType(t->baseName);
+    }
+    if (host->property() != nullptr) {
+      std::string p = host->property()->path;
+      if (p.size() > 3 && p.compare(p.size() - 3, 3, "[x]") == 0) p.resize(p.size() - 3);
+      names.push_back(p);
+    }
+    const std::string_view hostUrl =
+        host->type().name == "Extension" ? childValue(*host, "url") : std::string_view();
+    bool ok = false;
+    for (const std::string& c : sd.contextTypes) {
+      if (c == "Element" || c == "Base" || std::find(names.begin(), names.end(), c) != names.end()) {
+        ok = true;
+      } else if (!hostUrl.empty() && (c == hostUrl || versionless(c) == hostUrl)) {
+        ok = true;
+      } else if (c.find('.') != std::string::npos && host->property() != nullptr) {
+        // "Patient.name" also matches the same element reached through a profile's path.
+        const std::string& p = host->property()->path;
+        if (p == c || p + "[x]" == c) ok = true;
+      } else if (c.find('#') != std::string::npos && !hostUrl.empty()) {
+        if (c.substr(0, c.find('#')) == hostUrl) ok = true;
+      }
+      if (ok) break;
+    }
+    if (!sd.contextExpressions.empty()) ok = true;  // FHIRPath contexts: not checked here
+    if (!ok) {
+      std::string allowed;
+      for (const std::string& c : sd.contextTypes) allowed += (allowed.empty() ? "" : ", ") + c;
+      std::string here;
+      for (const std::string& n : names) {
+        if (n == "Element" || n == "Base" || n == "DataType") continue;
+        here += (here.empty() ? "" : ", ") + n;
+      }
+      rep_.error(IssueType::Structure, &ext,
+                 "The extension " + sd.url + " is not allowed to be used at this point (this "
+                                             "element is [" +
+                     here + "]; allowed = " + allowed + ")");
+    }
+  }
+
+  // --- references --------------------------------------------------------------------------
+
+  // The resource a reference points to inside the current resource or Bundle, or nullptr.
+  const Element* resolveReference(std::string_view ref) {
+    if (ref.empty()) return nullptr;
+    const Element* container = resource_;
+    while (container != nullptr && container->parent() != nullptr &&
+           container->name() == "contained") {
+      container = container->parent()->resource();
+    }
+    if (ref[0] == '#') {
+      if (container == nullptr) return nullptr;
+      if (ref.size() == 1) return container;
+      const Element* found = nullptr;
+      container->forEachChild("contained", [&](const Element& c) {
+        if (found == nullptr && childValue(c, "id") == ref.substr(1)) found = &c;
+      });
+      return found;
+    }
+    // Inside a Bundle: by fullUrl, or Type/id against the entry's base.
+    const Element* bundle = nullptr;
+    for (const Element* p = container; p != nullptr; p = p->parent()) {
+      if (p->isResource() && p->type().name == "Bundle") {
+        bundle = p;
+        break;
+      }
+    }
+    if (bundle == nullptr) return nullptr;
+    const Element* found = nullptr;
+    bundle->forEachChild("entry", [&](const Element& entry) {
+      if (found != nullptr) return;
+      const Element* r = entry.child("resource");
+      if (r == nullptr) return;
+      const std::string_view full = childValue(entry, "fullUrl");
+      if (!full.empty() && full == ref) {
+        found = r;
+        return;
+      }
+      const std::string typeId = std::string(r->type().name) + "/" + std::string(childValue(*r, "id"));
+      if (ref == typeId) {
+        found = r;
+      } else if (!full.empty() && full.size() > ref.size() &&
+                 full.compare(full.size() - ref.size(), ref.size(), ref) == 0 &&
+                 full[full.size() - ref.size() - 1] == '/') {
+        found = r;
+      }
+    });
+    return found;
+  }
+
+  void checkReference(const Element& e, const ElementNode& node, bool profile) {
+    const std::string_view ref = childValue(e, "reference");
+    std::string targetType;
+    const Element* target = nullptr;
+    if (!ref.empty()) {
+      target = resolveReference(ref);
+      if (target != nullptr) {
+        targetType = std::string(target->type().name);
+      } else if (ref[0] == '#') {
+        // ref-1 reports it.
+      } else if (!startsWith(ref, "urn:")) {
+        // Type/id, Type/id/_history/v, or an absolute URL ending so.
+        std::string_view r = ref;
+        const size_t q = r.find('?');
+        if (q != std::string_view::npos) r = r.substr(0, q);
+        const size_t hist = r.find("/_history/");
+        if (hist != std::string_view::npos) r = r.substr(0, hist);
+        const size_t slash = r.rfind('/');
+        if (slash != std::string_view::npos && slash > 0) {
+          std::string_view head = r.substr(0, slash);
+          const size_t prev = head.rfind('/');
+          std::string_view type = prev == std::string_view::npos ? head : head.substr(prev + 1);
+          const core::TypeInfo* ti = v_.context().findType(type);
+          if (ti != nullptr && ti->isResource()) {
+            targetType = std::string(type);
+          } else if (!profile && prev == std::string_view::npos && ref.find(':') == std::string_view::npos) {
+            Reporter::Scope s(rep_, *e.child("reference"));
+            rep_.error(IssueType::Structure, e.child("reference"),
+                       "Invalid Resource Type '" + std::string(type) + "' in the reference '" +
+                           std::string(ref) + "'");
+          }
+        }
+      }
+    }
+    if (targetType.empty()) {
+      const std::string_view t = childValue(e, "type");
+      if (!t.empty()) targetType = std::string(t);
+    }
+    const auto* tps = node.targetProfiles();
+    if (targetType.empty() || tps == nullptr || tps->empty()) return;
+    std::vector<std::string> allowed;
+    for (const std::string& tp : *tps) {
+      std::string type;
+      if (startsWith(tp, kCoreSd)) {
+        type = versionless(tp.substr(kCoreSd.size()));
+      } else if (const StructureModel* pm = impl_.models.get(tp)) {
+        type = pm->sd().type;
+      }
+      if (type == "Resource" || type == "DomainResource") return;
+      if (!type.empty()) allowed.push_back(type);
+    }
+    if (allowed.empty() || std::find(allowed.begin(), allowed.end(), targetType) != allowed.end()) {
+      return;
+    }
+    std::string list;
+    for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    rep_.error(IssueType::Structure, &e,
+               "The type '" + targetType + "' implied by the reference URL " + std::string(ref) +
+                   " is not a valid Target for this element (must be one of [" + list + "])");
+  }
+
+  // --- Bundle ------------------------------------------------------------------------------
+
+  void checkBundle(const Element& bundle) {
+    bundle.forEachChild("entry", [&](const Element& entry) {
+      const Element* full = entry.child("fullUrl");
+      const Element* res = entry.child("resource");
+      if (full == nullptr || res == nullptr || !full->hasValue()) return;
+      const std::string_view url = full->value();
+      if (!startsWith(url, "http://") && !startsWith(url, "https://")) return;
+      const std::string_view id = childValue(*res, "id");
+      if (id.empty()) return;
+      // A RESTful URL ends with /Type/id.
+      const size_t slash = url.rfind('/');
+      if (slash == std::string_view::npos) return;
+      std::string_view head = url.substr(0, slash);
+      const size_t prev = head.rfind('/');
+      const std::string_view type = prev == std::string_view::npos ? head : head.substr(prev + 1);
+      const core::TypeInfo* ti = v_.context().findType(type);
+      if (ti == nullptr || !ti->isResource()) return;
+      if (type != res->type().name || url.substr(slash + 1) != id) {
+        Reporter::Scope s(rep_, entry);
+        rep_.error(IssueType::Invalid, &entry,
+                   "The fullUrl '" + std::string(url) +
+                       "' looks like a RESTful server URL, so it must end with the correct type "
+                       "and id (/" +
+                       std::string(res->type().name) + "/" + std::string(id) + ")");
+      }
+    });
+  }
+
+  // --- invariants --------------------------------------------------------------------------
+
+  void checkInvariant(const Element& e, const Invariant& inv, const StructureModel& m) {
+    bool ok = true;
+    switch (inv.native) {
+      case Invariant::Native::Ele1: {
+        ok = e.hasValue();
+        for (const Element* c = e.firstChild(); c != nullptr && !ok; c = c->nextSibling()) {
+          if (c->name() != "id") ok = true;
+        }
+        break;
+      }
+      case Invariant::Native::Ext1:
+        ok = (e.child("extension") != nullptr) != (e.child("value") != nullptr);
+        break;
+      case Invariant::Native::None: {
+#if TB_HAVE_FHIRPATH
+        if (!inv.expression || !v_.options().invariants) return;
+        thread_local fhirpath::Evaluation eval;
+        fhirpath::Environment env;
+        env.resource = resource_;
+        env.rootResource = root_;
+        env.context = &v_.context();
+        env.enforceAsSingleton = false;
+        if (!eval.run(*inv.expression, &e, env)) {
+          rep_.warning(IssueType::Invariant, &e,
+                       "The constraint " + inv.constraint->key + " could not be evaluated: " +
+                           eval.error().message);
+          return;
+        }
+        const auto results = eval.results();
+        if (results.empty()) return;
+        std::optional<bool> b = eval.boolean();
+        ok = !b.has_value() || *b;
+#else
+        return;
+#endif
+        break;
+      }
+    }
+    if (ok) return;
+    std::string msg = "Constraint failed: " + inv.constraint->key + ": '" + inv.constraint->human +
+                      "'";
+    if (!startsWith(m.sd().url, kCoreSd)) msg += " (defined in " + m.label() + ")";
+    rep_.add(inv.severity, IssueType::Invariant, &e, std::move(msg));
+  }
+
+  const Validator& v_;
+  Validator::Impl& impl_;
+  Reporter rep_;
+  const Element* root_ = nullptr;
+  const Element* resource_ = nullptr;
+};
+
+Validator::Validator(const conformance::Context& context, ValidatorOptions options)
+    : context_(context),
+      options_(options),
+      impl_(std::make_unique<Impl>(context, options.invariants)) {}
+Validator::~Validator() = default;
+
+const conformance::Terminology& Validator::terminology() const { return impl_->terminology; }
+const conformance::Snapshots& Validator::snapshots() const { return impl_->snapshots; }
+
+void Validator::validate(const core::Element& resource, core::Issues& issues,
+                         std::span<const std::string> profiles) const {
+  core::Issues found;
+  Run run(*this, *impl_, found);
+  run.validateRoot(resource, profiles);
+  // The same finding reached through the base and a profile (or two profiles) is kept once.
+  std::unordered_set<std::string> seen;
+  for (core::Issue& i : found.items()) {
+    std::string key;
+    key.reserve(i.location.size() + i.message.size() + 4);
+    key += static_cast<char>('0' + static_cast<int>(i.severity));
+    key += i.location;
+    key += '\x1f';
+    key += i.message;
+    if (seen.insert(std::move(key)).second) issues.add(std::move(i));
+  }
+}
+
+void Validator::validateText(std::string_view text, core::Issues& issues,
+                             std::span<const std::string> profiles) const {
+  auto doc = core::readResource(text, context_, issues);
+  if (doc == nullptr || doc->root() == nullptr) return;
+  validate(*doc->root(), issues, profiles);
+}
+
+}  // namespace trialbridge::validation

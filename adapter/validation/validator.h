@@ -1,0 +1,75 @@
+#pragma once
+// The FHIR R4 validator: checks a resource (read by core's JSON/XML readers, which have already
+// enforced the syntax rules of each format) against the base definitions of R4 and against
+// profiles, and adds what it finds to an Issues list.
+//
+// What is checked (docs/validation.md has the details):
+//   - structure: cardinality, allowed types of choice elements, primitive values (each type's
+//     regex and range rules), resource ids, string lengths;
+//   - fixed[x], pattern[x], minValue/maxValue, maxLength;
+//   - bindings: required (error), extensible (warning) against the loaded ValueSets, with the
+//     codes of loaded CodeSystems checked too; codes of systems that are not loaded are noted as
+//     information;
+//   - invariants of every element (FHIRPath), each with its own severity;
+//   - profiles from meta.profile and the caller, including slicing (value, pattern, type,
+//     profile and exists discriminators; ordered and closed rules), type profiles and extensions
+//     against their definitions and contexts; differential-only profiles get a snapshot;
+//   - references: format, target types against targetProfile, resolution inside a Bundle and to
+//     contained resources; Bundle rules;
+//   - narrative XHTML: allowed elements and attributes, no scripts.
+//
+// A Validator is built once per set of loaded definitions (it caches what it prepares from them)
+// and is thread-safe: validate() may run on many threads at once.
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "conformance/context.h"
+#include "conformance/snapshot.h"
+#include "conformance/terminology.h"
+#include "core/element.h"
+#include "core/issue.h"
+
+namespace trialbridge::validation {
+
+struct ValidatorOptions {
+  // Evaluate the FHIRPath invariants of the definitions.
+  bool invariants = true;
+  // Treat text that looks like HTML or script in strings as an error (security checks).
+  bool securityChecks = false;
+  // Report unknown extensions from any domain as errors; when false, only those in the HL7
+  // namespace are (others are a warning).
+  bool strictExtensions = true;
+};
+
+class Validator {
+ public:
+  explicit Validator(const conformance::Context& context, ValidatorOptions options = {});
+  ~Validator();
+  Validator(const Validator&) = delete;
+  Validator& operator=(const Validator&) = delete;
+
+  // Validates the resource `resource` (the root of a Document, usually) against its type and
+  // the profiles in its meta.profile, plus `profiles` (canonical URLs) for the root.
+  void validate(const core::Element& resource, core::Issues& issues,
+                std::span<const std::string> profiles = {}) const;
+
+  // Reads JSON or XML text and validates what was read. The reader's issues come first.
+  void validateText(std::string_view text, core::Issues& issues,
+                    std::span<const std::string> profiles = {}) const;
+
+  const conformance::Context& context() const { return context_; }
+  const conformance::Terminology& terminology() const;
+  const conformance::Snapshots& snapshots() const;
+  const ValidatorOptions& options() const { return options_; }
+
+  struct Impl;
+
+ private:
+  const conformance::Context& context_;
+  ValidatorOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trialbridge::validation
