@@ -430,7 +430,8 @@ bool Terminology::checkGrammarCode(std::string_view system, std::string_view cod
            std::string_view("!#$&^_.+-").find(c) != std::string_view::npos;
   };
   if (system == "urn:ietf:bcp:13") {
-    // type "/" subtype [; parameters]
+    // type "/" subtype [; parameters]; FHIR also names its own formats xml, json and ttl.
+    if (code == "xml" || code == "json" || code == "ttl") return true;
     const size_t slash = code.find('/');
     if (slash == std::string_view::npos || slash == 0) return false;
     size_t end = code.find(';');

@@ -27,6 +27,8 @@ struct Invariant {
     None,
     Ele1,  // hasValue() or (children().count() > id.count())
     Ext1,  // extension.exists() != value.exists()
+    Txt1,  // htmlChecks(): the narrative XHTML rules (validation/xhtml.h)
+    Dom3,  // contained resources are referenced (also from the narrative) or refer back
   };
   const conformance::Constraint* constraint = nullptr;
   core::Severity severity = core::Severity::Error;

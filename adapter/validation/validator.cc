@@ -84,8 +84,9 @@ std::string describeValue(const Element& e) {
 // One validation of one resource tree, on one thread.
 class Run {
  public:
-  Run(const Validator& v, Validator::Impl& impl, core::Issues& issues)
-      : v_(v), impl_(impl), rep_(issues) {}
+  Run(const Validator& v, Validator::Impl& impl, core::Issues& issues,
+      const core::Issues* readerIssues)
+      : v_(v), impl_(impl), rep_(issues), readerErrors_(readerIssues) {}
 
   void validateRoot(const Element& root, std::span<const std::string> profiles) {
     root_ = &root;
@@ -180,22 +181,77 @@ class Run {
         }
       }
       checkRules(e, node, m, profile);
-      validateResource(e, profiles, /*base=*/!profile);
+      std::vector<std::string> candidates;
+      for (const std::string& url : profiles) {
+        const StructureModel* pm = impl_.models.get(url);
+        if (pm == nullptr || pm->sd().type == e.type().name || pm->sd().type == "Resource" ||
+            pm->sd().type == "DomainResource") {
+          candidates.push_back(url);
+        }
+      }
+      if (!profiles.empty() && candidates.empty()) {
+        std::string list;
+        for (const std::string& u : profiles) list += (list.empty() ? "" : ", ") + u;
+        rep_.error(IssueType::Structure, &e,
+                   "The type '" + std::string(e.type().name) +
+                       "' is not valid - must match one of the profiles " + list);
+        validateResource(e, {}, /*base=*/!profile);
+        return;
+      }
+      if (candidates.size() > 1) {
+        std::string chosen;
+        for (const std::string& url : candidates) {
+          if (conformsTo(e, url)) {
+            chosen = url;
+            break;
+          }
+        }
+        if (!chosen.empty()) {
+          validateResource(e, std::vector<std::string>{chosen}, /*base=*/!profile);
+          return;
+        }
+        std::string list;
+        for (const std::string& u : candidates) list += (list.empty() ? "" : ", ") + u;
+        rep_.error(IssueType::Structure, &e,
+                   "Unable to find a match for the specified profile among choices: " + list);
+      }
+      validateResource(e, candidates, /*base=*/!profile);
       return;
     }
     checkRules(e, node, m, profile);
 
-    // Type profiles (type[].profile) other than the extension's own definition.
+    // Type profiles (type[].profile) other than the extension's own definition; several
+    // profiles for one type are alternatives.
     if (const auto* tp = node.typeProfiles(e.type().fhirType)) {
+      std::vector<const StructureModel*> models;
       for (const std::string& url : *tp) {
-        if (e.type().name == "Extension" && url == childValue(e, "url")) continue;
+        if (e.type().name == "Extension" && versionless(url) == childValue(e, "url")) continue;
         std::string error;
         const StructureModel* pm = impl_.models.get(url, &error);
         if (pm == nullptr) {
           rep_.error(IssueType::Structure, &e, "Unknown profile " + url);
         } else if (pm != &m || &pm->root() != &node) {
-          validateNode(e, pm->root(), *pm, /*profile=*/true);
+          models.push_back(pm);
         }
+      }
+      bool done = false;
+      if (models.size() > 1) {
+        for (const StructureModel* pm : models) {
+          if (conformsTo(e, pm->sd().url)) {
+            validateNode(e, pm->root(), *pm, /*profile=*/true);
+            done = true;
+            break;
+          }
+        }
+        if (!done) {
+          std::string list;
+          for (const StructureModel* pm : models) list += (list.empty() ? "" : ", ") + pm->sd().url;
+          rep_.error(IssueType::Structure, &e,
+                     "Unable to find a match for the specified profile among choices: " + list);
+        }
+      }
+      if (!done) {
+        for (const StructureModel* pm : models) validateNode(e, pm->root(), *pm, /*profile=*/true);
       }
     }
 
@@ -662,7 +718,8 @@ class Run {
   void checkRules(const Element& e, const ElementNode& node, const StructureModel& m,
                   bool profile) {
     const ElementDefinition& d = *node.def;
-    if (!profile && e.isPrimitive() && e.hasValue()) checkPrimitiveValue(e);
+    const bool resourceId = e.name() == "id" && e.parent() != nullptr && e.parent()->isResource();
+    if (!profile && e.isPrimitive() && e.hasValue() && !resourceId) checkPrimitiveValue(e);
     if (node.fixed.present()) checkFixed(e, node.fixed, m, d, /*pattern=*/false);
     if (node.pattern.present()) checkFixed(e, node.pattern, m, d, /*pattern=*/true);
     if (e.isPrimitive() && e.hasValue()) {
@@ -720,12 +777,7 @@ class Run {
       rep_.error(IssueType::Invalid, &e, std::move(msg));
       return;
     }
-    if (type == "xhtml") {
-      std::vector<std::string> problems;
-      if (!checkNarrativeXhtml(e.value(), problems)) {
-        for (std::string& p : problems) rep_.error(IssueType::Invalid, &e, std::move(p));
-      }
-    } else if (v_.options().securityChecks && (type == "string" || type == "markdown") &&
+    if (v_.options().securityChecks && (type == "string" || type == "markdown") &&
                looksLikeHtml(e.value())) {
       rep_.error(IssueType::Invalid, &e,
                  "The string value contains text that looks like embedded HTML tags, which are "
@@ -1003,8 +1055,13 @@ class Run {
     if (em == nullptr) {
       const std::string msg = "The extension " + std::string(url) +
                               " could not be found so is not allowed here";
-      if (unknownAllowed(url) || (!v_.options().strictExtensions &&
-                                  !startsWith(url, "http://hl7.org/fhir/StructureDefinition/"))) {
+      if (startsWith(url, kCoreSd)) {
+        // An HL7 extension published outside the R4 core package (the extensions pack).
+        rep_.information(IssueType::NotSupported, &ext,
+                         "The extension " + std::string(url) +
+                             " is not loaded (it is not part of the R4 core package), so it was "
+                             "not checked");
+      } else if (unknownAllowed(url) || !v_.options().strictExtensions) {
         rep_.warning(IssueType::Structure, &ext, "The extension " + std::string(url) +
                                                      " is unknown, and not allowed here");
       } else {
@@ -1048,6 +1105,11 @@ class Run {
       std::string p = host->property()->path;
       if (p.size() > 3 && p.compare(p.size() - 3, 3, "[x]") == 0) p.resize(p.size() - 3);
       names.push_back(p);
+      if (const auto* d = static_cast<const ElementDefinition*>(host->property()->definition)) {
+        std::string b = d->basePath;
+        if (b.size() > 3 && b.compare(b.size() - 3, 3, "[x]") == 0) b.resize(b.size() - 3);
+        if (!b.empty() && b != p) names.push_back(b);
+      }
     }
     const std::string_view hostUrl =
         host->type().name == "Extension" ? childValue(*host, "url") : std::string_view();
@@ -1066,7 +1128,29 @@ class Run {
       }
       if (ok) break;
     }
-    if (!sd.contextExpressions.empty()) ok = true;  // FHIRPath contexts: not checked here
+    // FHIRPath contexts: the host must be among what the expression selects from its resource.
+    const Element* res = host->resource();
+    for (const std::string& expr : sd.contextExpressions) {
+      if (ok || res == nullptr) break;
+      auto selected = evalElements(expr, *res);
+      if (!selected) {
+        ok = true;  // cannot tell
+      } else if (std::find(selected->begin(), selected->end(), host) != selected->end()) {
+        ok = true;
+      }
+    }
+    if (ok) {
+      for (const std::string& inv : sd.contextInvariants) {
+        std::optional<bool> b;
+        auto r = evalElements(inv, *host, &b);
+        if (r && b.has_value() && !*b) {
+          rep_.error(IssueType::Structure, &ext,
+                     "The extension " + sd.url +
+                         " is not allowed to be used at this point (based on context invariant '" +
+                         inv + "')");
+        }
+      }
+    }
     if (!ok) {
       std::string allowed;
       for (const std::string& c : sd.contextTypes) allowed += (allowed.empty() ? "" : ", ") + c;
@@ -1233,11 +1317,25 @@ class Run {
         for (const Element* c = e.firstChild(); c != nullptr && !ok; c = c->nextSibling()) {
           if (c->name() != "id") ok = true;
         }
+        // An element emptied because the reader left out its broken content was reported then.
+        if (!ok && readerErrorUnder(rep_.path())) return;
         break;
       }
       case Invariant::Native::Ext1:
         ok = (e.child("extension") != nullptr) != (e.child("value") != nullptr);
         break;
+      case Invariant::Native::Txt1: {
+        std::vector<std::string> problems;
+        if (!e.hasValue() || checkNarrativeXhtml(e.value(), problems)) return;
+        for (std::string& p : problems) {
+          rep_.add(inv.severity, IssueType::Invariant, &e,
+                   "Constraint failed: txt-1: '" + inv.constraint->human + "' (" + p + ")");
+        }
+        return;
+      }
+      case Invariant::Native::Dom3:
+        checkContainedReferenced(e, inv);
+        return;
       case Invariant::Native::None: {
 #if TB_HAVE_FHIRPATH
         if (!inv.expression || !v_.options().invariants) return;
@@ -1270,9 +1368,95 @@ class Run {
     rep_.add(inv.severity, IssueType::Invariant, &e, std::move(msg));
   }
 
+  // Evaluates a FHIRPath expression (compiled once per process) on `focus`; nullopt when it
+  // cannot be compiled or evaluated.
+  std::optional<std::vector<const Element*>> evalElements(const std::string& text,
+                                                          const Element& focus,
+                                                          std::optional<bool>* boolean = nullptr) {
+#if TB_HAVE_FHIRPATH
+    fhirpath::CompileOptions options;
+    options.types = &v_.context();
+    auto compiled = fhirpath::ExpressionCache::global().get(text, options);
+    if (!compiled) return std::nullopt;
+    thread_local fhirpath::Evaluation eval;
+    fhirpath::Environment env;
+    env.resource = resource_;
+    env.rootResource = root_;
+    env.context = &v_.context();
+    env.enforceAsSingleton = false;
+    if (!eval.run(*compiled.expression(), &focus, env)) return std::nullopt;
+    std::vector<const Element*> out;
+    for (const fhirpath::Value& val : eval.results()) {
+      if (val.kind == fhirpath::Kind::Element) out.push_back(val.element);
+    }
+    if (boolean != nullptr) *boolean = eval.boolean();
+    return out;
+#else
+    (void)text;
+    (void)focus;
+    (void)boolean;
+    return std::nullopt;
+#endif
+  }
+
+  bool readerErrorUnder(const std::string& path) const {
+    if (readerErrors_ == nullptr) return false;
+    for (const core::Issue& i : readerErrors_->items()) {
+      if ((i.severity == Severity::Error || i.severity == Severity::Fatal) &&
+          startsWith(i.location, path)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // dom-3, natively: each contained resource is referenced from elsewhere in the resource
+  // (references, canonicals, uris, or the narrative's links and images), or refers to it.
+  void checkContainedReferenced(const Element& res, const Invariant& inv) {
+    if (res.child("contained") == nullptr) return;
+    std::unordered_set<std::string_view> refs;
+    bool refersBack = false;
+    std::vector<const Element*> todo{&res};
+    while (!todo.empty()) {
+      const Element* x = todo.back();
+      todo.pop_back();
+      for (const Element* c = x->firstChild(); c != nullptr; c = c->nextSibling()) {
+        if (c->hasValue()) {
+          const std::string_view v = c->value();
+          if (c->type().name == "xhtml") {
+            size_t pos = 0;
+            while ((pos = v.find("=\"#", pos)) != std::string_view::npos) {
+              const size_t end = v.find('"', pos + 3);
+              if (end == std::string_view::npos) break;
+              refs.insert(v.substr(pos + 3, end - pos - 3));
+              pos = end;
+            }
+          } else if (!v.empty() && v[0] == '#') {
+            if (v.size() == 1) {
+              refersBack = true;
+            } else {
+              refs.insert(v.substr(1));
+            }
+          }
+        }
+        todo.push_back(c);
+      }
+    }
+    res.forEachChild("contained", [&](const Element& c) {
+      const std::string_view id = childValue(c, "id");
+      if (refersBack || refs.count(id) != 0) return;
+      Reporter::Scope s(rep_, c);
+      rep_.add(inv.severity, IssueType::Invariant, &c,
+               "The contained resource '" + std::string(id) +
+                   "' is not referenced to from elsewhere in the containing resource nor does it "
+                   "refer to the containing resource (dom-3)");
+    });
+  }
+
   const Validator& v_;
   Validator::Impl& impl_;
   Reporter rep_;
+  const core::Issues* readerErrors_ = nullptr;
   const Element* root_ = nullptr;
   const Element* resource_ = nullptr;
 };
@@ -1289,7 +1473,7 @@ const conformance::Snapshots& Validator::snapshots() const { return impl_->snaps
 void Validator::validate(const core::Element& resource, core::Issues& issues,
                          std::span<const std::string> profiles) const {
   core::Issues found;
-  Run run(*this, *impl_, found);
+  Run run(*this, *impl_, found, &issues);
   run.validateRoot(resource, profiles);
   // The same finding reached through the base and a profile (or two profiles) is kept once.
   std::unordered_set<std::string> seen;
