@@ -1,0 +1,37 @@
+#pragma once
+// The FHIR-specific functions that need more than the element tree: resolve() (contained
+// resources, Bundle entries, an environment hook), memberOf()/subsumes() against the loaded
+// ValueSets and CodeSystems, conformsTo() against loaded StructureDefinitions, htmlChecks() for
+// narrative XHTML. Internal.
+#include <optional>
+#include <string_view>
+
+#include "fhirpath/value.h"
+
+namespace trialbridge::conformance {
+class Context;
+}
+
+namespace trialbridge::fhirpath {
+
+class Engine;
+
+// The resource a Reference (element), canonical/uri element or string points to, or nullptr.
+const core::Element* resolveReference(Engine& e, const Value& v);
+
+// Whether a code, Coding, CodeableConcept or string is in the ValueSet `url`; nullopt when the
+// ValueSet is unknown or cannot be expanded far enough to tell.
+std::optional<bool> memberOf(const conformance::Context& ctx, const Value& item,
+                             std::string_view url);
+
+// Whether Coding/code `a` subsumes `b` in their CodeSystem's hierarchy; nullopt when unknown.
+std::optional<bool> subsumes(const conformance::Context& ctx, const Value& a, const Value& b);
+
+// conformsTo(url): nullopt when the profile is unknown.
+std::optional<bool> conformsTo(Engine& e, const Value& item, std::string_view url);
+
+// The narrative rules of txt-1: only basic HTML formatting elements and attributes, no scripts,
+// no event handlers, no active content.
+bool htmlChecks(std::string_view xhtml);
+
+}  // namespace trialbridge::fhirpath
