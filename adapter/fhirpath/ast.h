@@ -186,6 +186,7 @@ struct Node {
   bool negate = false;    // Unary minus; TypeOp: false = is, true = as
   bool head = false;      // Member/Function applied to the implicit $this
   bool descending = false;  // sort key written with a leading '-'
+  bool choiceName = false;  // Member whose name could be a typed choice name (valueQuantity)
   uint32_t pos = 0;       // offset in the source, for messages
   uint32_t end = 0;
   std::string name;       // Member, Function, Variable

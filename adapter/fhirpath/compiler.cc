@@ -203,7 +203,10 @@ class Compiler {
     return SType::system(SystemType::String);
   }
 
-  SType member(const Node* n, const SType& in) {
+  SType member(Node* n, const SType& in) {
+    // A name with an upper-case letter inside may be a choice element named with its type.
+    n->choiceName = std::any_of(n->name.begin() + (n->name.empty() ? 0 : 1), n->name.end(),
+                                [](char c) { return c >= 'A' && c <= 'Z'; });
     if (in.any) {
       SType s = SType::unknown();
       s.unordered = in.unordered;

@@ -291,8 +291,19 @@ void Engine::navigate(const Value& item, const Node* n, Coll& out) {
       push(out, item);
       return;
     }
+    const uint32_t before = out.size;
     for (const core::Element* c = e->firstChild(); c != nullptr; c = c->nextSibling()) {
       if (c->name() == name) push(out, Value::ofElement(c));
+    }
+    if (out.size == before && n->choiceName) {
+      // "valueQuantity": a choice element named with its type, as in JSON (compiled without a
+      // static type, so the compiler could not reject it).
+      core::TypeInfo::JsonMatch m = e->type().propertyForJsonName(name);
+      if (m.property != nullptr && m.property->choice && m.type != nullptr) {
+        for (const core::Element* c = e->firstChild(); c != nullptr; c = c->nextSibling()) {
+          if (c->property() == m.property && &c->type() == m.type) push(out, Value::ofElement(c));
+        }
+      }
     }
     return;
   }

@@ -3,15 +3,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "conformance/context.h"
 #include "conformance/structure_definition.h"
-#include "core/json.h"
+#include "conformance/terminology.h"
 #include "fhirpath/engine.h"
 #include "fhirpath/types.h"
 
@@ -103,228 +100,14 @@ const core::Element* resolveReference(Engine& e, const Value& v) {
 
 namespace {
 
-struct CodeSystemInfo {
-  bool complete = false;  // content = complete
-  std::unordered_map<std::string, std::vector<std::string>> children;  // code -> child codes
-  std::unordered_set<std::string> codes;
-};
-
-struct Expansion {
-  bool complete = true;
-  std::unordered_set<std::string> codes;  // "system|code"
-  std::unordered_set<std::string> openSystems;  // systems whose codes could not be listed
-};
-
-struct TerminologyCache {
-  std::mutex mutex;
-  std::map<std::pair<const conformance::Context*, std::string>, std::shared_ptr<CodeSystemInfo>>
-      codeSystems;
-  std::map<std::pair<const conformance::Context*, std::string>, std::shared_ptr<Expansion>>
-      valueSets;
-};
-
-TerminologyCache& terminologyCache() {
-  static TerminologyCache c;
-  return c;
-}
-
-std::unique_ptr<core::Document> readResourceJson(const conformance::Context& ctx,
-                                                 std::string_view url) {
-  auto json = ctx.resourceJson(url);
-  if (!json) return nullptr;
-  core::Issues issues;
-  return core::readJson(json.value(), ctx, issues);
-}
-
-void collectConcepts(const core::Element* parent, const std::string& parentCode,
-                     CodeSystemInfo& cs) {
-  parent->forEachChild("concept", [&](const core::Element& c) {
-    std::string code(childValue(&c, "code"));
-    if (code.empty()) return;
-    cs.codes.insert(code);
-    if (!parentCode.empty()) cs.children[parentCode].push_back(code);
-    collectConcepts(&c, code, cs);
-  });
-}
-
-std::shared_ptr<CodeSystemInfo> loadCodeSystem(const conformance::Context& ctx,
-                                               const std::string& url) {
-  TerminologyCache& cache = terminologyCache();
-  {
-    std::lock_guard lock(cache.mutex);
-    auto it = cache.codeSystems.find({&ctx, url});
-    if (it != cache.codeSystems.end()) return it->second;
-  }
-  std::shared_ptr<CodeSystemInfo> cs;
-  auto doc = readResourceJson(ctx, url);
-  if (doc != nullptr && doc->root() != nullptr && doc->root()->type().name == "CodeSystem") {
-    cs = std::make_shared<CodeSystemInfo>();
-    cs->complete = childValue(doc->root(), "content") == "complete";
-    collectConcepts(doc->root(), std::string(), *cs);
-    // Parents declared through the "parent" property also form the hierarchy.
-    std::function<void(const core::Element*)> walk = [&](const core::Element* p) {
-      p->forEachChild("concept", [&](const core::Element& c) {
-        std::string code(childValue(&c, "code"));
-        c.forEachChild("property", [&](const core::Element& prop) {
-          if (childValue(&prop, "code") == "parent") {
-            const core::Element* v = prop.child("value");
-            if (v != nullptr && v->hasValue()) cs->children[std::string(v->value())].push_back(code);
-          }
-        });
-        walk(&c);
-      });
-    };
-    walk(doc->root());
-  }
-  std::lock_guard lock(cache.mutex);
-  cache.codeSystems[{&ctx, url}] = cs;
-  return cs;
-}
-
-void descendantsOf(const CodeSystemInfo& cs, const std::string& code, bool includeSelf,
-                   std::unordered_set<std::string>& out) {
-  if (includeSelf) out.insert(code);
-  auto it = cs.children.find(code);
-  if (it == cs.children.end()) return;
-  for (const std::string& c : it->second) {
-    if (out.insert(c).second) descendantsOf(cs, c, false, out);
-  }
-}
-
-std::shared_ptr<Expansion> expand(const conformance::Context& ctx, const std::string& url,
-                                  int depth);
-
-// The codes one include/exclude selects, as "system|code"; false if they cannot all be listed.
-bool selectCodes(const conformance::Context& ctx, const core::Element& inc, int depth,
-                 std::unordered_set<std::string>& out, std::unordered_set<std::string>& open) {
-  std::string system(childValue(&inc, "system"));
-  bool complete = true;
-  std::unordered_set<std::string> fromSystem;
-  bool haveSystemSet = false;
-  if (!system.empty()) {
-    haveSystemSet = true;
-    if (inc.child("concept") != nullptr) {
-      inc.forEachChild("concept", [&](const core::Element& c) {
-        fromSystem.insert(system + "|" + std::string(childValue(&c, "code")));
-      });
-    } else {
-      auto cs = loadCodeSystem(ctx, system);
-      if (cs == nullptr || !cs->complete) {
-        open.insert(system);
-        complete = false;
-      } else if (inc.child("filter") != nullptr) {
-        std::unordered_set<std::string> selected = cs->codes;
-        inc.forEachChild("filter", [&](const core::Element& flt) {
-          std::string_view op = childValue(&flt, "op");
-          std::string_view prop = childValue(&flt, "property");
-          std::string value(childValue(&flt, "value"));
-          std::unordered_set<std::string> match;
-          if ((op == "is-a" || op == "descendent-of") && (prop == "concept" || prop == "code")) {
-            descendantsOf(*cs, value, op == "is-a", match);
-          } else if (op == "=" && (prop == "concept" || prop == "code")) {
-            match.insert(value);
-          } else if (op == "in" && (prop == "concept" || prop == "code")) {
-            size_t p = 0;
-            while (p <= value.size()) {
-              size_t q = value.find(',', p);
-              if (q == std::string::npos) q = value.size();
-              match.insert(value.substr(p, q - p));
-              p = q + 1;
-            }
-          } else {
-            complete = false;
-            open.insert(system);
-            return;
-          }
-          std::unordered_set<std::string> kept;
-          for (const std::string& c : selected) {
-            if (match.count(c) != 0) kept.insert(c);
-          }
-          selected.swap(kept);
-        });
-        for (const std::string& c : selected) fromSystem.insert(system + "|" + c);
-      } else {
-        for (const std::string& c : cs->codes) fromSystem.insert(system + "|" + c);
-      }
-    }
-  }
-  bool haveVsSet = false;
-  std::unordered_set<std::string> fromValueSets;
-  inc.forEachChild("valueSet", [&](const core::Element& vs) {
-    auto e = expand(ctx, std::string(vs.value()), depth + 1);
-    if (e == nullptr) {
-      complete = false;
-      return;
-    }
-    if (!e->complete) complete = false;
-    open.insert(e->openSystems.begin(), e->openSystems.end());
-    if (!haveVsSet) {
-      fromValueSets = e->codes;
-      haveVsSet = true;
-    } else {
-      std::unordered_set<std::string> kept;
-      for (const std::string& c : fromValueSets) {
-        if (e->codes.count(c) != 0) kept.insert(c);
-      }
-      fromValueSets.swap(kept);
-    }
-  });
-  if (haveSystemSet && haveVsSet) {
-    for (const std::string& c : fromSystem) {
-      if (fromValueSets.count(c) != 0) out.insert(c);
-    }
-  } else if (haveSystemSet) {
-    out.insert(fromSystem.begin(), fromSystem.end());
-  } else {
-    out.insert(fromValueSets.begin(), fromValueSets.end());
-  }
-  return complete;
-}
-
-void collectContains(const core::Element* parent, Expansion& e) {
-  parent->forEachChild("contains", [&](const core::Element& c) {
-    std::string_view code = childValue(&c, "code");
-    if (!code.empty()) e.codes.insert(std::string(childValue(&c, "system")) + "|" + std::string(code));
-    collectContains(&c, e);
-  });
-}
-
-std::shared_ptr<Expansion> expand(const conformance::Context& ctx, const std::string& url,
-                                  int depth) {
-  if (depth > 8) return nullptr;
-  TerminologyCache& cache = terminologyCache();
-  {
-    std::lock_guard lock(cache.mutex);
-    auto it = cache.valueSets.find({&ctx, url});
-    if (it != cache.valueSets.end()) return it->second;
-  }
-  std::shared_ptr<Expansion> result;
-  auto doc = readResourceJson(ctx, url);
-  if (doc != nullptr && doc->root() != nullptr && doc->root()->type().name == "ValueSet") {
-    result = std::make_shared<Expansion>();
-    const core::Element* vs = doc->root();
-    const core::Element* expansion = vs->child("expansion");
-    const core::Element* compose = vs->child("compose");
-    if (expansion != nullptr && expansion->child("contains") != nullptr) {
-      collectContains(expansion, *result);
-    } else if (compose != nullptr) {
-      compose->forEachChild("include", [&](const core::Element& inc) {
-        if (!selectCodes(ctx, inc, depth, result->codes, result->openSystems)) {
-          result->complete = false;
-        }
-      });
-      compose->forEachChild("exclude", [&](const core::Element& exc) {
-        std::unordered_set<std::string> removed, open;
-        selectCodes(ctx, exc, depth, removed, open);
-        for (const std::string& c : removed) result->codes.erase(c);
-      });
-    } else {
-      result->complete = false;
-    }
-  }
-  std::lock_guard lock(cache.mutex);
-  cache.valueSets[{&ctx, url}] = result;
-  return result;
+// One Terminology per Context for evaluations that do not bring their own (the validator does).
+const conformance::Terminology& sharedTerminology(const conformance::Context& ctx) {
+  static std::mutex mutex;
+  static std::map<const conformance::Context*, std::unique_ptr<conformance::Terminology>> byContext;
+  std::lock_guard lock(mutex);
+  auto& t = byContext[&ctx];
+  if (t == nullptr) t = std::make_unique<conformance::Terminology>(ctx);
+  return *t;
 }
 
 struct CodeRef {
@@ -357,43 +140,41 @@ void codesOf(const Value& v, std::vector<CodeRef>& out) {
 
 }  // namespace
 
-std::optional<bool> memberOf(const conformance::Context& ctx, const Value& item,
-                             std::string_view url) {
-  auto e = expand(ctx, std::string(url), 0);
-  if (e == nullptr) return std::nullopt;
+std::optional<bool> memberOf(Engine& e, const Value& item, std::string_view url) {
+  const conformance::Terminology& tx = e.env().terminology != nullptr
+                                           ? *e.env().terminology
+                                           : sharedTerminology(e.conformance());
+  if (!tx.expand(url).found) return std::nullopt;
   std::vector<CodeRef> codes;
   codesOf(item, codes);
   bool unknown = false;
   for (const CodeRef& c : codes) {
     if (c.code.empty()) continue;
-    if (!c.system.empty()) {
-      if (e->codes.count(std::string(c.system) + "|" + std::string(c.code)) != 0) return true;
-      if (e->openSystems.count(std::string(c.system)) != 0) unknown = true;
-    } else {
-      // A bare code: in the value set under any system.
-      for (const std::string& sc : e->codes) {
-        size_t bar = sc.rfind('|');
-        if (std::string_view(sc).substr(bar + 1) == c.code) return true;
-      }
-      if (!e->openSystems.empty()) unknown = true;
+    switch (tx.member(url, c.system, c.code)) {
+      case conformance::Membership::In: return true;
+      case conformance::Membership::Unknown: unknown = true; break;
+      case conformance::Membership::NotIn: break;
     }
   }
-  if (unknown || !e->complete) return std::nullopt;
+  if (unknown) return std::nullopt;
   return false;
 }
 
-std::optional<bool> subsumes(const conformance::Context& ctx, const Value& a, const Value& b) {
+std::optional<bool> subsumes(Engine& e, const Value& a, const Value& b) {
   std::vector<CodeRef> ca, cb;
   codesOf(a, ca);
   codesOf(b, cb);
   if (ca.size() != 1 || cb.size() != 1) return std::nullopt;
   std::string_view system = !ca[0].system.empty() ? ca[0].system : cb[0].system;
   if (system.empty() || (!cb[0].system.empty() && cb[0].system != system)) return std::nullopt;
-  auto cs = loadCodeSystem(ctx, std::string(system));
-  if (cs == nullptr) return std::nullopt;
-  std::unordered_set<std::string> below;
-  descendantsOf(*cs, std::string(ca[0].code), true, below);
-  return below.count(std::string(cb[0].code)) != 0;
+  const conformance::Terminology& tx = e.env().terminology != nullptr
+                                           ? *e.env().terminology
+                                           : sharedTerminology(e.conformance());
+  const conformance::CodeSystemInfo* cs = tx.codeSystem(system);
+  if (cs == nullptr || cs->find(ca[0].code) == nullptr || cs->find(cb[0].code) == nullptr) {
+    return std::nullopt;
+  }
+  return cs->isA(cb[0].code, ca[0].code);
 }
 
 // --- conformsTo ---

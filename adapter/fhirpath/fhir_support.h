@@ -8,10 +8,6 @@
 
 #include "fhirpath/value.h"
 
-namespace trialbridge::conformance {
-class Context;
-}
-
 namespace trialbridge::fhirpath {
 
 class Engine;
@@ -21,11 +17,10 @@ const core::Element* resolveReference(Engine& e, const Value& v);
 
 // Whether a code, Coding, CodeableConcept or string is in the ValueSet `url`; nullopt when the
 // ValueSet is unknown or cannot be expanded far enough to tell.
-std::optional<bool> memberOf(const conformance::Context& ctx, const Value& item,
-                             std::string_view url);
+std::optional<bool> memberOf(Engine& e, const Value& item, std::string_view url);
 
 // Whether Coding/code `a` subsumes `b` in their CodeSystem's hierarchy; nullopt when unknown.
-std::optional<bool> subsumes(const conformance::Context& ctx, const Value& a, const Value& b);
+std::optional<bool> subsumes(Engine& e, const Value& a, const Value& b);
 
 // conformsTo(url): nullopt when the profile is unknown.
 std::optional<bool> conformsTo(Engine& e, const Value& item, std::string_view url);

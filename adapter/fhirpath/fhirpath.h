@@ -27,6 +27,7 @@
 
 namespace trialbridge::conformance {
 class Context;
+class Terminology;
 }
 
 namespace trialbridge::fhirpath {
@@ -121,6 +122,9 @@ struct Environment {
   const core::Element* rootResource = nullptr;
   // Resolves ValueSets (memberOf), profiles (conformsTo) and types; default Context::r4().
   const conformance::Context* context = nullptr;
+  // ValueSet expansion for memberOf() and code systems for subsumes(); default: one Terminology
+  // per Context, shared by the process.
+  const conformance::Terminology* terminology = nullptr;
   // User variables: %name.
   struct Variable {
     std::string name;

@@ -1426,7 +1426,7 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       auto url = argString(0);
       if (!url || in.empty()) return;
       if (in.size > 1) fail(n, "memberOf() needs a single item");
-      auto r = memberOf(conformance(), in[0], *url);
+      auto r = memberOf(*this, in[0], *url);
       if (r) push(out, Value::ofBoolean(*r));
       return;
     }
@@ -1435,8 +1435,7 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       auto other = single(args[0], argValue(0));
       if (in.empty() || !other) return;
       if (in.size > 1) fail(n, n->name + "() needs a single item");
-      auto r = fn == Fn::Subsumes ? subsumes(conformance(), in[0], *other)
-                                  : subsumes(conformance(), *other, in[0]);
+      auto r = fn == Fn::Subsumes ? subsumes(*this, in[0], *other) : subsumes(*this, *other, in[0]);
       if (r) push(out, Value::ofBoolean(*r));
       return;
     }
