@@ -163,7 +163,29 @@ class Builder {
   // Copies the children of element i's type (or type profile) in under it.
   void expand(size_t i) {
     const ElementDefinition& e = elements_[i];
-    if (e.types.empty() || !e.contentReference.empty()) return;
+    if (!e.contentReference.empty()) {
+      // The children of the element named by the content reference ("#Parameters.parameter").
+      const std::string target = e.contentReference.substr(e.contentReference.find('#') + 1);
+      const int64_t at = find(target);
+      if (at < 0) return;
+      std::vector<ElementDefinition> copies;
+      for (size_t k = static_cast<size_t>(at) + 1; k < elements_.size(); ++k) {
+        const std::string& cid = elements_[k].id;
+        if (!within(cid, target)) break;
+        if (!startsWith(cid, target + ".")) continue;
+        ElementDefinition c = elements_[k];
+        c.path = e.path + c.path.substr(target.size());
+        c.id = e.id + cid.substr(target.size());
+        copies.push_back(std::move(c));
+      }
+      ElementDefinition& self = elements_[i];
+      self.types = elements_[static_cast<size_t>(at)].types;
+      self.contentReference.clear();
+      elements_.insert(elements_.begin() + static_cast<std::ptrdiff_t>(i) + 1, copies.begin(),
+                       copies.end());
+      return;
+    }
+    if (e.types.empty()) return;
     const TypeRef& t = e.types.front();
     const StructureDefinition* sd = nullptr;
     if (!t.profiles.empty()) sd = typeSnapshot_(t.profiles.front());

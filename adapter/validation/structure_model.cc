@@ -189,6 +189,12 @@ std::unique_ptr<StructureModel> ModelCache::build(const conformance::StructureDe
       const size_t idColon = id.rfind(':');
       if (idColon != std::string::npos && (idDot == std::string::npos || idColon > idDot)) {
         auto it = byId.find(id.substr(0, idColon));
+        // A re-slice ("actionType/Single") is a slice of the slice before the '/'.
+        const size_t bar = e.sliceName.rfind('/');
+        if (bar != std::string::npos) {
+          auto parentSlice = byId.find(id.substr(0, idColon) + ":" + e.sliceName.substr(0, bar));
+          if (parentSlice != byId.end()) it = parentSlice;
+        }
         if (it != byId.end()) {
           node.slicedBy = it->second;
           node.parent = it->second->parent;

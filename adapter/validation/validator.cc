@@ -418,6 +418,15 @@ class Run {
       Reporter::Scope s(rep_, *items[i]);
       if (assigned[i] == nullptr) {
         seenUnmatched = true;
+        if (m.sd().type == "Extension" && c.def->path == "Extension.extension" &&
+            items[i]->type().name == "Extension") {
+          const std::string_view url = childValue(*items[i], "url");
+          if (url.find("://") == std::string_view::npos && !startsWith(url, "urn:")) {
+            rep_.error(IssueType::Invalid, items[i],
+                       "Sub-extension url '" + std::string(url) +
+                           "' is not defined by the Extension " + m.label());
+          }
+        }
         if (slicing != nullptr && slicing->rules == "closed") {
           rep_.error(IssueType::Structure, items[i],
                      "This element does not match any known slice defined in the profile " +
@@ -439,7 +448,18 @@ class Run {
       }
       lastSlice = std::max(lastSlice, idx);
     }
+    for (size_t s = 0; s < c.slices.size(); ++s) {
+      const ElementNode& slice = *c.slices[s];
+      if (slice.slices.empty()) continue;
+      // Re-slicing: the items of this slice are sliced again.
+      std::vector<const Element*> mine;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (assigned[i] == &slice) mine.push_back(items[i]);
+      }
+      validateSlices(parent, slice, mine, m, profile);
+    }
     for (size_t i = 0; i < items.size(); ++i) {
+      if (assigned[i] != nullptr && !assigned[i]->slices.empty()) continue;
       validateChild(*items[i], assigned[i] != nullptr ? *assigned[i] : c, m, profile);
     }
   }
@@ -551,11 +571,19 @@ class Run {
           if (k->name == "extension") ext = k;
         }
         const ElementNode* found = nullptr;
-        if (ext != nullptr) {
-          for (const ElementNode* s : ext->slices) {
+        auto byUrl = [&](const std::vector<const ElementNode*>& slices) -> const ElementNode* {
+          for (const ElementNode* s : slices) {
             const auto* tp = s->typeProfiles("Extension");
-            if (tp != nullptr && !tp->empty() && versionless(tp->front()) == url) found = s;
+            if (tp != nullptr && !tp->empty() && versionless(tp->front()) == url) return s;
           }
+          return nullptr;
+        };
+        if (ext != nullptr) found = byUrl(ext->slices);
+        // Re-slices of that slice say more (a fixed value in "actionType/Single").
+        while (found != nullptr && !found->slices.empty()) {
+          const ElementNode* deeper = byUrl(found->slices);
+          if (deeper == nullptr) break;
+          found = deeper;
         }
         if (found == nullptr) {
           const StructureModel* em = impl_.models.get(url);
@@ -570,6 +598,15 @@ class Run {
       for (const ElementNode* k : *kids) {
         if (k->name == seg) next = k;
       }
+      if (next == nullptr) {
+        // "value" for a renamed choice ("valueCode").
+        for (const ElementNode* k : *kids) {
+          if (k->name.size() > seg.size() && startsWith(k->name, seg) &&
+              std::isupper(static_cast<unsigned char>(k->name[seg.size()])) != 0) {
+            next = k;
+          }
+        }
+      }
       cur = next;
     }
     return cur;
@@ -577,6 +614,9 @@ class Run {
 
   bool sliceMatches(const Element& item, const ElementNode& slice, const ElementNode& sliced,
                     const StructureModel& m) {
+    if (!sliced.def->slicing && sliced.slicedBy != nullptr && sliced.slicedBy->def->slicing) {
+      return sliceMatches(item, slice, *sliced.slicedBy, m);  // a re-slice: the same rules
+    }
     if (!sliced.def->slicing || sliced.def->slicing->discriminators.empty()) {
       // No discriminator: an extension slice is still known by its type profile's URL.
       if (item.type().name == "Extension") return extensionSliceMatches(item, slice);
@@ -654,9 +694,28 @@ class Run {
     if (type == "type") {
       if (target == nullptr || values.empty()) return false;
       for (const Element* v : values) {
-        if (target->allowsType(v->type().fhirType) || target->allowsType(v->type().name)) {
-          return true;
+        if (target == &dm->root() && target->types.empty()) {
+          // The path ends at a resource (resolve()): its type against the profile's.
+          if (v->type().name == dm->sd().type || dm->sd().type == "Resource") return true;
+          continue;
         }
+        if (!target->allowsType(v->type().fhirType) && !target->allowsType(v->type().name)) {
+          continue;
+        }
+        if (v->type().name == "Reference") {
+          // Slices of references by type also tell the targets apart.
+          const auto* tps = target->targetProfiles();
+          const std::string t = referenceTargetType(*v);
+          if (tps != nullptr && !tps->empty() && !t.empty()) {
+            bool any = false;
+            for (const std::string& tp : *tps) {
+              const std::string tt = typeOfProfile(tp);
+              if (tt == t || tt == "Resource" || tt.empty()) any = true;
+            }
+            if (!any) continue;
+          }
+        }
+        return true;
       }
       return false;
     }
@@ -697,6 +756,16 @@ class Run {
   bool conformsTo(const Element& e, std::string_view url) {
     const StructureModel* pm = impl_.models.get(url);
     if (pm == nullptr) return false;
+    // Profiles that refer to each other (circular references) are taken to conform while
+    // the same check is already under way.
+    const std::pair<const Element*, const StructureModel*> key{&e, pm};
+    if (std::find(checking_.begin(), checking_.end(), key) != checking_.end()) return true;
+    if (checking_.size() > 16) return true;
+    checking_.push_back(key);
+    struct Pop {
+      std::vector<std::pair<const Element*, const StructureModel*>>& v;
+      ~Pop() { v.pop_back(); }
+    } pop{checking_};
     if (e.isResource() && pm->sd().type != e.type().name && pm->sd().type != "Resource") {
       return false;
     }
@@ -777,7 +846,11 @@ class Run {
       rep_.error(IssueType::Invalid, &e, std::move(msg));
       return;
     }
-    if (v_.options().securityChecks && (type == "string" || type == "markdown") &&
+    if (type == "markdown" && v_.options().htmlInMarkdownIsError && looksLikeHtml(e.value())) {
+      rep_.error(IssueType::Invalid, &e,
+                 "The markdown contains content that appears to be an embedded HTML tag. This "
+                 "will (or SHOULD) be escaped by the presentation layer");
+    } else if (v_.options().securityChecks && (type == "string" || type == "markdown") &&
                looksLikeHtml(e.value())) {
       rep_.error(IssueType::Invalid, &e,
                  "The string value contains text that looks like embedded HTML tags, which are "
@@ -1120,9 +1193,10 @@ class Run {
       } else if (!hostUrl.empty() && (c == hostUrl || versionless(c) == hostUrl)) {
         ok = true;
       } else if (c.find('.') != std::string::npos && host->property() != nullptr) {
-        // "Patient.name" also matches the same element reached through a profile's path.
+        // "Patient.name" also matches the same element reached through a profile's path; a
+        // context on a child of the host is taken as the host (as the Java validator does).
         const std::string& p = host->property()->path;
-        if (p == c || p + "[x]" == c) ok = true;
+        if (p == c || p + "[x]" == c || startsWith(c, p + ".")) ok = true;
       } else if (c.find('#') != std::string::npos && !hostUrl.empty()) {
         if (c.substr(0, c.find('#')) == hostUrl) ok = true;
       }
@@ -1216,21 +1290,22 @@ class Run {
     return found;
   }
 
-  void checkReference(const Element& e, const ElementNode& node, bool profile) {
+  std::string typeOfProfile(const std::string& url) {
+    if (startsWith(url, kCoreSd)) return versionless(url.substr(kCoreSd.size()));
+    if (const StructureModel* pm = impl_.models.get(url)) return pm->sd().type;
+    return {};
+  }
+
+  // The resource type a Reference points to: from the resolved target, the URL, or `type`.
+  std::string referenceTargetType(const Element& e, const Element** resolved = nullptr) {
     const std::string_view ref = childValue(e, "reference");
-    std::string targetType;
-    const Element* target = nullptr;
     if (!ref.empty()) {
-      target = resolveReference(ref);
-      if (target != nullptr) {
-        targetType = std::string(target->type().name);
-      } else if (ref[0] == '#') {
-        // ref-1 reports it.
-      } else if (!startsWith(ref, "urn:")) {
-        // Type/id, Type/id/_history/v, or an absolute URL ending so.
-        std::string_view r = ref;
-        const size_t q = r.find('?');
-        if (q != std::string_view::npos) r = r.substr(0, q);
+      if (const Element* target = resolveReference(ref)) {
+        if (resolved != nullptr) *resolved = target;
+        return std::string(target->type().name);
+      }
+      if (ref[0] != '#' && !startsWith(ref, "urn:")) {
+        std::string_view r = ref.substr(0, ref.find('?'));
         const size_t hist = r.find("/_history/");
         if (hist != std::string_view::npos) r = r.substr(0, hist);
         const size_t slash = r.rfind('/');
@@ -1239,42 +1314,68 @@ class Run {
           const size_t prev = head.rfind('/');
           std::string_view type = prev == std::string_view::npos ? head : head.substr(prev + 1);
           const core::TypeInfo* ti = v_.context().findType(type);
-          if (ti != nullptr && ti->isResource()) {
-            targetType = std::string(type);
-          } else if (!profile && prev == std::string_view::npos && ref.find(':') == std::string_view::npos) {
-            Reporter::Scope s(rep_, *e.child("reference"));
-            rep_.error(IssueType::Structure, e.child("reference"),
-                       "Invalid Resource Type '" + std::string(type) + "' in the reference '" +
-                           std::string(ref) + "'");
-          }
+          if (ti != nullptr && ti->isResource()) return std::string(type);
         }
       }
     }
-    if (targetType.empty()) {
-      const std::string_view t = childValue(e, "type");
-      if (!t.empty()) targetType = std::string(t);
+    return std::string(childValue(e, "type"));
+  }
+
+  void checkReference(const Element& e, const ElementNode& node, bool profile) {
+    const std::string_view ref = childValue(e, "reference");
+    if (!profile && !ref.empty() && ref[0] != '#' && ref.find(':') == std::string_view::npos) {
+      // A relative reference: Type/id[/_history/version].
+      const size_t slash = ref.find('/');
+      const std::string_view type = ref.substr(0, slash);
+      const core::TypeInfo* ti = v_.context().findType(type);
+      if (slash == std::string_view::npos || ti == nullptr || !ti->isResource()) {
+        const Element* r = e.child("reference");
+        Reporter::Scope s(rep_, *r);
+        if (slash != std::string_view::npos && !type.empty() &&
+            std::isupper(static_cast<unsigned char>(type[0])) != 0) {
+          rep_.warning(IssueType::Structure, r,
+                       "Invalid Resource Type '" + std::string(type) + "' in the reference '" +
+                           std::string(ref) + "'");
+        }
+      }
     }
+    const Element* target = nullptr;
+    const std::string targetType = referenceTargetType(e, &target);
     const auto* tps = node.targetProfiles();
     if (targetType.empty() || tps == nullptr || tps->empty()) return;
     std::vector<std::string> allowed;
+    std::vector<std::string> profilesForType;
     for (const std::string& tp : *tps) {
-      std::string type;
-      if (startsWith(tp, kCoreSd)) {
-        type = versionless(tp.substr(kCoreSd.size()));
-      } else if (const StructureModel* pm = impl_.models.get(tp)) {
-        type = pm->sd().type;
-      }
+      const std::string type = typeOfProfile(tp);
       if (type == "Resource" || type == "DomainResource") return;
-      if (!type.empty()) allowed.push_back(type);
+      if (type.empty()) continue;
+      if (std::find(allowed.begin(), allowed.end(), type) == allowed.end()) allowed.push_back(type);
+      if (type == targetType && !startsWith(tp, kCoreSd)) profilesForType.push_back(tp);
     }
-    if (allowed.empty() || std::find(allowed.begin(), allowed.end(), targetType) != allowed.end()) {
+    if (allowed.empty()) return;
+    if (std::find(allowed.begin(), allowed.end(), targetType) == allowed.end()) {
+      std::string list;
+      for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      rep_.error(IssueType::Structure, &e,
+                 "The type '" + targetType + "' implied by the reference URL " +
+                     std::string(ref) + " is not a valid Target for this element (must be one of [" +
+                     list + "])");
       return;
     }
+    // A target we hold (contained, in the Bundle) must conform to one of the profiles given
+    // for its type, when the allowed targets are all profiles of that type.
+    if (target == nullptr || profilesForType.empty()) return;
+    for (const std::string& tp : *tps) {
+      if (typeOfProfile(tp) == targetType && startsWith(tp, kCoreSd)) return;
+    }
+    for (const std::string& tp : profilesForType) {
+      if (conformsTo(*target, tp)) return;
+    }
     std::string list;
-    for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    for (const std::string& tp : profilesForType) list += (list.empty() ? "" : ", ") + tp;
     rep_.error(IssueType::Structure, &e,
-               "The type '" + targetType + "' implied by the reference URL " + std::string(ref) +
-                   " is not a valid Target for this element (must be one of [" + list + "])");
+               "Unable to find a profile match for " + std::string(ref) +
+                   " among choices: " + list);
   }
 
   // --- Bundle ------------------------------------------------------------------------------
@@ -1309,7 +1410,7 @@ class Run {
 
   // --- invariants --------------------------------------------------------------------------
 
-  void checkInvariant(const Element& e, const Invariant& inv, const StructureModel& m) {
+  void checkInvariant(const Element& e, const Invariant& inv, const StructureModel& /*m*/) {
     bool ok = true;
     switch (inv.native) {
       case Invariant::Native::Ele1: {
@@ -1364,7 +1465,6 @@ class Run {
     if (ok) return;
     std::string msg = "Constraint failed: " + inv.constraint->key + ": '" + inv.constraint->human +
                       "'";
-    if (!startsWith(m.sd().url, kCoreSd)) msg += " (defined in " + m.label() + ")";
     rep_.add(inv.severity, IssueType::Invariant, &e, std::move(msg));
   }
 
@@ -1457,6 +1557,7 @@ class Run {
   Validator::Impl& impl_;
   Reporter rep_;
   const core::Issues* readerErrors_ = nullptr;
+  std::vector<std::pair<const Element*, const StructureModel*>> checking_;
   const Element* root_ = nullptr;
   const Element* resource_ = nullptr;
 };
@@ -1490,6 +1591,34 @@ void Validator::validate(const core::Element& resource, core::Issues& issues,
 
 void Validator::validateText(std::string_view text, core::Issues& issues,
                              std::span<const std::string> profiles) const {
+  std::string stripped;
+  if (options_.allowJsonComments && text.find('/') != std::string_view::npos) {
+    // Comments become spaces, so that lines and columns stay where they were.
+    stripped.assign(text);
+    bool inString = false;
+    for (size_t i = 0; i < stripped.size(); ++i) {
+      const char c = stripped[i];
+      if (inString) {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '/' && i + 1 < stripped.size() && stripped[i + 1] == '/') {
+        while (i < stripped.size() && stripped[i] != '\n') stripped[i++] = ' ';
+      } else if (c == '/' && i + 1 < stripped.size() && stripped[i + 1] == '*') {
+        const size_t end = stripped.find("*/", i + 2);
+        const size_t stop = end == std::string::npos ? stripped.size() : end + 2;
+        for (; i < stop; ++i) {
+          if (stripped[i] != '\n') stripped[i] = ' ';
+        }
+        --i;
+      }
+    }
+    text = stripped;
+  }
   auto doc = core::readResource(text, context_, issues);
   if (doc == nullptr || doc->root() == nullptr) return;
   validate(*doc->root(), issues, profiles);

@@ -41,6 +41,10 @@ struct ValidatorOptions {
   // Report unknown extensions from any domain as errors; when false, only those in the HL7
   // namespace are (others are a warning).
   bool strictExtensions = true;
+  // Accept // and /* */ comments in JSON input (they are not JSON; some tools write them).
+  bool allowJsonComments = false;
+  // Markdown that holds what looks like HTML tags is an error (else nothing is said).
+  bool htmlInMarkdownIsError = false;
 };
 
 class Validator {
