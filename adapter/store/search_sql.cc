@@ -1,0 +1,266 @@
+#include "store/search_sql.h"
+
+#include <algorithm>
+
+namespace trialbridge::store {
+
+namespace {
+
+// Upper bound for "starts with" as a range: the prefix followed by U+10FFFF.
+constexpr std::string_view kMaxChar = "\xF4\x8F\xBF\xBF";
+
+std::string quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+// A date range condition on columns lo/hi (target [lo, hi)) against the value's range.
+void dateCondition(const SearchValue& v, std::string_view lo, std::string_view hi, SqlText& sql) {
+  const std::string l(lo), h(hi);
+  const auto eq = [&] { sql.add("(" + l + " >= ? AND " + h + " <= ?)").bind(v.low).bind(v.high); };
+  switch (v.prefix) {
+    case Prefix::Eq: eq(); break;
+    case Prefix::Ne:
+      sql.add("NOT ");
+      eq();
+      break;
+    case Prefix::Gt: sql.add(h + " > ?").bind(v.high); break;
+    case Prefix::Lt: sql.add(l + " < ?").bind(v.low); break;
+    case Prefix::Ge:
+      sql.add("(" + h + " > ? OR ").bind(v.high);
+      eq();
+      sql.add(")");
+      break;
+    case Prefix::Le:
+      sql.add("(" + l + " < ? OR ").bind(v.low);
+      eq();
+      sql.add(")");
+      break;
+    case Prefix::Sa: sql.add(l + " >= ?").bind(v.high); break;
+    case Prefix::Eb: sql.add(h + " <= ?").bind(v.low); break;
+    case Prefix::Ap: sql.add("(" + l + " < ? AND " + h + " > ?)").bind(v.high).bind(v.low); break;
+  }
+}
+
+void numberCondition(const SearchValue& v, SqlText& sql) {
+  switch (v.prefix) {
+    case Prefix::Eq:
+      sql.add("(value >= ? AND value < ?)").bind(v.numberLow).bind(v.numberHigh);
+      break;
+    case Prefix::Ne:
+      sql.add("NOT (value >= ? AND value < ?)").bind(v.numberLow).bind(v.numberHigh);
+      break;
+    case Prefix::Gt:
+    case Prefix::Sa: sql.add("value > ?").bind(v.number); break;
+    case Prefix::Lt:
+    case Prefix::Eb: sql.add("value < ?").bind(v.number); break;
+    case Prefix::Ge: sql.add("value >= ?").bind(v.number); break;
+    case Prefix::Le: sql.add("value <= ?").bind(v.number); break;
+    case Prefix::Ap: {
+      const double a = v.number * 0.9, b = v.number * 1.1;
+      sql.add("(value >= ? AND value <= ?)").bind(std::min(a, b)).bind(std::max(a, b));
+      break;
+    }
+  }
+}
+
+// One alternative of a criterion, on the columns of the parameter type's table.
+void alternative(ParamType type, Modifier modifier, const SearchValue& v, SqlText& sql) {
+  switch (type) {
+    case ParamType::Token:
+      if (modifier == Modifier::Text) {
+        sql.add("txt LIKE ? ESCAPE '\\'").bind("%" + likeEscape(v.text) + "%");
+      } else if (!v.hasSystem) {
+        sql.add("code = ?").bind(v.code);
+      } else if (v.code.empty()) {
+        sql.add("sys = ?").bind(v.system);
+      } else {
+        sql.add("(sys = ? AND code = ?)").bind(v.system).bind(v.code);
+      }
+      break;
+    case ParamType::String:
+      if (modifier == Modifier::Exact) {
+        sql.add("exact = ?").bind(v.text);
+      } else if (modifier == Modifier::Contains) {
+        sql.add("norm LIKE ? ESCAPE '\\'").bind("%" + likeEscape(v.text) + "%");
+      } else if (v.text.empty()) {
+        sql.add("1 = 1");
+      } else {
+        sql.add("(norm >= ? AND norm < ?)").bind(v.text).bind(v.text + std::string(kMaxChar));
+      }
+      break;
+    case ParamType::Date: dateCondition(v, "lo", "hi", sql); break;
+    case ParamType::Number:
+    case ParamType::Quantity:
+      if (type == ParamType::Quantity && (!v.system.empty() || !v.code.empty())) {
+        sql.add("(");
+        numberCondition(v, sql);
+        if (!v.system.empty()) sql.add(" AND sys = ?").bind(v.system);
+        if (!v.code.empty()) sql.add(" AND code = ?").bind(v.code);
+        sql.add(")");
+      } else {
+        numberCondition(v, sql);
+      }
+      break;
+    case ParamType::Reference:
+      if (!v.refId.empty() && !v.refType.empty()) {
+        sql.add("(target_type = ? AND target_id = ?)").bind(v.refType).bind(v.refId);
+      } else if (!v.refId.empty()) {
+        sql.add("target_id = ?").bind(v.refId);
+      } else {
+        sql.add("url = ?").bind(v.text);
+      }
+      break;
+    case ParamType::Uri:
+      if (modifier == Modifier::Below) {
+        sql.add("uri LIKE ? ESCAPE '\\'").bind(likeEscape(v.text) + "%");
+      } else if (modifier == Modifier::Above) {
+        sql.add("SUBSTR(?, 1, LENGTH(uri)) = uri").bind(v.text);
+      } else {
+        sql.add("uri = ?").bind(v.text);
+      }
+      break;
+    default: sql.add("1 = 0"); break;
+  }
+}
+
+void alternatives(ParamType type, Modifier modifier, const std::vector<SearchValue>& values,
+                  SqlText& sql) {
+  sql.add("(");
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) sql.add(" OR ");
+    alternative(type, modifier, values[i], sql);
+  }
+  sql.add(")");
+}
+
+void criterion(const SearchQuery& query, const Criterion& c, SqlText& sql) {
+  if (c.special == Special::Id) {
+    sql.add(" AND r.res_id IN (");
+    for (size_t i = 0; i < c.values.size(); ++i)
+      sql.add(i > 0 ? ", ?" : "?").bind(c.values[i].text);
+    sql.add(")");
+    return;
+  }
+  if (c.special == Special::LastUpdated) {
+    sql.add(" AND (");
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      if (i > 0) sql.add(" OR ");
+      dateCondition(c.values[i], "r.lu_ms", "(r.lu_ms + 1)", sql);
+    }
+    sql.add(")");
+    return;
+  }
+  const SearchParamDef& p = *c.param;
+  if (c.modifier == Modifier::Missing) {
+    // :missing=true,false is everything; take the first value.
+    sql.add(c.values.front().missing ? " AND r.res_id NOT IN" : " AND r.res_id IN");
+    sql.add(" (SELECT res_id FROM ")
+        .add(indexTable(p.type))
+        .add(" WHERE res_type = ? AND param = ?)");
+    sql.bind(query.type).bind(p.code);
+    return;
+  }
+  if (c.chained != nullptr) {
+    sql.add(
+        " AND r.res_id IN (SELECT x.res_id FROM idx_ref x WHERE x.res_type = ? AND x.param = ?");
+    sql.bind(query.type).bind(p.code);
+    sql.add(" AND (x.target_type, x.target_id) IN (SELECT res_type, res_id FROM ")
+        .add(indexTable(c.chained->type))
+        .add(" WHERE res_type IN (");
+    for (size_t i = 0; i < c.chainTypes.size(); ++i)
+      sql.add(i > 0 ? ", ?" : "?").bind(c.chainTypes[i]);
+    sql.add(") AND param = ? AND ").bind(c.chained->code);
+    alternatives(c.chained->type, Modifier::None, c.values, sql);
+    sql.add("))");
+    return;
+  }
+  sql.add(c.modifier == Modifier::Not ? " AND r.res_id NOT IN" : " AND r.res_id IN");
+  sql.add(" (SELECT res_id FROM ").add(indexTable(p.type)).add(" WHERE res_type = ? AND param = ?");
+  sql.bind(query.type).bind(p.code);
+  if (p.type == ParamType::Reference && !c.typeModifier.empty()) {
+    sql.add(" AND target_type = ?").bind(c.typeModifier);
+  }
+  sql.add(" AND ");
+  alternatives(p.type, c.modifier, c.values, sql);
+  sql.add(")");
+}
+
+const char* sortColumn(ParamType t) {
+  switch (t) {
+    case ParamType::String: return "norm";
+    case ParamType::Token: return "code";
+    case ParamType::Number:
+    case ParamType::Quantity: return "value";
+    case ParamType::Uri: return "uri";
+    case ParamType::Reference: return "target_id";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+const char* indexTable(ParamType type) {
+  switch (type) {
+    case ParamType::Token: return "idx_token";
+    case ParamType::String: return "idx_string";
+    case ParamType::Date: return "idx_date";
+    case ParamType::Reference: return "idx_ref";
+    case ParamType::Number:
+    case ParamType::Quantity: return "idx_number";
+    case ParamType::Uri: return "idx_uri";
+    default: return "idx_token";
+  }
+}
+
+std::string likeEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+void appendCriteria(const SearchQuery& query, SqlText& sql) {
+  for (const Criterion& c : query.criteria) criterion(query, c, sql);
+}
+
+void appendOrder(const SearchQuery& query, SqlText& sql) {
+  sql.add(" ORDER BY ");
+  for (const SortKey& k : query.sort) {
+    const char* dir = k.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ";
+    if (k.special == Special::Id) {
+      sql.add("r.res_id").add(k.descending ? " DESC, " : " ASC, ");
+    } else if (k.special == Special::LastUpdated) {
+      sql.add("r.lu_ms").add(k.descending ? " DESC, " : " ASC, ");
+    } else if (k.param != nullptr) {
+      const char* agg = k.descending ? "MAX" : "MIN";
+      std::string column;
+      if (k.param->type == ParamType::Date) {
+        column = k.descending ? "hi" : "lo";
+      } else if (const char* c = sortColumn(k.param->type)) {
+        column = c;
+      } else {
+        continue;
+      }
+      sql.add("(SELECT ")
+          .add(agg)
+          .add("(s.")
+          .add(column)
+          .add(") FROM ")
+          .add(indexTable(k.param->type))
+          .add(" s WHERE s.res_type = r.res_type AND s.res_id = r.res_id AND s.param = ")
+          .add(quoted(k.param->code))
+          .add(")")
+          .add(dir);
+    }
+  }
+  sql.add("r.res_id");
+}
+
+}  // namespace trialbridge::store

@@ -1,0 +1,100 @@
+#include "store/sql_dialect.h"
+
+namespace trialbridge::store {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "resources, versions, search indexes, idempotency keys, outbox",
+       {
+           "CREATE TABLE resources (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "version {INT} NOT NULL, last_updated {TEXT} NOT NULL, lu_ms {INT} NOT NULL, "
+           "deleted {INT} NOT NULL, PRIMARY KEY (res_type, res_id))",
+           "CREATE INDEX resources_lu ON resources (res_type, lu_ms)",
+           "CREATE TABLE resource_versions (seq {SERIAL}, res_type {TEXT} NOT NULL, "
+           "res_id {TEXT} NOT NULL, version {INT} NOT NULL, last_updated {TEXT} NOT NULL, "
+           "lu_ms {INT} NOT NULL, op {INT} NOT NULL, json {TEXT} NOT NULL, "
+           "UNIQUE (res_type, res_id, version))",
+           "CREATE INDEX resource_versions_type_lu ON resource_versions (res_type, lu_ms)",
+           "CREATE INDEX resource_versions_lu ON resource_versions (lu_ms)",
+           "CREATE TABLE idx_token (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "param {TEXT} NOT NULL, sys {TEXT} NOT NULL, code {TEXT} NOT NULL, "
+           "txt {TEXT} NOT NULL)",
+           "CREATE INDEX idx_token_code ON idx_token (res_type, param, code, sys)",
+           "CREATE INDEX idx_token_res ON idx_token (res_type, res_id)",
+           "CREATE TABLE idx_string (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "param {TEXT} NOT NULL, norm {TEXT} NOT NULL, exact {TEXT} NOT NULL)",
+           "CREATE INDEX idx_string_norm ON idx_string (res_type, param, norm)",
+           "CREATE INDEX idx_string_res ON idx_string (res_type, res_id)",
+           "CREATE TABLE idx_date (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "param {TEXT} NOT NULL, lo {INT} NOT NULL, hi {INT} NOT NULL)",
+           "CREATE INDEX idx_date_lo ON idx_date (res_type, param, lo)",
+           "CREATE INDEX idx_date_hi ON idx_date (res_type, param, hi)",
+           "CREATE INDEX idx_date_res ON idx_date (res_type, res_id)",
+           "CREATE TABLE idx_ref (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "param {TEXT} NOT NULL, target_type {TEXT} NOT NULL, target_id {TEXT} NOT NULL, "
+           "url {TEXT} NOT NULL)",
+           "CREATE INDEX idx_ref_target ON idx_ref (res_type, param, target_id, target_type)",
+           "CREATE INDEX idx_ref_rev ON idx_ref (target_type, target_id)",
+           "CREATE INDEX idx_ref_res ON idx_ref (res_type, res_id)",
+           "CREATE TABLE idx_number (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "param {TEXT} NOT NULL, value {REAL} NOT NULL, sys {TEXT} NOT NULL, "
+           "code {TEXT} NOT NULL)",
+           "CREATE INDEX idx_number_value ON idx_number (res_type, param, value)",
+           "CREATE INDEX idx_number_res ON idx_number (res_type, res_id)",
+           "CREATE TABLE idx_uri (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "param {TEXT} NOT NULL, uri {TEXT} NOT NULL)",
+           "CREATE INDEX idx_uri_uri ON idx_uri (res_type, param, uri)",
+           "CREATE INDEX idx_uri_res ON idx_uri (res_type, res_id)",
+           "CREATE TABLE idempotency_keys (idem_key {TEXT} PRIMARY KEY, res_type {TEXT} NOT NULL, "
+           "res_id {TEXT} NOT NULL, version {INT} NOT NULL, created {TEXT} NOT NULL)",
+           "CREATE TABLE outbox (seq {SERIAL}, topic {TEXT} NOT NULL, res_type {TEXT} NOT NULL, "
+           "res_id {TEXT} NOT NULL, version {INT} NOT NULL, op {INT} NOT NULL, "
+           "payload {TEXT} NOT NULL, created {TEXT} NOT NULL, status {INT} NOT NULL, "
+           "attempts {INT} NOT NULL, due_ms {INT} NOT NULL, last_error {TEXT} NOT NULL)",
+           "CREATE INDEX outbox_due ON outbox (topic, status, due_ms)",
+       }},
+  };
+  return kMigrations;
+}
+
+std::string Dialect::sql(std::string_view text) const {
+  if (!postgres_) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  int n = 0;
+  bool quoted = false;
+  for (const char c : text) {
+    if (c == '\'') quoted = !quoted;
+    if (c == '?' && !quoted) {
+      out += '$';
+      out += std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Dialect::ddl(std::string_view text) const {
+  struct Sub {
+    std::string_view from, sqlite, pg;
+  };
+  static constexpr Sub kSubs[] = {
+      {"{TEXT}", "TEXT", "TEXT COLLATE \"C\""},
+      {"{INT}", "INTEGER", "BIGINT"},
+      {"{SERIAL}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
+      {"{REAL}", "REAL", "DOUBLE PRECISION"},
+  };
+  std::string out(text);
+  for (const Sub& s : kSubs) {
+    for (size_t p = out.find(s.from); p != std::string::npos; p = out.find(s.from, p)) {
+      const std::string_view to = postgres_ ? s.pg : s.sqlite;
+      out.replace(p, s.from.size(), to);
+      p += to.size();
+    }
+  }
+  return out;
+}
+
+}  // namespace trialbridge::store

@@ -1,0 +1,1263 @@
+// The SQL store over Poco::Data: SQLite (WAL) and PostgreSQL share this code; sql_dialect.h holds
+// what differs.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "conformance/context.h"
+#include "core/json.h"
+#include "store/fhir_time.h"
+#include "store/search_sql.h"
+#include "store/sql_dialect.h"
+#include "store/store.h"
+
+namespace trialbridge::store {
+
+namespace {
+
+using Poco::Int64;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+using Poco::Data::Keywords::bind;
+using Poco::Data::Keywords::into;
+using Poco::Data::Keywords::use;
+// Poco's "execute now" manipulator (Writer has a now() of its own).
+constexpr auto kNow = &Poco::Data::Keywords::now;
+
+constexpr std::array<ParamType, 6> kIndexTypes = {ParamType::Token,    ParamType::String,
+                                                  ParamType::Date,     ParamType::Reference,
+                                                  ParamType::Quantity, ParamType::Uri};
+
+Status dbError(const std::string& what, const Poco::Exception& e) {
+  return Status::error(Code::Internal, what + ": " + e.displayText());
+}
+
+void registerConnectors() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+  });
+}
+
+std::string_view childValue(const core::Element& e, std::string_view name) {
+  const core::Element* c = e.child(name);
+  return c != nullptr && c->hasValue() ? c->value() : std::string_view();
+}
+
+void setChildValue(core::Document& doc, core::Element* parent, std::string_view name,
+                   std::string_view value) {
+  for (core::Element* c = parent->firstChild(); c != nullptr; c = c->nextSibling()) {
+    if (c->name() == name) {
+      doc.setValue(c, value);
+      return;
+    }
+  }
+  doc.addPrimitive(parent, name, value);
+}
+
+core::Element* childOf(core::Element* parent, std::string_view name) {
+  for (core::Element* c = parent->firstChild(); c != nullptr; c = c->nextSibling()) {
+    if (c->name() == name) return c;
+  }
+  return nullptr;
+}
+
+// Adds each value of `v` as a bind.
+void bindAll(Statement& st, const std::vector<SqlValue>& binds) {
+  for (const SqlValue& v : binds) {
+    switch (v.kind) {
+      case SqlValue::Kind::Text: st.addBind(bind(v.text)); break;
+      case SqlValue::Kind::Integer: st.addBind(bind(static_cast<Int64>(v.integer))); break;
+      case SqlValue::Kind::Real: st.addBind(bind(v.real)); break;
+    }
+  }
+}
+
+// Current versions in memory (SQLite only: one process owns the file). Entries only move
+// forward in version; see put() and read().
+class Cache {
+ public:
+  explicit Cache(size_t capacity) : perShard_(std::max<size_t>(capacity / kShards, 16)) {}
+
+  bool get(const std::string& key, ResourceVersion& out) {
+    Shard& s = shard(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.map.find(key);
+    if (it == s.map.end()) return false;
+    out = *it->second;
+    return true;
+  }
+  // Stores `v` unless the entry holds a later version already.
+  void offer(const std::string& key, std::shared_ptr<const ResourceVersion> v) {
+    Shard& s = shard(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.map.find(key);
+    if (it != s.map.end()) {
+      if (it->second->version <= v->version) it->second = std::move(v);
+      return;
+    }
+    if (s.map.size() >= perShard_) s.map.erase(s.map.begin());
+    s.map.emplace(key, std::move(v));
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<const ResourceVersion>> map;
+  };
+  Shard& shard(const std::string& key) { return shards_[std::hash<std::string>{}(key) % kShards]; }
+  size_t perShard_;
+  std::array<Shard, kShards> shards_;
+};
+
+std::string cacheKey(std::string_view type, std::string_view id) {
+  std::string k;
+  k.reserve(type.size() + id.size() + 1);
+  k += type;
+  k += '/';
+  k += id;
+  return k;
+}
+
+// A read connection with its prepared read statement.
+struct Reader {
+  explicit Reader(std::unique_ptr<Session> s) : session(std::move(s)) {}
+  std::unique_ptr<Session> session;
+  std::unique_ptr<Statement> readStmt;
+  std::string type, id;
+  Int64 version = 0, luMs = 0, op = 0;
+  std::string lastUpdated, json;
+};
+
+class SqlStore;
+
+// The writer thread's connection and prepared statements, bound to the members below.
+class Writer final : public WriteContext {
+ public:
+  Writer(SqlStore& store, std::unique_ptr<Session> session);
+
+  Status current(std::string_view type, std::string_view id, ResourceVersion& out) override;
+  Status match(const SearchQuery& query, size_t limit, std::vector<std::string>& ids) override;
+  Status put(core::Document& doc, const PutOptions& options, WriteResult& out) override;
+  Status remove(std::string_view type, std::string_view id, const PutOptions& options,
+                WriteResult& out) override;
+  Status findKey(std::string_view key, IdempotencyRecord& out) override;
+  Status saveKey(const IdempotencyRecord& record) override;
+  Status enqueue(const OutboxMessage& message) override;
+  const std::string& now() const override { return now_; }
+
+  Session& session() { return *session_; }
+  void beginUnit();
+  std::vector<std::shared_ptr<const ResourceVersion>>& touched() { return touched_; }
+  Status claim(std::string_view topic, size_t limit, int64_t leaseMs,
+               std::vector<OutboxMessage>& out);
+
+ private:
+  bool loadCurrent(std::string_view type, std::string_view id);
+  void writeVersion(Operation op, bool existed, const std::string& json);
+  void deleteIndex();
+  void insertIndex(const IndexRows& rows);
+  void addOutbox(Operation op);
+
+  SqlStore& store_;
+  std::unique_ptr<Session> session_;
+  const Dialect& dialect_;
+  std::string now_;
+  int64_t nowMs_ = 0;
+  int64_t lastMs_ = 0;
+  std::vector<std::shared_ptr<const ResourceVersion>> touched_;
+
+  // Bound variables.
+  std::string type_, id_, lastUpdated_, json_;
+  Int64 version_ = 0, deleted_ = 0, luMs_ = 0, op_ = 0;
+  Int64 curVersion_ = 0, curDeleted_ = 0;
+  std::unique_ptr<Statement> selCurrent_, insVersion_, insResource_, updResource_;
+  std::array<std::unique_ptr<Statement>, kIndexTypes.size()> delIndex_;
+  // Index rows, column by column.
+  std::vector<std::string> rType_, rId_, rParam_, c1_, c2_, c3_, c4_;
+  std::vector<Int64> i1_, i2_;
+  std::vector<double> d1_;
+  std::array<std::unique_ptr<Statement>, kIndexTypes.size()> insIndex_;
+};
+
+class SqlStore final : public Store {
+ public:
+  SqlStore(const StoreOptions& options, bool postgres)
+      : options_(options),
+        dialect_(postgres),
+        registry_(options.registry != nullptr ? *options.registry : SearchParameterRegistry::r4()),
+        types_(registry_.context()) {}
+
+  ~SqlStore() override {
+    {
+      std::lock_guard lock(queueMutex_);
+      stopping_ = true;
+    }
+    queueCv_.notify_all();
+    if (writerThread_.joinable()) writerThread_.join();
+    if (lockFd_ >= 0) ::close(lockFd_);
+  }
+
+  core::Status open();
+
+  std::string_view backend() const override {
+    return dialect_.postgres() ? "postgresql" : "sqlite";
+  }
+  int schemaVersion() const override { return schemaVersion_; }
+  const SearchParameterRegistry& registry() const override { return registry_; }
+  const core::TypeResolver& types() const override { return types_; }
+  const Dialect& dialect() const { return dialect_; }
+  const StoreOptions& options() const { return options_; }
+
+  Status write(Unit unit) override {
+    auto job = std::make_shared<Job>();
+    job->unit = std::move(unit);
+    auto future = job->done.get_future();
+    {
+      std::lock_guard lock(queueMutex_);
+      if (stopping_) return Status::error(Code::Internal, "the store is closing");
+      queue_.push_back(job);
+    }
+    queueCv_.notify_one();
+    return future.get();
+  }
+
+  void post(Unit unit) override {
+    auto job = std::make_shared<Job>();
+    job->unit = std::move(unit);
+    job->async = true;
+    {
+      std::lock_guard lock(queueMutex_);
+      if (stopping_ || queue_.size() >= options_.asyncQueueLimit) {
+        asyncDropped_++;
+        return;
+      }
+      queue_.push_back(job);
+    }
+    queueCv_.notify_one();
+  }
+
+  void flush() override {
+    write([](WriteContext&) { return Status::ok(); });
+  }
+
+  Status read(std::string_view type, std::string_view id, ResourceVersion& out) override;
+  Status vread(std::string_view type, std::string_view id, int64_t version,
+               ResourceVersion& out) override;
+  Status history(const HistoryQuery& query, HistoryResult& out) override;
+  Status search(const SearchQuery& query, SearchResult& out) override;
+
+  Status claimOutbox(std::string_view topic, size_t limit, int64_t leaseMs,
+                     std::vector<OutboxMessage>& out) override {
+    return write([&](WriteContext& ctx) {
+      return static_cast<Writer&>(ctx).claim(topic, limit, leaseMs, out);
+    });
+  }
+  Status completeOutbox(int64_t seq) override {
+    return write([&](WriteContext& ctx) {
+      Session& s = static_cast<Writer&>(ctx).session();
+      Int64 q = seq;
+      s << dialect_.sql("UPDATE outbox SET status = 1 WHERE seq = ?"), use(q), kNow;
+      return Status::ok();
+    });
+  }
+  Status retryOutbox(int64_t seq, std::string_view error, int64_t delayMs) override {
+    return write([&](WriteContext& ctx) {
+      Session& s = static_cast<Writer&>(ctx).session();
+      Int64 q = seq, due = nowMillis() + delayMs;
+      std::string e(error);
+      s << dialect_.sql(
+          "UPDATE outbox SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE seq = ?"),
+          use(due), use(e), use(q), kNow;
+      return Status::ok();
+    });
+  }
+
+  StoreStats stats() const override {
+    StoreStats s;
+    s.units = units_.load();
+    s.commits = commits_.load();
+    s.cacheHits = cacheHits_.load();
+    s.cacheMisses = cacheMisses_.load();
+    s.asyncDropped = asyncDropped_.load();
+    return s;
+  }
+
+  // Runs a search's criteria on `session` (the writer's, inside its transaction, or a reader's).
+  Status runSearch(Session& session, const SearchQuery& query, bool page, bool withJson,
+                   std::vector<ResourceVersion>& rows);
+  Status countSearch(Session& session, const SearchQuery& query, int64_t& total);
+
+ private:
+  struct Job {
+    Unit unit;
+    bool async = false;
+    std::promise<Status> done;
+  };
+
+  std::unique_ptr<Session> connect();
+  core::Status migrate(Session& session);
+  void writerLoop();
+  void runGroup(std::vector<std::shared_ptr<Job>>& jobs);
+
+  // Reader pool.
+  std::unique_ptr<Reader> takeReader();
+  void giveReader(std::unique_ptr<Reader> r);
+  template <typename F>
+  Status withReader(F&& f) {
+    std::unique_ptr<Reader> r;
+    try {
+      r = takeReader();
+    } catch (const Poco::Exception& e) {
+      return dbError("cannot connect to the database", e);
+    }
+    Status st;
+    try {
+      st = f(*r);
+    } catch (const Poco::Exception& e) {
+      // The connection may be broken: drop it, a new one is made on demand.
+      return dbError("database read failed", e);
+    }
+    giveReader(std::move(r));
+    return st;
+  }
+  Status fetchCurrent(Reader& r, std::string_view type, std::string_view id, ResourceVersion& out);
+  Status fetchMany(Session& s, const std::string& type, const std::vector<std::string>& ids,
+                   std::vector<ResourceVersion>& out);
+
+  StoreOptions options_;
+  Dialect dialect_;
+  const SearchParameterRegistry& registry_;
+  const core::TypeResolver& types_;
+  int schemaVersion_ = 0;
+  int lockFd_ = -1;
+  std::unique_ptr<Cache> cache_;
+  std::atomic<uint64_t> commitSeq_{0};
+
+  std::mutex readersMutex_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+
+  std::mutex queueMutex_;
+  std::condition_variable queueCv_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  bool stopping_ = false;
+  std::thread writerThread_;
+  std::unique_ptr<Writer> writer_;
+
+  std::atomic<uint64_t> units_{0}, commits_{0}, cacheHits_{0}, cacheMisses_{0}, asyncDropped_{0};
+
+  friend class Writer;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Opening, migrations
+
+std::unique_ptr<Session> SqlStore::connect() {
+  if (dialect_.postgres()) {
+    auto s = std::make_unique<Session>("PostgreSQL", options_.database);
+    *s << "SET client_min_messages = warning", kNow;
+    return s;
+  }
+  auto s = std::make_unique<Session>("SQLite", options_.database);
+  *s << "PRAGMA busy_timeout = 10000", kNow;
+  *s << "PRAGMA synchronous = FULL", kNow;
+  return s;
+}
+
+core::Status SqlStore::open() {
+  registerConnectors();
+  if (!dialect_.postgres()) {
+    // One process owns an SQLite file: the cache and the single writer rely on it.
+    const std::string lockPath = options_.database + ".lock";
+    lockFd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lockFd_ < 0) return core::Status::error("cannot create " + lockPath);
+    if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
+      return core::Status::error("the database " + options_.database +
+                                 " is in use by another process (" + lockPath + " is locked)");
+    }
+  }
+  std::unique_ptr<Session> session;
+  try {
+    session = connect();
+    if (!dialect_.postgres()) {
+      std::string mode;
+      *session << "PRAGMA journal_mode = WAL", into(mode), kNow;
+      if (mode != "wal") {
+        return core::Status::error("SQLite refused WAL mode for " + options_.database + " (" +
+                                   mode + ")");
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    return core::Status::error(std::string("cannot open the ") + std::string(backend()) +
+                               " database '" + options_.database + "': " + e.displayText());
+  }
+  if (auto st = migrate(*session); !st) return st;
+  const bool cache = options_.cache.value_or(!dialect_.postgres());
+  if (cache) cache_ = std::make_unique<Cache>(options_.cacheEntries);
+  try {
+    writer_ = std::make_unique<Writer>(*this, std::move(session));
+  } catch (const Poco::Exception& e) {
+    return core::Status::error("cannot prepare the writer's statements: " + e.displayText());
+  }
+  writerThread_ = std::thread([this] { writerLoop(); });
+  return core::Status::ok();
+}
+
+core::Status SqlStore::migrate(Session& s) {
+  try {
+    s << dialect_.ddl(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version {INT} PRIMARY KEY, "
+        "name {TEXT} NOT NULL, applied {TEXT} NOT NULL)"),
+        kNow;
+    s << dialect_.begin(), kNow;
+    try {
+      // Several nodes may start at once on one PostgreSQL database: one migrates, the others
+      // wait and then find nothing to do.
+      if (dialect_.postgres()) s << "SELECT pg_advisory_xact_lock(727465)", kNow;
+      Poco::Nullable<Int64> current;
+      s << "SELECT MAX(version) FROM schema_migrations", into(current), kNow;
+      int version = current.isNull() ? 0 : static_cast<int>(current.value());
+      const auto& all = migrations();
+      if (!all.empty() && version > all.back().version) {
+        s << "ROLLBACK", kNow;
+        return core::Status::error("the database schema is version " + std::to_string(version) +
+                                   ", newer than this program knows (" +
+                                   std::to_string(all.back().version) + ")");
+      }
+      for (const Migration& m : all) {
+        if (m.version <= version) continue;
+        for (const std::string& stmt : m.statements) s << dialect_.ddl(stmt), kNow;
+        Int64 v = m.version;
+        std::string name = m.name, applied = formatInstant(nowMillis());
+        s << dialect_.sql(
+            "INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)"),
+            use(v), use(name), use(applied), kNow;
+        version = m.version;
+      }
+      s << "COMMIT", kNow;
+      schemaVersion_ = version;
+    } catch (...) {
+      try {
+        s << "ROLLBACK", kNow;
+      } catch (...) {
+      }
+      throw;
+    }
+  } catch (const Poco::Exception& e) {
+    return core::Status::error("schema migration failed: " + e.displayText());
+  }
+  return core::Status::ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
+    : store_(store), session_(std::move(session)), dialect_(store.dialect()) {
+  Session& s = *session_;
+  selCurrent_ = std::make_unique<Statement>(s);
+  *selCurrent_ << dialect_.sql(
+      std::string("SELECT version, deleted FROM resources WHERE res_type = "
+                  "? AND res_id = ?") +
+      dialect_.forUpdate()),
+      use(type_), use(id_), into(curVersion_), into(curDeleted_);
+  insVersion_ = std::make_unique<Statement>(s);
+  *insVersion_ << dialect_.sql(
+      "INSERT INTO resource_versions (res_type, res_id, version, last_updated, "
+      "lu_ms, op, json) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      use(type_), use(id_), use(version_), use(lastUpdated_), use(luMs_), use(op_), use(json_);
+  insResource_ = std::make_unique<Statement>(s);
+  *insResource_ << dialect_.sql(
+      "INSERT INTO resources (res_type, res_id, version, last_updated, lu_ms, "
+      "deleted) VALUES (?, ?, ?, ?, ?, ?)"),
+      use(type_), use(id_), use(version_), use(lastUpdated_), use(luMs_), use(deleted_);
+  updResource_ = std::make_unique<Statement>(s);
+  *updResource_ << dialect_.sql(
+      "UPDATE resources SET version = ?, last_updated = ?, lu_ms = ?, deleted = "
+      "? WHERE res_type = ? AND res_id = ?"),
+      use(version_), use(lastUpdated_), use(luMs_), use(deleted_), use(type_), use(id_);
+  for (size_t i = 0; i < kIndexTypes.size(); ++i) {
+    delIndex_[i] = std::make_unique<Statement>(s);
+    *delIndex_[i] << dialect_.sql(std::string("DELETE FROM ") + indexTable(kIndexTypes[i]) +
+                                  " WHERE res_type = ? AND res_id = ?"),
+        use(type_), use(id_);
+  }
+}
+
+void Writer::beginUnit() {
+  int64_t t = nowMillis();
+  if (t <= lastMs_) t = lastMs_ + 1;  // versions of one resource never share a timestamp
+  lastMs_ = t;
+  nowMs_ = t;
+  now_ = formatInstant(t);
+}
+
+bool Writer::loadCurrent(std::string_view type, std::string_view id) {
+  type_ = std::string(type);
+  id_ = std::string(id);
+  curVersion_ = 0;
+  curDeleted_ = 0;
+  return selCurrent_->execute() > 0;
+}
+
+Status Writer::current(std::string_view type, std::string_view id, ResourceVersion& out) {
+  if (!loadCurrent(type, id)) return Status::error(Code::NotFound, "no such resource");
+  Int64 version = curVersion_, luMs = 0, op = 0;
+  std::string lastUpdated, json;
+  std::string t(type), i(id);
+  *session_ << dialect_.sql(
+      "SELECT last_updated, lu_ms, op, json FROM resource_versions WHERE res_type = ? "
+      "AND res_id = ? AND version = ?"),
+      use(t), use(i), use(version), into(lastUpdated), into(luMs), into(op), into(json), kNow;
+  out.type = t;
+  out.id = i;
+  out.version = version;
+  out.lastUpdated = lastUpdated;
+  out.lastUpdatedMs = luMs;
+  out.op = static_cast<Operation>(op);
+  out.json = std::move(json);
+  return Status::ok();
+}
+
+Status Writer::match(const SearchQuery& query, size_t limit, std::vector<std::string>& ids) {
+  SearchQuery q = query;
+  q.sort.clear();
+  q.offset = 0;
+  q.count = limit;
+  std::vector<ResourceVersion> rows;
+  Status st = store_.runSearch(*session_, q, true, false, rows);
+  for (auto& r : rows) ids.push_back(std::move(r.id));
+  return st;
+}
+
+void Writer::writeVersion(Operation op, bool existed, const std::string& json) {
+  lastUpdated_ = now_;
+  luMs_ = nowMs_;
+  op_ = static_cast<Int64>(op);
+  deleted_ = op == Operation::Delete ? 1 : 0;
+  json_ = json;
+  insVersion_->execute();
+  if (existed) {
+    updResource_->execute();
+  } else {
+    insResource_->execute();
+  }
+}
+
+void Writer::deleteIndex() {
+  for (auto& st : delIndex_) st->execute();
+}
+
+void Writer::insertIndex(const IndexRows& rows) {
+  auto base = [&](size_t n) {
+    rType_.assign(n, type_);
+    rId_.assign(n, id_);
+    rParam_.clear();
+    c1_.clear();
+    c2_.clear();
+    c3_.clear();
+    c4_.clear();
+    i1_.clear();
+    i2_.clear();
+    d1_.clear();
+  };
+  auto run = [&](size_t slot, const char* sql, auto&& bindColumns) {
+    if (!insIndex_[slot]) {
+      insIndex_[slot] = std::make_unique<Statement>(*session_);
+      *insIndex_[slot] << dialect_.sql(sql), use(rType_), use(rId_), use(rParam_);
+      bindColumns(*insIndex_[slot]);
+    }
+    insIndex_[slot]->execute();
+  };
+  if (!rows.tokens.empty()) {
+    base(rows.tokens.size());
+    for (const auto& r : rows.tokens) {
+      rParam_.push_back(r.param);
+      c1_.push_back(r.system);
+      c2_.push_back(r.code);
+      c3_.push_back(r.text);
+    }
+    run(0,
+        "INSERT INTO idx_token (res_type, res_id, param, sys, code, txt) VALUES (?, ?, ?, ?, ?, ?)",
+        [&](Statement& st) { st, use(c1_), use(c2_), use(c3_); });
+  }
+  if (!rows.strings.empty()) {
+    base(rows.strings.size());
+    for (const auto& r : rows.strings) {
+      rParam_.push_back(r.param);
+      c1_.push_back(r.normalized);
+      c2_.push_back(r.exact);
+    }
+    run(1, "INSERT INTO idx_string (res_type, res_id, param, norm, exact) VALUES (?, ?, ?, ?, ?)",
+        [&](Statement& st) { st, use(c1_), use(c2_); });
+  }
+  if (!rows.dates.empty()) {
+    base(rows.dates.size());
+    for (const auto& r : rows.dates) {
+      rParam_.push_back(r.param);
+      i1_.push_back(r.low);
+      i2_.push_back(r.high);
+    }
+    run(2, "INSERT INTO idx_date (res_type, res_id, param, lo, hi) VALUES (?, ?, ?, ?, ?)",
+        [&](Statement& st) { st, use(i1_), use(i2_); });
+  }
+  if (!rows.references.empty()) {
+    base(rows.references.size());
+    for (const auto& r : rows.references) {
+      rParam_.push_back(r.param);
+      c1_.push_back(r.targetType);
+      c2_.push_back(r.targetId);
+      c3_.push_back(r.url);
+    }
+    run(3,
+        "INSERT INTO idx_ref (res_type, res_id, param, target_type, target_id, url) VALUES (?, ?, "
+        "?, ?, ?, ?)",
+        [&](Statement& st) { st, use(c1_), use(c2_), use(c3_); });
+  }
+  if (!rows.numbers.empty()) {
+    base(rows.numbers.size());
+    for (const auto& r : rows.numbers) {
+      rParam_.push_back(r.param);
+      d1_.push_back(r.value);
+      c1_.push_back(r.system);
+      c2_.push_back(r.code);
+    }
+    run(4,
+        "INSERT INTO idx_number (res_type, res_id, param, value, sys, code) VALUES (?, ?, ?, ?, ?, "
+        "?)",
+        [&](Statement& st) { st, use(d1_), use(c1_), use(c2_); });
+  }
+  if (!rows.uris.empty()) {
+    base(rows.uris.size());
+    for (const auto& r : rows.uris) {
+      rParam_.push_back(r.param);
+      c1_.push_back(r.uri);
+    }
+    run(5, "INSERT INTO idx_uri (res_type, res_id, param, uri) VALUES (?, ?, ?, ?)",
+        [&](Statement& st) { st, use(c1_); });
+  }
+}
+
+void Writer::addOutbox(Operation op) {
+  auto it = store_.options().outboxTopics.find(type_);
+  if (it == store_.options().outboxTopics.end()) return;
+  for (const std::string& topic : it->second) {
+    OutboxMessage m;
+    m.topic = topic;
+    m.type = type_;
+    m.id = id_;
+    m.version = version_;
+    m.op = op;
+    enqueue(m);
+  }
+}
+
+Status Writer::put(core::Document& doc, const PutOptions& options, WriteResult& out) {
+  core::Element* root = doc.root();
+  if (root == nullptr || !root->isResource()) return Status::error(Code::Invalid, "not a resource");
+  const std::string type(root->type().name);
+  const std::string id(childValue(*root, "id"));
+  if (!isValidId(id)) return Status::error(Code::Invalid, "invalid resource id '" + id + "'");
+  const bool existed = loadCurrent(type, id);
+  const bool live = existed && curDeleted_ == 0;
+  if (options.mustNotExist && live) {
+    return Status::error(Code::Conflict, type + "/" + id + " exists already");
+  }
+  if (options.ifMatch) {
+    if (!existed) {
+      return Status::error(Code::PreconditionFailed,
+                           "If-Match: " + type + "/" + id + " does not exist");
+    }
+    if (*options.ifMatch != curVersion_) {
+      return Status::error(Code::PreconditionFailed, "version conflict: " + type + "/" + id +
+                                                         " is at version " +
+                                                         std::to_string(curVersion_) + ", not " +
+                                                         std::to_string(*options.ifMatch));
+    }
+  }
+  const int64_t version = existed ? curVersion_ + 1 : 1;
+  core::Element* meta = childOf(root, "meta");
+  if (meta == nullptr) meta = doc.add(root, "meta");
+  const std::string versionText = std::to_string(version);
+  setChildValue(doc, meta, "versionId", versionText);
+  setChildValue(doc, meta, "lastUpdated", now_);
+  std::string json = core::writeJson(*root);
+  version_ = version;
+  const Operation op = existed ? Operation::Update : Operation::Create;
+  writeVersion(op, existed, json);
+  if (live) deleteIndex();
+  if (options.index != nullptr) {
+    insertIndex(*options.index);
+  } else {
+    IndexRows rows;
+    extractIndex(store_.registry(), *root, rows);
+    insertIndex(rows);
+  }
+  addOutbox(op);
+  auto v = std::make_shared<ResourceVersion>();
+  v->type = type;
+  v->id = id;
+  v->version = version;
+  v->lastUpdated = now_;
+  v->lastUpdatedMs = nowMs_;
+  v->op = op;
+  v->json = json;
+  touched_.push_back(v);
+  out.type = type;
+  out.id = id;
+  out.version = version;
+  out.lastUpdated = now_;
+  out.created = !existed;
+  out.json = std::move(json);
+  return Status::ok();
+}
+
+Status Writer::remove(std::string_view type, std::string_view id, const PutOptions& options,
+                      WriteResult& out) {
+  if (!loadCurrent(type, id)) {
+    return Status::error(Code::NotFound, std::string(type) + "/" + std::string(id) + " not found");
+  }
+  out.type = type_;
+  out.id = id_;
+  if (options.ifMatch && *options.ifMatch != curVersion_) {
+    return Status::error(
+        Code::PreconditionFailed,
+        "version conflict: " + type_ + "/" + id_ + " is at version " + std::to_string(curVersion_));
+  }
+  if (curDeleted_ != 0) {
+    out.version = curVersion_;
+    return Status::ok();
+  }
+  version_ = curVersion_ + 1;
+  writeVersion(Operation::Delete, true, std::string());
+  deleteIndex();
+  addOutbox(Operation::Delete);
+  auto v = std::make_shared<ResourceVersion>();
+  v->type = type_;
+  v->id = id_;
+  v->version = version_;
+  v->lastUpdated = now_;
+  v->lastUpdatedMs = nowMs_;
+  v->op = Operation::Delete;
+  touched_.push_back(v);
+  out.version = version_;
+  out.lastUpdated = now_;
+  return Status::ok();
+}
+
+Status Writer::findKey(std::string_view key, IdempotencyRecord& out) {
+  std::string k(key);
+  std::vector<std::string> types, ids, created;
+  std::vector<Int64> versions;
+  *session_ << dialect_.sql(
+      "SELECT res_type, res_id, version, created FROM idempotency_keys WHERE idem_key "
+      "= ?"),
+      use(k), into(types), into(ids), into(versions), into(created), kNow;
+  if (types.empty()) return Status::error(Code::NotFound, "no such key");
+  out.key = k;
+  out.type = types[0];
+  out.id = ids[0];
+  out.version = versions[0];
+  out.created = created[0];
+  return Status::ok();
+}
+
+Status Writer::saveKey(const IdempotencyRecord& record) {
+  IdempotencyRecord existing;
+  if (findKey(record.key, existing)) {
+    return Status::error(Code::Conflict, "idempotency key exists already");
+  }
+  std::string k = record.key, t = record.type, i = record.id, c = now_;
+  Int64 v = record.version;
+  *session_ << dialect_.sql(
+      "INSERT INTO idempotency_keys (idem_key, res_type, res_id, version, created) "
+      "VALUES (?, ?, ?, ?, ?)"),
+      use(k), use(t), use(i), use(v), use(c), kNow;
+  return Status::ok();
+}
+
+Status Writer::enqueue(const OutboxMessage& m) {
+  std::string topic = m.topic, type = m.type, id = m.id, payload = m.payload, created = now_, error;
+  Int64 version = m.version, op = static_cast<Int64>(m.op), status = 0, attempts = 0, due = nowMs_;
+  *session_ << dialect_.sql(
+      "INSERT INTO outbox (topic, res_type, res_id, version, op, payload, created, "
+      "status, attempts, due_ms, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      use(topic), use(type), use(id), use(version), use(op), use(payload), use(created),
+      use(status), use(attempts), use(due), use(error), kNow;
+  return Status::ok();
+}
+
+Status Writer::claim(std::string_view topic, size_t limit, int64_t leaseMs,
+                     std::vector<OutboxMessage>& out) {
+  std::string t(topic);
+  Int64 nowMs = nowMillis(), lim = static_cast<Int64>(limit);
+  std::vector<Int64> seqs, versions, ops, attempts;
+  std::vector<std::string> types, ids, payloads, errors;
+  *session_ << dialect_.sql(std::string("SELECT seq, res_type, res_id, version, op, payload, "
+                                        "attempts, last_error FROM outbox WHERE topic = ? AND "
+                                        "status = 0 AND due_ms <= ? ORDER BY seq LIMIT ?") +
+                            dialect_.skipLocked()),
+      use(t), use(nowMs), use(lim), into(seqs), into(types), into(ids), into(versions), into(ops),
+      into(payloads), into(attempts), into(errors), kNow;
+  Int64 due = nowMs + leaseMs;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    Int64 q = seqs[i];
+    *session_ << dialect_.sql("UPDATE outbox SET due_ms = ? WHERE seq = ?"), use(due), use(q), kNow;
+    OutboxMessage m;
+    m.seq = seqs[i];
+    m.topic = t;
+    m.type = types[i];
+    m.id = ids[i];
+    m.version = versions[i];
+    m.op = static_cast<Operation>(ops[i]);
+    m.payload = payloads[i];
+    m.attempts = static_cast<int32_t>(attempts[i]);
+    m.lastError = errors[i];
+    out.push_back(std::move(m));
+  }
+  return Status::ok();
+}
+
+void SqlStore::writerLoop() {
+  std::vector<std::shared_ptr<Job>> jobs;
+  while (true) {
+    {
+      std::unique_lock lock(queueMutex_);
+      queueCv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && jobs.size() < options_.maxGroup) {
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    runGroup(jobs);
+    jobs.clear();
+  }
+}
+
+void SqlStore::runGroup(std::vector<std::shared_ptr<Job>>& jobs) {
+  std::vector<Status> results(jobs.size());
+  Writer& w = *writer_;
+  Session& s = w.session();
+  w.touched().clear();
+  bool began = false;
+  try {
+    s << dialect_.begin(), kNow;
+    began = true;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      s << "SAVEPOINT unit", kNow;
+      w.beginUnit();
+      const size_t touchedBefore = w.touched().size();
+      Status st;
+      try {
+        st = jobs[i]->unit(w);
+      } catch (const Poco::Exception& e) {
+        st = dbError("database write failed", e);
+      } catch (const std::exception& e) {
+        st = Status::error(Code::Internal, std::string("write failed: ") + e.what());
+      }
+      if (st) {
+        s << "RELEASE SAVEPOINT unit", kNow;
+      } else {
+        s << "ROLLBACK TO SAVEPOINT unit", kNow;
+        s << "RELEASE SAVEPOINT unit", kNow;
+        w.touched().resize(touchedBefore);
+      }
+      results[i] = std::move(st);
+    }
+    s << "COMMIT", kNow;
+    commits_++;
+  } catch (const Poco::Exception& e) {
+    if (began) {
+      try {
+        s << "ROLLBACK", kNow;
+      } catch (...) {
+      }
+    }
+    for (auto& r : results) {
+      if (r) r = dbError("commit failed", e);
+    }
+    w.touched().clear();
+    // The connection may be gone (PostgreSQL restarted): make a new writer for the next group.
+    try {
+      writer_ = std::make_unique<Writer>(*this, connect());
+    } catch (...) {
+    }
+  }
+  units_ += jobs.size();
+  if (cache_) {
+    for (const auto& v : writer_->touched()) cache_->offer(cacheKey(v->type, v->id), v);
+  }
+  commitSeq_++;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (!jobs[i]->async) jobs[i]->done.set_value(std::move(results[i]));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+std::unique_ptr<Reader> SqlStore::takeReader() {
+  {
+    std::lock_guard lock(readersMutex_);
+    if (!readers_.empty()) {
+      auto r = std::move(readers_.back());
+      readers_.pop_back();
+      return r;
+    }
+  }
+  return std::make_unique<Reader>(connect());
+}
+
+void SqlStore::giveReader(std::unique_ptr<Reader> r) {
+  std::lock_guard lock(readersMutex_);
+  if (readers_.size() < options_.readConnections * 4) readers_.push_back(std::move(r));
+}
+
+Status SqlStore::fetchCurrent(Reader& r, std::string_view type, std::string_view id,
+                              ResourceVersion& out) {
+  if (!r.readStmt) {
+    r.readStmt = std::make_unique<Statement>(*r.session);
+    *r.readStmt << dialect_.sql(
+        "SELECT v.version, v.last_updated, v.lu_ms, v.op, v.json FROM resources r "
+        "JOIN resource_versions v ON v.res_type = r.res_type AND v.res_id = "
+        "r.res_id AND v.version = r.version WHERE r.res_type = ? AND r.res_id = ?"),
+        use(r.type), use(r.id), into(r.version), into(r.lastUpdated), into(r.luMs), into(r.op),
+        into(r.json);
+  }
+  r.type = std::string(type);
+  r.id = std::string(id);
+  if (r.readStmt->execute() == 0) {
+    return Status::error(Code::NotFound, r.type + "/" + r.id + " not found");
+  }
+  out.type = r.type;
+  out.id = r.id;
+  out.version = r.version;
+  out.lastUpdated = r.lastUpdated;
+  out.lastUpdatedMs = r.luMs;
+  out.op = static_cast<Operation>(r.op);
+  out.json = std::move(r.json);
+  return Status::ok();
+}
+
+Status SqlStore::read(std::string_view type, std::string_view id, ResourceVersion& out) {
+  std::string key;
+  uint64_t seqBefore = 0;
+  if (cache_) {
+    key = cacheKey(type, id);
+    if (cache_->get(key, out)) {
+      cacheHits_++;
+      return out.deleted() ? Status::error(Code::Gone, key + " was deleted") : Status::ok();
+    }
+    cacheMisses_++;
+    seqBefore = commitSeq_.load();
+  }
+  Status st = withReader([&](Reader& r) { return fetchCurrent(r, type, id, out); });
+  if (!st) return st;
+  // Only when no commit happened meanwhile: otherwise this may be older than the writer's entry.
+  if (cache_ && commitSeq_.load() == seqBefore) {
+    cache_->offer(key, std::make_shared<ResourceVersion>(out));
+  }
+  if (out.deleted()) return Status::error(Code::Gone, out.type + "/" + out.id + " was deleted");
+  return Status::ok();
+}
+
+Status SqlStore::vread(std::string_view type, std::string_view id, int64_t version,
+                       ResourceVersion& out) {
+  return withReader([&](Reader& r) {
+    std::string t(type), i(id);
+    Int64 v = version;
+    std::vector<std::string> lu, json;
+    std::vector<Int64> luMs, op;
+    *r.session << dialect_.sql(
+        "SELECT last_updated, lu_ms, op, json FROM resource_versions WHERE res_type "
+        "= ? AND res_id = ? AND version = ?"),
+        use(t), use(i), use(v), into(lu), into(luMs), into(op), into(json), kNow;
+    if (lu.empty()) {
+      return Status::error(Code::NotFound,
+                           t + "/" + i + "/_history/" + std::to_string(version) + " not found");
+    }
+    out.type = t;
+    out.id = i;
+    out.version = version;
+    out.lastUpdated = lu[0];
+    out.lastUpdatedMs = luMs[0];
+    out.op = static_cast<Operation>(op[0]);
+    out.json = std::move(json[0]);
+    return out.deleted() ? Status::error(Code::Gone, "that version is a deletion") : Status::ok();
+  });
+}
+
+Status SqlStore::history(const HistoryQuery& q, HistoryResult& out) {
+  return withReader([&](Reader& r) {
+    SqlText where;
+    where.add(" WHERE 1 = 1");
+    if (!q.type.empty()) where.add(" AND res_type = ?").bind(q.type);
+    if (!q.id.empty()) where.add(" AND res_id = ?").bind(q.id);
+    if (q.sinceMs) where.add(" AND lu_ms >= ?").bind(*q.sinceMs);
+    {
+      Statement st(*r.session);
+      st << dialect_.sql("SELECT COUNT(*) FROM resource_versions" + where.text);
+      bindAll(st, where.binds);
+      Int64 total = 0;
+      st.addExtract(into(total));
+      st.execute();
+      out.total = total;
+    }
+    if (out.total == 0 || q.count == 0) return Status::ok();
+    SqlText page = where;
+    page.add(" ORDER BY lu_ms DESC, seq DESC LIMIT ? OFFSET ?")
+        .bind(static_cast<int64_t>(q.count))
+        .bind(static_cast<int64_t>(q.offset));
+    Statement st(*r.session);
+    st << dialect_.sql(
+        "SELECT res_type, res_id, version, last_updated, lu_ms, op, json FROM resource_versions" +
+        page.text);
+    bindAll(st, page.binds);
+    std::vector<std::string> types, ids, lus, jsons;
+    std::vector<Int64> versions, luMs, ops;
+    st.addExtract(into(types));
+    st.addExtract(into(ids));
+    st.addExtract(into(versions));
+    st.addExtract(into(lus));
+    st.addExtract(into(luMs));
+    st.addExtract(into(ops));
+    st.addExtract(into(jsons));
+    st.execute();
+    for (size_t i = 0; i < types.size(); ++i) {
+      ResourceVersion v;
+      v.type = std::move(types[i]);
+      v.id = std::move(ids[i]);
+      v.version = versions[i];
+      v.lastUpdated = std::move(lus[i]);
+      v.lastUpdatedMs = luMs[i];
+      v.op = static_cast<Operation>(ops[i]);
+      v.json = std::move(jsons[i]);
+      out.entries.push_back(std::move(v));
+    }
+    return Status::ok();
+  });
+}
+
+Status SqlStore::countSearch(Session& session, const SearchQuery& query, int64_t& total) {
+  SqlText sql;
+  sql.add("SELECT COUNT(*) FROM resources r WHERE r.res_type = ? AND r.deleted = 0")
+      .bind(query.type);
+  appendCriteria(query, sql);
+  Statement st(session);
+  st << dialect_.sql(sql.text);
+  bindAll(st, sql.binds);
+  Int64 n = 0;
+  st.addExtract(into(n));
+  st.execute();
+  total = n;
+  return Status::ok();
+}
+
+Status SqlStore::runSearch(Session& session, const SearchQuery& query, bool page, bool withJson,
+                           std::vector<ResourceVersion>& rows) {
+  SqlText sql;
+  if (withJson) {
+    sql.add(
+        "SELECT r.res_id, v.version, v.last_updated, v.lu_ms, v.json FROM resources r JOIN "
+        "resource_versions v ON v.res_type = r.res_type AND v.res_id = r.res_id AND v.version = "
+        "r.version");
+  } else {
+    sql.add("SELECT r.res_id, r.version, r.last_updated, r.lu_ms, '' FROM resources r");
+  }
+  sql.add(" WHERE r.res_type = ? AND r.deleted = 0").bind(query.type);
+  appendCriteria(query, sql);
+  if (page) {
+    appendOrder(query, sql);
+    sql.add(" LIMIT ? OFFSET ?")
+        .bind(static_cast<int64_t>(query.count))
+        .bind(static_cast<int64_t>(query.offset));
+  }
+  Statement st(session);
+  st << dialect_.sql(sql.text);
+  bindAll(st, sql.binds);
+  std::vector<std::string> ids, lus, jsons;
+  std::vector<Int64> versions, luMs;
+  st.addExtract(into(ids));
+  st.addExtract(into(versions));
+  st.addExtract(into(lus));
+  st.addExtract(into(luMs));
+  st.addExtract(into(jsons));
+  st.execute();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ResourceVersion v;
+    v.type = query.type;
+    v.id = std::move(ids[i]);
+    v.version = versions[i];
+    v.lastUpdated = std::move(lus[i]);
+    v.lastUpdatedMs = luMs[i];
+    v.op = v.version == 1 ? Operation::Create : Operation::Update;
+    v.json = std::move(jsons[i]);
+    rows.push_back(std::move(v));
+  }
+  return Status::ok();
+}
+
+Status SqlStore::fetchMany(Session& s, const std::string& type, const std::vector<std::string>& ids,
+                           std::vector<ResourceVersion>& out) {
+  constexpr size_t kChunk = 200;
+  for (size_t start = 0; start < ids.size(); start += kChunk) {
+    SqlText sql;
+    sql.add(
+           "SELECT r.res_id, v.version, v.last_updated, v.lu_ms, v.json FROM resources r JOIN "
+           "resource_versions v ON v.res_type = r.res_type AND v.res_id = r.res_id AND v.version "
+           "= r.version WHERE r.res_type = ? AND r.deleted = 0 AND r.res_id IN (")
+        .bind(type);
+    const size_t end = std::min(ids.size(), start + kChunk);
+    for (size_t i = start; i < end; ++i) sql.add(i > start ? ", ?" : "?").bind(ids[i]);
+    sql.add(")");
+    Statement st(s);
+    st << dialect_.sql(sql.text);
+    bindAll(st, sql.binds);
+    std::vector<std::string> rid, lus, jsons;
+    std::vector<Int64> versions, luMs;
+    st.addExtract(into(rid));
+    st.addExtract(into(versions));
+    st.addExtract(into(lus));
+    st.addExtract(into(luMs));
+    st.addExtract(into(jsons));
+    st.execute();
+    for (size_t i = 0; i < rid.size(); ++i) {
+      ResourceVersion v;
+      v.type = type;
+      v.id = std::move(rid[i]);
+      v.version = versions[i];
+      v.lastUpdated = std::move(lus[i]);
+      v.lastUpdatedMs = luMs[i];
+      v.op = v.version == 1 ? Operation::Create : Operation::Update;
+      v.json = std::move(jsons[i]);
+      out.push_back(std::move(v));
+    }
+  }
+  return Status::ok();
+}
+
+Status SqlStore::search(const SearchQuery& query, SearchResult& out) {
+  if (!isResourceType(types_, query.type)) {
+    return Status::error(Code::Invalid, "unknown resource type '" + query.type + "'");
+  }
+  return withReader([&](Reader& r) {
+    Session& s = *r.session;
+    if (Status st = countSearch(s, query, out.total); !st) return st;
+    if (query.summaryCount || out.total == 0) return Status::ok();
+    if (Status st = runSearch(s, query, true, true, out.matches); !st) return st;
+    if (out.matches.empty()) return Status::ok();
+    constexpr size_t kMaxIncluded = 1000;
+    std::set<std::string> seen;
+    for (const auto& m : out.matches) seen.insert(cacheKey(m.type, m.id));
+    std::vector<std::string> matchIds;
+    for (const auto& m : out.matches) matchIds.push_back(m.id);
+    // Targets to fetch, by type.
+    std::map<std::string, std::vector<std::string>> wanted;
+    auto want = [&](const std::string& type, const std::string& id) {
+      if (seen.size() >= kMaxIncluded + out.matches.size()) return;
+      if (seen.insert(cacheKey(type, id)).second) wanted[type].push_back(id);
+    };
+    for (const IncludeSpec& inc : query.includes) {
+      if (inc.sourceType != query.type) continue;  // :iterate beyond one level is not done
+      SqlText sql;
+      sql.add("SELECT target_type, target_id FROM idx_ref WHERE res_type = ? AND param = ?")
+          .bind(query.type)
+          .bind(inc.param->code);
+      if (!inc.targetType.empty()) sql.add(" AND target_type = ?").bind(inc.targetType);
+      sql.add(" AND target_id <> '' AND res_id IN (");
+      for (size_t i = 0; i < matchIds.size(); ++i) sql.add(i > 0 ? ", ?" : "?").bind(matchIds[i]);
+      sql.add(")");
+      Statement st(s);
+      st << dialect_.sql(sql.text);
+      bindAll(st, sql.binds);
+      std::vector<std::string> types, ids;
+      st.addExtract(into(types));
+      st.addExtract(into(ids));
+      st.execute();
+      for (size_t i = 0; i < types.size(); ++i) want(types[i], ids[i]);
+    }
+    for (const IncludeSpec& inc : query.revIncludes) {
+      SqlText sql;
+      sql.add("SELECT res_id FROM idx_ref WHERE res_type = ? AND param = ? AND target_type = ?")
+          .bind(inc.sourceType)
+          .bind(inc.param->code)
+          .bind(query.type);
+      sql.add(" AND target_id IN (");
+      for (size_t i = 0; i < matchIds.size(); ++i) sql.add(i > 0 ? ", ?" : "?").bind(matchIds[i]);
+      sql.add(")");
+      Statement st(s);
+      st << dialect_.sql(sql.text);
+      bindAll(st, sql.binds);
+      std::vector<std::string> ids;
+      st.addExtract(into(ids));
+      st.execute();
+      for (const auto& id : ids) want(inc.sourceType, id);
+    }
+    for (const auto& [type, ids] : wanted) {
+      if (Status st = fetchMany(s, type, ids, out.included); !st) return st;
+    }
+    return Status::ok();
+  });
+}
+
+}  // namespace
+
+std::string_view codeName(Code code) {
+  switch (code) {
+    case Code::Ok: return "ok";
+    case Code::NotFound: return "not-found";
+    case Code::Gone: return "gone";
+    case Code::Conflict: return "conflict";
+    case Code::PreconditionFailed: return "precondition-failed";
+    case Code::Invalid: return "invalid";
+    case Code::Internal: return "internal";
+  }
+  return "internal";
+}
+
+std::string_view operationName(Operation op) {
+  switch (op) {
+    case Operation::Create: return "create";
+    case Operation::Update: return "update";
+    case Operation::Delete: return "delete";
+  }
+  return "update";
+}
+
+core::Result<std::unique_ptr<Store>> openStore(const StoreOptions& options) {
+  bool postgres = false;
+  if (options.backend == "postgresql" || options.backend == "postgres") {
+    postgres = true;
+  } else if (options.backend != "sqlite") {
+    return core::Result<std::unique_ptr<Store>>::error("unknown store backend '" + options.backend +
+                                                       "' (sqlite or postgresql)");
+  }
+  if (options.database.empty()) {
+    return core::Result<std::unique_ptr<Store>>::error(
+        postgres ? "the PostgreSQL connection string is empty" : "the SQLite file path is empty");
+  }
+  auto store = std::make_unique<SqlStore>(options, postgres);
+  if (auto st = store->open(); !st) return core::Result<std::unique_ptr<Store>>(st);
+  return core::Result<std::unique_ptr<Store>>(std::unique_ptr<Store>(std::move(store)));
+}
+
+}  // namespace trialbridge::store

@@ -1,0 +1,233 @@
+#pragma once
+// The versioned FHIR resource store: one interface, two backends over Poco::Data (SQLite in WAL
+// mode, the embedded default, and PostgreSQL, shared by several stateless nodes).
+//
+// Every write makes a new version (meta.versionId, meta.lastUpdated are set by the store); reads
+// see the current version, vread any version, history lists versions newest first; a delete
+// writes a deletion version (soft delete: earlier versions stay readable with vread and history,
+// and a later update brings the resource back). Search indexes are computed from the R4
+// SearchParameter definitions (see search_parameters.h, index.h) and kept for current versions
+// only. Idempotency keys and outbox rows are written in the same transaction as the change.
+//
+// Writes go through units of work (Store::write): a unit runs on the store's writer thread,
+// inside a transaction, with a WriteContext to read and change resources. Units queued at the
+// same time share one transaction commit (group commit: one fsync for many writers), each inside
+// its own savepoint, so a unit that fails is rolled back alone. write() returns once the commit
+// is durable (SQLite: WAL with synchronous=FULL; PostgreSQL: synchronous_commit as configured on
+// the server, on by default). Units must not block: parse, validate and compute what they can
+// before submitting.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/element.h"
+#include "core/result.h"
+#include "store/index.h"
+#include "store/search_query.h"
+
+namespace trialbridge::store {
+
+// What went wrong with a store operation. Data conditions (not found, version conflict) are not
+// program failures, but they travel the same way so that the REST layer can map them to HTTP
+// status codes (404, 410, 409, 412, 400, 500).
+enum class Code : uint8_t {
+  Ok,
+  NotFound,            // no such resource / version / key
+  Gone,                // the resource's current version is a deletion
+  Conflict,            // concurrent change, or an id that is taken
+  PreconditionFailed,  // If-Match version differs; a conditional operation matched several
+  Invalid,             // the request itself is wrong (bad id, unsupported search)
+  Internal,            // the database failed
+};
+std::string_view codeName(Code code);
+
+class Status {
+ public:
+  Status() = default;
+  static Status ok() { return Status(); }
+  static Status error(Code code, std::string message) { return Status(code, std::move(message)); }
+  bool isOk() const { return code_ == Code::Ok; }
+  explicit operator bool() const { return isOk(); }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  Code code_ = Code::Ok;
+  std::string message_;
+};
+
+enum class Operation : uint8_t { Create, Update, Delete };
+std::string_view operationName(Operation op);  // "create", "update", "delete"
+
+// One stored version.
+struct ResourceVersion {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  std::string lastUpdated;  // FHIR instant, UTC, milliseconds: 2025-02-03T10:11:12.345Z
+  int64_t lastUpdatedMs = 0;
+  Operation op = Operation::Create;
+  std::string json;  // compact JSON with meta.versionId/lastUpdated; empty for a deletion
+  bool deleted() const { return op == Operation::Delete; }
+};
+
+struct WriteResult {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  std::string lastUpdated;
+  bool created = false;  // no earlier version (or only a deletion: then false)
+  std::string json;      // what was stored (empty for a deletion)
+};
+
+struct PutOptions {
+  // The write fails with PreconditionFailed unless the current version is this one (If-Match).
+  std::optional<int64_t> ifMatch;
+  // Fail with Conflict when a live resource with this id exists (create with a chosen id).
+  bool mustNotExist = false;
+  // Index rows computed before submitting (Indexer::extract on the same document); when null
+  // put() computes them on the writer thread.
+  const IndexRows* index = nullptr;
+};
+
+struct IdempotencyRecord {
+  std::string key;  // e.g. "hl7:SENDER:MSG00001", "http:client-1:3f2a..."
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  std::string created;  // instant
+};
+
+struct OutboxMessage {
+  int64_t seq = 0;  // set by the store
+  std::string topic;
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  Operation op = Operation::Create;
+  std::string payload;  // free text for the consumer (may be empty)
+  int32_t attempts = 0;
+  std::string lastError;
+};
+
+// Inside a unit of work. Everything here sees the unit's own changes.
+class WriteContext {
+ public:
+  virtual ~WriteContext() = default;
+  // The current version (possibly a deletion) or NotFound.
+  virtual Status current(std::string_view type, std::string_view id, ResourceVersion& out) = 0;
+  // Ids of live resources matching `query` (at most `limit`; criteria only, no paging).
+  virtual Status match(const SearchQuery& query, size_t limit, std::vector<std::string>& ids) = 0;
+  // Stores a new version of the document's root resource, whose id must be set. Sets
+  // meta.versionId and meta.lastUpdated in `doc`.
+  virtual Status put(core::Document& doc, const PutOptions& options, WriteResult& out) = 0;
+  // Writes a deletion version. NotFound when there is no such resource; deleting a deleted
+  // resource is Ok and writes nothing (out.version is the deletion's version).
+  virtual Status remove(std::string_view type, std::string_view id, const PutOptions& options,
+                        WriteResult& out) = 0;
+  virtual Status findKey(std::string_view key, IdempotencyRecord& out) = 0;  // or NotFound
+  virtual Status saveKey(const IdempotencyRecord& record) = 0;  // Conflict when it exists
+  virtual Status enqueue(const OutboxMessage& message) = 0;
+  // The time this unit's changes are stamped with.
+  virtual const std::string& now() const = 0;
+};
+
+struct HistoryQuery {
+  std::string type;                // empty: all types (system history)
+  std::string id;                  // empty: all resources of `type`
+  std::optional<int64_t> sinceMs;  // _since: versions at or after this instant
+  size_t count = 50;
+  size_t offset = 0;
+};
+
+struct HistoryResult {
+  std::vector<ResourceVersion> entries;  // newest first
+  int64_t total = 0;
+};
+
+struct SearchResult {
+  std::vector<ResourceVersion> matches;
+  std::vector<ResourceVersion> included;  // _include / _revinclude
+  int64_t total = 0;
+};
+
+struct StoreStats {
+  uint64_t units = 0;    // units of work run
+  uint64_t commits = 0;  // transactions committed (units / commits = group size)
+  uint64_t cacheHits = 0;
+  uint64_t cacheMisses = 0;
+  uint64_t asyncDropped = 0;  // post()ed units dropped because the queue was full
+};
+
+struct StoreOptions {
+  // "sqlite" (database: a file path) or "postgresql" (database: a libpq connection string,
+  // e.g. "host=127.0.0.1 port=5432 dbname=trialbridge user=trialbridge").
+  std::string backend = "sqlite";
+  std::string database = "trialbridge.db";
+  size_t readConnections = 4;
+  size_t maxGroup = 512;  // units per commit at most
+  // Cache of current versions in memory; on for SQLite (one process owns the file), off for
+  // PostgreSQL (other nodes write too).
+  std::optional<bool> cache;
+  size_t cacheEntries = 50000;
+  size_t asyncQueueLimit = 100000;  // post() drops beyond this (counted in stats)
+  // Resource types whose every change gets an outbox row on these topics, e.g.
+  // {"ResearchStudy": {"registry"}}.
+  std::map<std::string, std::vector<std::string>> outboxTopics;
+  // Where the search parameters come from; null: the R4 core's (SearchParameterRegistry::r4()).
+  const SearchParameterRegistry* registry = nullptr;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::string_view backend() const = 0;  // "sqlite", "postgresql"
+  virtual int schemaVersion() const = 0;
+  virtual const SearchParameterRegistry& registry() const = 0;
+  virtual const core::TypeResolver& types() const = 0;
+
+  using Unit = std::function<Status(WriteContext&)>;
+  // Runs `unit` in the next group commit and returns its status once the commit is durable. If
+  // the unit succeeded but the commit failed, Internal.
+  virtual Status write(Unit unit) = 0;
+  // Queues `unit` without waiting (audit records). Failures are counted, not reported.
+  virtual void post(Unit unit) = 0;
+  // Waits until every unit queued so far is committed.
+  virtual void flush() = 0;
+
+  // The current version: Ok, NotFound, or Gone (with `out` holding the deletion).
+  virtual Status read(std::string_view type, std::string_view id, ResourceVersion& out) = 0;
+  virtual Status vread(std::string_view type, std::string_view id, int64_t version,
+                       ResourceVersion& out) = 0;
+  virtual Status history(const HistoryQuery& query, HistoryResult& out) = 0;
+  virtual Status search(const SearchQuery& query, SearchResult& out) = 0;
+
+  // Outbox: claims up to `limit` pending messages of `topic` whose time has come, hiding them
+  // from other claimers for `leaseMs`; complete() marks one done, retry() makes it due again
+  // after `delayMs` with the error kept.
+  virtual Status claimOutbox(std::string_view topic, size_t limit, int64_t leaseMs,
+                             std::vector<OutboxMessage>& out) = 0;
+  virtual Status completeOutbox(int64_t seq) = 0;
+  virtual Status retryOutbox(int64_t seq, std::string_view error, int64_t delayMs) = 0;
+
+  virtual StoreStats stats() const = 0;
+};
+
+// Opens (creating if needed) and migrates the database. Bad options or an unreachable database
+// give a message saying which.
+core::Result<std::unique_ptr<Store>> openStore(const StoreOptions& options);
+
+// A new server-assigned resource id (a random UUID).
+std::string newId();
+// True when `id` is a valid FHIR id ([A-Za-z0-9\-.]{1,64}).
+bool isValidId(std::string_view id);
+// True when `type` is a concrete resource type known to `types`.
+bool isResourceType(const core::TypeResolver& types, std::string_view type);
+
+}  // namespace trialbridge::store

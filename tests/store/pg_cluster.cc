@@ -1,0 +1,147 @@
+#include "pg_cluster.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/Session.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+namespace trialbridge::testing {
+
+namespace {
+
+int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+bool PgCluster::run(const std::string& command, const std::string& what) {
+  const std::string log = dir_ + "/cmd.log";
+  std::string full = command + " >" + log + " 2>&1";
+  if (!user_.empty())
+    full = "runuser -u " + user_ + " -- sh -c '" + command + "' >" + log + " 2>&1";
+  const int rc = std::system(full.c_str());
+  if (rc != 0) {
+    error_ = what + " failed (" + full + "):\n" + slurp(log);
+    return false;
+  }
+  return true;
+}
+
+bool PgCluster::start(bool fsync) {
+  if (running_) return true;
+  const char* env = std::getenv("TB_PG_BIN");
+  bin_ = env != nullptr ? env : "/usr/lib/postgresql/15/bin";
+  if (!std::filesystem::exists(bin_ + "/initdb") || !std::filesystem::exists(bin_ + "/pg_ctl")) {
+    error_ = "PostgreSQL 15 server binaries not found in " + bin_ +
+             " (run deploy/install-deps.sh, which installs postgresql-15, or set TB_PG_BIN)";
+    return false;
+  }
+  char tmpl[] = "/tmp/tb-pg.XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    error_ = "cannot create a temporary directory";
+    return false;
+  }
+  dir_ = tmpl;
+  if (::geteuid() == 0) {
+    // PostgreSQL refuses to run as root: run it as `nobody`, which owns the directory.
+    const passwd* pw = ::getpwnam("nobody");
+    if (pw == nullptr) {
+      error_ = "running as root and there is no 'nobody' user to run PostgreSQL as";
+      return false;
+    }
+    user_ = "nobody";
+    if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+      error_ = "cannot chown " + dir_ + " to nobody";
+      return false;
+    }
+    ::chmod(dir_.c_str(), 0755);
+  }
+  if (!run(bin_ + "/initdb -D " + dir_ + "/data -A trust -U postgres -E UTF8 --no-locale --no-sync",
+           "initdb")) {
+    return false;
+  }
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = freePort();
+    const std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
+                             " -c listen_addresses=127.0.0.1 -c max_connections=200" +
+                             (fsync ? "" : " -c fsync=off -c synchronous_commit=off");
+    if (run(bin_ + "/pg_ctl -D " + dir_ + "/data -o \"" + opts + "\" -l " + dir_ +
+                "/server.log -w -t 60 start",
+            "pg_ctl start")) {
+      running_ = true;
+      error_.clear();
+      return true;
+    }
+    error_ += "\nserver log:\n" + slurp(dir_ + "/server.log");
+  }
+  return false;
+}
+
+void PgCluster::stop() {
+  if (dir_.empty()) return;
+  if (running_) {
+    run(bin_ + "/pg_ctl -D " + dir_ + "/data -m fast -w stop", "pg_ctl stop");
+    running_ = false;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+  dir_.clear();
+}
+
+std::string PgCluster::adminConnection() const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+}
+
+std::string PgCluster::createDatabase() {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+  const std::string name =
+      "tb_test_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
+  Poco::Data::Session admin("PostgreSQL", adminConnection());
+  admin << "CREATE DATABASE " + name, Poco::Data::Keywords::now;
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=" + name;
+}
+
+PgCluster& PgCluster::shared() {
+  static PgCluster cluster;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    cluster.start();
+    std::atexit([] { cluster.stop(); });
+  });
+  return cluster;
+}
+
+}  // namespace trialbridge::testing

@@ -1,0 +1,570 @@
+// The store's test suite, run against both backends: SQLite (a file in a temporary directory)
+// and PostgreSQL 15 (a throwaway cluster started by the test binary, see pg_cluster.h).
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "conformance/context.h"
+#include "core/json.h"
+#include "pg_cluster.h"
+
+namespace trialbridge::store {
+namespace {
+
+std::unique_ptr<core::Document> parse(std::string_view json) {
+  core::Issues issues;
+  auto doc = core::readJson(json, conformance::Context::r4(), issues);
+  EXPECT_NE(doc, nullptr) << json;
+  return doc;
+}
+
+void setId(core::Document& doc, const std::string& id) {
+  for (core::Element* c = doc.root()->firstChild(); c != nullptr; c = c->nextSibling()) {
+    if (c->name() == "id") {
+      doc.setValue(c, id);
+      return;
+    }
+  }
+  doc.addPrimitive(doc.root(), "id", id);
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { open(); }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  bool postgres() const { return GetParam() == "postgresql"; }
+
+  void open(std::map<std::string, std::vector<std::string>> outbox = {}) {
+    StoreOptions o;
+    o.backend = GetParam();
+    if (database_.empty()) {
+      if (postgres()) {
+        auto& pg = testing::PgCluster::shared();
+        ASSERT_TRUE(pg.running()) << "PostgreSQL test cluster did not start: " << pg.error();
+        database_ = pg.createDatabase();
+      } else {
+        char tmpl[] = "/tmp/tb-store-test.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        database_ = dir_ + "/store.db";
+      }
+    }
+    o.database = database_;
+    o.outboxTopics = std::move(outbox);
+    store_.reset();
+    auto r = openStore(o);
+    ASSERT_TRUE(r) << r.message();
+    store_ = std::move(r.value());
+  }
+
+  Status put(std::string_view json, WriteResult& out, const std::string& id = {},
+             PutOptions options = {}) {
+    auto doc = parse(json);
+    if (doc == nullptr) return Status::error(Code::Invalid, "unparsable");
+    if (!id.empty()) setId(*doc, id);
+    return store_->write([&](WriteContext& ctx) { return ctx.put(*doc, options, out); });
+  }
+  std::string create(std::string_view json) {
+    WriteResult out;
+    const std::string id = newId();
+    Status st = put(json, out, id);
+    EXPECT_TRUE(st) << st.message();
+    return id;
+  }
+
+  SearchResult search(std::string_view type, std::string_view query) {
+    SearchQuery q;
+    core::Issues issues;
+    parseSearch(store_->registry(), type, parseQueryString(query), SearchLimits{}, q, issues);
+    EXPECT_FALSE(issues.hasErrors()) << query << ": " << issues.items()[0].message;
+    SearchResult result;
+    Status st = store_->search(q, result);
+    EXPECT_TRUE(st) << st.message();
+    return result;
+  }
+  std::set<std::string> ids(std::string_view type, std::string_view query) {
+    std::set<std::string> out;
+    for (const auto& m : search(type, query).matches) out.insert(m.id);
+    return out;
+  }
+
+  std::string dir_, database_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, CreateReadUpdateVreadHistory) {
+  EXPECT_EQ(store_->backend(), GetParam());
+  EXPECT_EQ(store_->schemaVersion(), 1);
+  WriteResult w;
+  ASSERT_TRUE(put(R"({"resourceType":"Patient","active":true})", w, "p1"));
+  EXPECT_TRUE(w.created);
+  EXPECT_EQ(w.version, 1);
+  EXPECT_NE(w.json.find(R"("versionId":"1")"), std::string::npos) << w.json;
+  EXPECT_NE(w.json.find(R"("lastUpdated":")" + w.lastUpdated), std::string::npos);
+
+  ResourceVersion r;
+  ASSERT_TRUE(store_->read("Patient", "p1", r));
+  EXPECT_EQ(r.version, 1);
+  EXPECT_EQ(r.json, w.json);
+
+  WriteResult w2;
+  ASSERT_TRUE(put(R"({"resourceType":"Patient","active":false})", w2, "p1"));
+  EXPECT_FALSE(w2.created);
+  EXPECT_EQ(w2.version, 2);
+  EXPECT_GT(w2.lastUpdated, w.lastUpdated);
+  ASSERT_TRUE(store_->read("Patient", "p1", r));
+  EXPECT_EQ(r.version, 2);
+  EXPECT_NE(r.json.find(R"("active":false)"), std::string::npos);
+
+  ASSERT_TRUE(store_->vread("Patient", "p1", 1, r));
+  EXPECT_NE(r.json.find(R"("active":true)"), std::string::npos);
+  EXPECT_EQ(store_->vread("Patient", "p1", 3, r).code(), Code::NotFound);
+  EXPECT_EQ(store_->read("Patient", "nope", r).code(), Code::NotFound);
+
+  HistoryQuery hq;
+  hq.type = "Patient";
+  hq.id = "p1";
+  HistoryResult h;
+  ASSERT_TRUE(store_->history(hq, h));
+  ASSERT_EQ(h.total, 2);
+  ASSERT_EQ(h.entries.size(), 2u);
+  EXPECT_EQ(h.entries[0].version, 2);
+  EXPECT_EQ(h.entries[0].op, Operation::Update);
+  EXPECT_EQ(h.entries[1].op, Operation::Create);
+
+  create(R"({"resourceType":"Patient"})");
+  HistoryQuery type;
+  type.type = "Patient";
+  HistoryResult th;
+  ASSERT_TRUE(store_->history(type, th));
+  EXPECT_EQ(th.total, 3);
+  HistoryQuery system;
+  HistoryResult sh;
+  ASSERT_TRUE(store_->history(system, sh));
+  EXPECT_EQ(sh.total, 3);
+  HistoryQuery since;
+  since.type = "Patient";
+  ResourceVersion v1;
+  ASSERT_TRUE(store_->vread("Patient", "p1", 1, v1));
+  since.sinceMs = v1.lastUpdatedMs + 1;
+  HistoryResult sinceResult;
+  ASSERT_TRUE(store_->history(since, sinceResult));
+  EXPECT_EQ(sinceResult.total, 2);
+}
+
+TEST_P(StoreTest, IfMatchAndMustNotExist) {
+  WriteResult w;
+  ASSERT_TRUE(put(R"({"resourceType":"Patient"})", w, "p1"));
+  PutOptions stale;
+  stale.ifMatch = 7;
+  EXPECT_EQ(put(R"({"resourceType":"Patient"})", w, "p1", stale).code(), Code::PreconditionFailed);
+  PutOptions current;
+  current.ifMatch = 1;
+  ASSERT_TRUE(put(R"({"resourceType":"Patient"})", w, "p1", current));
+  EXPECT_EQ(w.version, 2);
+  PutOptions fresh;
+  fresh.mustNotExist = true;
+  EXPECT_EQ(put(R"({"resourceType":"Patient"})", w, "p1", fresh).code(), Code::Conflict);
+  EXPECT_EQ(put(R"({"resourceType":"Patient"})", w, "bad id!").code(), Code::Invalid);
+}
+
+TEST_P(StoreTest, SoftDeleteKeepsHistoryAndCanBeUndone) {
+  const std::string id = create(R"({"resourceType":"Patient","gender":"female"})");
+  EXPECT_EQ(ids("Patient", "gender=female").size(), 1u);
+  WriteResult d;
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) { return ctx.remove("Patient", id, {}, d); }));
+  EXPECT_EQ(d.version, 2);
+  ResourceVersion r;
+  EXPECT_EQ(store_->read("Patient", id, r).code(), Code::Gone);
+  EXPECT_TRUE(r.deleted());
+  EXPECT_EQ(r.version, 2);
+  EXPECT_TRUE(store_->vread("Patient", id, 1, r));
+  EXPECT_EQ(store_->vread("Patient", id, 2, r).code(), Code::Gone);
+  EXPECT_TRUE(ids("Patient", "gender=female").empty());
+  EXPECT_TRUE(ids("Patient", "_id=" + id).empty());
+  // Deleting again changes nothing.
+  WriteResult again;
+  ASSERT_TRUE(
+      store_->write([&](WriteContext& ctx) { return ctx.remove("Patient", id, {}, again); }));
+  EXPECT_EQ(again.version, 2);
+  WriteResult missing;
+  EXPECT_EQ(
+      store_->write([&](WriteContext& ctx) { return ctx.remove("Patient", "nope", {}, missing); })
+          .code(),
+      Code::NotFound);
+  // An update brings it back as version 3.
+  WriteResult back;
+  ASSERT_TRUE(put(R"({"resourceType":"Patient","gender":"female"})", back, id));
+  EXPECT_EQ(back.version, 3);
+  EXPECT_FALSE(back.created);
+  EXPECT_TRUE(store_->read("Patient", id, r));
+  EXPECT_EQ(ids("Patient", "gender=female").size(), 1u);
+  HistoryQuery hq;
+  hq.type = "Patient";
+  hq.id = id;
+  HistoryResult h;
+  ASSERT_TRUE(store_->history(hq, h));
+  ASSERT_EQ(h.entries.size(), 3u);
+  EXPECT_EQ(h.entries[1].op, Operation::Delete);
+  EXPECT_TRUE(h.entries[1].json.empty());
+}
+
+TEST_P(StoreTest, AUnitIsAtomic) {
+  auto a = parse(R"({"resourceType":"Patient","id":"a"})");
+  auto b = parse(R"({"resourceType":"Patient","id":"b"})");
+  Status st = store_->write([&](WriteContext& ctx) {
+    WriteResult w;
+    if (Status s = ctx.put(*a, {}, w); !s) return s;
+    if (Status s = ctx.put(*b, {}, w); !s) return s;
+    if (Status s = ctx.saveKey({"k1", "Patient", "a", 1, ""}); !s) return s;
+    return Status::error(Code::Conflict, "changed my mind");
+  });
+  EXPECT_EQ(st.code(), Code::Conflict);
+  ResourceVersion r;
+  EXPECT_EQ(store_->read("Patient", "a", r).code(), Code::NotFound);
+  EXPECT_EQ(store_->read("Patient", "b", r).code(), Code::NotFound);
+  IdempotencyRecord k;
+  EXPECT_EQ(store_->write([&](WriteContext& ctx) { return ctx.findKey("k1", k); }).code(),
+            Code::NotFound);
+  // The next unit in the same group is not affected.
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) {
+    WriteResult w;
+    return ctx.put(*a, {}, w);
+  }));
+  EXPECT_TRUE(store_->read("Patient", "a", r));
+}
+
+TEST_P(StoreTest, IdempotencyKeys) {
+  auto doc = parse(R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})");
+  auto submit = [&](WriteResult& out, bool& replayed) {
+    return store_->write([&](WriteContext& ctx) {
+      IdempotencyRecord k;
+      if (ctx.findKey("hl7:LAB:MSG0001", k)) {
+        replayed = true;
+        out.id = k.id;
+        out.version = k.version;
+        return Status::ok();
+      }
+      replayed = false;
+      setId(*doc, newId());
+      if (Status s = ctx.put(*doc, {}, out); !s) return s;
+      return ctx.saveKey({"hl7:LAB:MSG0001", out.type, out.id, out.version, ""});
+    });
+  };
+  WriteResult first, second;
+  bool replayed = true;
+  ASSERT_TRUE(submit(first, replayed));
+  EXPECT_FALSE(replayed);
+  ASSERT_TRUE(submit(second, replayed));
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(first.id, second.id);
+  EXPECT_EQ(search("Observation", "").total, 1);
+  EXPECT_EQ(store_
+                ->write([&](WriteContext& ctx) {
+                  return ctx.saveKey({"hl7:LAB:MSG0001", "Observation", "x", 1, ""});
+                })
+                .code(),
+            Code::Conflict);
+}
+
+TEST_P(StoreTest, OutboxRowsGoWithTheChange) {
+  open({{"ResearchStudy", {"registry"}}});
+  const std::string id = create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  create(R"({"resourceType":"Patient"})");  // not a published type
+  // A failed unit leaves no outbox row.
+  auto doc = parse(R"({"resourceType":"ResearchStudy","status":"active"})");
+  setId(*doc, "rolled-back");
+  EXPECT_FALSE(store_->write([&](WriteContext& ctx) {
+    WriteResult w;
+    if (Status s = ctx.put(*doc, {}, w); !s) return s;
+    return Status::error(Code::Invalid, "no");
+  }));
+  std::vector<OutboxMessage> claimed;
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 60000, claimed));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, id);
+  EXPECT_EQ(claimed[0].version, 1);
+  EXPECT_EQ(claimed[0].op, Operation::Create);
+  // Leased: not handed out again until the lease ends.
+  std::vector<OutboxMessage> again;
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 60000, again));
+  EXPECT_TRUE(again.empty());
+  // A retry makes it due again (now, with delay 0) with the error kept.
+  ASSERT_TRUE(store_->retryOutbox(claimed[0].seq, "registry unreachable", 0));
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 60000, again));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 1);
+  EXPECT_EQ(again[0].lastError, "registry unreachable");
+  ASSERT_TRUE(store_->completeOutbox(again[0].seq));
+  // An explicit message from a unit, and the delete of the study.
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) {
+    OutboxMessage m;
+    m.topic = "ctgov";
+    m.type = "ResearchStudy";
+    m.id = id;
+    m.version = 1;
+    m.payload = "{\"action\":\"publish\"}";
+    return ctx.enqueue(m);
+  }));
+  WriteResult d;
+  ASSERT_TRUE(
+      store_->write([&](WriteContext& ctx) { return ctx.remove("ResearchStudy", id, {}, d); }));
+  std::vector<OutboxMessage> ctgov, registry;
+  ASSERT_TRUE(store_->claimOutbox("ctgov", 10, 1000, ctgov));
+  ASSERT_EQ(ctgov.size(), 1u);
+  EXPECT_EQ(ctgov[0].payload, "{\"action\":\"publish\"}");
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 1000, registry));
+  ASSERT_EQ(registry.size(), 1u);
+  EXPECT_EQ(registry[0].op, Operation::Delete);
+  EXPECT_EQ(registry[0].version, 2);
+}
+
+TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
+  const std::string id = create(R"({"resourceType":"Patient","gender":"male"})");
+  open();
+  EXPECT_EQ(store_->schemaVersion(), 1);
+  ResourceVersion r;
+  ASSERT_TRUE(store_->read("Patient", id, r));
+  EXPECT_EQ(ids("Patient", "gender=male").size(), 1u);
+}
+
+TEST_P(StoreTest, ConcurrentWritersShareCommits) {
+  constexpr int kThreads = 8, kEach = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto doc = parse(R"({"resourceType":"Observation","status":"final","code":{"text":"t"}})");
+        setId(*doc, "t" + std::to_string(t) + "-" + std::to_string(i));
+        WriteResult w;
+        if (!store_->write([&](WriteContext& ctx) { return ctx.put(*doc, {}, w); })) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(search("Observation", "_summary=count").total, kThreads * kEach);
+  const StoreStats s = store_->stats();
+  EXPECT_GE(s.units, static_cast<uint64_t>(kThreads * kEach));
+  EXPECT_LT(s.commits, s.units) << "no two units shared a commit";
+  // Concurrent updates of one resource: every one gets its own version.
+  threads.clear();
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto doc = parse(R"({"resourceType":"Patient"})");
+        setId(*doc, "shared");
+        WriteResult w;
+        if (!store_->write([&](WriteContext& ctx) { return ctx.put(*doc, {}, w); })) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ResourceVersion r;
+  ASSERT_TRUE(store_->read("Patient", "shared", r));
+  EXPECT_EQ(r.version, 40);
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_P(StoreTest, AsyncPostsAreFlushed) {
+  for (int i = 0; i < 20; ++i) {
+    store_->post([i](WriteContext& ctx) {
+      auto doc = parse(
+          R"({"resourceType":"AuditEvent","type":{"code":"rest"},"recorded":"2025-01-01T00:00:00Z",
+        "agent":[{"requestor":true}],"source":{"observer":{"display":"x"}}})");
+      setId(*doc, "a" + std::to_string(i));
+      WriteResult w;
+      return ctx.put(*doc, {}, w);
+    });
+  }
+  store_->flush();
+  EXPECT_EQ(search("AuditEvent", "_summary=count").total, 20);
+}
+
+class SearchTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    WriteResult w;
+    ASSERT_TRUE(put(R"({"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"A1"}],
+      "name":[{"family":"Müller","given":["Anna"]}],"gender":"female","birthDate":"1980-05-17",
+      "meta":{"tag":[{"system":"urn:trial","code":"NCT06813157"}]}})",
+                    w, "anna"));
+    ASSERT_TRUE(put(R"({"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"B2"}],
+      "name":[{"family":"Martin","given":["Bob"]}],"gender":"male","birthDate":"1975"})",
+                    w, "bob"));
+    ASSERT_TRUE(put(R"({"resourceType":"Patient","name":[{"family":"Nobody"}]})", w, "nobody"));
+    const char* obs = R"({"resourceType":"Observation","status":"%s",
+      "code":{"coding":[{"system":"http://loinc.org","code":"777-3"}]},
+      "subject":{"reference":"Patient/%s"},"effectiveDateTime":"%s",
+      "valueQuantity":{"value":%s,"system":"http://unitsofmeasure.org","code":"10*9/L"}})";
+    struct O {
+      const char *id, *status, *patient, *when, *value;
+    };
+    for (const O& o : {O{"o1", "final", "anna", "2025-01-10T08:00:00Z", "25"},
+                       O{"o2", "final", "anna", "2025-02-10T08:00:00Z", "60"},
+                       O{"o3", "preliminary", "anna", "2025-03-10T08:00:00Z", "120"},
+                       O{"o4", "final", "bob", "2025-02-15T08:00:00Z", "250"}}) {
+      char buf[1024];
+      std::snprintf(buf, sizeof buf, obs, o.status, o.patient, o.when, o.value);
+      ASSERT_TRUE(put(buf, w, o.id));
+    }
+    ASSERT_TRUE(put(R"({"resourceType":"Provenance","target":[{"reference":"Observation/o1"}],
+      "recorded":"2025-01-10T09:00:00Z","agent":[{"who":{"display":"lab"}}]})",
+                    w, "prov1"));
+  }
+};
+
+TEST_P(SearchTest, TokenStringDate) {
+  EXPECT_EQ(ids("Patient", "identifier=urn:mrn|A1"), std::set<std::string>{"anna"});
+  EXPECT_EQ(ids("Patient", "identifier=B2"), std::set<std::string>{"bob"});
+  EXPECT_EQ(ids("Patient", "identifier=urn:mrn|").size(), 2u);
+  EXPECT_EQ(ids("Patient", "identifier=urn:other|A1").size(), 0u);
+  EXPECT_EQ(ids("Patient", "gender=female,male").size(), 2u);
+  EXPECT_EQ(ids("Patient", "gender:not=male"), (std::set<std::string>{"anna", "nobody"}));
+  EXPECT_EQ(ids("Patient", "gender:missing=true"), std::set<std::string>{"nobody"});
+  EXPECT_EQ(ids("Patient", "gender:missing=false").size(), 2u);
+  EXPECT_EQ(ids("Patient", "_tag=urn:trial|NCT06813157"), std::set<std::string>{"anna"});
+  EXPECT_EQ(ids("Patient", "name=mul"), std::set<std::string>{"anna"});  // prefix, no accents
+  EXPECT_EQ(ids("Patient", "family:exact=Müller"), std::set<std::string>{"anna"});
+  EXPECT_EQ(ids("Patient", "family:exact=müller").size(), 0u);
+  EXPECT_EQ(ids("Patient", "name:contains=ART"), std::set<std::string>{"bob"});
+  EXPECT_EQ(ids("Patient", "birthdate=1980"), std::set<std::string>{"anna"});
+  EXPECT_EQ(ids("Patient", "birthdate=1980-05-17"), std::set<std::string>{"anna"});
+  EXPECT_EQ(ids("Patient", "birthdate=lt1978"), std::set<std::string>{"bob"});
+  // Bob's "1975" covers the whole year, which reaches beyond 1975-06-01: it matches ge.
+  EXPECT_EQ(ids("Patient", "birthdate=ge1975-06-01").size(), 2u);
+  EXPECT_EQ(ids("Patient", "birthdate=ge1976").size(), 1u);
+  EXPECT_EQ(ids("Patient", "birthdate=ne1975").size(), 1u);
+  EXPECT_EQ(ids("Observation", "date=ge2025-02-01&date=lt2025-03-01"),
+            (std::set<std::string>{"o2", "o4"}));
+  EXPECT_EQ(ids("Observation", "date=gt2025-02-15"), std::set<std::string>{"o3"});
+  EXPECT_EQ(ids("Observation", "date=le2025-01-10"), std::set<std::string>{"o1"});
+  EXPECT_EQ(ids("Observation", "date=sa2025-02-15T08:00:00Z"), std::set<std::string>{"o3"});
+  EXPECT_EQ(ids("Observation", "date=eb2025-01-11"), std::set<std::string>{"o1"});
+  EXPECT_EQ(ids("Observation", "_id=o1,o3"), (std::set<std::string>{"o1", "o3"}));
+  EXPECT_EQ(ids("Observation", "_lastUpdated=gt2000-01-01").size(), 4u);
+  EXPECT_EQ(ids("Observation", "_lastUpdated=lt2000-01-01").size(), 0u);
+}
+
+TEST_P(SearchTest, ReferenceQuantityChain) {
+  EXPECT_EQ(ids("Observation", "subject=Patient/anna").size(), 3u);
+  EXPECT_EQ(ids("Observation", "subject=bob"), std::set<std::string>{"o4"});
+  EXPECT_EQ(ids("Observation", "subject:Patient=bob"), std::set<std::string>{"o4"});
+  EXPECT_EQ(ids("Observation", "patient=Patient/bob"), std::set<std::string>{"o4"});
+  EXPECT_EQ(ids("Observation", "subject:Patient.identifier=urn:mrn|A1").size(), 3u);
+  EXPECT_EQ(ids("Observation", "subject.identifier=urn:mrn|B2"), std::set<std::string>{"o4"});
+  EXPECT_EQ(ids("Observation", "subject:Patient.name=mart"), std::set<std::string>{"o4"});
+  EXPECT_EQ(ids("Observation", "subject.gender=female&status=final"),
+            (std::set<std::string>{"o1", "o2"}));
+  EXPECT_EQ(ids("Observation", "value-quantity=gt100"), (std::set<std::string>{"o3", "o4"}));
+  EXPECT_EQ(ids("Observation", "value-quantity=lt50|http://unitsofmeasure.org|10*9/L"),
+            std::set<std::string>{"o1"});
+  EXPECT_EQ(ids("Observation", "value-quantity=60||10*9/L"), std::set<std::string>{"o2"});
+  EXPECT_EQ(ids("Observation", "value-quantity=60||mg").size(), 0u);
+  EXPECT_EQ(ids("Observation", "value-quantity=ge120"), (std::set<std::string>{"o3", "o4"}));
+  EXPECT_EQ(ids("Observation", "code=http://loinc.org|777-3").size(), 4u);
+  EXPECT_EQ(ids("Provenance", "target=Observation/o1"), std::set<std::string>{"prov1"});
+}
+
+TEST_P(SearchTest, SortPagingCountInclude) {
+  SearchResult r = search("Observation", "_sort=-date&_count=2");
+  EXPECT_EQ(r.total, 4);
+  ASSERT_EQ(r.matches.size(), 2u);
+  EXPECT_EQ(r.matches[0].id, "o3");
+  EXPECT_EQ(r.matches[1].id, "o4");
+  r = search("Observation", "_sort=-date&_count=2&_offset=2");
+  ASSERT_EQ(r.matches.size(), 2u);
+  EXPECT_EQ(r.matches[0].id, "o2");
+  EXPECT_EQ(r.matches[1].id, "o1");
+  r = search("Observation", "_sort=value-quantity");
+  ASSERT_EQ(r.matches.size(), 4u);
+  EXPECT_EQ(r.matches[0].id, "o1");
+  EXPECT_EQ(r.matches[3].id, "o4");
+  r = search("Patient", "_sort=family");
+  ASSERT_EQ(r.matches.size(), 3u);
+  EXPECT_EQ(r.matches[0].id, "bob");  // martin < muller < nobody
+  EXPECT_EQ(r.matches[1].id, "anna");
+  r = search("Observation", "_sort=_id");
+  EXPECT_EQ(r.matches[0].id, "o1");
+  r = search("Observation", "_sort=-_lastUpdated");
+  EXPECT_EQ(r.matches[0].id, "o4");
+
+  r = search("Observation", "status=final&_summary=count");
+  EXPECT_EQ(r.total, 3);
+  EXPECT_TRUE(r.matches.empty());
+
+  r = search("Observation", "_id=o1,o4&_include=Observation:subject&_revinclude=Provenance:target");
+  EXPECT_EQ(r.matches.size(), 2u);
+  std::set<std::string> included;
+  for (const auto& i : r.included) included.insert(i.type + "/" + i.id);
+  EXPECT_EQ(included, (std::set<std::string>{"Patient/anna", "Patient/bob", "Provenance/prov1"}));
+  EXPECT_FALSE(r.included[0].json.empty());
+}
+
+TEST_P(SearchTest, MatchInsideAUnitSeesItsOwnWrites) {
+  SearchQuery q;
+  core::Issues issues;
+  parseSearch(store_->registry(), "Patient", parseQueryString("identifier=urn:mrn|C3"), {}, q,
+              issues);
+  std::vector<std::string> before, after;
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) {
+    if (Status s = ctx.match(q, 2, before); !s) return s;
+    auto doc = parse(
+        R"({"resourceType":"Patient","id":"carl","identifier":[{"system":"urn:mrn","value":"C3"}]})");
+    WriteResult w;
+    if (Status s = ctx.put(*doc, {}, w); !s) return s;
+    return ctx.match(q, 2, after);
+  }));
+  EXPECT_TRUE(before.empty());
+  EXPECT_EQ(after, std::vector<std::string>{"carl"});
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, SearchTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& p) { return p.param; });
+
+TEST(SqliteStore, OneProcessOwnsTheFile) {
+  char tmpl[] = "/tmp/tb-store-lock.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  StoreOptions o;
+  o.database = std::string(tmpl) + "/s.db";
+  auto first = openStore(o);
+  ASSERT_TRUE(first) << first.message();
+  auto second = openStore(o);
+  EXPECT_FALSE(second);
+  EXPECT_NE(second.message().find("in use"), std::string::npos) << second.message();
+  first.value().reset();
+  auto third = openStore(o);
+  EXPECT_TRUE(third) << third.message();
+  third.value().reset();
+  std::filesystem::remove_all(tmpl);
+}
+
+TEST(Store, BadOptionsSayWhy) {
+  StoreOptions o;
+  o.backend = "oracle";
+  EXPECT_NE(openStore(o).message().find("unknown store backend"), std::string::npos);
+  o.backend = "postgresql";
+  o.database = "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2";
+  auto r = openStore(o);
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.message().find("cannot open the postgresql database"), std::string::npos)
+      << r.message();
+}
+
+}  // namespace
+}  // namespace trialbridge::store
