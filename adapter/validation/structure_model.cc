@@ -158,8 +158,64 @@ const StructureModel* ModelCache::get(std::string_view nameOrUrl, std::string* e
   return it->second.get();
 }
 
+namespace {
+
+struct Extras {
+  int64_t minLength = 0;
+  bool mustHaveValue = false;
+  std::string languageControl;
+};
+
+// The ElementDefinition extensions the validator uses, by element id, from the definition's
+// JSON (snapshot and differential).
+std::unordered_map<std::string, Extras> readExtras(const conformance::Context& context,
+                                                   const std::string& url) {
+  std::unordered_map<std::string, Extras> out;
+  auto json = context.resourceJson(url);
+  if (!json || json.value().find("\"extension\"") == std::string::npos) return out;
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.value().data(), json.value().size());
+  if (d.HasParseError() || !d.IsObject()) return out;
+  for (const char* part : {"differential", "snapshot"}) {
+    auto p = d.FindMember(part);
+    if (p == d.MemberEnd() || !p->value.IsObject()) continue;
+    auto els = p->value.FindMember("element");
+    if (els == p->value.MemberEnd() || !els->value.IsArray()) continue;
+    for (const auto& e : els->value.GetArray()) {
+      if (!e.IsObject()) continue;
+      auto exts = e.FindMember("extension");
+      auto id = e.FindMember("id");
+      if (exts == e.MemberEnd() || !exts->value.IsArray() || id == e.MemberEnd() ||
+          !id->value.IsString()) {
+        continue;
+      }
+      Extras& x = out[id->value.GetString()];
+      for (const auto& ext : exts->value.GetArray()) {
+        if (!ext.IsObject() || !ext.HasMember("url") || !ext["url"].IsString()) continue;
+        const std::string_view u = ext["url"].GetString();
+        if (u == "http://hl7.org/fhir/StructureDefinition/minLength" &&
+            ext.HasMember("valueInteger") && ext["valueInteger"].IsString()) {
+          x.minLength = std::atoll(ext["valueInteger"].GetString());
+        } else if (u.find("ElementDefinition.mustHaveValue") != std::string_view::npos &&
+                   ext.HasMember("valueBoolean") && ext["valueBoolean"].IsBool()) {
+          x.mustHaveValue = ext["valueBoolean"].GetBool();
+        } else if (u == "http://hl7.org/fhir/StructureDefinition/narrative-language-control" &&
+                   ext.HasMember("valueCode") && ext["valueCode"].IsString()) {
+          x.languageControl = ext["valueCode"].GetString();
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::unique_ptr<StructureModel> ModelCache::build(const conformance::StructureDefinition& sd) const {
   auto m = std::make_unique<StructureModel>();
+  const bool core = sd.url.rfind("http://hl7.org/fhir/StructureDefinition/", 0) == 0 &&
+                    sd.file.rfind("hl7.fhir.r4.core", 0) == 0;
+  const auto extras = core ? std::unordered_map<std::string, Extras>() : readExtras(context_, sd.url);
   m->sd_ = &sd;
   m->label_ = sd.version.empty() ? sd.url : sd.url + "|" + sd.version;
   std::unordered_map<std::string, ElementNode*> byId;
@@ -210,6 +266,11 @@ std::unique_ptr<StructureModel> ModelCache::build(const conformance::StructureDe
     }
     byId[id] = &node;
     m->ids_.emplace_back(id, &node);
+    if (auto x = extras.find(id); x != extras.end()) {
+      node.minLength = x->second.minLength;
+      node.mustHaveValue = x->second.mustHaveValue;
+      node.languageControl = x->second.languageControl;
+    }
     if (!e.fixedName.empty()) node.fixed = readValueSpec("fixed", e.fixedName, e.fixedJson, context_);
     if (!e.patternName.empty()) {
       node.pattern = readValueSpec("pattern", e.patternName, e.patternJson, context_);

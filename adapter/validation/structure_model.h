@@ -58,6 +58,10 @@ struct ElementNode {
   std::vector<std::string> types;  // FHIR type names allowed ("Quantity", "string")
   ValueSpec fixed;
   ValueSpec pattern;
+  // From extensions on the ElementDefinition (not kept by the conformance layer's structs).
+  int64_t minLength = 0;          // http://hl7.org/fhir/StructureDefinition/minLength
+  bool mustHaveValue = false;     // ...ElementDefinition.mustHaveValue (R5, used in R4 too)
+  std::string languageControl;    // narrative-language-control: _no, _yes or languages
   std::vector<Invariant> invariants;
 
   bool allowsType(std::string_view type) const;

@@ -1,5 +1,7 @@
 #include "validation/validator.h"
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -24,8 +26,30 @@ struct Validator::Impl {
   conformance::Snapshots snapshots;
   conformance::Terminology terminology;
   ModelCache models;
+  // ImplementationGuide.global of the loaded guides: (resource type, profile).
+  std::vector<std::pair<std::string, std::string>> globalProfiles;
   Impl(const conformance::Context& c, bool invariants)
-      : snapshots(c), terminology(c), models(c, snapshots, invariants) {}
+      : snapshots(c), terminology(c), models(c, snapshots, invariants) {
+    for (const auto& pkg : c.packages()) {
+      for (size_t i = 0; i < pkg->resources().size(); ++i) {
+        if (pkg->resources()[i].resourceType != "ImplementationGuide") continue;
+        auto json = pkg->json(i);
+        if (!json) continue;
+        rapidjson::Document d;
+        d.Parse(json.value().data(), json.value().size());
+        if (d.HasParseError() || !d.IsObject() || !d.HasMember("global") ||
+            !d["global"].IsArray()) {
+          continue;
+        }
+        for (const auto& g : d["global"].GetArray()) {
+          if (g.IsObject() && g.HasMember("type") && g["type"].IsString() &&
+              g.HasMember("profile") && g["profile"].IsString()) {
+            globalProfiles.emplace_back(g["type"].GetString(), g["profile"].GetString());
+          }
+        }
+      }
+    }
+  }
 };
 
 namespace {
@@ -117,9 +141,17 @@ class Run {
         validateNode(res, model->root(), *model, /*profile=*/false);
       }
       if (res.type().name == "Bundle") checkBundle(res);
+      if (res.type().name == "CapabilityStatement") checkCapabilityStatement(res);
+      if (res.type().name == "SearchParameter") checkSearchParameter(res);
     }
     std::vector<std::string> all(profiles.begin(), profiles.end());
     if (base) {
+      // Profiles an ImplementationGuide declares global for this type.
+      for (const auto& [type, url] : impl_.globalProfiles) {
+        if (type == res.type().name && std::find(all.begin(), all.end(), url) == all.end()) {
+          all.push_back(url);
+        }
+      }
       if (const Element* meta = res.child("meta")) {
         meta->forEachChild("profile", [&](const Element& p) {
           if (!p.hasValue()) return;
@@ -804,12 +836,68 @@ class Run {
       if (!d.minValueName.empty()) checkBound(e, d.minValueJson, m, true);
       if (!d.maxValueName.empty()) checkBound(e, d.maxValueJson, m, false);
     }
+    if (node.minLength > 0 && e.hasValue() &&
+        codePoints(e.value()) < static_cast<size_t>(node.minLength)) {
+      rep_.error(IssueType::Invalid, &e,
+                 "Value '" + std::string(e.value()) + "' is shorter than permitted minimum length of " +
+                     std::to_string(node.minLength));
+    }
+    if (node.mustHaveValue && e.isPrimitive() && !e.hasValue()) {
+      rep_.error(IssueType::Invalid, &e,
+                 "The element definition " + d.path + " in the profile '" + m.sd().url +
+                     "' requires that a value be present in this element");
+    }
+    if (!node.languageControl.empty() && e.type().name == "Narrative") {
+      checkLanguageControl(e, node.languageControl, m);
+    }
     if (d.binding) checkBinding(e, *d.binding, m, profile);
     if (!profile && e.type().name == "Coding") checkCoding(e);
     if (e.type().name == "Reference") checkReference(e, node, profile);
     for (const Invariant& inv : node.invariants) {
       if (profile && baseHasConstraint(e, inv.constraint->key)) continue;
       checkInvariant(e, inv, m);
+    }
+  }
+
+  // narrative-language-control: language sections (<div lang="..">) required or forbidden.
+  void checkLanguageControl(const Element& narrative, const std::string& control,
+                            const StructureModel& m) {
+    const std::string_view div = childValue(narrative, "div");
+    std::vector<std::string> langs;
+    // Direct children of the root div with a lang attribute.
+    int depth = 0;
+    for (size_t i = 0; i < div.size(); ++i) {
+      if (div[i] != '<') continue;
+      if (i + 1 < div.size() && div[i + 1] == '/') {
+        --depth;
+        continue;
+      }
+      const size_t gt = div.find('>', i);
+      if (gt == std::string_view::npos) break;
+      const std::string_view tag = div.substr(i, gt - i);
+      const bool selfClosing = tag.back() == '/';
+      if (depth == 1) {
+        const size_t l = tag.find(" lang=\"");
+        if (l != std::string_view::npos) {
+          const size_t end = tag.find('"', l + 7);
+          langs.emplace_back(tag.substr(l + 7, end - l - 7));
+        }
+      }
+      if (!selfClosing) ++depth;
+      i = gt;
+    }
+    std::string list;
+    for (const std::string& l : langs) list += (list.empty() ? "" : ", ") + l;
+    if (control == "_no" && !langs.empty()) {
+      rep_.error(IssueType::BusinessRule, &narrative,
+                 "The xhtml has some language sections (" + list +
+                     "), but language sections are prohibited in this context by the profile " +
+                     m.sd().url);
+    } else if (control == "_yes" && langs.empty()) {
+      rep_.error(IssueType::BusinessRule, &narrative,
+                 "The xhtml has no language sections, but language sections are required in this "
+                 "context by the profile " +
+                     m.sd().url);
     }
   }
 
@@ -1341,6 +1429,20 @@ class Run {
     }
     const Element* target = nullptr;
     const std::string targetType = referenceTargetType(e, &target);
+    // Aggregation: a reference that must be to a resource in the Bundle or contained.
+    if (!ref.empty() && target == nullptr) {
+      for (const conformance::TypeRef& t : node.def->types) {
+        if (t.code != "Reference" || t.aggregation.empty()) continue;
+        const auto has = [&](const char* a) {
+          return std::find(t.aggregation.begin(), t.aggregation.end(), a) != t.aggregation.end();
+        };
+        if ((has("bundled") || has("contained")) && !has("referenced")) {
+          rep_.error(IssueType::Required, &e,
+                     "Bundled or contained reference not found within the bundle/resource " +
+                         std::string(ref));
+        }
+      }
+    }
     const auto* tps = node.targetProfiles();
     if (targetType.empty() || tps == nullptr || tps->empty()) return;
     std::vector<std::string> allowed;
@@ -1348,11 +1450,24 @@ class Run {
     for (const std::string& tp : *tps) {
       const std::string type = typeOfProfile(tp);
       if (type == "Resource" || type == "DomainResource") return;
-      if (type.empty()) continue;
+      if (type.empty()) {
+        if (target != nullptr) {
+          rep_.error(IssueType::Structure, &e,
+                     "Unable to resolve the profile reference '" + tp + "'");
+        }
+        continue;
+      }
       if (std::find(allowed.begin(), allowed.end(), type) == allowed.end()) allowed.push_back(type);
       if (type == targetType && !startsWith(tp, kCoreSd)) profilesForType.push_back(tp);
     }
-    if (allowed.empty()) return;
+    if (allowed.empty()) {
+      if (target != nullptr) {
+        rep_.error(IssueType::Structure, &e,
+                   "Invalid Resource target type. Found " + targetType +
+                       ", but expected one of ([])");
+      }
+      return;
+    }
     if (std::find(allowed.begin(), allowed.end(), targetType) == allowed.end()) {
       std::string list;
       for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -1378,9 +1493,124 @@ class Run {
                    " among choices: " + list);
   }
 
+  // --- search parameters -------------------------------------------------------------------
+
+  std::string searchParamType(std::string_view url) {
+    const auto* loc = v_.context().find(url);
+    if (loc == nullptr || loc->info->resourceType != "SearchParameter") return {};
+    auto json = loc->package->json(loc->index);
+    if (!json) return {};
+    const std::string& t = json.value();
+    const size_t k = t.find("\"type\":");
+    if (k == std::string::npos) return {};
+    const size_t q1 = t.find('"', k + 7);
+    const size_t q2 = q1 == std::string::npos ? q1 : t.find('"', q1 + 1);
+    if (q2 == std::string::npos) return {};
+    return t.substr(q1 + 1, q2 - q1 - 1);
+  }
+
+  void checkCapabilityStatement(const Element& cs) {
+    cs.forEachChild("rest", [&](const Element& rest) {
+      Reporter::Scope s1(rep_, rest);
+      rest.forEachChild("resource", [&](const Element& r) {
+        Reporter::Scope s2(rep_, r);
+        r.forEachChild("searchParam", [&](const Element& sp) {
+          Reporter::Scope s3(rep_, sp);
+          const std::string_view def = childValue(sp, "definition");
+          const std::string_view type = childValue(sp, "type");
+          if (def.empty() || type.empty()) return;
+          const std::string actual = searchParamType(def);
+          if (actual.empty() || actual == type) return;
+          const auto* loc = v_.context().find(def);
+          std::string label = versionless(def);
+          if (loc != nullptr && !loc->info->version.empty()) label += "|" + loc->info->version;
+          rep_.error(IssueType::Invalid, &sp,
+                     "Type mismatch - SearchParameter '" + label + "' type is " + actual +
+                         ", but type here is " + std::string(type));
+        });
+      });
+    });
+  }
+
+  void checkSearchParameter(const Element& sp) {
+    const std::string_view from = childValue(sp, "derivedFrom");
+    const std::string_view type = childValue(sp, "type");
+    if (from.empty() || type.empty()) return;
+    const std::string actual = searchParamType(from);
+    if (!actual.empty() && actual != type) {
+      rep_.error(IssueType::BusinessRule, &sp,
+                 "The type " + std::string(type) + " is different to the type " + actual +
+                     " in the derivedFrom SearchParameter " + std::string(from));
+    }
+  }
+
   // --- Bundle ------------------------------------------------------------------------------
 
+  // All Reference.reference values under `e`.
+  static void collectReferences(const Element& e, std::vector<const Element*>& out) {
+    for (const Element* c = e.firstChild(); c != nullptr; c = c->nextSibling()) {
+      if (c->isResource()) continue;  // contained resources are part of their own entry
+      if (c->type().name == "Reference") {
+        if (const Element* r = c->child("reference"); r != nullptr && r->hasValue()) {
+          out.push_back(r);
+        }
+      }
+      collectReferences(*c, out);
+    }
+  }
+
+  // A document's entries must all be reachable from the Composition by following references
+  // forward or backward.
+  void checkDocument(const Element& bundle) {
+    std::vector<const Element*> entries;
+    bundle.forEachChild("entry", [&](const Element& e) { entries.push_back(&e); });
+    if (entries.empty()) return;
+    std::vector<const Element*> resources(entries.size(), nullptr);
+    for (size_t i = 0; i < entries.size(); ++i) resources[i] = entries[i]->child("resource");
+    if (resources[0] == nullptr || resources[0]->type().name != "Composition") return;
+    // Edges: entry i refers to entry j.
+    std::vector<std::vector<size_t>> edges(entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (resources[i] == nullptr) continue;
+      const Element* saved = resource_;
+      resource_ = resources[i];
+      std::vector<const Element*> refs;
+      collectReferences(*resources[i], refs);
+      for (const Element* r : refs) {
+        const Element* target = resolveReference(r->value());
+        for (size_t j = 0; j < entries.size() && target != nullptr; ++j) {
+          if (resources[j] == target) edges[i].push_back(j);
+        }
+      }
+      resource_ = saved;
+    }
+    std::vector<bool> reached(entries.size(), false);
+    reached[0] = true;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t i = 0; i < entries.size(); ++i) {
+        for (size_t j : edges[i]) {
+          if (reached[i] != reached[j]) {
+            reached[i] = reached[j] = true;
+            changed = true;
+          }
+        }
+      }
+    }
+    for (size_t i = 1; i < entries.size(); ++i) {
+      if (reached[i] || resources[i] == nullptr) continue;
+      // Binary entries used as a stylesheet or by the narrative count as reachable.
+      if (resources[i]->type().name == "Binary") continue;
+      Reporter::Scope s(rep_, *entries[i]);
+      rep_.error(IssueType::Informational, entries[i],
+                 "Entry '" + std::string(childValue(*entries[i], "fullUrl")) +
+                     "' isn't reachable by traversing links (forward or backward) from the "
+                     "Composition");
+    }
+  }
+
   void checkBundle(const Element& bundle) {
+    if (childValue(bundle, "type") == "document") checkDocument(bundle);
     bundle.forEachChild("entry", [&](const Element& entry) {
       const Element* full = entry.child("fullUrl");
       const Element* res = entry.child("resource");
