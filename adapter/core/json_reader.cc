@@ -110,9 +110,11 @@ class TreeHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeH
     return add(JKind::Number, copy(str, len), len);
   }
   bool String(const char* str, rapidjson::SizeType len, bool /*copy*/) {
+    if (hasSurrogate(str, len)) return false;
     return add(JKind::String, copy(str, len), len + 2);
   }
   bool Key(const char* str, rapidjson::SizeType len, bool /*copy*/) {
+    if (hasSurrogate(str, len)) return false;
     pendingKey_ = copy(str, len);
     pendingKeyLine_ = stream_.line();
     pendingKeyColumn_ = stream_.columnBack(len + 2);
@@ -125,8 +127,23 @@ class TreeHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeH
 
   JNode* root() const { return root_; }
   bool depthExceeded() const { return depthExceeded_; }
+  bool loneSurrogate() const { return loneSurrogate_; }
 
  private:
+  // RapidJSON 1.1 decodes a lone low-surrogate escape ("\udc00") into UTF-8 bytes that are not
+  // valid UTF-8 (ED B0 80); such text must not enter the model.
+  bool hasSurrogate(const char* s, size_t n) {
+    for (const void* p = std::memchr(s, 0xED, n); p != nullptr;) {
+      const size_t at = static_cast<size_t>(static_cast<const char*>(p) - s);
+      if (at + 1 < n && static_cast<unsigned char>(s[at + 1]) >= 0xA0) {
+        loneSurrogate_ = true;
+        return true;
+      }
+      p = at + 1 < n ? std::memchr(s + at + 1, 0xED, n - at - 1) : nullptr;
+    }
+    return false;
+  }
+
   std::string_view copy(const char* s, size_t n) {
     if (n == 0) return {};
     char* mem = static_cast<char*>(arena_->allocate(n, 1));
@@ -187,6 +204,7 @@ class TreeHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeH
   uint32_t pendingKeyLine_ = 0;
   uint32_t pendingKeyColumn_ = 0;
   bool depthExceeded_ = false;
+  bool loneSurrogate_ = false;
 };
 
 // Walks the JNode tree and builds Elements, applying the FHIR JSON rules.
@@ -287,7 +305,8 @@ class ModelBuilder {
       const bool isExt = key.size() > 1 && key[0] == '_';
       const std::string_view name = isExt ? key.substr(1) : key;
       const TypeInfo::JsonMatch match = type.propertyForJsonName(name);
-      if (match.property == nullptr || (isExt && (match.type == nullptr || !match.type->isPrimitive()))) {
+      if (match.property == nullptr ||
+          (isExt && (match.type == nullptr || !match.type->isPrimitive()))) {
         if (key == "fhir_comments") continue;  // tolerated legacy JSON comments
         error(m->keyLine, m->keyColumn, childPath(*target, key),
               "Unrecognized property '" + std::string(key) + "'");
@@ -348,7 +367,8 @@ class ModelBuilder {
       const JNode* x = asList(ext, "_" + jsonName);
       const bool vIsArray = value != nullptr && value->kind == JKind::Array;
       const bool xIsArray = ext != nullptr && ext->kind == JKind::Array;
-      if (value != nullptr && ext != nullptr && vIsArray && xIsArray && value->count != ext->count) {
+      if (value != nullptr && ext != nullptr && vIsArray && xIsArray &&
+          value->count != ext->count) {
         error(ext->keyLine, ext->keyColumn, childPath(*parent, "_" + jsonName),
               "The arrays '" + jsonName + "' and '_" + jsonName +
                   "' must have the same number of items");
@@ -428,7 +448,8 @@ class ModelBuilder {
           return;
         }
         error(v.line, v.column, el->path(),
-              "Error parsing JSON: the primitive value must be a boolean, not " + std::string(kindName(v.kind)),
+              "Error parsing JSON: the primitive value must be a boolean, not " +
+                  std::string(kindName(v.kind)),
               IssueType::Invalid);
         break;
       case JsonKind::Number:
@@ -437,20 +458,23 @@ class ModelBuilder {
           return;
         }
         error(v.line, v.column, el->path(),
-              "Error parsing JSON: the primitive value must be a number, not " + std::string(kindName(v.kind)),
+              "Error parsing JSON: the primitive value must be a number, not " +
+                  std::string(kindName(v.kind)),
               IssueType::Invalid);
         break;
       case JsonKind::String:
         if (v.kind == JKind::String) {
           if (v.text.empty()) {
-            error(v.line, v.column, el->path(), "A string value cannot be empty", IssueType::Invalid);
+            error(v.line, v.column, el->path(), "A string value cannot be empty",
+                  IssueType::Invalid);
             return;
           }
           doc_.setValue(el, v.text);
           return;
         }
         error(v.line, v.column, el->path(),
-              "Error parsing JSON: the primitive value must be a string, not " + std::string(kindName(v.kind)),
+              "Error parsing JSON: the primitive value must be a string, not " +
+                  std::string(kindName(v.kind)),
               IssueType::Invalid);
         break;
     }
@@ -469,8 +493,8 @@ class ModelBuilder {
 
 }  // namespace
 
-std::unique_ptr<Document> readJson(std::string_view text, const TypeResolver& types,
-                                   Issues& issues, const ReadOptions& options) {
+std::unique_ptr<Document> readJson(std::string_view text, const TypeResolver& types, Issues& issues,
+                                   const ReadOptions& options) {
   if (text.size() > options.maxBytes) {
     issues.add(Severity::Fatal, IssueType::TooLong,
                "Input is " + std::to_string(text.size()) + " bytes; the limit is " +
@@ -495,9 +519,11 @@ std::unique_ptr<Document> readJson(std::string_view text, const TypeResolver& ty
     uint32_t line = 0;
     uint32_t column = 0;
     lineColumnOf(text, ok.Offset(), line, column);
-    std::string message = handler.depthExceeded()
-                              ? "JSON nesting is deeper than " + std::to_string(options.maxDepth)
-                              : std::string("Invalid JSON: ") + rapidjson::GetParseError_En(ok.Code());
+    std::string message =
+        handler.depthExceeded() ? "JSON nesting is deeper than " + std::to_string(options.maxDepth)
+        : handler.loneSurrogate()
+            ? std::string("Invalid JSON: a \\u escape names a lone surrogate")
+            : std::string("Invalid JSON: ") + rapidjson::GetParseError_En(ok.Code());
     issues.add(Severity::Fatal, IssueType::Structure, std::move(message), "", line, column);
     return nullptr;
   }

@@ -84,7 +84,8 @@ TEST(JsonReader, ChildrenAreInDefinitionOrderWhateverTheInputOrder) {
                   issues);
   ASSERT_NE(doc, nullptr);
   std::vector<std::string_view> names;
-  for (const Element* c = doc->root()->firstChild(); c; c = c->nextSibling()) names.push_back(c->name());
+  for (const Element* c = doc->root()->firstChild(); c; c = c->nextSibling())
+    names.push_back(c->name());
   EXPECT_EQ(names, (std::vector<std::string_view>{"id", "active", "birthDate"}));
   EXPECT_EQ(writeJson(*doc->root()),
             R"({"resourceType":"Patient","id":"x","active":false,"birthDate":"1970"})");
@@ -217,7 +218,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "Unrecognized property '_name'", false},
         BadCase{"BadContained", R"({"resourceType":"Patient","contained":[{"id":"x"}]})",
                 "[Patient.contained] Unable to find resourceType", false},
-        BadCase{"BadUtf8", "{\"resourceType\":\"Patient\",\"id\":\"\xff\"}", "Invalid JSON",
+        BadCase{"BadUtf8", "{\"resourceType\":\"Patient\",\"id\":\"\xff\"}", "Invalid JSON", true},
+        BadCase{"LoneSurrogate", R"({"resourceType":"Patient","id":"a\ude00"})", "lone surrogate",
                 true}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
 
@@ -290,8 +292,8 @@ TEST(JsonRoundTrip, EveryR4Example) {
     const std::string name = file.substr(file.rfind('/') + 1);
     if (kKnownBad.count(name) == 0) failures.push_back(name + ": " + why);
   }
-  std::cout << "R4 examples JSON round trip: " << passed << " of " << resources.size()
-            << " equal; " << kKnownBad.size() << " listed exceptions\n";
+  std::cout << "R4 examples JSON round trip: " << passed << " of " << resources.size() << " equal; "
+            << kKnownBad.size() << " listed exceptions\n";
   EXPECT_GT(resources.size(), 5000u);
   EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first: "
                                 << (failures.empty() ? "" : failures.front());
