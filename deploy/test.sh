@@ -150,7 +150,10 @@ do_bench() {
 }
 
 do_asan_build() {
-  cmake_build build-asan RelWithDebInfo -DTB_SANITIZE=ON -DTB_TESTS=ON -DTB_BENCH=OFF -DTB_FUZZ=OFF
+  # -O1 (the usual level for sanitizer builds): GCC compiles ASan+UBSan code about twice as fast
+  # as at -O2, and the tests still run quickly.
+  cmake_build build-asan RelWithDebInfo -DTB_SANITIZE=ON -DTB_TESTS=ON -DTB_BENCH=OFF -DTB_FUZZ=OFF \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG"
 }
 do_asan_ctest() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
