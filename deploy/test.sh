@@ -120,6 +120,8 @@ run_ctest() {
 
 do_deps() { "$ROOT/deploy/install-deps.sh"; }
 
+# Servers the tests talk to (a throwaway PostgreSQL 15 cluster for the store, issue 6) are
+# started by those tests themselves, as a non-root user, on loopback; install-deps.sh installs them.
 do_peers() {
   if [[ ! -f tests/peers/package.json ]]; then
     note "no tests/peers/package.json"
