@@ -19,10 +19,10 @@ using StringMap = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
 
 struct Context::Impl {
   mutable std::shared_mutex mutex;
-  StringMap<Located> byUrl;         // url -> last loaded
-  StringMap<Located> byUrlVersion;  // url|version
+  StringMap<Located> byUrl;                                     // url -> last loaded
+  StringMap<Located> byUrlVersion;                              // url|version
   mutable StringMap<std::unique_ptr<StructureDefinition>> sds;  // by url; null = failed
-  mutable StringMap<std::unique_ptr<core::TypeInfo>> types;       // by type name
+  mutable StringMap<std::unique_ptr<core::TypeInfo>> types;     // by type name
   mutable StringMap<bool> typesTried;
 };
 

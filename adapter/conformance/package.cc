@@ -136,13 +136,18 @@ class EmbeddedCorePackage : public MemoryPackage {
       size_t start = 0;
       while (n < 8) {
         size_t tab = line.find('\t', start);
-        f[n++] = line.substr(start, tab == std::string_view::npos ? line.size() - start : tab - start);
+        f[n++] =
+            line.substr(start, tab == std::string_view::npos ? line.size() - start : tab - start);
         if (tab == std::string_view::npos) break;
         start = tab + 1;
       }
       if (n != 8) continue;
-      PackageResource r{std::string(f[0]), std::string(f[1]), std::string(f[2]),
-                        std::string(f[3]), std::string(f[4]), std::string(f[5]),
+      PackageResource r{std::string(f[0]),
+                        std::string(f[1]),
+                        std::string(f[2]),
+                        std::string(f[3]),
+                        std::string(f[4]),
+                        std::string(f[5]),
                         "hl7.fhir.r4.core#4.0.1/" + std::string(f[0]) + "-" + std::string(f[1])};
       resources_.push_back(std::move(r));
       slices_.push_back(Slice{std::stoul(std::string(f[6])), std::stoul(std::string(f[7]))});
@@ -178,7 +183,8 @@ class FolderPackage : public Package {
 
 Result<std::string> gunzip(const std::string& compressed) {
   z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Result<std::string>::error("zlib init failed");
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    return Result<std::string>::error("zlib init failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
   zs.avail_in = static_cast<uInt>(compressed.size());
   std::string out;
@@ -233,7 +239,8 @@ bool wantedFile(const std::string& name) {
 
 Result<std::unique_ptr<Package>> openTgz(const std::string& path) {
   std::string compressed;
-  if (!readFile(path, compressed)) return Result<std::unique_ptr<Package>>::error("cannot read " + path);
+  if (!readFile(path, compressed))
+    return Result<std::unique_ptr<Package>>::error("cannot read " + path);
   auto unpacked = gunzip(compressed);
   if (!unpacked) return Result<std::unique_ptr<Package>>::error(path + ": " + unpacked.message());
   auto pkg = std::make_unique<TgzPackage>(std::move(unpacked.value()));
@@ -284,7 +291,8 @@ Result<std::unique_ptr<Package>> openTgz(const std::string& path) {
     pkg->addResource(std::move(r), {dataPos, static_cast<size_t>(size)});
   }
   if (!manifest) {
-    return Result<std::unique_ptr<Package>>::error(path + ": no package/package.json in the archive");
+    return Result<std::unique_ptr<Package>>::error(path +
+                                                   ": no package/package.json in the archive");
   }
   return std::unique_ptr<Package>(std::move(pkg));
 }
@@ -301,8 +309,8 @@ Result<std::unique_ptr<Package>> openFolder(const fs::path& dir) {
   }
   std::error_code ec;
   std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     if (!it->is_regular_file()) continue;
     const fs::path& p = it->path();
@@ -310,7 +318,9 @@ Result<std::unique_ptr<Package>> openFolder(const fs::path& dir) {
     if (p.extension() != ".json" || base == "package.json" || base[0] == '.') continue;
     files.push_back(p);
   }
-  if (ec) return Result<std::unique_ptr<Package>>::error("cannot list " + dir.string() + ": " + ec.message());
+  if (ec)
+    return Result<std::unique_ptr<Package>>::error("cannot list " + dir.string() + ": " +
+                                                   ec.message());
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
     std::string text;
@@ -327,7 +337,8 @@ Result<std::unique_ptr<Package>> openFolder(const fs::path& dir) {
 Result<std::unique_ptr<Package>> openPackage(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return openFolder(path);
-  if (!fs::exists(path, ec)) return Result<std::unique_ptr<Package>>::error("no such file or folder: " + path);
+  if (!fs::exists(path, ec))
+    return Result<std::unique_ptr<Package>>::error("no such file or folder: " + path);
   return openTgz(path);
 }
 

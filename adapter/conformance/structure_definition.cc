@@ -90,7 +90,9 @@ ElementDefinition readElement(const Value& e) {
     if (!t.IsObject()) return;
     TypeRef ref;
     ref.code = str(t, "code");
-    eachItem(t, "profile", [&](const Value& p) { if (p.IsString()) ref.profiles.emplace_back(p.GetString()); });
+    eachItem(t, "profile", [&](const Value& p) {
+      if (p.IsString()) ref.profiles.emplace_back(p.GetString());
+    });
     eachItem(t, "targetProfile", [&](const Value& p) {
       if (p.IsString()) ref.targetProfiles.emplace_back(p.GetString());
     });
@@ -111,7 +113,9 @@ ElementDefinition readElement(const Value& e) {
     d.types.push_back(std::move(ref));
   });
   d.contentReference = str(e, "contentReference");
-  eachItem(e, "representation", [&](const Value& r) { if (r.IsString()) d.representation.emplace_back(r.GetString()); });
+  eachItem(e, "representation", [&](const Value& r) {
+    if (r.IsString()) d.representation.emplace_back(r.GetString());
+  });
   if (const Value* s = member(e, "slicing"); s != nullptr && s->IsObject()) {
     Slicing sl;
     eachItem(*s, "discriminator", [&](const Value& di) {
@@ -127,7 +131,9 @@ ElementDefinition readElement(const Value& e) {
     d.constraints.push_back(Constraint{str(c, "key"), str(c, "severity"), str(c, "human"),
                                        str(c, "expression"), str(c, "xpath"), str(c, "source")});
   });
-  eachItem(e, "condition", [&](const Value& c) { if (c.IsString()) d.conditions.emplace_back(c.GetString()); });
+  eachItem(e, "condition", [&](const Value& c) {
+    if (c.IsString()) d.conditions.emplace_back(c.GetString());
+  });
   if (const Value* b = member(e, "binding"); b != nullptr && b->IsObject()) {
     d.binding = Binding{str(*b, "strength"), str(*b, "valueSet"), str(*b, "description")};
   }
@@ -135,7 +141,8 @@ ElementDefinition readElement(const Value& e) {
   choiceValue(e, "pattern", d.patternName, d.patternJson);
   choiceValue(e, "minValue", d.minValueName, d.minValueJson);
   choiceValue(e, "maxValue", d.maxValueName, d.maxValueJson);
-  if (const Value* v = member(e, "maxLength"); v != nullptr && v->IsInt64()) d.maxLength = v->GetInt64();
+  if (const Value* v = member(e, "maxLength"); v != nullptr && v->IsInt64())
+    d.maxLength = v->GetInt64();
   d.mustSupport = boolean(e, "mustSupport");
   d.isModifier = boolean(e, "isModifier");
   d.isSummary = boolean(e, "isSummary");
@@ -150,8 +157,8 @@ core::Result<StructureDefinition> parseStructureDefinition(std::string_view json
   if (doc.HasParseError()) {
     uint32_t line = 0, column = 0;
     core::lineColumnOf(json, doc.GetErrorOffset(), line, column);
-    return core::Result<StructureDefinition>::error("invalid JSON at " + std::to_string(line) + ":" +
-                                                    std::to_string(column));
+    return core::Result<StructureDefinition>::error("invalid JSON at " + std::to_string(line) +
+                                                    ":" + std::to_string(column));
   }
   if (!doc.IsObject() || str(doc, "resourceType") != "StructureDefinition") {
     return core::Result<StructureDefinition>::error("not a StructureDefinition");
@@ -175,7 +182,9 @@ core::Result<StructureDefinition> parseStructureDefinition(std::string_view json
       sd.contextExpressions.push_back(str(c, "expression"));
     }
   });
-  eachItem(doc, "contextInvariant", [&](const Value& c) { if (c.IsString()) sd.contextInvariants.emplace_back(c.GetString()); });
+  eachItem(doc, "contextInvariant", [&](const Value& c) {
+    if (c.IsString()) sd.contextInvariants.emplace_back(c.GetString());
+  });
   for (const char* part : {"snapshot", "differential"}) {
     const Value* p = member(doc, part);
     if (p == nullptr || !p->IsObject()) continue;

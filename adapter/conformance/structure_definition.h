@@ -13,17 +13,17 @@
 namespace trialbridge::conformance {
 
 struct TypeRef {
-  std::string code;                      // "string", "Reference", "http://hl7.org/fhirpath/System.String"
+  std::string code;  // "string", "Reference", "http://hl7.org/fhirpath/System.String"
   std::vector<std::string> profiles;
   std::vector<std::string> targetProfiles;
   std::vector<std::string> aggregation;
 };
 
 struct Constraint {
-  std::string key;        // "ele-1"
-  std::string severity;   // "error" | "warning"
+  std::string key;       // "ele-1"
+  std::string severity;  // "error" | "warning"
   std::string human;
-  std::string expression; // FHIRPath
+  std::string expression;  // FHIRPath
   std::string xpath;
   std::string source;
 };
@@ -60,7 +60,7 @@ struct ElementDefinition {
   uint32_t baseMin = 0;
   std::string baseMax;
   std::vector<TypeRef> types;
-  std::string contentReference;          // "#Questionnaire.item"
+  std::string contentReference;             // "#Questionnaire.item"
   std::vector<std::string> representation;  // xmlAttr, xmlText, typeAttr, cdaText, xhtml
   std::optional<Slicing> slicing;
   std::vector<Constraint> constraints;
@@ -92,7 +92,7 @@ struct StructureDefinition {
   bool isAbstract = false;
   std::string type;  // the type it defines or constrains
   std::string baseDefinition;
-  std::string derivation;  // specialization | constraint
+  std::string derivation;                       // specialization | constraint
   std::vector<std::string> contextTypes;        // extension context: type
   std::vector<std::string> contextExpressions;  // extension context: expression
   std::vector<std::string> contextInvariants;

@@ -73,9 +73,9 @@ std::vector<std::unique_ptr<TypeInfo>> buildTypes(const StructureDefinition& sd,
                                        : std::string_view("String");
       type->systemType = std::string(sys);
       type->valueRegex = e.regex;
-      type->jsonKind = sys == "Boolean"                     ? core::JsonKind::Boolean
+      type->jsonKind = sys == "Boolean"                         ? core::JsonKind::Boolean
                        : (sys == "Integer" || sys == "Decimal") ? core::JsonKind::Number
-                                                               : core::JsonKind::String;
+                                                                : core::JsonKind::String;
       continue;
     }
 
@@ -97,8 +97,7 @@ std::vector<std::unique_ptr<TypeInfo>> buildTypes(const StructureDefinition& sd,
       p.typeCodes.push_back(e.contentReference.substr(e.contentReference.find('#') + 1));
     } else if (e.types.size() == 1 &&
                (e.types[0].code == "BackboneElement" || e.types[0].code == "Element") &&
-               i + 1 < sd.snapshot.size() &&
-               sd.snapshot[i + 1].path.rfind(e.path + ".", 0) == 0) {
+               i + 1 < sd.snapshot.size() && sd.snapshot[i + 1].path.rfind(e.path + ".", 0) == 0) {
       // An element defined inline: a backbone type named by its path.
       auto backbone = std::make_unique<TypeInfo>();
       backbone->name = e.path;

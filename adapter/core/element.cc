@@ -19,7 +19,8 @@ size_t Element::childCount(std::string_view name) const {
 }
 
 std::string Element::jsonName() const {
-  if (property_ != nullptr && property_->choice) return std::string(name_) + choiceSuffix(type_->name);
+  if (property_ != nullptr && property_->choice)
+    return std::string(name_) + choiceSuffix(type_->name);
   return std::string(name_);
 }
 
@@ -131,7 +132,7 @@ Element* Document::createResource(std::string_view resourceType) {
 }
 
 Element* Document::addResource(Element* parent, std::string_view jsonName,
-                              std::string_view resourceType) {
+                               std::string_view resourceType) {
   TypeInfo::JsonMatch m = parent->type().propertyForJsonName(jsonName);
   const TypeInfo* t = types_->findType(resourceType);
   if (m.property == nullptr || t == nullptr || !t->isResource() || t->isAbstract) return nullptr;

@@ -2,11 +2,11 @@
 // The FHIR element model shared by every layer: FHIRPath, validation, mapping and the store.
 //
 // A Document owns a tree of Elements in an arena. Each Element knows its name (the element name
-// of the definition: "value" for valueQuantity), its type (TypeInfo, from the StructureDefinitions),
-// the property that defines it inside its parent, and for primitives the value exactly as written
-// in the source (decimals keep their text: 1.50 stays 1.50). Children are kept in definition
-// order, so JSON and XML writers and FHIRPath see the same order whatever the input's order.
-// A primitive's id and extensions are ordinary children named "id" and "extension".
+// of the definition: "value" for valueQuantity), its type (TypeInfo, from the
+// StructureDefinitions), the property that defines it inside its parent, and for primitives the
+// value exactly as written in the source (decimals keep their text: 1.50 stays 1.50). Children are
+// kept in definition order, so JSON and XML writers and FHIRPath see the same order whatever the
+// input's order. A primitive's id and extensions are ordinary children named "id" and "extension".
 //
 // Elements are immutable once the reader has built them, except through Document's builder calls.
 // A Document is not thread-safe for writing; reading from several threads is safe.

@@ -60,7 +60,9 @@ class Issues {
   // True when any issue is an error or fatal.
   bool hasErrors() const;
   size_t count(Severity severity) const;
-  void append(const Issues& other) { items_.insert(items_.end(), other.items_.begin(), other.items_.end()); }
+  void append(const Issues& other) {
+    items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+  }
 
  private:
   std::vector<Issue> items_;

@@ -26,8 +26,8 @@ struct ReadOptions {
 // Returns nullptr when nothing usable was read (malformed JSON, no or unknown resourceType);
 // the reason is in `issues` as a fatal issue. Otherwise a document, perhaps with error issues
 // for the parts that broke the rules (those parts are left out of the model).
-std::unique_ptr<Document> readJson(std::string_view text, const TypeResolver& types,
-                                   Issues& issues, const ReadOptions& options = {});
+std::unique_ptr<Document> readJson(std::string_view text, const TypeResolver& types, Issues& issues,
+                                   const ReadOptions& options = {});
 
 struct WriteOptions {
   bool pretty = false;

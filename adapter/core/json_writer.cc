@@ -35,7 +35,8 @@ class ElementWriter {
         break;
       case JsonKind::Boolean:
         if (v == "true" || v == "false") {
-          w_.RawValue(v.data(), v.size(), v == "true" ? rapidjson::kTrueType : rapidjson::kFalseType);
+          w_.RawValue(v.data(), v.size(),
+                      v == "true" ? rapidjson::kTrueType : rapidjson::kFalseType);
           return;
         }
         break;

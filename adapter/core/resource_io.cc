@@ -31,11 +31,12 @@ std::unique_ptr<Document> readResource(std::string_view text, const TypeResolver
     case Format::Xml: return readXml(text, types, issues, options);
     case Format::Unknown: break;
   }
-  issues.add(Severity::Fatal, IssueType::Structure,
-             text.find_first_not_of(" \t\r\n") == std::string_view::npos
-                 ? "The input is empty"
-                 : "The input is neither FHIR JSON (starting with '{') nor FHIR XML (starting with '<')",
-             "", 1, 1);
+  issues.add(
+      Severity::Fatal, IssueType::Structure,
+      text.find_first_not_of(" \t\r\n") == std::string_view::npos
+          ? "The input is empty"
+          : "The input is neither FHIR JSON (starting with '{') nor FHIR XML (starting with '<')",
+      "", 1, 1);
   return nullptr;
 }
 
@@ -61,8 +62,7 @@ Element* buildOperationOutcome(Document& doc, const Issues& issues, std::string_
   return oo;
 }
 
-void fillOperationOutcome(Document& doc, Element* oo, const Issues& issues,
-                          std::string_view file) {
+void fillOperationOutcome(Document& doc, Element* oo, const Issues& issues, std::string_view file) {
   if (!file.empty()) addExtension(doc, oo, kExtFile, "string", file);
   auto addIssue = [&](Severity severity, IssueType code, std::string_view message,
                       std::string_view location, uint32_t line, uint32_t column) {

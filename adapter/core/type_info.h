@@ -39,17 +39,17 @@ class PropertyInfo {
  public:
   static constexpr uint32_t kUnbounded = std::numeric_limits<uint32_t>::max();
 
-  std::string name;                     // "value" for value[x]
-  std::string path;                     // "Observation.value[x]"
-  std::vector<std::string> typeCodes;   // one unless choice; backbone: the backbone type's name
+  std::string name;                    // "value" for value[x]
+  std::string path;                    // "Observation.value[x]"
+  std::vector<std::string> typeCodes;  // one unless choice; backbone: the backbone type's name
   uint32_t min = 0;
-  uint32_t max = 1;                     // kUnbounded for "*"
-  uint16_t order = 0;                   // position in the definition (XML element order)
-  bool choice = false;                  // name ends in [x] in the definition
-  bool xmlAttribute = false;            // representation xmlAttr (Element.id, Extension.url)
+  uint32_t max = 1;           // kUnbounded for "*"
+  uint16_t order = 0;         // position in the definition (XML element order)
+  bool choice = false;        // name ends in [x] in the definition
+  bool xmlAttribute = false;  // representation xmlAttr (Element.id, Extension.url)
   bool summary = false;
   bool modifier = false;
-  const void* definition = nullptr;     // opaque: the conformance layer's ElementDefinition
+  const void* definition = nullptr;  // opaque: the conformance layer's ElementDefinition
 
   bool repeating() const { return max != 1; }
   // The type for typeCodes[i], resolved on first use (thread-safe).
@@ -68,16 +68,16 @@ class PropertyInfo {
 
 class TypeInfo {
  public:
-  std::string name;          // "Patient", "string", "Patient.contact"
-  std::string fhirType;      // FHIR type name for FHIRPath: "Patient", "string", "BackboneElement"
-  std::string url;           // canonical of the defining StructureDefinition
-  std::string baseName;      // "DomainResource", "Element", ... ("" for Base)
+  std::string name;      // "Patient", "string", "Patient.contact"
+  std::string fhirType;  // FHIR type name for FHIRPath: "Patient", "string", "BackboneElement"
+  std::string url;       // canonical of the defining StructureDefinition
+  std::string baseName;  // "DomainResource", "Element", ... ("" for Base)
   TypeKind kind = TypeKind::Complex;
   bool isAbstract = false;
   JsonKind jsonKind = JsonKind::String;  // primitives only
-  std::string systemType;    // primitives only: "String", "Boolean", "Integer", "Decimal",
-                             // "Date", "DateTime", "Time" (FHIRPath System type of the value)
-  std::string valueRegex;    // primitives only: the regex of the value, from the definition
+  std::string systemType;  // primitives only: "String", "Boolean", "Integer", "Decimal",
+                           // "Date", "DateTime", "Time" (FHIRPath System type of the value)
+  std::string valueRegex;  // primitives only: the regex of the value, from the definition
   std::vector<PropertyInfo> properties;  // in definition order
 
   bool isPrimitive() const { return kind == TypeKind::Primitive; }

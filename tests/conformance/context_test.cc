@@ -35,7 +35,8 @@ TEST(Context, StructureDefinitionsByNameOrUrl) {
     for (const auto& c : e.constraints) hasObs6 |= c.key == "obs-6";
   }
   EXPECT_TRUE(hasObs6);
-  const StructureDefinition* vitals = ctx.structureDefinition("http://hl7.org/fhir/StructureDefinition/vitalsigns");
+  const StructureDefinition* vitals =
+      ctx.structureDefinition("http://hl7.org/fhir/StructureDefinition/vitalsigns");
   ASSERT_NE(vitals, nullptr);
   EXPECT_TRUE(vitals->isConstraint());
   EXPECT_EQ(ctx.structureDefinition("NoSuchType"), nullptr);
@@ -83,13 +84,15 @@ TEST(Context, TypesFromStructureDefinitions) {
 
 TEST(Context, LoadsAnImplementationGuide) {
   auto ctx = Context::withCore();
-  ASSERT_TRUE(ctx->loadPackage(std::string(TB_TEST_DATA) + "/fhir-packages/hl7.fhir.us.core-3.1.0.tgz"));
+  ASSERT_TRUE(
+      ctx->loadPackage(std::string(TB_TEST_DATA) + "/fhir-packages/hl7.fhir.us.core-3.1.0.tgz"));
   const StructureDefinition* sd =
       ctx->structureDefinition("http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient");
   ASSERT_NE(sd, nullptr);
   EXPECT_EQ(sd->type, "Patient");
   EXPECT_TRUE(sd->isConstraint());
-  EXPECT_NE(ctx->find("http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.0"), nullptr);
+  EXPECT_NE(ctx->find("http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.0"),
+            nullptr);
   // Core stays resolvable.
   EXPECT_NE(ctx->findType("Patient"), nullptr);
   EXPECT_FALSE(ctx->loadPackage("/nonexistent.tgz"));
@@ -97,8 +100,8 @@ TEST(Context, LoadsAnImplementationGuide) {
 
 TEST(Context, ConcurrentTypeLookupsAgree) {
   auto ctx = Context::withCore();
-  const char* names[] = {"Observation", "Observation.component", "Quantity", "Bundle.entry",
-                         "Patient", "CodeableConcept", "Extension", "Questionnaire.item"};
+  const char* names[] = {"Observation", "Observation.component", "Quantity",  "Bundle.entry",
+                         "Patient",     "CodeableConcept",       "Extension", "Questionnaire.item"};
   std::vector<const core::TypeInfo*> seen(16 * 8);
   std::vector<std::thread> threads;
   for (int t = 0; t < 16; ++t) {

@@ -23,8 +23,9 @@ TEST(Package, EmbeddedCoreIsComplete) {
   EXPECT_EQ(core->name(), "hl7.fhir.r4.core");
   EXPECT_EQ(core->version(), "4.0.1");
   EXPECT_EQ(core->resources().size(), 4581u);
-  const size_t sds = std::count_if(core->resources().begin(), core->resources().end(),
-                                   [](const auto& r) { return r.resourceType == "StructureDefinition"; });
+  const size_t sds =
+      std::count_if(core->resources().begin(), core->resources().end(),
+                    [](const auto& r) { return r.resourceType == "StructureDefinition"; });
   EXPECT_EQ(sds, 658u);
   const PackageResource* patient =
       findByUrl(*core, "http://hl7.org/fhir/StructureDefinition/Patient");
@@ -45,8 +46,8 @@ TEST(Package, OpensTgzWithManifestAndDependencies) {
   EXPECT_EQ(pkg.value()->version(), "3.1.0");
   EXPECT_EQ(pkg.value()->canonical(), "http://hl7.org/fhir/us/core");
   EXPECT_EQ(pkg.value()->dependencies(), std::vector<std::string>{"hl7.fhir.r4.core#4.0.1"});
-  const PackageResource* p = findByUrl(
-      *pkg.value(), "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient");
+  const PackageResource* p =
+      findByUrl(*pkg.value(), "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->type, "Patient");
   EXPECT_GT(pkg.value()->resources().size(), 100u);

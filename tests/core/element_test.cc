@@ -17,8 +17,9 @@ TEST(Document, BuildsResourcesInDefinitionOrder) {
   Element* code = doc.add(obs, "code");
   doc.addPrimitive(code, "text", "Platelets");
   doc.addPrimitive(obs, "id", "o1");
-  EXPECT_EQ(writeJson(*obs),
-            R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Platelets"},"valueString":"x"})");
+  EXPECT_EQ(
+      writeJson(*obs),
+      R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Platelets"},"valueString":"x"})");
   EXPECT_EQ(obs->child("value")->jsonName(), "valueString");
 }
 
@@ -55,8 +56,9 @@ TEST(Document, ResourceInsideResource) {
   EXPECT_EQ(pat->path(), "Bundle.entry[0].resource");
   EXPECT_EQ(pat->resource(), pat);
   EXPECT_EQ(pat->child("id")->resource(), pat);
-  EXPECT_EQ(writeJson(*b),
-            R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"p"}}]})");
+  EXPECT_EQ(
+      writeJson(*b),
+      R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"p"}}]})");
 }
 
 }  // namespace
