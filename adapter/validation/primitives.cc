@@ -224,7 +224,7 @@ bool checkResourceId(std::string_view id, std::string& why) {
 }
 
 bool checkPrimitive(std::string_view type, std::string_view v, std::string& why) {
-  if (type == "string" || type == "markdown" || type == "xhtml") return checkString(v, why);
+  if (type == "string" || type == "markdown") return checkString(v, why);
   if (type == "boolean") return v == "true" || v == "false";
   if (type == "integer") return checkInteger(v, INT32_MIN, false, why);
   if (type == "positiveInt") return checkInteger(v, 1, true, why);

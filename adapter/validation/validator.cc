@@ -855,6 +855,8 @@ class Run {
     if (e.type().name == "Reference") checkReference(e, node, profile);
     for (const Invariant& inv : node.invariants) {
       if (profile && baseHasConstraint(e, inv.constraint->key)) continue;
+      // Contained resources are not expected to carry their own narrative.
+      if (inv.constraint->key == "dom-6" && e.name() == "contained") continue;
       checkInvariant(e, inv, m);
     }
   }
@@ -1379,7 +1381,12 @@ class Run {
   }
 
   std::string typeOfProfile(const std::string& url) {
-    if (startsWith(url, kCoreSd)) return versionless(url.substr(kCoreSd.size()));
+    if (startsWith(url, kCoreSd)) {
+      // Core types by name; core profiles (vitalsigns...) by their definition.
+      const std::string name = versionless(url.substr(kCoreSd.size()));
+      const core::TypeInfo* t = v_.context().findType(name);
+      if (t != nullptr && t->url == versionless(url)) return name;
+    }
     if (const StructureModel* pm = impl_.models.get(url)) return pm->sd().type;
     return {};
   }
@@ -1458,7 +1465,10 @@ class Run {
         continue;
       }
       if (std::find(allowed.begin(), allowed.end(), type) == allowed.end()) allowed.push_back(type);
-      if (type == targetType && !startsWith(tp, kCoreSd)) profilesForType.push_back(tp);
+      if (type == targetType && v_.context().findType(type) != nullptr &&
+          v_.context().findType(type)->url != versionless(tp)) {
+        profilesForType.push_back(tp);
+      }
     }
     if (allowed.empty()) {
       if (target != nullptr) {
@@ -1481,7 +1491,8 @@ class Run {
     // for its type, when the allowed targets are all profiles of that type.
     if (target == nullptr || profilesForType.empty()) return;
     for (const std::string& tp : *tps) {
-      if (typeOfProfile(tp) == targetType && startsWith(tp, kCoreSd)) return;
+      const core::TypeInfo* t = v_.context().findType(targetType);
+      if (t != nullptr && t->url == versionless(tp)) return;  // the plain type is allowed too
     }
     for (const std::string& tp : profilesForType) {
       if (conformsTo(*target, tp)) return;
