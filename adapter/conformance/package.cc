@@ -9,7 +9,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "conformance/context.h"
 #include "core/json.h"
+#include "core/resource_io.h"
+#include "core/xml.h"
 
 extern "C" {
 extern const char tb_core_ndjson_begin[];
@@ -181,6 +184,23 @@ class FolderPackage : public Package {
   std::vector<fs::path> files_;
 };
 
+// One resource held in memory as JSON text.
+class SingleResourcePackage : public Package {
+ public:
+  SingleResourcePackage(std::string name, PackageResource r, std::string json)
+      : json_(std::move(json)) {
+    name_ = std::move(name);
+    resources_.push_back(std::move(r));
+  }
+  Result<std::string> json(size_t i) const override {
+    if (i != 0) return Result<std::string>::error("no such resource");
+    return json_;
+  }
+
+ private:
+  std::string json_;
+};
+
 Result<std::string> gunzip(const std::string& compressed) {
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
@@ -345,15 +365,26 @@ Result<std::unique_ptr<Package>> openPackage(const std::string& path) {
 Result<std::unique_ptr<Package>> openResourceFile(const std::string& path) {
   std::string text;
   if (!readFile(path, text)) return Result<std::unique_ptr<Package>>::error("cannot read " + path);
+  if (core::detectFormat(text) == core::Format::Xml) {
+    core::Issues issues;
+    auto doc = core::readXml(text, Context::r4(), issues);
+    if (doc == nullptr || issues.hasErrors()) {
+      const core::Issue* first = issues.items().empty() ? nullptr : &issues.items().front();
+      return Result<std::unique_ptr<Package>>::error(
+          path + ": not a valid FHIR resource in XML" +
+          (first != nullptr ? " (" + std::to_string(first->line) + ":" +
+                                  std::to_string(first->column) + ": " + first->message + ")"
+                            : std::string()));
+    }
+    text = core::writeJson(*doc->root());
+  }
   PackageResource r;
   if (!indexResource(text, r)) {
-    return Result<std::unique_ptr<Package>>::error(path + ": not a FHIR resource in JSON");
+    return Result<std::unique_ptr<Package>>::error(path + ": not a FHIR resource in JSON or XML");
   }
   r.file = path;
-  auto pkg = std::make_unique<FolderPackage>();
-  pkg->setName(fs::path(path).filename().string());
-  pkg->add(std::move(r), path);
-  return std::unique_ptr<Package>(std::move(pkg));
+  return std::unique_ptr<Package>(std::make_unique<SingleResourcePackage>(
+      fs::path(path).filename().string(), std::move(r), std::move(text)));
 }
 
 std::unique_ptr<Package> embeddedCorePackage() { return std::make_unique<EmbeddedCorePackage>(); }

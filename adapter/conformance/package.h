@@ -44,8 +44,8 @@ class Package {
 // Opens a .tgz package, a folder with package/package.json (or a folder that is the package/
 // directory itself), or a folder of loose conformance resource files.
 core::Result<std::unique_ptr<Package>> openPackage(const std::string& path);
-// A package made of one resource file (StructureDefinition, ValueSet, CodeSystem...), JSON or XML
-// not yet: JSON only until the XML reader is wired in.
+// A package made of one resource file (StructureDefinition, ValueSet, CodeSystem...) in JSON or
+// XML; an XML file is read with the R4 model and held as JSON.
 core::Result<std::unique_ptr<Package>> openResourceFile(const std::string& path);
 // The hl7.fhir.r4.core 4.0.1 definitions carried in the binary.
 std::unique_ptr<Package> embeddedCorePackage();

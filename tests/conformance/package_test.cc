@@ -71,6 +71,15 @@ TEST(Package, OpensFolderAndSingleFile) {
   ASSERT_TRUE(one) << one.message();
   EXPECT_EQ(one.value()->resources()[0].url, "http://example.org/ValueSet/a");
   EXPECT_FALSE(openResourceFile((dir / "package" / "notes.json").string()));
+  // XML conformance resources load too (held as JSON).
+  const std::string xml = kData + "/conformance/validator/ext-ctxt-defn.xml";
+  auto fromXml = openResourceFile(xml);
+  ASSERT_TRUE(fromXml) << fromXml.message();
+  EXPECT_EQ(fromXml.value()->resources()[0].resourceType, "StructureDefinition");
+  EXPECT_FALSE(fromXml.value()->resources()[0].url.empty());
+  auto json = fromXml.value()->json(0);
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json.value().rfind("{\"resourceType\":\"StructureDefinition\"", 0), 0u);
   fs::remove_all(dir);
 }
 
