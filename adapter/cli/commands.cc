@@ -1,4 +1,5 @@
 #include "cli/cmd_convert.h"
+#include "cli/cmd_fhirpath.h"
 #include "cli/cmd_validate.h"
 #include "cli/command.h"
 
@@ -8,6 +9,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       validateCommand(),
       convertCommand(),
+      fhirpathCommand(),
   };
   return kCommands;
 }
