@@ -1,0 +1,201 @@
+#include "validation/validator.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "conformance/context.h"
+#include "validation/resource_files.h"
+
+namespace trialbridge::validation {
+namespace {
+
+const Validator& r4() {
+  static const Validator v(conformance::Context::r4());
+  return v;
+}
+
+core::Issues check(const std::string& json, const Validator& v = r4()) {
+  core::Issues issues;
+  v.validateText(json, issues);
+  return issues;
+}
+
+// The first issue whose message contains `text`, or nullptr.
+const core::Issue* find(const core::Issues& issues, const std::string& text) {
+  for (const core::Issue& i : issues.items()) {
+    if (i.message.find(text) != std::string::npos) return &i;
+  }
+  return nullptr;
+}
+
+std::string dump(const core::Issues& issues) {
+  std::string out;
+  for (const core::Issue& i : issues.items()) {
+    out += std::string(core::severityCode(i.severity)) + " " + i.location + ": " + i.message + "\n";
+  }
+  return out;
+}
+
+TEST(Validator, ValidPatientHasNoErrors) {
+  const auto issues = check(R"({"resourceType":"Patient","id":"p1",
+    "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Jo</div>"},
+    "name":[{"family":"Doe","given":["Jo"]}],"gender":"female","birthDate":"1990-02-28"})");
+  EXPECT_FALSE(issues.hasErrors()) << dump(issues);
+}
+
+TEST(Validator, CardinalityWithLocationAndPosition) {
+  const auto issues = check("{\"resourceType\":\"Observation\",\n \"status\":\"final\"}");
+  const core::Issue* i = find(issues, "Observation.code: minimum required = 1, but only found 0");
+  ASSERT_NE(i, nullptr) << dump(issues);
+  EXPECT_EQ(i->severity, core::Severity::Error);
+  EXPECT_EQ(i->code, core::IssueType::Structure);
+  EXPECT_EQ(i->location, "Observation");
+  EXPECT_EQ(i->line, 1u);
+}
+
+TEST(Validator, PrimitiveFormats) {
+  const auto issues = check(R"({"resourceType":"Patient","birthDate":"1990-02-30",
+    "name":[{"given":["a"]}],"id":"bad_id"})");
+  const core::Issue* date = find(issues, "is not a valid date");
+  ASSERT_NE(date, nullptr) << dump(issues);
+  EXPECT_EQ(date->location, "Patient.birthDate");
+  ASSERT_NE(find(issues, "Invalid Resource id: Invalid Characters ('bad_id')"), nullptr);
+}
+
+TEST(Validator, RequiredBindingIsAnError) {
+  const auto issues = check(R"({"resourceType":"Patient","gender":"mal"})");
+  const core::Issue* i = find(issues, "('mal') was not found in the value set");
+  ASSERT_NE(i, nullptr) << dump(issues);
+  EXPECT_EQ(i->severity, core::Severity::Error);
+  EXPECT_EQ(i->location, "Patient.gender");
+  EXPECT_NE(i->message.find("http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1"),
+            std::string::npos);
+}
+
+TEST(Validator, CodesOfUnloadedSystemsAreInformation) {
+  auto context = conformance::Context::withCore();
+  ASSERT_TRUE(loadResourceTexts(*context, "test", {{"vs.json", R"({
+    "resourceType":"ValueSet","url":"http://example.org/vs/loinc","name":"AllLoinc","status":"draft",
+    "compose":{"include":[{"system":"http://loinc.org"}]}})"}, {"p.json", R"({
+    "resourceType":"StructureDefinition","url":"http://example.org/sd/obs","name":"Obs",
+    "status":"draft","kind":"resource","abstract":false,"type":"Observation",
+    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","derivation":"constraint",
+    "differential":{"element":[{"id":"Observation.code","path":"Observation.code",
+      "binding":{"strength":"required","valueSet":"http://example.org/vs/loinc"}}]}})"}}));
+  const Validator v(*context);
+  const auto issues = check(R"({"resourceType":"Observation","status":"final",
+    "meta":{"profile":["http://example.org/sd/obs"]},
+    "code":{"coding":[{"system":"http://loinc.org","code":"777-3"}]}})", v);
+  EXPECT_FALSE(issues.hasErrors()) << dump(issues);
+  const core::Issue* i = find(issues, "is not loaded");
+  ASSERT_NE(i, nullptr) << dump(issues);
+  EXPECT_EQ(i->severity, core::Severity::Information);
+  // A system the value set does not include is refused.
+  const auto other = check(R"({"resourceType":"Observation","status":"final",
+    "meta":{"profile":["http://example.org/sd/obs"]},
+    "code":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]}})", v);
+  EXPECT_NE(find(other, "None of the codings provided are in the value set"), nullptr)
+      << dump(other);
+}
+
+TEST(Validator, UnknownCodeInALoadedCodeSystem) {
+  const auto issues = check(R"({"resourceType":"Observation","status":"final",
+    "code":{"text":"x"},"category":[{"coding":[{
+      "system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"nope"}]}]})");
+  ASSERT_NE(find(issues, "Unknown code"), nullptr) << dump(issues);
+}
+
+TEST(Validator, InvariantsHaveTheirSeverity) {
+  // per-1: start <= end; dom-6 (narrative) is a warning.
+  const auto issues = check(R"({"resourceType":"Encounter","status":"finished",
+    "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},
+    "period":{"start":"2020-01-02","end":"2020-01-01"}})");
+  const core::Issue* per1 = find(issues, "per-1");
+  ASSERT_NE(per1, nullptr) << dump(issues);
+  EXPECT_EQ(per1->severity, core::Severity::Error);
+  EXPECT_EQ(per1->location, "Encounter.period");
+  const core::Issue* dom6 = find(issues, "dom-6");
+  ASSERT_NE(dom6, nullptr) << dump(issues);
+  EXPECT_EQ(dom6->severity, core::Severity::Warning);
+}
+
+TEST(Validator, Extensions) {
+  const auto issues = check(R"({"resourceType":"Patient",
+    "extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace",
+                  "valueAddress":{"city":"Paris"}},
+                 {"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace",
+                  "valueString":"Paris"},
+                 {"url":"http://hl7.org/fhir/StructureDefinition/observation-bodyPosition",
+                  "valueCodeableConcept":{"text":"sitting"}},
+                 {"url":"http://unknown.example.com/ext","valueString":"x"}]})");
+  EXPECT_NE(find(issues, "The type 'string' is not allowed here"), nullptr) << dump(issues);
+  EXPECT_NE(find(issues, "is not allowed to be used at this point"), nullptr) << dump(issues);
+  EXPECT_NE(find(issues, "could not be found so is not allowed here"), nullptr) << dump(issues);
+}
+
+TEST(Validator, ReferencesAndContained) {
+  const auto issues = check(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+    "contained":[{"resourceType":"Patient","id":"p"},{"resourceType":"Patient","id":"q"}],
+    "subject":{"reference":"#p"},"performer":[{"reference":"Medication/m1"}]})");
+  EXPECT_NE(find(issues, "The type 'Medication' implied by the reference URL"), nullptr)
+      << dump(issues);
+  const core::Issue* dom3 = find(issues, "'q' is not referenced");
+  ASSERT_NE(dom3, nullptr) << dump(issues);
+  EXPECT_EQ(dom3->location, "Observation.contained[1]");
+}
+
+TEST(Validator, NarrativeScriptsAreErrors) {
+  const auto issues = check(R"({"resourceType":"Patient","text":{"status":"generated",
+    "div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x()</script></div>"}})");
+  EXPECT_NE(find(issues, "txt-1"), nullptr) << dump(issues);
+}
+
+TEST(Validator, ProfilesFromMetaAndCaller) {
+  auto context = conformance::Context::withCore();
+  ASSERT_TRUE(loadResourceTexts(*context, "test", {{"p.json", R"({
+    "resourceType":"StructureDefinition","url":"http://example.org/sd/p","name":"P",
+    "status":"draft","kind":"resource","abstract":false,"type":"Patient",
+    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint",
+    "differential":{"element":[
+      {"id":"Patient.identifier","path":"Patient.identifier","min":1,
+       "slicing":{"discriminator":[{"type":"value","path":"system"}],"rules":"open"}},
+      {"id":"Patient.identifier:mrn","path":"Patient.identifier","sliceName":"mrn","min":1,"max":"1"},
+      {"id":"Patient.identifier:mrn.system","path":"Patient.identifier.system","min":1,
+       "fixedUri":"http://example.org/mrn"},
+      {"id":"Patient.gender","path":"Patient.gender","min":1,"fixedCode":"female"}]}})"}}));
+  const Validator v(*context);
+  const std::string patient = R"({"resourceType":"Patient",
+    "identifier":[{"system":"http://example.org/other","value":"1"}],"gender":"male"})";
+  core::Issues viaCaller;
+  const std::vector<std::string> profiles{"http://example.org/sd/p"};
+  v.validateText(patient, viaCaller, profiles);
+  EXPECT_NE(find(viaCaller, "Slice 'Patient.identifier:mrn': a matching slice is required"),
+            nullptr)
+      << dump(viaCaller);
+  EXPECT_NE(find(viaCaller, "Value is 'male' but is fixed to 'female'"), nullptr)
+      << dump(viaCaller);
+  const std::string tagged = R"({"resourceType":"Patient","meta":{"profile":["http://example.org/sd/p"]},
+    "identifier":[{"system":"http://example.org/mrn","value":"1"}],"gender":"female"})";
+  const auto ok = check(tagged, v);
+  EXPECT_FALSE(ok.hasErrors()) << dump(ok);
+}
+
+TEST(Validator, IsThreadSafe) {
+  const std::string json = R"({"resourceType":"Patient","gender":"mal","birthDate":"2020-13"})";
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 50; ++k) {
+        if (check(json).count(core::Severity::Error) != 3) ++bad;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0) << dump(check(json));
+}
+
+}  // namespace
+}  // namespace trialbridge::validation
