@@ -94,6 +94,7 @@ class Engine {
   std::optional<bool> equalCollections(const Coll& a, const Coll& b);
   bool equivalentCollections(const Coll& a, const Coll& b);
   bool containsItem(const Coll& c, const Value& v);  // by equality
+  uint64_t hashItem(const Value& v);                 // equal items hash alike
   // Appends the items of `in` that are not already in out[start...] (by equality).
   void distinctInto(const Coll& in, Coll& out, uint32_t start);
 
@@ -113,6 +114,16 @@ class Engine {
 
  private:
   void navigate(const Value& item, const Node* n, Coll& out);
+  // The property a member node names on a type, cached per engine (one engine per thread).
+  const core::PropertyInfo* propertyFor(const Node* n, const core::TypeInfo& type);
+
+  struct PropertyCacheEntry {
+    const Node* node = nullptr;
+    const core::TypeInfo* type = nullptr;
+    const core::PropertyInfo* property = nullptr;
+  };
+  static constexpr size_t kPropertyCacheSize = 1024;
+  PropertyCacheEntry propertyCache_[kPropertyCacheSize];
   void evalVariable(const Node* n, const Frame& f, Coll& out);
 
   Arena arena_;

@@ -292,8 +292,19 @@ void Engine::navigate(const Value& item, const Node* n, Coll& out) {
       return;
     }
     const uint32_t before = out.size;
-    for (const core::Element* c = e->firstChild(); c != nullptr; c = c->nextSibling()) {
-      if (c->name() == name) push(out, Value::ofElement(c));
+    // Children are in definition order, those of one property consecutive: find the property
+    // once per (node, type) and walk to its place.
+    const core::PropertyInfo* p = propertyFor(n, e->type());
+    if (p != nullptr) {
+      const uint16_t order = p->order;
+      for (const core::Element* c = e->firstChild(); c != nullptr; c = c->nextSibling()) {
+        const core::PropertyInfo* cp = c->property();
+        if (cp == p || (cp != nullptr && cp->order == order && c->name() == name)) {
+          push(out, Value::ofElement(c));
+        } else if (cp != nullptr && cp->order > order) {
+          break;
+        }
+      }
     }
     if (out.size == before && n->choiceName) {
       // "valueQuantity": a choice element named with its type, as in JSON (compiled without a
@@ -316,6 +327,18 @@ void Engine::navigate(const Value& item, const Node* n, Coll& out) {
     if (name == "namespace") push(out, Value::ofString(item.type->ns()));
     if (name == "name") push(out, Value::ofString(item.type->name()));
   }
+}
+
+const core::PropertyInfo* Engine::propertyFor(const Node* n, const core::TypeInfo& type) {
+  const size_t slot = ((reinterpret_cast<uintptr_t>(n) >> 4) ^ (reinterpret_cast<uintptr_t>(&type) >> 5)) &
+                      (kPropertyCacheSize - 1);
+  PropertyCacheEntry& entry = propertyCache_[slot];
+  if (entry.node != n || entry.type != &type) {
+    entry.node = n;
+    entry.type = &type;
+    entry.property = type.property(n->name);
+  }
+  return entry.property;
 }
 
 void Engine::evalVariable(const Node* n, const Frame& f, Coll& out) {
@@ -571,7 +594,94 @@ bool Engine::containsItem(const Coll& c, const Value& v) {
   return false;
 }
 
+namespace {
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+// A hash of a complex element's content, consistent with deepEqual (names and values).
+uint64_t contentHash(const core::Element* e, int& budget) {
+  uint64_t h = e->hasValue() ? std::hash<std::string_view>{}(e->value()) : 7;
+  for (const core::Element* c = e->firstChild(); c != nullptr && budget > 0; c = c->nextSibling()) {
+    --budget;
+    h = mix(h, std::hash<std::string_view>{}(c->name()));
+    h = mix(h, contentHash(c, budget));
+  }
+  return h;
+}
+
+}  // namespace
+
+// Consistent with equalItems: items that may be equal hash alike.
+uint64_t Engine::hashItem(const Value& v) {
+  if (v.kind == Kind::Element && !v.element->isPrimitive()) {
+    if (derivesFromName(v.element->type(), "Quantity", *types_)) return 11;
+    int budget = 64;
+    return contentHash(v.element, budget);
+  }
+  auto s = toSystem(v);
+  if (!s) return 0;
+  switch (s->kind) {
+    case Kind::String: return std::hash<std::string_view>{}(s->string());
+    case Kind::Boolean: return s->boolean ? 2 : 3;
+    case Kind::Integer:
+    case Kind::Decimal: {
+      Decimal d = numberOf(*s).normalized();
+      return mix(static_cast<uint64_t>(d.mantissa()), static_cast<uint64_t>(d.scale()));
+    }
+    case Kind::Date:
+    case Kind::DateTime: return 13;  // time zones make equal values differ in every field
+    case Kind::Time: return mix(17, s->temporal.hour);
+    case Kind::Type: return std::hash<std::string_view>{}(s->type->name());
+    default: return 19;
+  }
+}
+
 void Engine::distinctInto(const Coll& in, Coll& out, uint32_t start) {
+  if (in.size + (out.size - start) > 24) {
+    // Hash table of indexes into out (open addressing).
+    uint32_t cap = 64;
+    while (cap < 2 * (in.size + out.size - start)) cap *= 2;
+    uint32_t* slots = arena_.allocateArray<uint32_t>(cap);
+    std::fill(slots, slots + cap, UINT32_MAX);
+    auto insert = [&](uint64_t h, uint32_t index) {
+      uint32_t i = static_cast<uint32_t>(h) & (cap - 1);
+      while (slots[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
+      slots[i] = index;
+    };
+    uint64_t* hashes = arena_.allocateArray<uint64_t>(in.size + out.size - start);
+    for (uint32_t i = start; i < out.size; ++i) {
+      hashes[i - start] = hashItem(out.data[i]);
+      insert(hashes[i - start], i);
+    }
+    for (const Value& v : in) {
+      const uint64_t h = hashItem(v);
+      bool dup = false;
+      for (uint32_t i = static_cast<uint32_t>(h) & (cap - 1); slots[i] != UINT32_MAX;
+           i = (i + 1) & (cap - 1)) {
+        const uint32_t j = slots[i];
+        if (hashes[j - start] != h) continue;
+        const Value& x = out.data[j];
+        if (x.kind == Kind::Element && v.kind == Kind::Element && x.element == v.element) {
+          dup = true;
+          break;
+        }
+        auto e = equalItems(x, v);
+        if (e && *e) {
+          dup = true;
+          break;
+        }
+      }
+      if (dup) continue;
+      const uint32_t index = out.size;
+      push(out, v);
+      hashes[index - start] = h;
+      insert(h, index);
+    }
+    return;
+  }
   for (const Value& v : in) {
     bool dup = false;
     for (uint32_t i = start; i < out.size; ++i) {
