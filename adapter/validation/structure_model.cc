@@ -184,12 +184,20 @@ std::unordered_map<std::string, Extras> readExtras(const conformance::Context& c
     for (const auto& e : els->value.GetArray()) {
       if (!e.IsObject()) continue;
       auto exts = e.FindMember("extension");
-      auto id = e.FindMember("id");
-      if (exts == e.MemberEnd() || !exts->value.IsArray() || id == e.MemberEnd() ||
-          !id->value.IsString()) {
+      if (exts == e.MemberEnd() || !exts->value.IsArray()) continue;
+      std::string key;
+      if (auto id = e.FindMember("id"); id != e.MemberEnd() && id->value.IsString()) {
+        key = id->value.GetString();
+      } else if (auto path = e.FindMember("path");
+                 path != e.MemberEnd() && path->value.IsString()) {
+        key = path->value.GetString();
+        if (auto s = e.FindMember("sliceName"); s != e.MemberEnd() && s->value.IsString()) {
+          key += std::string(":") + s->value.GetString();
+        }
+      } else {
         continue;
       }
-      Extras& x = out[id->value.GetString()];
+      Extras& x = out[key];
       for (const auto& ext : exts->value.GetArray()) {
         if (!ext.IsObject() || !ext.HasMember("url") || !ext["url"].IsString()) continue;
         const std::string_view u = ext["url"].GetString();

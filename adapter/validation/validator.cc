@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "conformance/type_model.h"
+#include "core/json.h"
 #include "core/resource_io.h"
 #if TB_HAVE_FHIRPATH
 #include "fhirpath/fhirpath.h"
@@ -143,6 +144,8 @@ class Run {
       if (res.type().name == "Bundle") checkBundle(res);
       if (res.type().name == "CapabilityStatement") checkCapabilityStatement(res);
       if (res.type().name == "SearchParameter") checkSearchParameter(res);
+      if (res.type().name == "Questionnaire") checkQuestionnaire(res);
+      if (res.type().name == "QuestionnaireResponse") checkQuestionnaireResponse(res);
     }
     std::vector<std::string> all(profiles.begin(), profiles.end());
     if (base) {
@@ -1502,6 +1505,157 @@ class Run {
     rep_.error(IssueType::Structure, &e,
                "Unable to find a profile match for " + std::string(ref) +
                    " among choices: " + list);
+  }
+
+  // --- questionnaires -----------------------------------------------------------------------
+
+  static void collectItems(const Element& e, std::vector<const Element*>& out) {
+    e.forEachChild("item", [&](const Element& i) {
+      out.push_back(&i);
+      collectItems(i, out);
+    });
+  }
+
+  // An enableWhen may not depend on a question inside the item it enables.
+  void checkQuestionnaire(const Element& q) {
+    std::vector<const Element*> items;
+    collectItems(q, items);
+    for (const Element* item : items) {
+      std::vector<const Element*> inner;
+      collectItems(*item, inner);
+      item->forEachChild("enableWhen", [&](const Element& ew) {
+        const std::string_view question = childValue(ew, "question");
+        for (const Element* i : inner) {
+          if (childValue(*i, "linkId") == question) {
+            rep_.error(IssueType::BusinessRule, item,
+                       "Questions with an enableWhen cannot refer to an inner question for its "
+                       "enableWhen condition");
+            return;
+          }
+        }
+      });
+    }
+  }
+
+  // The answers given to a question, anywhere in the response.
+  static void answersTo(const Element& qr, std::string_view linkId,
+                        std::vector<const Element*>& out) {
+    std::vector<const Element*> items;
+    collectItems(qr, items);
+    for (const Element* i : items) {
+      if (childValue(*i, "linkId") != linkId) continue;
+      i->forEachChild("answer", [&](const Element& a) {
+        if (const Element* v = a.child("value")) out.push_back(v);
+      });
+    }
+  }
+
+  static bool compareAnswer(const Element& given, const Element& expected, std::string_view op) {
+    if (given.hasValue() && expected.hasValue()) {
+      const int c = comparePrimitive(given.type().name, given.value(), expected.value());
+      if (op == "=") return given.value() == expected.value() || c == 0;
+      if (op == "!=") return given.value() != expected.value() && c != 0;
+      if (c == 2) return false;
+      if (op == ">") return c > 0;
+      if (op == "<") return c < 0;
+      if (op == ">=") return c >= 0;
+      if (op == "<=") return c <= 0;
+      return false;
+    }
+    // Coding and Quantity answers: system and code, or value and unit.
+    const bool same = childValue(given, "code") == childValue(expected, "code") &&
+                      (childValue(expected, "system").empty() ||
+                       childValue(given, "system") == childValue(expected, "system")) &&
+                      childValue(given, "value") == childValue(expected, "value");
+    return op == "=" ? same : (op == "!=" ? !same : false);
+  }
+
+  bool enabled(const Element& qItem, const Element& qr) {
+    bool has = false;
+    for (const Element* ext = qItem.child("extension"); ext != nullptr;
+         ext = ext->nextSibling()) {
+      if (ext->name() != "extension") continue;
+      // SDC's enableWhenExpression (an Expression), or the Finnish PHR extension (a string).
+      std::string url(childValue(*ext, "url"));
+      for (char& c : url) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (url.find("enablewhen") == std::string::npos) continue;
+      const Element* value = ext->child("value");
+      if (value == nullptr) continue;
+      const std::string expr(value->hasValue() ? value->value() : childValue(*value, "expression"));
+      if (expr.empty()) continue;
+      std::optional<bool> b;
+      auto r = evalElements(expr, qr, &b);
+      if (r && b.has_value()) return *b;
+      has = true;
+    }
+    if (has) return true;
+    std::vector<bool> results;
+    qItem.forEachChild("enableWhen", [&](const Element& ew) {
+      const std::string_view op = childValue(ew, "operator");
+      std::vector<const Element*> answers;
+      answersTo(qr, childValue(ew, "question"), answers);
+      const Element* expected = ew.child("answer");
+      if (op == "exists") {
+        const bool want = expected == nullptr || expected->value() == "true";
+        results.push_back(answers.empty() != want);
+        return;
+      }
+      bool any = false;
+      for (const Element* a : answers) {
+        if (expected != nullptr && compareAnswer(*a, *expected, op)) any = true;
+      }
+      results.push_back(any);
+    });
+    if (results.empty()) return true;
+    if (childValue(qItem, "enableBehavior") == "any") {
+      return std::find(results.begin(), results.end(), true) != results.end();
+    }
+    return std::find(results.begin(), results.end(), false) == results.end();
+  }
+
+  // Items against the questionnaire (when it is loaded): known linkIds, answers only to
+  // enabled items.
+  void checkQuestionnaireResponse(const Element& qr) {
+    const std::string_view canonical = childValue(qr, "questionnaire");
+    if (canonical.empty()) return;
+    const auto* loc = v_.context().find(canonical);
+    if (loc == nullptr || loc->info->resourceType != "Questionnaire") return;
+    auto json = loc->package->json(loc->index);
+    if (!json) return;
+    core::Issues ignored;
+    auto doc = core::readJson(json.value(), v_.context(), ignored);
+    if (doc == nullptr || doc->root() == nullptr) return;
+    std::vector<const Element*> qItems;
+    collectItems(*doc->root(), qItems);
+    auto byLinkId = [&](std::string_view id) -> const Element* {
+      for (const Element* i : qItems) {
+        if (childValue(*i, "linkId") == id) return i;
+      }
+      return nullptr;
+    };
+    walkResponseItems(qr, qr, byLinkId);
+  }
+
+  template <typename F>
+  void walkResponseItems(const Element& parent, const Element& qr, F& byLinkId) {
+    parent.forEachChild("item", [&](const Element& item) {
+      Reporter::Scope s(rep_, item);
+      const std::string_view linkId = childValue(item, "linkId");
+      const Element* qItem = byLinkId(linkId);
+      if (qItem == nullptr) {
+        rep_.error(IssueType::NotFound, &item,
+                   "LinkId '" + std::string(linkId) + "' not found in questionnaire");
+      } else if (item.child("answer") != nullptr && !enabled(*qItem, qr)) {
+        rep_.error(IssueType::Invalid, &item,
+                   "Item has answer, even though it is not enabled (item id = '" +
+                       std::string(linkId) + "')");
+      }
+      walkResponseItems(item, qr, byLinkId);
+      item.forEachChild("answer", [&](const Element& a) {
+        Reporter::Scope sa(rep_, a);
+        walkResponseItems(a, qr, byLinkId);
+      });
+    });
   }
 
   // --- search parameters -------------------------------------------------------------------

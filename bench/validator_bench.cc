@@ -1,0 +1,218 @@
+// Validation rate over the official R4 examples package, against Medplum's validateResource in
+// the same run.
+//
+// trialbridge: every resource of the package, held in memory as JSON text, is read into the
+// element model and validated (structure, terminology, invariants, profiles in meta.profile) by
+// one Validator shared by all threads, over and over for at least --seconds, on 1 thread and on
+// --threads threads. Start-up is the time to build the R4 context, a Validator, and validate one
+// small Patient in a fresh process (this one, before anything else is loaded); peak memory is
+// the process's maximum resident set size after the runs.
+// Medplum: bench/validator_bench.mjs does the same with @medplum/core's validateResource
+// (tests/peers, `npm ci` there), given the StructureDefinitions of the same R4 core package.
+//
+// Usage: validator_bench [--package PATH.tgz] [--seconds S] [--threads N] [--node NODE]
+//                        [--no-js] [--limit N]
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conformance/context.h"
+#include "conformance/package.h"
+#include "validation/validator.h"
+
+namespace {
+
+namespace core = trialbridge::core;
+namespace conformance = trialbridge::conformance;
+namespace validation = trialbridge::validation;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string package = std::string(TB_TEST_DATA) + "/fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz";
+  double seconds = 3;
+  unsigned threads = 2;
+  std::string node = "node";
+  bool js = true;
+  size_t limit = 0;
+};
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double peakRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+// Resources per second over `texts` on `threads` threads for at least `seconds`.
+double rate(const validation::Validator& v, const std::vector<std::string>& texts,
+            unsigned threads, double seconds, size_t* withErrors) {
+  std::atomic<size_t> done{0};
+  std::atomic<size_t> bad{0};
+  const auto start = Clock::now();
+  auto worker = [&](unsigned t) {
+    size_t k = t;  // each thread starts at a different place
+    bool first = true;
+    while (true) {
+      const std::string& text = texts[k % texts.size()];
+      core::Issues issues;
+      v.validateText(text, issues);
+      if (first && k < texts.size() && issues.hasErrors()) ++bad;
+      ++done;
+      ++k;
+      if (k % texts.size() == t % texts.size()) first = false;
+      if (k % 64 == 0 &&
+          std::chrono::duration<double>(Clock::now() - start).count() >= seconds) {
+        break;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (auto& t : pool) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (withErrors != nullptr) *withErrors = bad.load();
+  return static_cast<double>(done.load()) / elapsed;
+}
+
+std::string jsonNumber(const std::string& json, const std::string& key) {
+  const size_t k = json.find("\"" + key + "\":");
+  if (k == std::string::npos) return "?";
+  const size_t s = k + key.size() + 3;
+  const size_t e = json.find_first_of(",}", s);
+  return json.substr(s, e - s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--package") {
+      o.package = next();
+    } else if (a == "--seconds") {
+      o.seconds = std::atof(next().c_str());
+    } else if (a == "--threads") {
+      o.threads = static_cast<unsigned>(std::atoi(next().c_str()));
+    } else if (a == "--node") {
+      o.node = next();
+    } else if (a == "--no-js") {
+      o.js = false;
+    } else if (a == "--limit") {
+      o.limit = static_cast<size_t>(std::atol(next().c_str()));
+    } else {
+      std::cerr << "usage: validator_bench [--package PATH.tgz] [--seconds S] [--threads N] "
+                   "[--node NODE] [--no-js] [--limit N]\n";
+      return 2;
+    }
+  }
+
+  // Start-up: a fresh R4 context and validator, one small resource.
+  const auto t0 = Clock::now();
+  auto context = conformance::Context::withCore();
+  validation::Validator validator(*context);
+  {
+    core::Issues issues;
+    validator.validateText(
+        R"({"resourceType":"Patient","id":"example","gender":"female","birthDate":"1990-02-28"})",
+        issues);
+  }
+  const double startupMs = ms(Clock::now() - t0);
+
+  auto pkg = conformance::openPackage(o.package);
+  if (!pkg) {
+    std::cerr << pkg.message() << "\n";
+    return 2;
+  }
+  std::vector<std::string> texts;
+  size_t bytes = 0;
+  for (size_t i = 0; i < pkg.value()->resources().size(); ++i) {
+    if (o.limit != 0 && texts.size() >= o.limit) break;
+    auto json = pkg.value()->json(i);
+    if (!json) continue;
+    bytes += json.value().size();
+    texts.push_back(std::move(json.value()));
+  }
+  // Warm-up: every type's definitions are prepared once.
+  size_t withErrors = 0;
+  rate(validator, texts, 1, 0, &withErrors);
+  const double one = rate(validator, texts, 1, o.seconds, nullptr);
+  const double many = rate(validator, texts, o.threads, o.seconds, nullptr);
+  const double rss = peakRssMiB();
+
+  std::printf("validator benchmark: %zu resources (%.1f MB of JSON) from %s\n", texts.size(),
+              static_cast<double>(bytes) / 1e6, o.package.c_str());
+  std::printf("%-46s %14s %14s %12s %12s %10s\n", "validator", "res/s 1 thread", "res/s threads",
+              "threads", "start-up ms", "peak MiB");
+  std::printf("%-46s %14.0f %14.0f %12u %12.1f %10.1f\n", "trialbridge Validator::validateText",
+              one, many, o.threads, startupMs, rss);
+  std::printf("  (trialbridge: %zu resources with errors, the known-wrong examples)\n", withErrors);
+
+  if (!o.js) return 0;
+  // Medplum, in the same run: the R4 StructureDefinitions as a Bundle, the resources as NDJSON.
+  const std::string dir = "/tmp/tb-validator-bench-" + std::to_string(::getpid());
+  std::system(("mkdir -p " + dir).c_str());
+  {
+    std::ofstream defs(dir + "/definitions.json");
+    defs << R"({"resourceType":"Bundle","type":"collection","entry":[)";
+    bool first = true;
+    for (const auto& p : context->packages()) {
+      for (size_t i = 0; i < p->resources().size(); ++i) {
+        const conformance::PackageResource& r = p->resources()[i];
+        if (r.resourceType != "StructureDefinition") continue;
+        auto json = p->json(i);
+        if (!json) continue;
+        defs << (first ? "" : ",") << R"({"resource":)" << json.value() << "}";
+        first = false;
+      }
+    }
+    defs << "]}";
+    std::ofstream nd(dir + "/resources.ndjson");
+    for (const std::string& t : texts) {
+      std::string line = t;
+      for (char& c : line) {
+        if (c == '\n' || c == '\r') c = ' ';
+      }
+      nd << line << "\n";
+    }
+  }
+  const std::string script = std::string(TB_SOURCE_ROOT) + "/bench/validator_bench.mjs";
+  const std::string cmd = o.node + " " + script + " " + dir + "/definitions.json " + dir +
+                          "/resources.ndjson " + std::to_string(o.seconds) + " " +
+                          std::to_string(o.threads);
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  if (p != nullptr) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  std::system(("rm -rf " + dir).c_str());
+  if (out.find("perSecond1") == std::string::npos) {
+    std::printf("Medplum: not run (%s)\n", out.empty() ? "no output; npm ci in tests/peers?" : out.c_str());
+    return 0;
+  }
+  const double m1 = std::atof(jsonNumber(out, "perSecond1").c_str());
+  const double mn = std::atof(jsonNumber(out, "perSecondN").c_str());
+  std::printf("%-46s %14.0f %14.0f %12u %12.1f %10.1f\n", "@medplum/core 4.5.2 validateResource",
+              m1, mn, o.threads, std::atof(jsonNumber(out, "startupMs").c_str()),
+              std::atof(jsonNumber(out, "peakRssMiB").c_str()));
+  std::printf("  (Medplum: %s resources rejected; %s)\n", jsonNumber(out, "rejected").c_str(),
+              jsonNumber(out, "node").c_str());
+  std::printf("ratio trialbridge / Medplum: %.1fx on 1 thread, %.1fx on %u threads\n", one / m1,
+              many / mn, o.threads);
+  return 0;
+}
