@@ -153,9 +153,12 @@ do_bench() {
 
 do_asan_build() {
   # -O1 (the usual level for sanitizer builds): GCC compiles ASan+UBSan code about twice as fast
-  # as at -O2, and the tests still run quickly.
+  # as at -O2, and the tests still run quickly. GCC 12's -Wmaybe-uninitialized gives false
+  # positives on sanitizer-instrumented code (std::regex's std::function state, at -O1 and -O2);
+  # the normal build keeps the warning.
   cmake_build build-asan RelWithDebInfo -DTB_SANITIZE=ON -DTB_TESTS=ON -DTB_BENCH=OFF -DTB_FUZZ=OFF \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG"
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG" \
+    -DCMAKE_CXX_FLAGS=-Wno-maybe-uninitialized
 }
 do_asan_ctest() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
