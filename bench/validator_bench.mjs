@@ -14,12 +14,22 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const peers = process.env.TB_PEERS_DIR || path.join(here, '..', 'tests', 'peers');
 const require = createRequire(path.join(peers, 'package.json'));
 const medplum = require('@medplum/core');
-const version = require('@medplum/core/package.json').version;
+const version = JSON.parse(fs.readFileSync(path.join(peers, 'node_modules', '@medplum', 'core', 'package.json'), 'utf8')).version;
 
+// Indexes the definitions one by one: Medplum refuses a few of the R4 core's constraint profiles
+// (e.g. clinicaldocument: "Invalid slice start before discriminator"), which it does not need to
+// validate against the base types.
+let skipped = 0;
 function load(definitionsFile) {
   const t0 = process.hrtime.bigint();
   const bundle = JSON.parse(fs.readFileSync(definitionsFile, 'utf8'));
-  medplum.indexStructureDefinitionBundle(bundle);
+  for (const entry of bundle.entry) {
+    try {
+      medplum.indexStructureDefinitionBundle([entry.resource]);
+    } catch (e) {
+      skipped++;
+    }
+  }
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
@@ -101,6 +111,7 @@ if (!isMainThread) {
     validator: `@medplum/core ${version} validateResource`,
     node: process.version,
     resources: resources.length,
+    definitionsSkipped: skipped,
     rejected,
     loadMs,
     startupMs,

@@ -293,6 +293,8 @@ std::unique_ptr<StructureModel> ModelCache::build(const conformance::StructureDe
         inv.native = Invariant::Native::Ext1;
       } else if (c.key == "txt-1" && c.expression.find("htmlChecks") != std::string::npos) {
         inv.native = Invariant::Native::Txt1;
+      } else if (c.key == "txt-2" && c.expression.find("htmlChecks") != std::string::npos) {
+        inv.native = Invariant::Native::Txt2;
       } else if (c.key == "dom-3" && c.expression.rfind("contained.where(", 0) == 0) {
         inv.native = Invariant::Native::Dom3;
       } else if (!compileInvariants_ || c.expression.empty()) {

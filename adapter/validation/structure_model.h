@@ -28,6 +28,7 @@ struct Invariant {
     Ele1,  // hasValue() or (children().count() > id.count())
     Ext1,  // extension.exists() != value.exists()
     Txt1,  // htmlChecks(): the narrative XHTML rules (validation/xhtml.h)
+    Txt2,  // htmlChecks() in R4 too: the narrative has some non-whitespace content
     Dom3,  // contained resources are referenced (also from the narrative) or refer back
   };
   const conformance::Constraint* constraint = nullptr;

@@ -314,53 +314,73 @@ class Run {
     validateChildren(e, *defs, *dm, profile);
   }
 
-  struct Run2 {
+  // Consecutive children with the same name (children are in definition order).
+  struct Group {
     std::string_view name;
-    std::vector<const Element*> items;
+    const Element* first = nullptr;
+    uint32_t count = 0;
   };
+
+  static void items(const Group& g, std::vector<const Element*>& out) {
+    out.clear();
+    const Element* c = g.first;
+    for (uint32_t i = 0; i < g.count && c != nullptr; ++i, c = c->nextSibling()) out.push_back(c);
+  }
 
   void validateChildren(const Element& e, const std::vector<const ElementNode*>& defs,
                         const StructureModel& m, bool profile) {
-    std::vector<Run2> runs;
+    // Groups, without allocating for the usual handful of names.
+    Group inlineGroups[32];
+    std::vector<Group> moreGroups;
+    size_t n = 0;
+    auto at = [&](size_t i) -> Group& { return i < 32 ? inlineGroups[i] : moreGroups[i - 32]; };
     for (const Element* c = e.firstChild(); c != nullptr; c = c->nextSibling()) {
-      if (runs.empty() || runs.back().name != c->name()) {
-        auto it = std::find_if(runs.begin(), runs.end(),
-                               [&](const Run2& r) { return r.name == c->name(); });
-        if (it == runs.end()) {
-          runs.push_back({c->name(), {}});
-          it = runs.end() - 1;
-        }
-        it->items.push_back(c);
-      } else {
-        runs.back().items.push_back(c);
+      if (n > 0 && at(n - 1).name == c->name()) {
+        ++at(n - 1).count;
+        continue;
       }
+      if (n >= 32) moreGroups.emplace_back();
+      Group& g = at(n++);
+      g.name = c->name();
+      g.first = c;
+      g.count = 1;
     }
-    std::vector<bool> used(runs.size(), false);
     std::vector<const Element*> matched;
+    size_t cursor = 0;
     for (const ElementNode* c : defs) {
       if (e.isPrimitive() && c->name == "value") continue;
-      matched.clear();
-      for (size_t r = 0; r < runs.size(); ++r) {
-        if (runs[r].name == c->name) {
-          matched = runs[r].items;
-          used[r] = true;
-          break;
+      const Group* found = nullptr;
+      // Definitions and groups come in the same order: look at the cursor first.
+      if (cursor < n && at(cursor).name == c->name) {
+        found = &at(cursor++);
+      } else {
+        for (size_t r = 0; r < n && found == nullptr; ++r) {
+          if (at(r).name == c->name) found = &at(r);
         }
       }
-      if (!c->choice && matched.empty()) {
+      if (found == nullptr && !c->choice) {
         // A renamed choice ("valueQuantity" for value[x]).
-        for (size_t r = 0; r < runs.size() && matched.empty(); ++r) {
-          const Element* first = runs[r].items.front();
-          if (first->property() != nullptr && first->property()->choice &&
-              c->name.size() > runs[r].name.size() && startsWith(c->name, runs[r].name) &&
-              first->jsonName() == c->name) {
-            matched = runs[r].items;
+        for (size_t r = 0; r < n && found == nullptr; ++r) {
+          const Group& g = at(r);
+          if (g.first->property() != nullptr && g.first->property()->choice &&
+              c->name.size() > g.name.size() && startsWith(c->name, g.name) &&
+              g.first->jsonName() == c->name) {
+            found = &g;
           }
         }
       }
-      checkCardinality(e, *c, matched, m, profile);
-      for (const Element* child : matched) {
-        if (c->def->types.empty() || child->isResource()) continue;
+      if (found == nullptr) {
+        if (c->def->min > 0) checkCardinality(e, *c, 0, m, profile);
+        if (!c->slices.empty()) {
+          matched.clear();
+          validateSlices(e, *c, matched, m, profile);  // slices that must be there
+        }
+        continue;
+      }
+      checkCardinality(e, *c, found->count, m, profile);
+      const Element* child = found->first;
+      for (uint32_t i = 0; i < found->count; ++i, child = child->nextSibling()) {
+        if (c->def->types.empty() || child->isResource() || c->types.size() < 2) continue;
         const std::string_view t = child->type().fhirType;
         if (!c->allowsType(t) && !c->allowsType(child->type().name)) {
           Reporter::Scope s(rep_, *child);
@@ -371,10 +391,27 @@ class Run {
                          ")" + from(m, profile));
         }
       }
+      if (c->types.size() == 1 && c->choice) {
+        // A choice narrowed to one type by a profile.
+        child = found->first;
+        for (uint32_t i = 0; i < found->count; ++i, child = child->nextSibling()) {
+          const std::string_view t = child->type().fhirType;
+          if (!c->allowsType(t) && !c->allowsType(child->type().name)) {
+            Reporter::Scope s(rep_, *child);
+            rep_.error(IssueType::Structure, child,
+                       "The type '" + std::string(t) + "' is not allowed here (allowed: " +
+                           c->types.front() + ")" + from(m, profile));
+          }
+        }
+      }
       if (!c->slices.empty() || (c->def->slicing && profile)) {
+        items(*found, matched);
         validateSlices(e, *c, matched, m, profile);
       } else {
-        for (const Element* child : matched) validateChild(*child, *c, m, profile);
+        child = found->first;
+        for (uint32_t i = 0; i < found->count; ++i, child = child->nextSibling()) {
+          validateChild(*child, *c, m, profile);
+        }
       }
     }
   }
@@ -390,9 +427,8 @@ class Run {
     return profile ? " (from " + m.label() + ")" : "";
   }
 
-  void checkCardinality(const Element& parent, const ElementNode& c,
-                        const std::vector<const Element*>& matched, const StructureModel& m,
-                        bool profile) {
+  void checkCardinality(const Element& parent, const ElementNode& c, size_t n,
+                        const StructureModel& m, bool profile) {
     const ElementDefinition& d = *c.def;
     if (profile) {
       // The base pass already checked the base's own cardinality.
@@ -403,7 +439,6 @@ class Run {
         return;
       }
     }
-    const size_t n = matched.size();
     if (n < d.min) {
       rep_.error(IssueType::Structure, &parent,
                  d.path + ": minimum required = " + std::to_string(d.min) + ", but only found " +
@@ -1829,6 +1864,9 @@ class Run {
         }
         return;
       }
+      case Invariant::Native::Txt2:
+        ok = !e.hasValue() || xhtmlHasContent(e.value());
+        break;
       case Invariant::Native::Dom3:
         checkContainedReferenced(e, inv);
         return;

@@ -55,6 +55,24 @@ bool nameChar(char c) {
 
 }  // namespace
 
+bool xhtmlHasContent(std::string_view x) {
+  bool inTag = false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const char c = x[i];
+    if (inTag) {
+      if (c == '>') inTag = false;
+      continue;
+    }
+    if (c == '<') {
+      if (x.compare(i, 4, "<img") == 0) return true;
+      inTag = true;
+      continue;
+    }
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return true;
+  }
+  return false;
+}
+
 bool looksLikeHtml(std::string_view text) {
   for (size_t i = 0; i + 1 < text.size(); ++i) {
     if (text[i] != '<') continue;

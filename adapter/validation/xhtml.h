@@ -13,6 +13,9 @@ namespace trialbridge::validation {
 // appended to `problems` as a sentence. Returns true when there is none.
 bool checkNarrativeXhtml(std::string_view xhtml, std::vector<std::string>& problems);
 
+// True when the XHTML has some non-whitespace text or an image (txt-2).
+bool xhtmlHasContent(std::string_view xhtml);
+
 // True when text contains something that looks like an HTML tag ("<b", "</", "<!").
 bool looksLikeHtml(std::string_view text);
 
