@@ -1,0 +1,178 @@
+#include "cli/cmd_map.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+#include "conformance/context.h"
+#include "core/json.h"
+#include "mapping/entity_reader.h"
+#include "mapping/profiles_package.h"
+#include "mapping/trial_mapping.h"
+#include "mapping/trial_reader.h"
+#include "validation/validator.h"
+
+namespace trialbridge::cli {
+
+namespace {
+
+constexpr const char* kHelp =
+    "Usage: trialbridge map --trial TRIAL.json [--secret-file FILE] [--base URL] [--validate]\n"
+    "                       [--verbose] [ENTITY.json]...\n\n"
+    "Maps a trial definition and trial entities (subjects, adverse-event reports; each file\n"
+    "says its kind) to FHIR R4, and prints one transaction Bundle: the study's resources\n"
+    "(ResearchStudy, Group, PlanDefinitions, ActivityDefinitions, Organizations, Locations,\n"
+    "PractitionerRoles, Medications), then each entity's (Patient, Consent, ResearchSubject;\n"
+    "AdverseEvent). Formats: docs/trial-definition.md; mapping: docs/mappings.md.\n\n"
+    "Subjects need the trial's pseudonymisation secret: --secret-file FILE, or the\n"
+    "environment variable TRIALBRIDGE_SECRET_{TRIAL} holding the secret itself ({TRIAL}: the\n"
+    "trial's id in upper case, other characters than letters and digits as '_', e.g.\n"
+    "TRIALBRIDGE_SECRET_NCT06813157). Patients carry only the HMAC-SHA256 of the hospital\n"
+    "identifier under that secret; names and hospital numbers are never printed.\n\n"
+    "Problems in the files are printed to standard error as\n"
+    "  FILE:LINE:COLUMN: error: JSONPATH: reason\n"
+    "and nothing goes to standard output.\n\n"
+    "Exit status: 0 the Bundle was printed; 1 a file has errors (or, with --validate, the\n"
+    "Bundle does not validate); 2 usage, I/O or configuration error (such as no secret).\n\n"
+    "Examples:\n"
+    "  trialbridge map --trial samples/trials/NCT06813157.json\n"
+    "  trialbridge map --trial samples/trials/NCT06813157.json \\\n"
+    "      --secret-file samples/entities/demo.secret samples/entities/nct06813157-*.json\n\n";
+
+std::string displayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+// Prints issues as FILE:LINE:COL: severity: message; information only when verbose.
+void printIssues(const std::string& file, const core::Issues& issues, bool verbose) {
+  for (const core::Issue& i : issues.items()) {
+    if (i.severity == core::Severity::Information && !verbose) continue;
+    std::cerr << displayName(file) << ":" << i.line << ":" << i.column << ": "
+              << core::severityCode(i.severity) << ": "
+              << (i.location.empty() ? "" : i.location + ": ") << i.message << "\n";
+  }
+}
+
+std::string secretVariable(const std::string& trialId) {
+  std::string name = "TRIALBRIDGE_SECRET_";
+  for (char c : trialId) {
+    name += std::isalnum(static_cast<unsigned char>(c)) != 0
+                ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                : '_';
+  }
+  return name;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p("map");
+  p.option("--trial", "TRIAL.json", "the trial definition (required)")
+      .option("--secret-file", "FILE", "the trial's pseudonymisation secret (needed for subjects)")
+      .option("--base", "URL",
+              "base of the entries' fullUrl (default http://trialbridge.local/fhir)")
+      .flag("--validate", "validate the Bundle against R4 and the trialbridge profiles first")
+      .flag("--verbose", "also print information messages");
+  if (!p.parse(args)) return kExitUsage;
+  if (p.helpRequested()) {
+    std::cout << kHelp << p.optionsHelp();
+    return kExitOk;
+  }
+  const std::optional<std::string> trialPath = p.value("--trial");
+  if (!trialPath) {
+    std::cerr << "trialbridge map: --trial TRIAL.json is required (see 'trialbridge map --help')\n";
+    return kExitUsage;
+  }
+  const bool verbose = p.has("--verbose");
+
+  std::string text, error;
+  if (!readInput(*trialPath, text, error)) {
+    std::cerr << "trialbridge map: " << error << "\n";
+    return kExitUsage;
+  }
+  core::Issues trialIssues;
+  std::optional<mapping::Trial> trial = mapping::readTrial(text, trialIssues);
+  printIssues(*trialPath, trialIssues, verbose);
+  if (!trial) return kExitDataError;
+
+  std::vector<mapping::Entity> entities;
+  std::vector<std::string> files;
+  bool bad = false;
+  bool io = false;
+  for (const std::string& path : p.positionals()) {
+    if (!readInput(path, text, error)) {
+      std::cerr << "trialbridge map: " << error << "\n";
+      io = true;
+      continue;
+    }
+    core::Issues issues;
+    std::optional<mapping::Entity> e = mapping::readEntity(text, *trial, issues);
+    printIssues(path, issues, verbose);
+    if (!e) {
+      bad = true;
+      continue;
+    }
+    e->file = displayName(path);
+    entities.push_back(std::move(*e));
+    files.push_back(path);
+  }
+  if (io) return kExitUsage;
+  std::vector<core::Issues> crossIssues(entities.size());
+  mapping::checkEntities(*trial, entities, crossIssues);
+  for (size_t i = 0; i < entities.size(); ++i) {
+    printIssues(files[i], crossIssues[i], verbose);
+    bad |= crossIssues[i].hasErrors();
+  }
+  if (bad) return kExitDataError;
+
+  mapping::MapOptions options;
+  if (auto base = p.value("--base")) options.fullUrlBase = *base;
+  bool subjects = false;
+  for (const mapping::Entity& e : entities) subjects |= e.kind == mapping::Entity::Kind::Subject;
+  if (subjects) {
+    const std::string variable = secretVariable(trial->id);
+    if (auto file = p.value("--secret-file")) {
+      auto ps = mapping::Pseudonymizer::fromFile(*file);
+      if (!ps) {
+        std::cerr << "trialbridge map: " << ps.message() << "\n";
+        return kExitUsage;
+      }
+      options.pseudonymizer = std::move(ps.value());
+    } else if (const char* secret = std::getenv(variable.c_str()); secret != nullptr) {
+      auto ps = mapping::Pseudonymizer::fromSecret(secret);
+      if (!ps) {
+        std::cerr << "trialbridge map: " << variable << ": " << ps.message() << "\n";
+        return kExitUsage;
+      }
+      options.pseudonymizer = std::move(ps.value());
+    } else {
+      std::cerr << "trialbridge map: no pseudonymisation secret for the trial " << trial->id
+                << ": give --secret-file FILE or set " << variable
+                << " (subjects are never mapped without one)\n";
+      return kExitUsage;
+    }
+  }
+
+  std::unique_ptr<conformance::Context> context = conformance::Context::withCore();
+  context->addPackage(mapping::profilesPackage());
+  auto bundle = mapping::mapTrial(*trial, entities, options, *context);
+  if (!bundle) {
+    std::cerr << "trialbridge map: " << bundle.message() << "\n";
+    return kExitUsage;
+  }
+  if (p.has("--validate")) {
+    validation::Validator validator(*context);
+    core::Issues issues;
+    validator.validate(*bundle.value()->root(), issues);
+    printIssues("<bundle>", issues, verbose);
+    if (issues.hasErrors()) return kExitDataError;
+  }
+  std::cout << core::writeJson(*bundle.value()->root(), core::WriteOptions{true}) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Command mapCommand() {
+  return {"map", "map a trial definition and its subjects and adverse events to a FHIR Bundle",
+          run};
+}
+
+}  // namespace trialbridge::cli
