@@ -2,6 +2,7 @@
 // The compiled form of a FHIRPath expression: a tree of Nodes built by the parser and annotated
 // by the compiler (functions bound, types resolved, static types checked). Immutable once
 // compiled; shared by every evaluation. Internal to adapter/fhirpath.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -188,6 +189,8 @@ struct Node {
   bool descending = false;  // sort key written with a leading '-'
   bool choiceName = false;  // Member whose name could be a typed choice name (valueQuantity)
   uint32_t pos = 0;       // offset in the source, for messages
+  uint32_t depth = 1;     // height of the subtree (the parser bounds it)
+  uint64_t uid = 0;       // unique in the process (keys per-thread caches; addresses get reused)
   uint32_t end = 0;
   std::string name;       // Member, Function, Variable
   std::string text;       // storage for a string literal / quantity unit
@@ -208,6 +211,8 @@ struct NodePool {
   Node* make(NodeKind kind, uint32_t pos) {
     nodes.push_back(std::make_unique<Node>());
     Node* n = nodes.back().get();
+    static std::atomic<uint64_t> next{1};
+    n->uid = next.fetch_add(1, std::memory_order_relaxed);
     n->kind = kind;
     n->pos = pos;
     return n;

@@ -118,7 +118,7 @@ class Engine {
   const core::PropertyInfo* propertyFor(const Node* n, const core::TypeInfo& type);
 
   struct PropertyCacheEntry {
-    const Node* node = nullptr;
+    uint64_t node = 0;  // Node::uid
     const core::TypeInfo* type = nullptr;
     const core::PropertyInfo* property = nullptr;
   };

@@ -330,11 +330,11 @@ void Engine::navigate(const Value& item, const Node* n, Coll& out) {
 }
 
 const core::PropertyInfo* Engine::propertyFor(const Node* n, const core::TypeInfo& type) {
-  const size_t slot = ((reinterpret_cast<uintptr_t>(n) >> 4) ^ (reinterpret_cast<uintptr_t>(&type) >> 5)) &
+  const size_t slot = (n->uid * 0x9e3779b97f4a7c15ULL ^ (reinterpret_cast<uintptr_t>(&type) >> 5)) &
                       (kPropertyCacheSize - 1);
   PropertyCacheEntry& entry = propertyCache_[slot];
-  if (entry.node != n || entry.type != &type) {
-    entry.node = n;
+  if (entry.node != n->uid || entry.type != &type) {
+    entry.node = n->uid;
     entry.type = &type;
     entry.property = type.property(n->name);
   }

@@ -1,5 +1,6 @@
 #include "fhirpath/parser.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace trialbridge::fhirpath {
@@ -308,7 +309,28 @@ class Parser {
     advance();
   }
 
+  // Bounds the tree's height (evaluation recurses over it) and the parser's own recursion.
+  static constexpr uint32_t kMaxDepth = 400;
+  Node* deepen(Node* n) {
+    uint32_t d = 0;
+    for (const Node* c : {n->base, n->rhs}) {
+      if (c != nullptr) d = std::max(d, c->depth);
+    }
+    for (const Node* a : n->args) d = std::max(d, a->depth);
+    n->depth = d + 1;
+    if (n->depth > kMaxDepth) throw SyntaxError(n->pos, "expression nested too deeply");
+    return n;
+  }
+  struct RecursionGuard {
+    explicit RecursionGuard(Parser& p, uint32_t pos) : p_(p) {
+      if (++p_.recursion_ > kMaxDepth) throw SyntaxError(pos, "expression nested too deeply");
+    }
+    ~RecursionGuard() { --p_.recursion_; }
+    Parser& p_;
+  };
+
   Node* parseBinary(int minPrec) {
+    RecursionGuard guard(*this, tok_.pos);
     Node* left = parseUnary();
     while (true) {
       auto info = binaryOf(tok_);
@@ -321,7 +343,7 @@ class Parser {
         n->base = left;
         n->type = parseTypeSpecifier();
         n->end = prevEnd_;
-        left = n;
+        left = deepen(n);
         continue;
       }
       advance();
@@ -331,7 +353,7 @@ class Parser {
       n->base = left;
       n->rhs = right;
       n->end = prevEnd_;
-      left = n;
+      left = deepen(n);
     }
   }
 
@@ -357,6 +379,7 @@ class Parser {
   }
 
   Node* parseUnary() {
+    RecursionGuard guard(*this, tok_.pos);
     if (isPunct("+") || isPunct("-")) {
       const uint32_t pos = tok_.pos;
       const bool minus = tok_.value == "-";
@@ -366,7 +389,7 @@ class Parser {
       n->negate = minus;
       n->base = operand;
       n->end = prevEnd_;
-      return n;
+      return deepen(n);
     }
     return parsePostfix(parseTerm());
   }
@@ -380,7 +403,7 @@ class Parser {
                                           ? "expected a name after '.' at the end"
                                           : "expected a name after '.'");
         }
-        left = parseInvocation(left);
+        left = deepen(parseInvocation(left));
       } else if (isPunct("[")) {
         const uint32_t pos = tok_.pos;
         advance();
@@ -390,7 +413,7 @@ class Parser {
         n->base = left;
         n->rhs = index;
         n->end = prevEnd_;
-        left = n;
+        left = deepen(n);
       } else {
         return left;
       }
@@ -481,8 +504,8 @@ class Parser {
             throw SyntaxError(pos, "unexpected '" + save.value + "'");
           }
         }
-        return parseInvocation(nullptr);
-      case Tok::Delimited: return parseInvocation(nullptr);
+        return deepen(parseInvocation(nullptr));
+      case Tok::Delimited: return deepen(parseInvocation(nullptr));
       case Tok::Punct:
         if (tok_.value == "(") {
           advance();
@@ -565,6 +588,7 @@ class Parser {
   NodePool& pool_;
   Token tok_;
   uint32_t prevEnd_ = 0;
+  uint32_t recursion_ = 0;
 };
 
 }  // namespace
