@@ -91,6 +91,20 @@ void Document::appendChildOrdered(Element* parent, Element* child) {
   }
 }
 
+void Document::removeLastChild(Element* parent) {
+  Element* last = parent->lastChild_;
+  if (last == nullptr) return;
+  Element* prev = nullptr;
+  for (Element* c = parent->firstChild_; c != last; c = c->nextSibling_) prev = c;
+  if (prev == nullptr) {
+    parent->firstChild_ = nullptr;
+  } else {
+    prev->nextSibling_ = nullptr;
+  }
+  parent->lastChild_ = prev;
+  last->parent_ = nullptr;
+}
+
 void Document::setValue(Element* element, std::string_view value) {
   element->value_ = intern(value);
   element->hasValue_ = true;

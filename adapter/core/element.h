@@ -100,6 +100,8 @@ class Document {
   // sort; appendChildOrdered() inserts at the right place for callers that do not).
   void appendChild(Element* parent, Element* child);
   void appendChildOrdered(Element* parent, Element* child);
+  // Unlinks parent's last child (a reader drops an element whose every part was rejected).
+  void removeLastChild(Element* parent);
   void setValue(Element* element, std::string_view value);
   void setPosition(Element* element, uint32_t line, uint32_t column);
   std::string_view intern(std::string_view text);

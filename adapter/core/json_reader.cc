@@ -416,6 +416,7 @@ class ModelBuilder {
       doc_.setPosition(el, v->keyLine, v->keyColumn);
       doc_.appendChild(parent, el);
       buildObject(*v, el);
+      dropIfEmpty(parent, el);
       return;
     }
     if (vNull && xNull) {
@@ -438,6 +439,13 @@ class ModelBuilder {
         buildObject(*x, el);
       }
     }
+    dropIfEmpty(parent, el);
+  }
+
+  // An element whose every part was rejected (the errors are reported) is not kept: an empty
+  // element is not FHIR, and writing it would give JSON that reads differently.
+  void dropIfEmpty(Element* parent, const Element* el) {
+    if (!el->hasValue() && !el->hasChildren()) doc_.removeLastChild(parent);
   }
 
   void setPrimitive(Element* el, const JNode& v, const TypeInfo& type) {

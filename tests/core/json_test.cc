@@ -223,6 +223,26 @@ INSTANTIATE_TEST_SUITE_P(
                 true}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
 
+// What is rejected leaves no empty element behind, so the written JSON reads back the same.
+TEST(JsonReader, RejectedContentLeavesNoEmptyElement) {
+  for (
+      const char* text :
+      {R"({"resourceType":"Patient","name":[{"family":"C","_given":[null,{"extension":[{"url":"http://example.org/q","valueCode":"CL"}]},{"unknownKey":"g3"}]}]})",
+       R"({"resourceType":"Patient","maritalStatus":{"nope":1},"active":true})",
+       R"({"resourceType":"Patient","_active":{"nope":1}})"}) {
+    Issues issues;
+    auto doc = read(text, issues);
+    ASSERT_NE(doc, nullptr);
+    EXPECT_TRUE(issues.hasErrors());
+    const std::string written = writeJson(*doc->root());
+    Issues again;
+    auto reread = read(written, again);
+    ASSERT_NE(reread, nullptr) << written;
+    EXPECT_FALSE(again.hasErrors()) << written << "\n" << describe(again);
+    EXPECT_EQ(writeJson(*reread->root()), written);
+  }
+}
+
 TEST(JsonReader, DeepNestingIsRefusedNotCrashing) {
   std::string deep = R"({"resourceType":"Patient","extension":)";
   for (int i = 0; i < 100000; ++i) deep += "[";
