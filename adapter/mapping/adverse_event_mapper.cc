@@ -29,8 +29,8 @@ void mapAdverseEvent(const Trial& t, const AdverseEventRecord& a, TransactionBui
 
   if (a.ctcaeGrade > 0) {
     Element* grade = b.add(b.extension(r, p::kExtCtcaeGrade), "valueCodeableConcept");
-    b.coding(grade, "coding", p::codeSystem("tb-ctcae-grade"), std::to_string(a.ctcaeGrade), {},
-             a.ctcaeVersion);
+    // The CTCAE version is not the version of the grade code system: it goes in the text.
+    b.coding(grade, "coding", p::codeSystem("tb-ctcae-grade"), std::to_string(a.ctcaeGrade));
     std::string gradeText = "CTCAE";
     if (!a.ctcaeVersion.empty()) gradeText += " v" + a.ctcaeVersion;
     gradeText += " grade " + std::to_string(a.ctcaeGrade);

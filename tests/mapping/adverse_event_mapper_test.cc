@@ -39,7 +39,8 @@ TEST(AdverseEventMapper, NonSeriousGrade1) {
   EXPECT_EQ(str(at(ae, "/severity/coding/0/code")), "mild");
   EXPECT_EQ(str(at(ae, "/outcome/coding/0/code")), "resolved");
   EXPECT_EQ(extension(ae, "tb-ctcae-grade", "/valueCodeableConcept/coding/0/code"), "1");
-  EXPECT_EQ(extension(ae, "tb-ctcae-grade", "/valueCodeableConcept/coding/0/version"), "5.0");
+  EXPECT_EQ(extension(ae, "tb-ctcae-grade", "/valueCodeableConcept/text"),
+            "CTCAE v5.0 grade 1 (Fever)");
   EXPECT_EQ(extension(ae, "tb-ae-resolution", "/valueDateTime"), "2025-02-13T14:00:00+08:00");
   EXPECT_EQ(extension(ae, "tb-ae-action-taken", "/valueCodeableConcept/coding/0/code"),
             "dose-not-changed");

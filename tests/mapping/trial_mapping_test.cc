@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 
 #include "core/json.h"
 #include "test_util.h"
@@ -130,6 +131,8 @@ TEST_P(Golden, EveryResourceValidatesAgainstR4AndTheProfiles) {
   // The Bundle as a whole (references resolve inside it) ...
   validator.validate(*doc->root(), issues);
   EXPECT_FALSE(issues.hasErrors()) << "Bundle:\n" << describe(issues, core::Severity::Error);
+  if (std::getenv("TB_SHOW_ISSUES") != nullptr)
+    std::cerr << describe(issues, core::Severity::Information);
   // ... and each resource on its own, against the profile it names.
   rapidjson::Document bundle = parse(output);
   for (auto& entry : bundle["entry"].GetArray()) {
