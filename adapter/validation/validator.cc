@@ -145,6 +145,7 @@ class Run {
       if (res.type().name == "CapabilityStatement") checkCapabilityStatement(res);
       if (res.type().name == "SearchParameter") checkSearchParameter(res);
       if (res.type().name == "Questionnaire") checkQuestionnaire(res);
+      if (res.type().name == "StructureDefinition") checkProfileDefinition(res);
       if (res.type().name == "QuestionnaireResponse") checkQuestionnaireResponse(res);
     }
     std::vector<std::string> all(profiles.begin(), profiles.end());
@@ -1542,6 +1543,106 @@ class Run {
                    " among choices: " + list);
   }
 
+  // --- StructureDefinitions as profiles ---------------------------------------------------
+
+  // What snapshot generation would refuse in a constraint profile's differential: slicing at the
+  // root, unknown discriminator types, elements out of the base's order, fixed values that differ
+  // from the base's, bindings on types that cannot have one, type profiles of another type.
+  void checkProfileDefinition(const Element& res) {
+    if (childValue(res, "derivation") != "constraint" || res.child("differential") == nullptr) return;
+    auto parsed = conformance::parseStructureDefinition(core::writeJson(res));
+    if (!parsed) return;
+    const conformance::StructureDefinition& sd = parsed.value();
+    const conformance::StructureDefinition* base = impl_.snapshots.get(sd.baseDefinition);
+    const Element& diff = *res.child("differential");
+    Reporter::Scope sDiff(rep_, diff);
+    std::vector<const Element*> elements;
+    diff.forEachChild("element", [&](const Element& el) { elements.push_back(&el); });
+    size_t last = 0;
+    for (size_t i = 0; i < sd.differential.size() && i < elements.size(); ++i) {
+      const ElementDefinition& d = sd.differential[i];
+      Reporter::Scope sEl(rep_, *elements[i]);
+      if (d.path.find('.') == std::string::npos && d.slicing) {
+        rep_.error(IssueType::Invalid, elements[i], "Slicing is not allowed at the root of a profile");
+        rep_.error(IssueType::Exception, elements[i],
+                   "Error generating Snapshot: The profile has slicing at the root ('" + d.path +
+                       "'), which is illegal");
+      }
+      if (d.slicing) {
+        for (const conformance::Discriminator& disc : d.slicing->discriminators) {
+          static const char* kTypes[] = {"value", "exists", "pattern", "type", "profile"};
+          if (std::find(std::begin(kTypes), std::end(kTypes), disc.type) == std::end(kTypes) &&
+              !disc.type.empty()) {
+            rep_.error(IssueType::Exception, elements[i],
+                       "Error generating Snapshot: Unknown DiscriminatorType code '" + disc.type +
+                           "'");
+          }
+        }
+      }
+      if (d.binding && !d.types.empty()) {
+        bool bindable = false;
+        std::string list;
+        for (const conformance::TypeRef& t : d.types) {
+          static const char* kBindable[] = {"code", "Coding", "CodeableConcept", "Quantity",
+                                            "string", "uri", "Duration", "CodeableReference"};
+          if (std::find(std::begin(kBindable), std::end(kBindable), t.code) != std::end(kBindable)) {
+            bindable = true;
+          }
+          list += (list.empty() ? "" : ", ") + t.code;
+        }
+        if (!bindable) {
+          rep_.error(IssueType::BusinessRule, elements[i],
+                     "This element has a Binding but the types [" + list +
+                         "] do not make this kind of constraint relevant");
+        }
+      }
+      for (const conformance::TypeRef& t : d.types) {
+        for (const std::string& p : t.profiles) {
+          const conformance::StructureDefinition* psd = impl_.snapshots.get(p);
+          if (psd != nullptr && psd->type != t.code && t.code != "Extension" &&
+              !psd->type.empty()) {
+            rep_.error(IssueType::Exception, elements[i],
+                       "Profile " + p + " is for type " + psd->type + ", but the " + d.path +
+                           " element has type " + t.code);
+          }
+        }
+      }
+      if (base == nullptr || !d.sliceName.empty() || d.id.find(':') != std::string::npos) continue;
+      // Order and fixed values against the base's element of the same path.
+      size_t at = base->snapshot.size();
+      for (size_t k = 0; k < base->snapshot.size(); ++k) {
+        if (base->snapshot[k].path == d.path && base->snapshot[k].sliceName.empty()) {
+          at = k;
+          break;
+        }
+      }
+      if (at == base->snapshot.size()) continue;
+      if (at < last) {
+        const std::string id = d.id.empty() ? d.path : d.id;
+        rep_.error(IssueType::Value, elements[i],
+                   "No match found for " + id +
+                       " in the generated snapshot: check that the path and definitions are legal "
+                       "in the differential (including order)");
+        rep_.error(IssueType::Value, &res,
+                   "The profile " + sd.url +
+                       " has 1 element in the differential (id: " + id +
+                       ") that don't have a matching element in the snapshot: check that the "
+                       "path and definitions are legal in the differential (including order)");
+      }
+      last = std::max(last, at);
+      const ElementDefinition& b = base->snapshot[at];
+      if (!d.fixedName.empty() && !b.fixedName.empty() && d.fixedJson != b.fixedJson) {
+        auto text = [](std::string j) {
+          if (j.size() >= 2 && j.front() == '"') j = j.substr(1, j.size() - 2);
+          return j;
+        };
+        rep_.error(IssueType::Value, elements[i],
+                   "Value is '" + text(d.fixedJson) + "' but is fixed to '" + text(b.fixedJson) +
+                       "' in the profile " + base->url);
+      }
+    }
+  }
+
   // --- questionnaires -----------------------------------------------------------------------
 
   static void collectItems(const Element& e, std::vector<const Element*>& out) {
@@ -1799,8 +1900,6 @@ class Run {
     }
     for (size_t i = 1; i < entries.size(); ++i) {
       if (reached[i] || resources[i] == nullptr) continue;
-      // Binary entries used as a stylesheet or by the narrative count as reachable.
-      if (resources[i]->type().name == "Binary") continue;
       Reporter::Scope s(rep_, *entries[i]);
       rep_.error(IssueType::Informational, entries[i],
                  "Entry '" + std::string(childValue(*entries[i], "fullUrl")) +
