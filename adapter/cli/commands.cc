@@ -1,5 +1,6 @@
 #include "cli/cmd_convert.h"
 #include "cli/cmd_fhirpath.h"
+#include "cli/cmd_map.h"
 #include "cli/cmd_validate.h"
 #include "cli/command.h"
 
@@ -10,6 +11,7 @@ const std::vector<Command>& commands() {
       validateCommand(),
       convertCommand(),
       fhirpathCommand(),
+      mapCommand(),
   };
   return kCommands;
 }
