@@ -1,0 +1,84 @@
+#pragma once
+// The FHIR R4 REST API over the store, independent of the HTTP library (http_server.h carries
+// it over Poco's HTTPServer; batch and transaction entries come through it too). docs/rest.md
+// lists every endpoint, parameter and status code.
+//
+//   GET    /fhir/metadata                      CapabilityStatement
+//   GET    /fhir/{type}/{id}                   read               (404, 410)
+//   GET    /fhir/{type}/{id}/_history/{vid}    vread
+//   GET    /fhir/{type}/{id}/_history          history (instance)
+//   GET    /fhir/{type}/_history, /fhir/_history   history (type, system)
+//   GET    /fhir/{type}?params, POST /fhir/{type}/_search   search
+//   POST   /fhir/{type}                        create (If-None-Exist: conditional create)
+//   PUT    /fhir/{type}/{id}                   update or create with that id (If-Match: 412)
+//   PUT    /fhir/{type}?params                 conditional update
+//   DELETE /fhir/{type}/{id}, /fhir/{type}?params   delete, conditional delete
+//   POST   /fhir                               batch or transaction Bundle (a transaction is
+//                                               atomic)
+//   POST   /fhir/{type}/$validate, /fhir/{type}/{id}/$validate   validation, OperationOutcome
+//
+// Responses are application/fhir+json, or XML when asked for (_format or Accept); every error
+// is an OperationOutcome with its status. Writes are parsed and validated (R4, meta.profile,
+// and the profile configured for the type); invalid resources get 422.
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "service/http_types.h"
+#include "store/search_query.h"
+#include "store/store.h"
+
+namespace trialbridge::validation {
+class Validator;
+}
+
+namespace trialbridge::service {
+
+class AuditLog;
+
+struct ApiOptions {
+  std::string basePath = "/fhir";  // where the API is mounted
+  // The absolute base URL in links, fullUrls and Location headers, e.g.
+  // "https://trials.example.org/fhir"; empty: built from the request's Host header.
+  std::string publicBase;
+  size_t maxBodyBytes = 16u * 1024u * 1024u;
+  size_t maxBundleEntries = 1000;
+  store::SearchLimits searchLimits;
+  // Validate writes (R4 and profiles) and refuse invalid ones with 422.
+  bool validateWrites = true;
+  // The profile every write of a type must conform to (besides its meta.profile), e.g.
+  // {"Observation": "http://trialbridge.org/fhir/StructureDefinition/tb-observation"}.
+  std::map<std::string, std::string> requiredProfiles;
+  std::string softwareName = "trialbridge";
+  std::string softwareVersion = "0.1.0";
+  bool authentication = false;  // for the CapabilityStatement's security section
+};
+
+class FhirApi {
+ public:
+  // `validator` may be null (then writes are only parsed, and $validate says it is unavailable);
+  // `audit` may be null (no audit records).
+  FhirApi(store::Store& store, const validation::Validator* validator, AuditLog* audit,
+          ApiOptions options);
+  ~FhirApi();
+
+  void handle(const HttpRequest& request, HttpResponse& response) const;
+
+  const ApiOptions& options() const { return options_; }
+  // The CapabilityStatement as JSON (built once).
+  const std::string& capabilityStatement() const { return capability_; }
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  ApiOptions options_;
+  std::string capability_;
+};
+
+// "Wed, 21 Oct 2015 07:28:00 GMT" for epoch milliseconds.
+std::string httpDate(int64_t epochMillis);
+
+}  // namespace trialbridge::service

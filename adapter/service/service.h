@@ -1,0 +1,86 @@
+#pragma once
+// The FHIR service assembled from its configuration: the conformance context (the R4 core and
+// the project's profile packages), the store, the validator, the audit log, the API and the HTTP
+// server. `trialbridge serve` runs one; tests start one on port 0.
+//
+// Configuration is a JSON file (docs/configuration.md, deploy/trialbridge.example.json). Unknown
+// keys and bad values stop start-up with a message naming the key.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "service/audit.h"
+#include "service/auth.h"
+#include "service/fhir_api.h"
+#include "service/http_server.h"
+#include "store/store.h"
+
+namespace trialbridge::conformance {
+class Context;
+}
+namespace trialbridge::validation {
+class Validator;
+}
+
+namespace trialbridge::service {
+
+struct ServiceConfig {
+  HttpServerOptions http;
+  ApiOptions api;
+  store::StoreOptions store;
+  bool authEnabled = false;
+  AuthOptions auth;
+  AuditOptions audit;
+  // FHIR packages to load besides the R4 core (folders or .tgz): the project's profiles.
+  std::vector<std::string> packages;
+  // Trial definitions to map and load at start (samples/trials/*.json).
+  std::vector<std::string> trials;
+  // Where the configuration came from ("" for the defaults), for messages.
+  std::string source;
+  // The packages and profiles are the defaults: a missing package is skipped with a warning
+  // (and its required profiles dropped) instead of stopping start-up.
+  bool defaultPackages = false;
+};
+
+// The defaults: 127.0.0.1:8080, no TLS, no authentication, SQLite trialbridge.db in the working
+// directory, writes validated, audit on.
+ServiceConfig defaultConfig();
+// Reads a JSON configuration file over the defaults.
+core::Result<ServiceConfig> loadConfig(const std::string& path);
+// Parses configuration text (for tests); `source` names it in messages.
+core::Result<ServiceConfig> parseConfig(std::string_view json, const std::string& source);
+
+class Service {
+ public:
+  static core::Result<std::unique_ptr<Service>> start(const ServiceConfig& config);
+  ~Service();
+
+  int port() const;
+  // "http://127.0.0.1:8080/fhir" (the public base when configured).
+  std::string baseUrl() const;
+  store::Store& store();
+  const FhirApi& api() const;
+  const conformance::Context& context() const;
+  AuditLog* audit();
+  // Things start() wants said (a default package not found...).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  // Stops the HTTP server, then writes what the audit log holds, then closes the store.
+  void stop();
+
+ private:
+  Service() = default;
+  ServiceConfig config_;
+  std::vector<std::string> warnings_;
+  std::unique_ptr<conformance::Context> context_;
+  std::unique_ptr<store::SearchParameterRegistry> registry_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<validation::Validator> validator_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<FhirApi> api_;
+  std::unique_ptr<TokenVerifier> verifier_;
+  std::unique_ptr<HttpService> http_;
+};
+
+}  // namespace trialbridge::service
