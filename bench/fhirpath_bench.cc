@@ -153,7 +153,8 @@ int main(int argc, char** argv) {
     for (const conformance::ElementDefinition& e : sd->snapshot) {
       if (e.constraints.empty() || !e.sliceName.empty()) continue;
       std::string path = e.path;
-      if (path.size() > 3 && path.compare(path.size() - 3, 3, "[x]") == 0) path.resize(path.size() - 3);
+      if (path.size() > 3 && path.compare(path.size() - 3, 3, "[x]") == 0)
+        path.resize(path.size() - 3);
       auto pathExpr = fhirpath::ExpressionCache::global().get(path);
       const bool choice = e.path.size() > 3 && e.path.compare(e.path.size() - 3, 3, "[x]") == 0;
       if (!pathExpr || !select.run(*pathExpr.expression(), root)) continue;
@@ -185,11 +186,13 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("workload: %zu resources, %zu checks, %zu evaluations a pass, %zu distinct "
-              "expressions compiled (%zu checks did not compile)\n",
-              docs.size(), checks.size(), evaluations, fhirpath::ExpressionCache::global().size(),
-              compileErrors);
-  for (const auto& [key, msg] : compileErrorSamples) std::printf("  not compiled: %s %s\n", key.c_str(), msg.c_str());
+  std::printf(
+      "workload: %zu resources, %zu checks, %zu evaluations a pass, %zu distinct "
+      "expressions compiled (%zu checks did not compile)\n",
+      docs.size(), checks.size(), evaluations, fhirpath::ExpressionCache::global().size(),
+      compileErrors);
+  for (const auto& [key, msg] : compileErrorSamples)
+    std::printf("  not compiled: %s %s\n", key.c_str(), msg.c_str());
 
   // First pass: outcomes.
   std::vector<std::string> outcomes(checks.size());
@@ -223,9 +226,11 @@ int main(int argc, char** argv) {
       e.second += 5 * k.nodes.size();
     }
     std::vector<std::pair<double, std::string>> top;
-    for (const auto& [key, v] : byKey) top.push_back({v.first, key + " (" + std::to_string(v.second) + " evaluations)"});
+    for (const auto& [key, v] : byKey)
+      top.push_back({v.first, key + " (" + std::to_string(v.second) + " evaluations)"});
     std::sort(top.rbegin(), top.rend());
-    for (size_t i = 0; i < top.size() && i < 25; ++i) std::printf("  %8.3f s  %s\n", top[i].first, top[i].second.c_str());
+    for (size_t i = 0; i < top.size() && i < 25; ++i)
+      std::printf("  %8.3f s  %s\n", top[i].first, top[i].second.c_str());
   }
 
   // Timed passes (optionally on several threads, each over the whole workload).
@@ -250,16 +255,18 @@ int main(int argc, char** argv) {
   double elapsed = 0;
   runPasses(o.seconds, total, elapsed);
   const double tbRate = static_cast<double>(total) / elapsed;
-  std::printf("trialbridge: %.0f evaluations/s (%zu in %.2f s, 1 thread); outcomes: %zu true, "
-              "%zu false, %zu empty, %zu other, %zu errors\n",
-              tbRate, total, elapsed, counts['T'], counts['F'], counts['E'], counts['M'],
-              counts['X']);
+  std::printf(
+      "trialbridge: %.0f evaluations/s (%zu in %.2f s, 1 thread); outcomes: %zu true, "
+      "%zu false, %zu empty, %zu other, %zu errors\n",
+      tbRate, total, elapsed, counts['T'], counts['F'], counts['E'], counts['M'], counts['X']);
   if (o.threads > 1) {
     std::vector<std::thread> ts;
     std::vector<size_t> totals(static_cast<size_t>(o.threads));
     std::vector<double> times(static_cast<size_t>(o.threads));
     for (int t = 0; t < o.threads; ++t) {
-      ts.emplace_back([&, t] { runPasses(o.seconds, totals[static_cast<size_t>(t)], times[static_cast<size_t>(t)]); });
+      ts.emplace_back([&, t] {
+        runPasses(o.seconds, totals[static_cast<size_t>(t)], times[static_cast<size_t>(t)]);
+      });
     }
     double rate = 0;
     for (int t = 0; t < o.threads; ++t) {
@@ -314,7 +321,8 @@ int main(int argc, char** argv) {
   const double jsRate = js["evaluationsPerSecond"].GetDouble();
   std::printf("%s (node %s): %.0f evaluations/s (%" PRId64 " a pass, %d passes in %.2f s)\n",
               js["engine"].GetString(), js["node"].GetString(), jsRate,
-              js["evaluationsPerPass"].GetInt64(), js["passes"].GetInt(), js["seconds"].GetDouble());
+              js["evaluationsPerPass"].GetInt64(), js["passes"].GetInt(),
+              js["seconds"].GetDouble());
 
   // Agreement between the engines, evaluation by evaluation.
   size_t same = 0, compared = 0, nodeMismatch = 0;
@@ -333,15 +341,21 @@ int main(int argc, char** argv) {
         ++same;
       } else {
         auto& d = disagreements[checks[i].key + " " + ours[j] + "/" + theirs[j]];
-        if (d.first++ == 0) d.second = checks[i].expression + "  [" + checks[i].path + " in resource #" + std::to_string(checks[i].resource) + "]";
+        if (d.first++ == 0)
+          d.second = checks[i].expression + "  [" + checks[i].path + " in resource #" +
+                     std::to_string(checks[i].resource) + "]";
       }
     }
   }
-  std::printf("agreement: %zu of %zu evaluations give the same outcome (%.2f%%); %zu checks "
-              "select a different number of nodes in fhirpath.js\n",
-              same, compared, compared ? 100.0 * static_cast<double>(same) / static_cast<double>(compared) : 0.0, nodeMismatch);
+  std::printf(
+      "agreement: %zu of %zu evaluations give the same outcome (%.2f%%); %zu checks "
+      "select a different number of nodes in fhirpath.js\n",
+      same, compared,
+      compared ? 100.0 * static_cast<double>(same) / static_cast<double>(compared) : 0.0,
+      nodeMismatch);
   std::vector<std::pair<size_t, std::string>> top;
-  for (const auto& [k, v] : disagreements) top.push_back({v.first, k + " x" + std::to_string(v.first) + ": " + v.second});
+  for (const auto& [k, v] : disagreements)
+    top.push_back({v.first, k + " x" + std::to_string(v.first) + ": " + v.second});
   std::sort(top.rbegin(), top.rend());
   for (size_t i = 0; i < top.size() && i < o.showDisagreements; ++i) {
     std::printf("  differs (trialbridge/fhirpath.js) %s\n", top[i].second.c_str());

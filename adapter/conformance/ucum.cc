@@ -46,7 +46,8 @@ struct Term {
 
   void multiply(const Term& o, int sign) {
     factor = sign > 0 ? factor * o.factor : factor / o.factor;
-    for (size_t i = 0; i < kDimensions; ++i) dims[i] = static_cast<int8_t>(dims[i] + sign * o.dims[i]);
+    for (size_t i = 0; i < kDimensions; ++i)
+      dims[i] = static_cast<int8_t>(dims[i] + sign * o.dims[i]);
     for (const auto& [k, v] : o.arbitrary) {
       int& e = arbitrary[k];
       e += sign * v;
@@ -284,9 +285,9 @@ class Table {
         ++bracket;
       } else if (ch == ']') {
         --bracket;
-      } else if (bracket == 0 && (ch == '.' || ch == '/' || ch == '(' || ch == ')' ||
-                                  ch == '{' || ch == '}' || ch == '+' || ch == '-' ||
-                                  isDigit(ch) || ch == ' ')) {
+      } else if (bracket == 0 &&
+                 (ch == '.' || ch == '/' || ch == '(' || ch == ')' || ch == '{' || ch == '}' ||
+                  ch == '+' || ch == '-' || isDigit(ch) || ch == ' ')) {
         break;
       }
       ++pos;

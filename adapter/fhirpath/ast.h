@@ -175,8 +175,8 @@ struct TypeName {
   std::string ns;    // "FHIR", "System" or "" (unqualified)
   std::string name;  // "Patient", "Boolean"
   bool resolved = false;
-  TypeSpec spec;            // when resolved
-  TypeSpec alsoSystem;      // unqualified name known both as FHIR and System type (Quantity)
+  TypeSpec spec;        // when resolved
+  TypeSpec alsoSystem;  // unqualified name known both as FHIR and System type (Quantity)
   std::string text() const { return ns.empty() ? name : ns + "." + name; }
 };
 
@@ -184,24 +184,24 @@ struct Node {
   NodeKind kind = NodeKind::Literal;
   BinOp op = BinOp::Add;
   Fn fn = Fn::Unknown;
-  bool negate = false;    // Unary minus; TypeOp: false = is, true = as
-  bool head = false;      // Member/Function applied to the implicit $this
+  bool negate = false;      // Unary minus; TypeOp: false = is, true = as
+  bool head = false;        // Member/Function applied to the implicit $this
   bool descending = false;  // sort key written with a leading '-'
   bool choiceName = false;  // Member whose name could be a typed choice name (valueQuantity)
-  uint32_t pos = 0;       // offset in the source, for messages
-  uint32_t depth = 1;     // height of the subtree (the parser bounds it)
-  uint64_t uid = 0;       // unique in the process (keys per-thread caches; addresses get reused)
+  uint32_t pos = 0;         // offset in the source, for messages
+  uint32_t depth = 1;       // height of the subtree (the parser bounds it)
+  uint64_t uid = 0;         // unique in the process (keys per-thread caches; addresses get reused)
   uint32_t end = 0;
-  std::string name;       // Member, Function, Variable
-  std::string text;       // storage for a string literal / quantity unit
+  std::string name;  // Member, Function, Variable
+  std::string text;  // storage for a string literal / quantity unit
   Value literal;
-  Quantity quantity;      // storage for a quantity literal
-  TypeName type;          // TypeOp and type-argument functions
+  Quantity quantity;          // storage for a quantity literal
+  TypeName type;              // TypeOp and type-argument functions
   std::string deferredError;  // literal that is an error when evaluated (time with timezone)
   Node* base = nullptr;
   Node* rhs = nullptr;
   std::vector<Node*> args;
-  std::string regexCacheKey;  // unused unless a literal pattern
+  std::string regexCacheKey;             // unused unless a literal pattern
   std::shared_ptr<const void> compiled;  // precompiled data (regex for a literal pattern)
 };
 

@@ -312,9 +312,8 @@ class Compiler {
         a = inner;
       }
       // iif's arguments see the iif's input as $this when it is called on one.
-      const SType& argSelf = mode == ArgMode::Lambda && (spec->fn != Fn::Iif || n->base != nullptr)
-                                 ? item
-                                 : self;
+      const SType& argSelf =
+          mode == ArgMode::Lambda && (spec->fn != Fn::Iif || n->base != nullptr) ? item : self;
       argTypes.push_back(visit(a, argSelf));
     }
     return functionResult(n, in, argTypes);
@@ -422,9 +421,7 @@ class Compiler {
       case Fn::Tail:
       case Fn::Skip:
       case Fn::Take:
-      case Fn::Single:
-        checkOrdered(n, in);
-        return keep;
+      case Fn::Single: checkOrdered(n, in); return keep;
       case Fn::Where:
       case Fn::Distinct:
       case Fn::Intersect:
@@ -464,8 +461,8 @@ class Compiler {
       }
       case Fn::Iif: {
         if (args[0].definitelyNone(booleanLike)) {
-          throw CompileError{n->args[0]->pos, "the criterion of iif() must be a boolean, not " +
-                                                  args[0].describe()};
+          throw CompileError{n->args[0]->pos,
+                             "the criterion of iif() must be a boolean, not " + args[0].describe()};
         }
         SType s = args[1];
         if (args.size() > 2) s.merge(args[2]);
@@ -508,14 +505,17 @@ class Compiler {
       case BinOp::Add:
       case BinOp::Sub:
         if (l.definitelyAll(temporalLike) && r.definitelyAll(numberLike)) {
-          throw CompileError{n->pos, "a date/time plus or minus a number: use a quantity such as "
-                                     "7 days"};
+          throw CompileError{n->pos,
+                             "a date/time plus or minus a number: use a quantity such as "
+                             "7 days"};
         }
         [[fallthrough]];
       default:
         if (l.definitelyAll(temporalLike)) return l;
-        if (l.definitelyAll([](const TypeSpec& t) { return systemOfSpec(t) == SystemType::Integer; }) &&
-            r.definitelyAll([](const TypeSpec& t) { return systemOfSpec(t) == SystemType::Integer; }) &&
+        if (l.definitelyAll(
+                [](const TypeSpec& t) { return systemOfSpec(t) == SystemType::Integer; }) &&
+            r.definitelyAll(
+                [](const TypeSpec& t) { return systemOfSpec(t) == SystemType::Integer; }) &&
             n->op != BinOp::Div) {
           return SType::system(SystemType::Integer);
         }

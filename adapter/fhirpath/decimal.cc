@@ -51,7 +51,7 @@ std::optional<Decimal> Decimal::parse(std::string_view s) {
       any = true;
       if (digits >= kMaxDigits) {
         if (!point) return std::nullopt;  // too large
-        continue;  // drop digits beyond the representable precision
+        continue;                         // drop digits beyond the representable precision
       }
       m = m * 10 + (c - '0');
       if (m != 0) ++digits;
@@ -61,8 +61,8 @@ std::optional<Decimal> Decimal::parse(std::string_view s) {
       if (i + 1 >= s.size() || s[i + 1] < '0' || s[i + 1] > '9') return std::nullopt;
     } else if ((c == 'e' || c == 'E') && any) {
       int exp = 0;
-      auto [p, ec] = std::from_chars(s.data() + i + 1 + (s[i + 1] == '+' ? 1 : 0),
-                                     s.data() + s.size(), exp);
+      auto [p, ec] =
+          std::from_chars(s.data() + i + 1 + (s[i + 1] == '+' ? 1 : 0), s.data() + s.size(), exp);
       if (ec != std::errc() || p != s.data() + s.size() || exp > 60 || exp < -60) {
         return std::nullopt;
       }

@@ -65,7 +65,7 @@ class Decimal {
   static int compare(const Decimal& a, const Decimal& b);
 
   // Rounding to `digits` digits after the point.
-  Decimal roundHalfUp(int digits) const;  // half away from zero
+  Decimal roundHalfUp(int digits) const;    // half away from zero
   Decimal truncated(int digits = 0) const;  // toward zero
   Decimal floor() const;
   Decimal ceiling() const;

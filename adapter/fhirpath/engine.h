@@ -41,7 +41,7 @@ struct Frame {
   uint32_t count = 0;
   bool hasIndex = false;
   int64_t index = 0;
-  const Coll* total = nullptr;   // $total in aggregate()
+  const Coll* total = nullptr;  // $total in aggregate()
 };
 
 // Thrown inside the engine for evaluation errors; caught at the API boundary.

@@ -221,7 +221,8 @@ void Engine::eval(const Node* n, const Frame& f, Coll& out) {
       Coll in = input(n, f);
       Coll idx = evalArg(n->rhs, f);
       auto i = singleInteger(n, idx);
-      if (i && *i >= 0 && static_cast<uint64_t>(*i) < in.size) push(out, in[static_cast<size_t>(*i)]);
+      if (i && *i >= 0 && static_cast<uint64_t>(*i) < in.size)
+        push(out, in[static_cast<size_t>(*i)]);
       return;
     }
     case NodeKind::Unary: {
@@ -239,8 +240,8 @@ void Engine::eval(const Node* n, const Frame& f, Coll& out) {
       } else if (v->kind == Kind::Decimal) {
         push(out, Value::ofDecimal(v->decimal().negated()));
       } else if (v->kind == Kind::Quantity) {
-        push(out, makeQuantity(v->quantity->value.negated(), v->quantity->unit,
-                               v->quantity->calendar));
+        push(out,
+             makeQuantity(v->quantity->value.negated(), v->quantity->unit, v->quantity->calendar));
       } else {
         fail(n, "unary '-' needs a number or a quantity");
       }
@@ -259,8 +260,8 @@ void Engine::eval(const Node* n, const Frame& f, Coll& out) {
       }
       if (in.size > 1) {
         if (!n->negate || env_->enforceAsSingleton) {
-          fail(n, std::string("'") + (n->negate ? "as" : "is") +
-                      "' needs a single item, got " + std::to_string(in.size));
+          fail(n, std::string("'") + (n->negate ? "as" : "is") + "' needs a single item, got " +
+                      std::to_string(in.size));
         }
       }
       if (!n->negate) {
@@ -361,10 +362,10 @@ void Engine::evalVariable(const Node* n, const Frame& f, Coll& out) {
     return;
   }
   if (name == "rootResource") {
-    const core::Element* r = env_->rootResource != nullptr
-                                 ? env_->rootResource
-                                 : (env_->resource != nullptr ? rootResourceOf(env_->resource)
-                                                              : rootResourceOf(focus));
+    const core::Element* r =
+        env_->rootResource != nullptr
+            ? env_->rootResource
+            : (env_->resource != nullptr ? rootResourceOf(env_->resource) : rootResourceOf(focus));
     if (r != nullptr) push(out, Value::ofElement(r));
     return;
   }
@@ -523,11 +524,13 @@ std::optional<int> Engine::compareItems(const Node* n, const Value& a0, const Va
   }
   std::optional<Value> a = a0, b = b0;
   if (a0.kind == Kind::Element) {
-    if (auto q = asQuantity(a0)) return compareItems(n, makeQuantity(q->value, q->unit, q->calendar), b0);
+    if (auto q = asQuantity(a0))
+      return compareItems(n, makeQuantity(q->value, q->unit, q->calendar), b0);
     a = toSystem(a0);
   }
   if (b0.kind == Kind::Element) {
-    if (auto q = asQuantity(b0)) return compareItems(n, a0, makeQuantity(q->value, q->unit, q->calendar));
+    if (auto q = asQuantity(b0))
+      return compareItems(n, a0, makeQuantity(q->value, q->unit, q->calendar));
     b = toSystem(b0);
   }
   if (!a || !b) return std::nullopt;
@@ -924,12 +927,12 @@ void Engine::evalBinary(const Node* n, const Frame& f, Coll& out) {
     return;
   }
   if (a.kind == Kind::Quantity || b.kind == Kind::Quantity) {
-    Quantity qa = a.kind == Kind::Quantity ? *a.quantity
-                                           : (isNumber(a) ? Quantity{numberOf(a), "1", false}
-                                                          : Quantity{});
-    Quantity qb = b.kind == Kind::Quantity ? *b.quantity
-                                           : (isNumber(b) ? Quantity{numberOf(b), "1", false}
-                                                          : Quantity{});
+    Quantity qa = a.kind == Kind::Quantity
+                      ? *a.quantity
+                      : (isNumber(a) ? Quantity{numberOf(a), "1", false} : Quantity{});
+    Quantity qb = b.kind == Kind::Quantity
+                      ? *b.quantity
+                      : (isNumber(b) ? Quantity{numberOf(b), "1", false} : Quantity{});
     if ((a.kind != Kind::Quantity && !isNumber(a)) || (b.kind != Kind::Quantity && !isNumber(b))) {
       fail(n, "arithmetic on " + typeNameForOutput(a) + " and " + typeNameForOutput(b));
     }
@@ -953,7 +956,8 @@ void Engine::evalBinary(const Node* n, const Frame& f, Coll& out) {
       return;
     }
     if (op == BinOp::Mul || op == BinOp::Div) {
-      auto r = op == BinOp::Mul ? Decimal::mul(qa.value, qb.value) : Decimal::div(qa.value, qb.value);
+      auto r =
+          op == BinOp::Mul ? Decimal::mul(qa.value, qb.value) : Decimal::div(qa.value, qb.value);
       if (!r) {
         if (op == BinOp::Div && qb.value.isZero()) return;
         fail(n, "decimal overflow");

@@ -141,9 +141,8 @@ void codesOf(const Value& v, std::vector<CodeRef>& out) {
 }  // namespace
 
 std::optional<bool> memberOf(Engine& e, const Value& item, std::string_view url) {
-  const conformance::Terminology& tx = e.env().terminology != nullptr
-                                           ? *e.env().terminology
-                                           : sharedTerminology(e.conformance());
+  const conformance::Terminology& tx =
+      e.env().terminology != nullptr ? *e.env().terminology : sharedTerminology(e.conformance());
   if (!tx.expand(url).found) return std::nullopt;
   std::vector<CodeRef> codes;
   codesOf(item, codes);
@@ -167,9 +166,8 @@ std::optional<bool> subsumes(Engine& e, const Value& a, const Value& b) {
   if (ca.size() != 1 || cb.size() != 1) return std::nullopt;
   std::string_view system = !ca[0].system.empty() ? ca[0].system : cb[0].system;
   if (system.empty() || (!cb[0].system.empty() && cb[0].system != system)) return std::nullopt;
-  const conformance::Terminology& tx = e.env().terminology != nullptr
-                                           ? *e.env().terminology
-                                           : sharedTerminology(e.conformance());
+  const conformance::Terminology& tx =
+      e.env().terminology != nullptr ? *e.env().terminology : sharedTerminology(e.conformance());
   const conformance::CodeSystemInfo* cs = tx.codeSystem(system);
   if (cs == nullptr || cs->find(ca[0].code) == nullptr || cs->find(cb[0].code) == nullptr) {
     return std::nullopt;
@@ -190,7 +188,8 @@ void instancesAt(const core::Element* root, std::string_view relPath,
   }
   size_t dot = relPath.find('.');
   std::string_view name = relPath.substr(0, dot);
-  std::string_view rest = dot == std::string_view::npos ? std::string_view() : relPath.substr(dot + 1);
+  std::string_view rest =
+      dot == std::string_view::npos ? std::string_view() : relPath.substr(dot + 1);
   if (name.size() > 3 && name.substr(name.size() - 3) == "[x]") name.remove_suffix(3);
   root->forEachChild(name, [&](const core::Element& c) { instancesAt(&c, rest, out); });
 }
@@ -213,8 +212,9 @@ std::optional<bool> conformsTo(Engine& e, const Value& item, std::string_view ur
     size_t dot = d.path.rfind('.');
     if (dot == std::string::npos) continue;
     const size_t first = d.path.find('.');
-    std::string_view parentRel =
-        first == dot ? std::string_view() : std::string_view(d.path).substr(first + 1, dot - first - 1);
+    std::string_view parentRel = first == dot
+                                     ? std::string_view()
+                                     : std::string_view(d.path).substr(first + 1, dot - first - 1);
     std::string_view name = std::string_view(d.path).substr(dot + 1);
     if (name.size() > 3 && name.substr(name.size() - 3) == "[x]") name.remove_suffix(3);
     std::vector<const core::Element*> parents;
@@ -232,21 +232,23 @@ std::optional<bool> conformsTo(Engine& e, const Value& item, std::string_view ur
 
 bool htmlChecks(std::string_view x) {
   static const std::unordered_set<std::string> kAllowed = {
-      "div",   "p",     "br",   "hr",     "h1",  "h2",     "h3",   "h4",       "h5",
-      "h6",    "span",  "b",    "i",      "u",   "s",      "em",   "strong",   "small",
-      "big",   "tt",    "sub",  "sup",    "a",   "img",    "ul",   "ol",       "li",
-      "dl",    "dt",    "dd",   "table",  "tr",  "td",     "th",   "thead",    "tbody",
-      "tfoot", "col",   "colgroup",       "caption",       "pre",  "code",     "blockquote",
-      "q",     "cite",  "dfn",  "abbr",   "acronym",       "address", "samp", "kbd",
-      "var",   "del",   "ins",  "center", "font", "strike", "bdo",  "tr"};
+      "div",    "p",    "br",       "hr",      "h1",   "h2",   "h3",         "h4",     "h5",
+      "h6",     "span", "b",        "i",       "u",    "s",    "em",         "strong", "small",
+      "big",    "tt",   "sub",      "sup",     "a",    "img",  "ul",         "ol",     "li",
+      "dl",     "dt",   "dd",       "table",   "tr",   "td",   "th",         "thead",  "tbody",
+      "tfoot",  "col",  "colgroup", "caption", "pre",  "code", "blockquote", "q",      "cite",
+      "dfn",    "abbr", "acronym",  "address", "samp", "kbd",  "var",        "del",    "ins",
+      "center", "font", "strike",   "bdo",     "tr"};
   static const std::unordered_set<std::string> kAllowedAttrs = {
-      "xmlns", "xml:lang", "lang", "class", "style", "id", "title", "dir", "href", "name",
-      "src",   "alt",      "width", "height", "border", "cellpadding", "cellspacing", "colspan",
-      "rowspan", "align", "valign", "span", "summary", "abbr", "axis", "headers", "scope",
-      "charoff", "char", "cite", "datetime", "type", "start", "value", "compact", "nowrap",
-      "bgcolor", "color", "size", "face", "rules", "frame", "clear", "noshade", "hspace",
-      "vspace", "longdesc", "usemap", "ismap", "shape", "coords", "rel", "rev", "target",
-      "hreflang", "accesskey", "tabindex", "xml:space", "charset"};
+      "xmlns",    "xml:lang",    "lang",        "class",   "style",    "id",       "title",
+      "dir",      "href",        "name",        "src",     "alt",      "width",    "height",
+      "border",   "cellpadding", "cellspacing", "colspan", "rowspan",  "align",    "valign",
+      "span",     "summary",     "abbr",        "axis",    "headers",  "scope",    "charoff",
+      "char",     "cite",        "datetime",    "type",    "start",    "value",    "compact",
+      "nowrap",   "bgcolor",     "color",       "size",    "face",     "rules",    "frame",
+      "clear",    "noshade",     "hspace",      "vspace",  "longdesc", "usemap",   "ismap",
+      "shape",    "coords",      "rel",         "rev",     "target",   "hreflang", "accesskey",
+      "tabindex", "xml:space",   "charset"};
   auto lower = [](std::string_view s) {
     std::string r(s);
     for (char& c : r) {
@@ -260,7 +262,8 @@ bool htmlChecks(std::string_view x) {
   bool hasContent = false;
   while (i < x.size()) {
     size_t lt = x.find('<', i);
-    std::string_view text = x.substr(i, lt == std::string_view::npos ? std::string_view::npos : lt - i);
+    std::string_view text =
+        x.substr(i, lt == std::string_view::npos ? std::string_view::npos : lt - i);
     for (char c : text) {
       if (c != ' ' && c != '\n' && c != '\r' && c != '\t') hasContent = true;
     }

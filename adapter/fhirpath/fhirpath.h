@@ -28,7 +28,7 @@
 namespace trialbridge::conformance {
 class Context;
 class Terminology;
-}
+}  // namespace trialbridge::conformance
 
 namespace trialbridge::fhirpath {
 
@@ -68,7 +68,7 @@ class Expression;
 class CompileResult {
  public:
   CompileResult(std::shared_ptr<const Expression> e) : expression_(std::move(e)) {}  // NOLINT
-  CompileResult(Error e) : error_(std::move(e)) {}                                     // NOLINT
+  CompileResult(Error e) : error_(std::move(e)) {}                                   // NOLINT
   explicit operator bool() const { return expression_ != nullptr; }
   const std::shared_ptr<const Expression>& expression() const { return expression_; }
   const Error& error() const { return error_; }

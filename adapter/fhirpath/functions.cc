@@ -768,9 +768,9 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
         }
         fail(n, "unknown type '" + t.text() + "'");
       }
-      push(out, Value::ofBoolean(valueIsType(in[0], t.spec, false, *types_) ||
-                                 (t.alsoSystem.isSystem() &&
-                                  valueIsType(in[0], t.alsoSystem, false, *types_))));
+      push(out, Value::ofBoolean(
+                    valueIsType(in[0], t.spec, false, *types_) ||
+                    (t.alsoSystem.isSystem() && valueIsType(in[0], t.alsoSystem, false, *types_))));
       return;
     }
     case Fn::Type:
@@ -800,7 +800,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       auto k = singleInteger(args[0], argValue(0));
       if (!k) return;
       if (fn == Fn::Skip) {
-        for (int64_t i = std::max<int64_t>(*k, 0); i < in.size; ++i) push(out, in[static_cast<size_t>(i)]);
+        for (int64_t i = std::max<int64_t>(*k, 0); i < in.size; ++i)
+          push(out, in[static_cast<size_t>(i)]);
       } else {
         for (int64_t i = 0; i < *k && i < in.size; ++i) push(out, in[static_cast<size_t>(i)]);
       }
@@ -936,9 +937,9 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       auto sub = argString(0);
       if (!s || !sub) return;
       bool r = fn == Fn::StartsWith ? s->substr(0, sub->size()) == *sub
-               : fn == Fn::EndsWith ? (s->size() >= sub->size() &&
-                                       s->substr(s->size() - sub->size()) == *sub)
-                                    : s->find(*sub) != std::string_view::npos;
+               : fn == Fn::EndsWith
+                   ? (s->size() >= sub->size() && s->substr(s->size() - sub->size()) == *sub)
+                   : s->find(*sub) != std::string_view::npos;
       push(out, Value::ofBoolean(r));
       return;
     }
@@ -1144,8 +1145,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       if (!v) return;
       if (v->kind == Kind::Quantity && fn == Fn::Abs) {
         const Quantity& q = *v->quantity;
-        push(out, makeQuantity(q.value.isNegative() ? q.value.negated() : q.value, q.unit,
-                               q.calendar));
+        push(out,
+             makeQuantity(q.value.isNegative() ? q.value.negated() : q.value, q.unit, q.calendar));
         return;
       }
       if (v->kind != Kind::Integer && v->kind != Kind::Decimal) {
@@ -1168,7 +1169,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
         case Fn::Ceiling:
         case Fn::Floor:
         case Fn::Truncate: {
-          Decimal r = fn == Fn::Ceiling ? d.ceiling() : (fn == Fn::Floor ? d.floor() : d.truncated());
+          Decimal r =
+              fn == Fn::Ceiling ? d.ceiling() : (fn == Fn::Floor ? d.floor() : d.truncated());
           auto i = r.toInt64();
           if (!i) fail(n, "integer overflow");
           push(out, Value::ofInteger(*i));
@@ -1182,7 +1184,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
             if (*p < 0) fail(n, "round() needs a non-negative precision");
             digits = *p;
           }
-          push(out, Value::ofDecimal(d.roundHalfUp(static_cast<int>(std::min<int64_t>(digits, 28)))));
+          push(out,
+               Value::ofDecimal(d.roundHalfUp(static_cast<int>(std::min<int64_t>(digits, 28)))));
           return;
         }
         case Fn::Exp: pushDouble(std::exp(d.toDouble())); return;
@@ -1198,7 +1201,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
           auto b = single(args[0], argValue(0));
           if (!b) return;
           if (b->kind != Kind::Integer && b->kind != Kind::Decimal) fail(n, "log() needs a number");
-          double base = b->kind == Kind::Integer ? static_cast<double>(b->integer) : b->decimal().toDouble();
+          double base =
+              b->kind == Kind::Integer ? static_cast<double>(b->integer) : b->decimal().toDouble();
           if (d.isNegative() || d.isZero() || base <= 0 || base == 1) return;
           pushDouble(std::log(d.toDouble()) / std::log(base));
           return;
@@ -1206,7 +1210,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
         case Fn::Power: {
           auto e = single(args[0], argValue(0));
           if (!e) return;
-          if (e->kind != Kind::Integer && e->kind != Kind::Decimal) fail(n, "power() needs a number");
+          if (e->kind != Kind::Integer && e->kind != Kind::Decimal)
+            fail(n, "power() needs a number");
           if (isInt && e->kind == Kind::Integer && e->integer >= 0) {
             int64_t r = 1;
             for (int64_t i = 0; i < e->integer; ++i) {
@@ -1215,7 +1220,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
             push(out, Value::ofInteger(r));
             return;
           }
-          double ex = e->kind == Kind::Integer ? static_cast<double>(e->integer) : e->decimal().toDouble();
+          double ex =
+              e->kind == Kind::Integer ? static_cast<double>(e->integer) : e->decimal().toDouble();
           pushDouble(std::pow(d.toDouble(), ex));
           return;
         }
@@ -1297,8 +1303,9 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
         TemporalKind rk;
         auto r = temporalBoundary(v->temporal, v->temporalKind(), p, high, rk);
         if (!r) return;
-        Kind k = rk == TemporalKind::Date ? Kind::Date
-                                          : (rk == TemporalKind::Time ? Kind::Time : Kind::DateTime);
+        Kind k = rk == TemporalKind::Date
+                     ? Kind::Date
+                     : (rk == TemporalKind::Time ? Kind::Time : Kind::DateTime);
         push(out, Value::ofTemporal(k, *r));
         return;
       }
@@ -1349,7 +1356,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
         bool present;
         Value v;
       };
-      Key* keys = arena_.allocateArray<Key>(std::max<uint32_t>(1, in.size * std::max<uint32_t>(nkeys, 1)));
+      Key* keys =
+          arena_.allocateArray<Key>(std::max<uint32_t>(1, in.size * std::max<uint32_t>(nkeys, 1)));
       for (uint32_t i = 0; i < in.size; ++i) {
         if (nkeys == 0) {
           auto v = single(n, Coll::view(in.data + i, 1));
@@ -1455,13 +1463,9 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       return;
     }
     case Fn::ElementDefinition:
-    case Fn::Slice:
-      fail(n, n->name + "() is not supported outside validation");
-    case Fn::CheckModifiers:
-      append(out, in);
-      return;
-    case Fn::DefineVariable:
-      fail(n, "defineVariable() is not supported");
+    case Fn::Slice: fail(n, n->name + "() is not supported outside validation");
+    case Fn::CheckModifiers: append(out, in); return;
+    case Fn::DefineVariable: fail(n, "defineVariable() is not supported");
   }
   fail(n, "function '" + n->name + "' is not implemented");
 }

@@ -9,16 +9,16 @@ namespace {
 
 enum class Tok : uint8_t {
   End,
-  Identifier,   // plain identifier (may be a keyword)
-  Delimited,    // `identifier`
-  String,       // 'text'
-  Number,       // 12, 1.5
-  DateTime,     // @2014-01-05T10:30, @2014T
-  Date,         // @2014-01-05
-  Time,         // @T10:30
-  Variable,     // %name, %`name`, %'name'
-  Special,      // $this, $index, $total
-  Punct,        // operators and punctuation
+  Identifier,  // plain identifier (may be a keyword)
+  Delimited,   // `identifier`
+  String,      // 'text'
+  Number,      // 12, 1.5
+  DateTime,    // @2014-01-05T10:30, @2014T
+  Date,        // @2014-01-05
+  Time,        // @T10:30
+  Variable,    // %name, %`name`, %'name'
+  Special,     // $this, $index, $total
+  Punct,       // operators and punctuation
 };
 
 struct Token {
@@ -301,10 +301,10 @@ class Parser {
   bool isPunct(std::string_view v) const { return tok_.kind == Tok::Punct && tok_.value == v; }
   void expectPunct(std::string_view v) {
     if (!isPunct(v)) {
-      throw SyntaxError(tok_.pos, "expected '" + std::string(v) + "'" +
-                                      (tok_.kind == Tok::End
-                                           ? std::string(" at the end of the expression")
-                                           : " but found '" + std::string(tok_.raw) + "'"));
+      throw SyntaxError(tok_.pos,
+                        "expected '" + std::string(v) + "'" +
+                            (tok_.kind == Tok::End ? std::string(" at the end of the expression")
+                                                   : " but found '" + std::string(tok_.raw) + "'"));
     }
     advance();
   }
@@ -399,9 +399,8 @@ class Parser {
       if (isPunct(".")) {
         advance();
         if (tok_.kind != Tok::Identifier && tok_.kind != Tok::Delimited) {
-          throw SyntaxError(tok_.pos, tok_.kind == Tok::End
-                                          ? "expected a name after '.' at the end"
-                                          : "expected a name after '.'");
+          throw SyntaxError(tok_.pos, tok_.kind == Tok::End ? "expected a name after '.' at the end"
+                                                            : "expected a name after '.'");
         }
         left = deepen(parseInvocation(left));
       } else if (isPunct("[")) {
@@ -455,8 +454,7 @@ class Parser {
   Node* parseTerm() {
     const uint32_t pos = tok_.pos;
     switch (tok_.kind) {
-      case Tok::End:
-        throw SyntaxError(pos, "expression ends unexpectedly");
+      case Tok::End: throw SyntaxError(pos, "expression ends unexpectedly");
       case Tok::Number: return parseNumber();
       case Tok::String: {
         Node* n = pool_.make(NodeKind::Literal, pos);

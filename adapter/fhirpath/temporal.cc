@@ -55,8 +55,7 @@ constexpr int64_t kMsPerDay = 86400000;
 
 int64_t toEpochMs(const Temporal& t) {
   int64_t days = daysFromCivil(t.year, t.month, t.day);
-  return days * kMsPerDay + t.hour * 3600000LL + t.minute * 60000LL + t.second * 1000LL +
-         t.millis;
+  return days * kMsPerDay + t.hour * 3600000LL + t.minute * 60000LL + t.second * 1000LL + t.millis;
 }
 
 bool fromEpochMs(int64_t ms, Temporal& t) {
@@ -381,7 +380,8 @@ std::optional<Temporal> temporalBoundary(const Temporal& t, TemporalKind kind, i
   }
   Temporal r = t;
   if (t.precision < Precision::Month) r.month = high ? 12 : 1;
-  if (t.precision < Precision::Day) r.day = high ? static_cast<uint8_t>(daysInMonth(r.year, r.month)) : 1;
+  if (t.precision < Precision::Day)
+    r.day = high ? static_cast<uint8_t>(daysInMonth(r.year, r.month)) : 1;
   if (t.precision < Precision::Hour) r.hour = high ? 23 : 0;
   if (t.precision < Precision::Minute) r.minute = high ? 59 : 0;
   if (t.precision < Precision::Second) r.second = high ? 59 : 0;

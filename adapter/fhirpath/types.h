@@ -26,8 +26,7 @@ bool derivesFromName(const core::TypeInfo& t, std::string_view name,
 // Whether a value is of type `spec`: `exact` compares the type itself only (as/ofType), else
 // also its ancestors (is). Abstract targets (Resource, DomainResource, Element...) always match
 // descendants.
-bool valueIsType(const Value& v, const TypeSpec& spec, bool exact,
-                 const core::TypeResolver& types);
+bool valueIsType(const Value& v, const TypeSpec& spec, bool exact, const core::TypeResolver& types);
 
 // type() of a value.
 TypeSpec typeOfValue(const Value& v);

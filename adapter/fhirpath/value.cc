@@ -101,8 +101,7 @@ std::optional<Value> toSystem(const Value& v) {
       if (!t) return std::nullopt;
       return Value::ofTemporal(Kind::Time, *t);
     }
-    default:
-      return Value::ofString(text);
+    default: return Value::ofString(text);
   }
 }
 

@@ -43,8 +43,8 @@ struct Quantity {
 
 // A type as FHIRPath names it: System.X or FHIR.X.
 struct TypeSpec {
-  SystemType system = SystemType::None;      // System namespace when != None
-  const core::TypeInfo* fhir = nullptr;      // FHIR namespace
+  SystemType system = SystemType::None;  // System namespace when != None
+  const core::TypeInfo* fhir = nullptr;  // FHIR namespace
   bool isSystem() const { return system != SystemType::None; }
   std::string_view ns() const { return isSystem() ? "System" : "FHIR"; }
   std::string_view name() const;

@@ -31,19 +31,21 @@ const std::string kInput = std::string(TB_TEST_DATA) + "/conformance/fhirpath/in
 TEST(CliFhirpath, EvaluatesAgainstXmlAndJson) {
   CliRun r = run({"--input", kInput + "patient-example.xml", "name.given.first() | birthDate"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, R"([{"type":"string","value":"Peter"},{"type":"date","value":"1974-12-25"}])" "\n");
+  EXPECT_EQ(r.out, R"([{"type":"string","value":"Peter"},{"type":"date","value":"1974-12-25"}])"
+                   "\n");
   r = run({"--input", kInput + "patient-container-example.json", "contained.id"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, R"([{"type":"id","value":"1"}])" "\n");
+  EXPECT_EQ(r.out, R"([{"type":"id","value":"1"}])"
+                   "\n");
 }
 
 TEST(CliFhirpath, NoInputIsAnEmptyContext) {
   CliRun r = run({"1 + 1 | 2.50 | 'x' | @2014 | 5 'mg' | name"});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out,
-            R"([{"type":"integer","value":2},{"type":"decimal","value":2.50},)"
-            R"({"type":"string","value":"x"},{"type":"date","value":"2014"},)"
-            R"({"type":"Quantity","value":{"value":5,"unit":"mg"}}])" "\n");
+  EXPECT_EQ(r.out, R"([{"type":"integer","value":2},{"type":"decimal","value":2.50},)"
+                   R"({"type":"string","value":"x"},{"type":"date","value":"2014"},)"
+                   R"({"type":"Quantity","value":{"value":5,"unit":"mg"}}])"
+                   "\n");
 }
 
 TEST(CliFhirpath, ExitCodes) {

@@ -129,8 +129,8 @@ TEST_F(EvaluatorTest, Functions) {
 
 TEST_F(EvaluatorTest, Types) {
   EXPECT_EQ(p("gender.is(code)"), "true");
-  EXPECT_EQ(p("gender.is(string)"), "true");     // code derives from string
-  EXPECT_EQ(p("gender.as(string)"), "");         // as() matches the type itself
+  EXPECT_EQ(p("gender.is(string)"), "true");  // code derives from string
+  EXPECT_EQ(p("gender.as(string)"), "");      // as() matches the type itself
   EXPECT_EQ(p("gender is System.String"), "false");
   EXPECT_EQ(p("is(DomainResource)"), "true");
   EXPECT_EQ(p("contained.is(Resource)"), "true");
@@ -157,7 +157,8 @@ TEST_F(EvaluatorTest, Variables) {
   Environment env;
   env.variables.push_back({"answer", {Value::ofInteger(42)}});
   EXPECT_EQ(eval("%answer + 1", patient_->root(), env), "43");
-  EXPECT_EQ(eval("%missing", patient_->root(), env), "ERROR: execution: unknown variable '%missing'");
+  EXPECT_EQ(eval("%missing", patient_->root(), env),
+            "ERROR: execution: unknown variable '%missing'");
   EXPECT_EQ(eval("%context.id", patient_->root()), "p1");
 }
 

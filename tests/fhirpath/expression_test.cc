@@ -110,9 +110,10 @@ TEST(Expression, OneShotEvaluateOwnsItsResults) {
   ASSERT_FALSE(r.error);
   ASSERT_EQ(r.values.size(), 3u);
   EXPECT_EQ(valueToString(r.values[0]), "B!");
-  EXPECT_EQ(resultsToJson(r.values),
-            R"([{"type":"string","value":"B!"},{"type":"Quantity","value":{"value":1.5,"unit":"mg"}},)"
-            R"({"type":"date","value":"2014-01"}])");
+  EXPECT_EQ(
+      resultsToJson(r.values),
+      R"([{"type":"string","value":"B!"},{"type":"Quantity","value":{"value":1.5,"unit":"mg"}},)"
+      R"({"type":"date","value":"2014-01"}])");
 }
 
 TEST(Expression, JsonOfElements) {

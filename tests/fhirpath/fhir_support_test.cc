@@ -62,7 +62,8 @@ TEST(FhirSupport, ConformsTo) {
     "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]}})");
   const core::Element* r = doc->root();
   EXPECT_EQ(eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Observation')", r), "true");
-  EXPECT_EQ(eval("conformsTo('http://hl7.org/fhir/StructureDefinition/DomainResource')", r), "true");
+  EXPECT_EQ(eval("conformsTo('http://hl7.org/fhir/StructureDefinition/DomainResource')", r),
+            "true");
   // vitalsigns needs a category, a subject and an effective time.
   EXPECT_EQ(eval("conformsTo('http://hl7.org/fhir/StructureDefinition/vitalsigns')", r), "false");
   EXPECT_EQ(eval("conformsTo('http://example.org/unknown')", r),
@@ -70,11 +71,16 @@ TEST(FhirSupport, ConformsTo) {
 }
 
 TEST(FhirSupport, HtmlChecks) {
-  EXPECT_TRUE(htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><p>Hello <b>there</b></p></div>)"));
-  EXPECT_TRUE(htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><img src="#a" alt="x"/></div>)"));
-  EXPECT_FALSE(htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><script>x()</script></div>)"));
-  EXPECT_FALSE(htmlChecks(R"x(<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">a</p></div>)x"));
-  EXPECT_FALSE(htmlChecks(R"x(<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:x()">a</a></div>)x"));
+  EXPECT_TRUE(
+      htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><p>Hello <b>there</b></p></div>)"));
+  EXPECT_TRUE(
+      htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><img src="#a" alt="x"/></div>)"));
+  EXPECT_FALSE(
+      htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><script>x()</script></div>)"));
+  EXPECT_FALSE(
+      htmlChecks(R"x(<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">a</p></div>)x"));
+  EXPECT_FALSE(htmlChecks(
+      R"x(<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:x()">a</a></div>)x"));
   EXPECT_FALSE(htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml">   </div>)"));
   EXPECT_FALSE(htmlChecks("<p>not a div</p>"));
 }

@@ -98,8 +98,8 @@ std::vector<SuiteTest> loadSuite() {
 
 // The suite's text for a value: dates as @..., quantities as 1 'mg'.
 std::string suiteText(const Value& v) {
-  std::optional<Value> sys = v.kind == Kind::Element && v.element->isPrimitive() ? toSystem(v)
-                                                                                   : std::optional<Value>(v);
+  std::optional<Value> sys =
+      v.kind == Kind::Element && v.element->isPrimitive() ? toSystem(v) : std::optional<Value>(v);
   const Value& x = sys ? *sys : v;
   switch (x.kind) {
     case Kind::Date:
@@ -157,7 +157,8 @@ class Runner {
     if (t.predicate) {
       actual.push_back(Output{"boolean", eval.results().empty() ? "false" : "true"});
     } else {
-      for (const Value& v : eval.results()) actual.push_back(Output{typeNameForOutput(v), suiteText(v)});
+      for (const Value& v : eval.results())
+        actual.push_back(Output{typeNameForOutput(v), suiteText(v)});
     }
     auto describe = [](const std::vector<Output>& o) {
       std::string s = "[";

@@ -28,12 +28,11 @@ TEST(Temporal, ParseAndFormat) {
 }
 
 TEST(Temporal, ComparisonWithPrecisionAndTimezones) {
-  EXPECT_EQ(compareTemporal(dt("2012-04-15T15:00:00+02:00"), dt("2012-04-15T16:00:00+03:00"),
-                            false),
-            0);
-  EXPECT_EQ(compareTemporal(dt("2017-11-05T01:30:00.0-04:00"), dt("2017-11-05T01:15:00.0-05:00"),
-                            false),
-            -1);
+  EXPECT_EQ(
+      compareTemporal(dt("2012-04-15T15:00:00+02:00"), dt("2012-04-15T16:00:00+03:00"), false), 0);
+  EXPECT_EQ(
+      compareTemporal(dt("2017-11-05T01:30:00.0-04:00"), dt("2017-11-05T01:15:00.0-05:00"), false),
+      -1);
   // Different precision with equal common parts: unknown.
   EXPECT_FALSE(compareTemporal(dt("2018-03"), dt("2018-03-01"), false).has_value());
   // Seconds and milliseconds are one precision.

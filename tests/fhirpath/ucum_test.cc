@@ -9,9 +9,10 @@ namespace {
 TEST(Ucum, DataIsEmbedded) { EXPECT_EQ(dataVersion(), "2.0.1"); }
 
 TEST(Ucum, ParsesExpressions) {
-  for (const char* u : {"mg", "mg/dL", "kg.m/s2", "10*3/uL", "[lb_av]", "mm[Hg]", "%", "1",
-                        "/min", "mL/min/{1.73_m2}", "{cells}/uL", "cal_[15]", "B[10.nV]",
-                        "[in_i]", "ug/(kg.h)", "m2", "s-1", "Cel", "[degF]", "[iU]/L"}) {
+  for (const char* u : {"mg",         "mg/dL",    "kg.m/s2",  "10*3/uL", "[lb_av]",
+                        "mm[Hg]",     "%",        "1",        "/min",    "mL/min/{1.73_m2}",
+                        "{cells}/uL", "cal_[15]", "B[10.nV]", "[in_i]",  "ug/(kg.h)",
+                        "m2",         "s-1",      "Cel",      "[degF]",  "[iU]/L"}) {
     std::string error;
     EXPECT_TRUE(isValid(u, &error)) << u << ": " << error;
   }
@@ -22,7 +23,8 @@ TEST(Ucum, ParsesExpressions) {
 
 TEST(Ucum, Converts) {
   auto near = [](std::optional<long double> v, long double want) {
-    return v.has_value() && std::abs(static_cast<double>(*v - want)) < 1e-9 * std::max(1.0L, std::abs(want));
+    return v.has_value() &&
+           std::abs(static_cast<double>(*v - want)) < 1e-9 * std::max(1.0L, std::abs(want));
   };
   EXPECT_TRUE(near(convert(4, "g", "mg"), 4000));
   EXPECT_TRUE(near(convert(1, "wk", "d"), 7));
