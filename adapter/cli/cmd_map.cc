@@ -33,6 +33,8 @@ constexpr const char* kHelp =
     "Problems in the files are printed to standard error as\n"
     "  FILE:LINE:COLUMN: error: JSONPATH: reason\n"
     "and nothing goes to standard output.\n\n"
+    "With --validate, the Bundle is validated against R4 and the trialbridge profiles before it\n"
+    "is printed; its errors (and with --verbose its warnings) go to standard error.\n\n"
     "Exit status: 0 the Bundle was printed; 1 a file has errors (or, with --validate, the\n"
     "Bundle does not validate); 2 usage, I/O or configuration error (such as no secret).\n\n"
     "Examples:\n"
@@ -69,7 +71,8 @@ int run(std::span<const std::string> args) {
       .option("--base", "URL",
               "base of the entries' fullUrl (default http://trialbridge.local/fhir)")
       .flag("--validate", "validate the Bundle against R4 and the trialbridge profiles first")
-      .flag("--verbose", "also print information messages");
+      .flag("--verbose",
+            "also print information messages, and with --validate the Bundle's warnings");
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -161,7 +164,12 @@ int run(std::span<const std::string> args) {
     validation::Validator validator(*context);
     core::Issues issues;
     validator.validate(*bundle.value()->root(), issues);
-    printIssues("<bundle>", issues, verbose);
+    // Problems of the output, not of the input files: errors always, the rest with --verbose.
+    for (const core::Issue& i : issues.items()) {
+      if (i.severity > core::Severity::Error && !verbose) continue;
+      std::cerr << "trialbridge map: --validate: " << core::severityCode(i.severity) << ": "
+                << i.location << ": " << i.message << "\n";
+    }
     if (issues.hasErrors()) return kExitDataError;
   }
   std::cout << core::writeJson(*bundle.value()->root(), core::WriteOptions{true}) << "\n";

@@ -276,7 +276,9 @@ std::optional<Entity> readEntity(std::string_view text, const Trial& trial, core
   if (!schema->check(in, issues)) return std::nullopt;
   const size_t before = errorCount(issues);
   EntityChecks checks(in, trial, issues);
+  // An entity of another trial: its references cannot be checked against this one.
   checks.checkTrial(root);
+  if (errorCount(issues) > before) return std::nullopt;
   if (e.kind == Entity::Kind::Subject) {
     e.subject = checks.subject(root);
     checks.fits(root.get("subjectId"), ids::researchSubject(trial, e.subject.subjectId));

@@ -49,6 +49,15 @@ TEST(JsonInput, Limits) {
   EXPECT_EQ(more.items()[0].code, core::IssueType::TooLong);
 }
 
+TEST(JsonInput, ByteOrderMark) {
+  JsonInput in;
+  core::Issues issues;
+  ASSERT_TRUE(in.parse("\xEF\xBB\xBF{\"a\": 1}", issues));
+  uint32_t line = 0, column = 0;
+  in.locate("$.a", line, column);
+  EXPECT_EQ(column, 5u);
+}
+
 TEST(JsonInput, TrailingText) {
   JsonInput in;
   core::Issues issues;

@@ -170,6 +170,9 @@ bool JsonInput::parse(std::string_view text, core::Issues& issues) {
   }
   // RapidJSON needs a terminating NUL; string_views from files need not have one.
   owned_.assign(text.data(), text.size());
+  // A UTF-8 byte order mark (editors on Windows write one) becomes white space, so that offsets,
+  // lines and columns stay those of the file.
+  if (owned_.size() >= 3 && owned_.compare(0, 3, "\xEF\xBB\xBF") == 0) owned_.replace(0, 3, "   ");
   text_ = owned_;
   positions_.clear();
   {
