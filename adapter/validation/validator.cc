@@ -146,6 +146,8 @@ class Run {
       if (res.type().name == "SearchParameter") checkSearchParameter(res);
       if (res.type().name == "Questionnaire") checkQuestionnaire(res);
       if (res.type().name == "StructureDefinition") checkProfileDefinition(res);
+      if (res.type().name == "MeasureReport") checkMeasureReport(res);
+      checkElementIds(res);
       if (res.type().name == "QuestionnaireResponse") checkQuestionnaireResponse(res);
     }
     std::vector<std::string> all(profiles.begin(), profiles.end());
@@ -198,6 +200,29 @@ class Run {
 
   // --- elements ----------------------------------------------------------------------------
 
+  // ValidatorOptions::bundleRules for an entry of the input Bundle.
+  void addBundleRuleProfiles(const Element& res, std::vector<std::string>& profiles) {
+    const auto& rules = v_.options().bundleRules;
+    if (rules.empty() || res.name() != "resource" || res.parent() == nullptr ||
+        res.parent()->parent() != root_ || root_->type().name != "Bundle") {
+      return;
+    }
+    size_t index = 0;  // among the entries with a resource of this type
+    for (const Element* e = root_->child("entry"); e != nullptr && e != res.parent();
+         e = e->nextSibling()) {
+      const Element* r = e->name() == "entry" ? e->child("resource") : nullptr;
+      if (r != nullptr && r->type().name == res.type().name) ++index;
+    }
+    for (const auto& rule : rules) {
+      const size_t colon = rule.rule.find(':');
+      const std::string type = rule.rule.substr(0, colon);
+      const std::string which = colon == std::string::npos ? "*" : rule.rule.substr(colon + 1);
+      if (type != res.type().name) continue;
+      if (which != "*" && which != std::to_string(index)) continue;
+      profiles.push_back(rule.profile);
+    }
+  }
+
   void validateNode(const Element& e, const ElementNode& node, const StructureModel& m,
                     bool profile) {
     if (e.isResource() && &node != &m.root()) {
@@ -217,6 +242,7 @@ class Run {
         }
       }
       checkRules(e, node, m, profile);
+      if (!profile) addBundleRuleProfiles(e, profiles);
       std::vector<std::string> candidates;
       for (const std::string& url : profiles) {
         const StructureModel* pm = impl_.models.get(url);
@@ -1541,6 +1567,131 @@ class Run {
     rep_.error(IssueType::Structure, &e,
                "Unable to find a profile match for " + std::string(ref) +
                    " among choices: " + list);
+  }
+
+  // --- element ids and measures -------------------------------------------------------------
+
+  // Element ids are unique within a resource (not counting the resources inside it).
+  void checkElementIds(const Element& res) {
+    std::vector<std::pair<std::string_view, const Element*>> ids;
+    std::vector<const Element*> todo;
+    for (const Element* c = res.firstChild(); c != nullptr; c = c->nextSibling()) todo.push_back(c);
+    while (!todo.empty()) {
+      const Element* e = todo.back();
+      todo.pop_back();
+      if (e->isResource()) continue;
+      for (const Element* c = e->firstChild(); c != nullptr; c = c->nextSibling()) {
+        // ElementDefinition ids name definitions (snapshot and differential repeat them).
+        if (c->name() == "id" && c->hasValue() && !e->isPrimitive() &&
+            e->type().name != "ElementDefinition") {
+          ids.emplace_back(c->value(), e);
+        } else {
+          todo.push_back(c);
+        }
+      }
+    }
+    if (ids.size() < 2) return;
+    std::sort(ids.begin(), ids.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second->line() < b.second->line();
+    });
+    for (size_t i = 1; i < ids.size(); ++i) {
+      if (ids[i].first != ids[i - 1].first) continue;
+      rep_.error(IssueType::BusinessRule, ids[i].second,
+                 "Duplicate id value '" + std::string(ids[i].first) + "' (at " +
+                     ids[i].second->path() + ")");
+    }
+  }
+
+  static std::string codeText(const Element* cc) {
+    if (cc == nullptr) return {};
+    if (const Element* c = cc->child("coding")) return std::string(childValue(*c, "code"));
+    return std::string(childValue(*cc, "text"));
+  }
+
+  static bool sameCode(const Element* a, const Element* b) {
+    if (a == nullptr || b == nullptr) return false;
+    bool same = false;
+    a->forEachChild("coding", [&](const Element& x) {
+      b->forEachChild("coding", [&](const Element& y) {
+        if (childValue(x, "code") == childValue(y, "code") &&
+            childValue(x, "system") == childValue(y, "system")) {
+          same = true;
+        }
+      });
+    });
+    if (!same && a->child("coding") == nullptr && b->child("coding") == nullptr) {
+      same = !childValue(*a, "text").empty() && childValue(*a, "text") == childValue(*b, "text");
+    }
+    return same;
+  }
+
+  // Report groups and stratifiers against the Measure's (when it is loaded).
+  void checkMeasureReport(const Element& mr) {
+    const std::string_view canonical = childValue(mr, "measure");
+    const auto* loc = canonical.empty() ? nullptr : v_.context().find(canonical);
+    if (loc == nullptr || loc->info->resourceType != "Measure") return;
+    auto json = loc->package->json(loc->index);
+    if (!json) return;
+    core::Issues ignored;
+    auto doc = core::readJson(json.value(), v_.context(), ignored);
+    if (doc == nullptr || doc->root() == nullptr) return;
+    std::vector<const Element*> mGroups, rGroups;
+    doc->root()->forEachChild("group", [&](const Element& g) { mGroups.push_back(&g); });
+    mr.forEachChild("group", [&](const Element& g) { rGroups.push_back(&g); });
+    std::vector<bool> used(mGroups.size(), false);
+    for (const Element* rg : rGroups) {
+      Reporter::Scope s(rep_, *rg);
+      const Element* match = nullptr;
+      for (size_t k = 0; k < mGroups.size() && match == nullptr; ++k) {
+        if (!used[k] && sameCode(rg->child("code"), mGroups[k]->child("code"))) {
+          match = mGroups[k];
+          used[k] = true;
+        }
+      }
+      if (match == nullptr && rg->child("code") == nullptr && mGroups.size() == 1 &&
+          rGroups.size() == 1) {
+        match = mGroups[0];
+        used[0] = true;
+      }
+      if (match == nullptr) {
+        rep_.error(IssueType::BusinessRule, rg,
+                   "Group should have a code that matches the group definition in the measure");
+        continue;
+      }
+      // Stratifiers of the group.
+      std::vector<const Element*> mStrat, rStrat;
+      match->forEachChild("stratifier", [&](const Element& x) { mStrat.push_back(&x); });
+      rg->forEachChild("stratifier", [&](const Element& x) { rStrat.push_back(&x); });
+      std::vector<bool> usedS(mStrat.size(), false);
+      for (const Element* rs : rStrat) {
+        bool found = false;
+        for (size_t k = 0; k < mStrat.size() && !found; ++k) {
+          const Element* rc = rs->child("code");
+          if (!usedS[k] && sameCode(rc, mStrat[k]->child("code"))) {
+            usedS[k] = found = true;
+          }
+        }
+        if (!found) {
+          Reporter::Scope ss(rep_, *rs);
+          rep_.error(IssueType::BusinessRule, rs,
+                     "Group should have a code that matches the group stratifier definition in "
+                     "the measure");
+        }
+      }
+      for (size_t k = 0; k < mStrat.size(); ++k) {
+        if (usedS[k]) continue;
+        rep_.error(IssueType::BusinessRule, rg,
+                   "The MeasureReport does not include a stratifier for the stratifier with code '" +
+                       codeText(mStrat[k]->child("code")) + "' (id = '" +
+                       std::string(childValue(*mStrat[k], "id")) + "')");
+      }
+    }
+    for (size_t k = 0; k < mGroups.size(); ++k) {
+      if (used[k]) continue;
+      rep_.error(IssueType::BusinessRule, &mr,
+                 "The MeasureReport does not include a group for the group with code '" +
+                     codeText(mGroups[k]->child("code")) + "'");
+    }
   }
 
   // --- StructureDefinitions as profiles ---------------------------------------------------

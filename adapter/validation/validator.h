@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conformance/context.h"
 #include "conformance/snapshot.h"
@@ -45,6 +46,13 @@ struct ValidatorOptions {
   bool allowJsonComments = false;
   // Markdown that holds what looks like HTML tags is an error (else nothing is said).
   bool htmlInMarkdownIsError = false;
+  // Profiles for resources in a Bundle given as input: rule "Patient:0" is the first Patient
+  // entry (index among the entries of that type), "Observation:*" every Observation.
+  struct BundleRule {
+    std::string rule;
+    std::string profile;
+  };
+  std::vector<BundleRule> bundleRules;
 };
 
 class Validator {

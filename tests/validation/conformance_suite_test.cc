@@ -116,6 +116,9 @@ Outcome runCase(const rapidjson::Value& tc, bool profileRun) {
   options.securityChecks = flag(tc, "security-checks");
   options.allowJsonComments = flag(tc, "allow-comments");
   options.htmlInMarkdownIsError = flag(tc, "noHtmlInMarkdown");
+  if (auto bp = tc.FindMember("bundle-param"); bp != tc.MemberEnd() && bp->value.IsObject()) {
+    options.bundleRules.push_back({str(bp->value, "rule"), str(bp->value, "profile")});
+  }
   Validator validator(*context, options);
   core::Issues issues;
   validator.validateText(readFile(kDir + str(tc, "file")), issues, profiles);
