@@ -26,7 +26,7 @@ if [[ $# -gt 0 ]]; then
   exec "$TRIALBRIDGE" "$@"
 fi
 
-# MAIN JOB. Switches to `"$TRIALBRIDGE" serve ...` (the FHIR service with samples/trials/ on
-# SQLite) when the serve command exists (a later issue).
-echo "run.sh: $TRIALBRIDGE validate samples/"
-exec "$TRIALBRIDGE" validate samples/
+# MAIN JOB: the FHIR service (docs/rest.md) on SQLite (trialbridge.db here) with the reference
+# trial loaded; it prints its base URL and serves until Ctrl-C.
+echo "run.sh: $TRIALBRIDGE serve --trial samples/trials/NCT06813157.json"
+exec "$TRIALBRIDGE" serve --trial samples/trials/NCT06813157.json

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "conformance/context.h"
+#include "mapping/profiles_package.h"
 #include "store/search_parameters.h"
 #include "validation/validator.h"
 
@@ -127,8 +128,8 @@ ServiceConfig defaultConfig() {
   ServiceConfig c;
   c.store.backend = "sqlite";
   c.store.database = "trialbridge.db";
-  // The trial's resource types are validated against the project's profiles (the URLs of
-  // mapping/profiles.h), when fhir-profiles/trialbridge/package is found.
+  // The trial's resource types are validated against the project's profiles (mapping/profiles.h;
+  // the package is embedded in the binary).
   constexpr std::string_view kProfiles = "http://trialbridge.org/fhir/StructureDefinition/";
   c.api.requiredProfiles = {
       {"ResearchStudy", std::string(kProfiles) + "tb-research-study"},
@@ -136,8 +137,7 @@ ServiceConfig defaultConfig() {
       {"Observation", std::string(kProfiles) + "tb-observation"},
       {"AdverseEvent", std::string(kProfiles) + "tb-adverse-event"},
   };
-  c.packages = {"fhir-profiles/trialbridge/package"};
-  c.defaultPackages = true;
+  c.defaultProfiles = true;
   return c;
 }
 
@@ -214,9 +214,8 @@ R parseConfig(std::string_view json, const std::string& source) {
     s.integer("defaultCount", c.api.searchLimits.defaultCount, 1, 10000);
     s.integer("maxCount", c.api.searchLimits.maxCount, 1, 10000);
     s.boolean("validateWrites", c.api.validateWrites);
-    if (v->IsObject() && (v->HasMember("packages") || v->HasMember("requiredProfiles"))) {
-      c.defaultPackages = false;
-    }
+    if (v->IsObject() && v->HasMember("requiredProfiles")) c.defaultProfiles = false;
+    s.boolean("projectProfiles", c.projectProfiles);
     s.strings("packages", c.packages);
     s.stringMap("requiredProfiles", c.api.requiredProfiles);
     s.noOthers();
@@ -252,12 +251,8 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
   s->config_ = config;
   s->context_ = conformance::Context::withCore();
   ApiOptions api = config.api;
+  if (config.projectProfiles) s->context_->addPackage(mapping::profilesPackage());
   for (const std::string& p : config.packages) {
-    if (config.defaultPackages && !std::filesystem::exists(p)) {
-      s->warnings_.push_back("the project's profiles (" + p +
-                             ") are not here: writes are validated against R4 only");
-      continue;
-    }
     if (auto st = s->context_->loadPackage(p); !st) {
       return SR::error("cannot load the FHIR package '" + p + "': " + st.message());
     }
@@ -268,7 +263,7 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
       ++it;
       continue;
     }
-    if (!config.defaultPackages) {
+    if (config.projectProfiles || !config.defaultProfiles) {
       return SR::error("the profile required for " + it->first + " (" + it->second +
                        ") is not in the loaded packages");
     }

@@ -33,15 +33,17 @@ struct ServiceConfig {
   bool authEnabled = false;
   AuthOptions auth;
   AuditOptions audit;
-  // FHIR packages to load besides the R4 core (folders or .tgz): the project's profiles.
+  // The project's profiles (fhir-profiles/trialbridge, embedded in the binary) are loaded.
+  bool projectProfiles = true;
+  // FHIR packages to load besides the R4 core and the project's (folders or .tgz).
   std::vector<std::string> packages;
   // Trial definitions to map and load at start (samples/trials/*.json).
   std::vector<std::string> trials;
   // Where the configuration came from ("" for the defaults), for messages.
   std::string source;
-  // The packages and profiles are the defaults: a missing package is skipped with a warning
-  // (and its required profiles dropped) instead of stopping start-up.
-  bool defaultPackages = false;
+  // requiredProfiles are the defaults (the project's profiles for the trial's types); when the
+  // project's profiles are not loaded they are dropped instead of stopping start-up.
+  bool defaultProfiles = false;
 };
 
 // The defaults: 127.0.0.1:8080, no TLS, no authentication, SQLite trialbridge.db in the working

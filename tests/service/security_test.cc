@@ -121,8 +121,9 @@ TEST_F(AuthTest, TokensAndScopes) {
   // A transaction needs every entry's permission.
   const std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
     {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"}},"request":{"method":"POST","url":"Observation"}},
-    {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]})";
-  EXPECT_EQ(as(writer, "POST", "/fhir", tx).status, 403);
+    {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}}]})";
+  Reply txReply = as(writer, "POST", "/fhir", tx);
+  EXPECT_EQ(txReply.status, 403) << txReply.body;
   const std::string admin = signJwt(rsa_, claims("system/*.cruds", now() + 300));
   EXPECT_EQ(as(admin, "POST", "/fhir", tx).status, 200);
   // The client id is in the audit record of the write.

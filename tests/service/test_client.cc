@@ -81,10 +81,8 @@ TestServer::TestServer(const std::string& configJson) {
   service::ServiceConfig c = parsed.value();
   c.http.port = 0;
   if (c.store.backend == "sqlite") c.store.database = dir_ + "/store.db";
-  if (c.defaultPackages) {
-    c.packages.clear();
-    c.api.requiredProfiles.clear();
-  }
+  // Tests write generic resources: the trial's profiles apply only when a test asks for them.
+  if (c.defaultProfiles) c.api.requiredProfiles.clear();
   c.audit.flushMillis = 20;
   tls_ = c.http.tls;
   auto s = service::Service::start(c);
