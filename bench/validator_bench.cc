@@ -54,8 +54,8 @@ double peakRssMiB() {
 }
 
 // Resources per second over `texts` on `threads` threads for at least `seconds`.
-double rate(const validation::Validator& v, const std::vector<std::string>& texts,
-            unsigned threads, double seconds, size_t* withErrors) {
+double rate(const validation::Validator& v, const std::vector<std::string>& texts, unsigned threads,
+            double seconds, size_t* withErrors) {
   std::atomic<size_t> done{0};
   std::atomic<size_t> bad{0};
   const auto start = Clock::now();
@@ -70,8 +70,7 @@ double rate(const validation::Validator& v, const std::vector<std::string>& text
       ++done;
       ++k;
       if (k % texts.size() == t % texts.size()) first = false;
-      if (k % 64 == 0 &&
-          std::chrono::duration<double>(Clock::now() - start).count() >= seconds) {
+      if (k % 64 == 0 && std::chrono::duration<double>(Clock::now() - start).count() >= seconds) {
         break;
       }
     }
@@ -202,7 +201,8 @@ int main(int argc, char** argv) {
   }
   std::system(("rm -rf " + dir).c_str());
   if (out.find("perSecond1") == std::string::npos) {
-    std::printf("Medplum: not run (%s)\n", out.empty() ? "no output; npm ci in tests/peers?" : out.c_str());
+    std::printf("Medplum: not run (%s)\n",
+                out.empty() ? "no output; npm ci in tests/peers?" : out.c_str());
     return 0;
   }
   const double m1 = std::atof(jsonNumber(out, "perSecond1").c_str());

@@ -34,7 +34,8 @@ constexpr const char* kHelp =
     "  trialbridge validate samples/\n"
     "  trialbridge validate --format json patient.json\n"
     "  trialbridge validate --package hl7.fhir.us.core-3.1.0.tgz \\\n"
-    "      --profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient patient.xml\n\n";
+    "      --profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient "
+    "patient.xml\n\n";
 
 struct Input {
   std::string path;  // "-" for stdin
@@ -64,7 +65,8 @@ bool collectInputs(const std::vector<std::string>& paths, std::vector<Input>& ou
       std::vector<std::string> files;
       for (auto it = fs::recursive_directory_iterator(path, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file() && wantedExtension(it->path())) files.push_back(it->path().string());
+        if (it->is_regular_file() && wantedExtension(it->path()))
+          files.push_back(it->path().string());
       }
       if (ec) {
         std::cerr << "trialbridge validate: " << path << ": " << ec.message() << "\n";
@@ -140,9 +142,9 @@ void printText(const std::vector<Input>& inputs, const std::vector<Outcome>& out
     infos += issues.count(core::Severity::Information);
     bad += issues.hasErrors() ? 1 : 0;
   }
-  std::cout << inputs.size() << (inputs.size() == 1 ? " file" : " files") << " checked: "
-            << (inputs.size() - bad) << " valid, " << bad << " with errors (" << errors
-            << " errors, " << warnings << " warnings, " << infos << " information)\n";
+  std::cout << inputs.size() << (inputs.size() == 1 ? " file" : " files")
+            << " checked: " << (inputs.size() - bad) << " valid, " << bad << " with errors ("
+            << errors << " errors, " << warnings << " warnings, " << infos << " information)\n";
 }
 
 void printJson(const std::vector<Input>& inputs, const std::vector<Outcome>& outcomes,

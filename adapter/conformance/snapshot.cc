@@ -271,8 +271,7 @@ struct Snapshots::Impl {
   std::unordered_map<const StructureDefinition*, std::string> failed;
 };
 
-Snapshots::Snapshots(const Context& context)
-    : context_(context), impl_(std::make_unique<Impl>()) {}
+Snapshots::Snapshots(const Context& context) : context_(context), impl_(std::make_unique<Impl>()) {}
 Snapshots::~Snapshots() = default;
 
 const StructureDefinition* Snapshots::get(std::string_view nameOrUrl, std::string* error) const {

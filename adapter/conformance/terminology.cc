@@ -193,8 +193,7 @@ struct Terminology::Impl {
           keep = !cs.isA(c->code, value);
         } else if (op == "generalizes") {
           keep = cs.isA(value, c->code);
-        } else if (op == "=" || op == "in" || op == "not-in" || op == "regex" ||
-                   op == "exists") {
+        } else if (op == "=" || op == "in" || op == "not-in" || op == "regex" || op == "exists") {
           std::string actual;
           bool has = false;
           if (property == "concept" || property == "code") {

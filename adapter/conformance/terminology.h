@@ -56,8 +56,8 @@ struct ValueSetExpansion {
   std::string url;
   std::string version;
   std::string name;
-  bool found = false;       // the ValueSet is loaded
-  std::string error;        // why it could not be expanded (empty: it could)
+  bool found = false;  // the ValueSet is loaded
+  std::string error;   // why it could not be expanded (empty: it could)
   // Codes by system.
   StringMap<StringSet> codes;
   // Systems that are included wholesale or by filter but are not loaded (or only as a

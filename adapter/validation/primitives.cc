@@ -315,7 +315,8 @@ int comparePrimitive(std::string_view type, std::string_view a, std::string_view
     // Same-precision ISO text compares as text (time zones aside).
     const size_t n = std::min(a.size(), b.size());
     if (n < 4) return 2;
-    const int c = a.substr(0, std::min<size_t>(n, 19)).compare(b.substr(0, std::min<size_t>(n, 19)));
+    const int c =
+        a.substr(0, std::min<size_t>(n, 19)).compare(b.substr(0, std::min<size_t>(n, 19)));
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
   }
   return 2;

@@ -34,8 +34,8 @@ std::string_view childValue(const core::Element& e, std::string_view name) {
   return c == nullptr ? std::string_view() : c->value();
 }
 
-core::Status addText(const conformance::Context& context, TextPackage& pkg,
-                     const std::string& file, const std::string& text) {
+core::Status addText(const conformance::Context& context, TextPackage& pkg, const std::string& file,
+                     const std::string& text) {
   core::Issues issues;
   auto doc = core::readResource(text, context, issues);
   if (doc == nullptr || doc->root() == nullptr) {

@@ -115,8 +115,8 @@ struct ModelCache::Impl {
   mutable std::unordered_map<std::string, std::string, Hash, std::equal_to<>> errors;
 };
 
-ModelCache::ModelCache(const conformance::Context& context,
-                       const conformance::Snapshots& snapshots, bool compileInvariants)
+ModelCache::ModelCache(const conformance::Context& context, const conformance::Snapshots& snapshots,
+                       bool compileInvariants)
     : context_(context),
       snapshots_(snapshots),
       compileInvariants_(compileInvariants),
@@ -219,11 +219,13 @@ std::unordered_map<std::string, Extras> readExtras(const conformance::Context& c
 
 }  // namespace
 
-std::unique_ptr<StructureModel> ModelCache::build(const conformance::StructureDefinition& sd) const {
+std::unique_ptr<StructureModel> ModelCache::build(
+    const conformance::StructureDefinition& sd) const {
   auto m = std::make_unique<StructureModel>();
   const bool core = sd.url.rfind("http://hl7.org/fhir/StructureDefinition/", 0) == 0 &&
                     sd.file.rfind("hl7.fhir.r4.core", 0) == 0;
-  const auto extras = core ? std::unordered_map<std::string, Extras>() : readExtras(context_, sd.url);
+  const auto extras =
+      core ? std::unordered_map<std::string, Extras>() : readExtras(context_, sd.url);
   m->sd_ = &sd;
   m->label_ = sd.version.empty() ? sd.url : sd.url + "|" + sd.version;
   std::unordered_map<std::string, ElementNode*> byId;
@@ -279,7 +281,8 @@ std::unique_ptr<StructureModel> ModelCache::build(const conformance::StructureDe
       node.mustHaveValue = x->second.mustHaveValue;
       node.languageControl = x->second.languageControl;
     }
-    if (!e.fixedName.empty()) node.fixed = readValueSpec("fixed", e.fixedName, e.fixedJson, context_);
+    if (!e.fixedName.empty())
+      node.fixed = readValueSpec("fixed", e.fixedName, e.fixedJson, context_);
     if (!e.patternName.empty()) {
       node.pattern = readValueSpec("pattern", e.patternName, e.patternJson, context_);
     }

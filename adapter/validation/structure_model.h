@@ -40,8 +40,8 @@ struct Invariant {
 
 // A fixed[x] or pattern[x] value.
 struct ValueSpec {
-  std::string type;                        // FHIR type: "code", "CodeableConcept"
-  std::string text;                        // a primitive's value
+  std::string type;                          // FHIR type: "code", "CodeableConcept"
+  std::string text;                          // a primitive's value
   std::shared_ptr<core::Document> document;  // a complex value
   bool present() const { return !type.empty(); }
   const core::Element* root() const { return document ? document->root() : nullptr; }
@@ -49,10 +49,10 @@ struct ValueSpec {
 
 struct ElementNode {
   const conformance::ElementDefinition* def = nullptr;
-  std::string name;    // last path segment without "[x]" ("value"), or a renamed choice
+  std::string name;  // last path segment without "[x]" ("value"), or a renamed choice
   bool choice = false;
   const ElementNode* parent = nullptr;
-  const ElementNode* slicedBy = nullptr;  // for a slice: the element it is a slice of
+  const ElementNode* slicedBy = nullptr;     // for a slice: the element it is a slice of
   std::vector<const ElementNode*> children;  // non-slice children, in snapshot order
   std::vector<const ElementNode*> slices;    // this element's slices, in order
   const ElementNode* contentReference = nullptr;
@@ -60,9 +60,9 @@ struct ElementNode {
   ValueSpec fixed;
   ValueSpec pattern;
   // From extensions on the ElementDefinition (not kept by the conformance layer's structs).
-  int64_t minLength = 0;          // http://hl7.org/fhir/StructureDefinition/minLength
-  bool mustHaveValue = false;     // ...ElementDefinition.mustHaveValue (R5, used in R4 too)
-  std::string languageControl;    // narrative-language-control: _no, _yes or languages
+  int64_t minLength = 0;        // http://hl7.org/fhir/StructureDefinition/minLength
+  bool mustHaveValue = false;   // ...ElementDefinition.mustHaveValue (R5, used in R4 too)
+  std::string languageControl;  // narrative-language-control: _no, _yes or languages
   std::vector<Invariant> invariants;
 
   bool allowsType(std::string_view type) const;

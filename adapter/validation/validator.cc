@@ -61,15 +61,15 @@ bool startsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
 }
 
-std::string_view valueOf(const Element* e) { return e == nullptr ? std::string_view() : e->value(); }
+std::string_view valueOf(const Element* e) {
+  return e == nullptr ? std::string_view() : e->value();
+}
 
 std::string_view childValue(const Element& e, std::string_view name) {
   return valueOf(e.child(name));
 }
 
-std::string versionless(std::string_view url) {
-  return std::string(url.substr(0, url.find('|')));
-}
+std::string versionless(std::string_view url) { return std::string(url.substr(0, url.find('|'))); }
 
 // Deep equality of two elements (values and children, ignoring order of nothing).
 bool sameElement(const Element& a, const Element& b) {
@@ -167,9 +167,9 @@ class Run {
             if (m == nullptr) {
               Reporter::Scope s1(rep_, *meta);
               Reporter::Scope s2(rep_, p);
-              rep_.warning(IssueType::BusinessRule, &p,
-                           "Profile reference '" + url +
-                               "' has not been checked because it is unknown");
+              rep_.warning(
+                  IssueType::BusinessRule, &p,
+                  "Profile reference '" + url + "' has not been checked because it is unknown");
               return;
             }
             all.push_back(std::move(url));
@@ -461,8 +461,8 @@ class Run {
       // The base pass already checked the base's own cardinality.
       const core::PropertyInfo* p = parent.type().property(c.name);
       if (p != nullptr && p->min == d.min &&
-          (p->max == d.max || (p->max == core::PropertyInfo::kUnbounded &&
-                               d.max == ElementDefinition::kUnbounded))) {
+          (p->max == d.max ||
+           (p->max == core::PropertyInfo::kUnbounded && d.max == ElementDefinition::kUnbounded))) {
         return;
       }
     }
@@ -641,7 +641,8 @@ class Run {
       path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
       if (seg == "$this" || startsWith(seg, "ofType(")) continue;
       const std::vector<const ElementNode*>* kids = &cur->children;
-      if (kids->empty() && cur->contentReference != nullptr) kids = &cur->contentReference->children;
+      if (kids->empty() && cur->contentReference != nullptr)
+        kids = &cur->contentReference->children;
       if (seg == "resolve()") {
         const auto* tps = cur->targetProfiles();
         if (tps == nullptr || tps->empty()) return nullptr;
@@ -820,7 +821,8 @@ class Run {
       if (target == nullptr || values.empty()) return false;
       std::vector<std::string> urls;
       for (const std::string& t : target->types) {
-        if (const auto* tp = target->typeProfiles(t)) urls.insert(urls.end(), tp->begin(), tp->end());
+        if (const auto* tp = target->typeProfiles(t))
+          urls.insert(urls.end(), tp->begin(), tp->end());
       }
       if (urls.empty()) {
         if (const auto* tp = target->targetProfiles()) urls = *tp;
@@ -904,7 +906,8 @@ class Run {
     if (node.minLength > 0 && e.hasValue() &&
         codePoints(e.value()) < static_cast<size_t>(node.minLength)) {
       rep_.error(IssueType::Invalid, &e,
-                 "Value '" + std::string(e.value()) + "' is shorter than permitted minimum length of " +
+                 "Value '" + std::string(e.value()) +
+                     "' is shorter than permitted minimum length of " +
                      std::to_string(node.minLength));
     }
     if (node.mustHaveValue && e.isPrimitive() && !e.hasValue()) {
@@ -1132,8 +1135,8 @@ class Run {
                        (x.version.empty() ? "" : "|" + x.version) + "'");
         }
         rep_.add(sev, IssueType::CodeInvalid, &e,
-                 "The value provided ('" + std::string(e.value()) + "') was not found in the value set " +
-                     vsLabel(x, b.valueSet) +
+                 "The value provided ('" + std::string(e.value()) +
+                     "') was not found in the value set " + vsLabel(x, b.valueSet) +
                      (required ? ", and a code is required from this value set"
                                : ", and a code should come from this value set unless it has no "
                                  "suitable code"));
@@ -1155,8 +1158,9 @@ class Run {
     const auto& x = impl_.terminology.expand(vs);
     if (!x.found) {
       rep_.warning(IssueType::NotFound, &e,
-                   "The value set " + std::string(vs) + " is not loaded, so the code cannot be "
-                                                        "checked against it");
+                   "The value set " + std::string(vs) +
+                       " is not loaded, so the code cannot be "
+                       "checked against it");
     } else if (!x.error.empty()) {
       rep_.warning(IssueType::NotSupported, &e,
                    "The value set " + std::string(vs) + " could not be expanded: " + x.error);
@@ -1189,12 +1193,11 @@ class Run {
       if (!x.found || !x.error.empty()) {
         unknownValueSet(at, b.valueSet);
       } else {
-        rep_.information(IssueType::NotSupported, &at,
-                         "The code system" +
-                             (unknownSystems.empty() ? std::string() : " " + unknownSystems) +
-                             " is not loaded, so the code " + codes +
-                             " could not be checked against the value set " +
-                             vsLabel(x, b.valueSet));
+        rep_.information(
+            IssueType::NotSupported, &at,
+            "The code system" + (unknownSystems.empty() ? std::string() : " " + unknownSystems) +
+                " is not loaded, so the code " + codes +
+                " could not be checked against the value set " + vsLabel(x, b.valueSet));
       }
       return;
     }
@@ -1281,8 +1284,8 @@ class Run {
     std::string error;
     const StructureModel* em = impl_.models.get(versionless(url), &error);
     if (em == nullptr) {
-      const std::string msg = "The extension " + std::string(url) +
-                              " could not be found so is not allowed here";
+      const std::string msg =
+          "The extension " + std::string(url) + " could not be found so is not allowed here";
       if (startsWith(url, kCoreSd)) {
         // An HL7 extension published outside the R4 core package (the extensions pack).
         rep_.information(IssueType::NotSupported, &ext,
@@ -1290,8 +1293,8 @@ class Run {
                              " is not loaded (it is not part of the R4 core package), so it was "
                              "not checked");
       } else if (unknownAllowed(url) || !v_.options().strictExtensions) {
-        rep_.warning(IssueType::Structure, &ext, "The extension " + std::string(url) +
-                                                     " is unknown, and not allowed here");
+        rep_.warning(IssueType::Structure, &ext,
+                     "The extension " + std::string(url) + " is unknown, and not allowed here");
       } else {
         rep_.error(IssueType::Structure, &ext, msg);
       }
@@ -1343,7 +1346,8 @@ class Run {
         host->type().name == "Extension" ? childValue(*host, "url") : std::string_view();
     bool ok = false;
     for (const std::string& c : sd.contextTypes) {
-      if (c == "Element" || c == "Base" || std::find(names.begin(), names.end(), c) != names.end()) {
+      if (c == "Element" || c == "Base" ||
+          std::find(names.begin(), names.end(), c) != names.end()) {
         ok = true;
       } else if (!hostUrl.empty() && (c == hostUrl || versionless(c) == hostUrl)) {
         ok = true;
@@ -1389,8 +1393,9 @@ class Run {
         here += (here.empty() ? "" : ", ") + n;
       }
       rep_.error(IssueType::Structure, &ext,
-                 "The extension " + sd.url + " is not allowed to be used at this point (this "
-                                             "element is [" +
+                 "The extension " + sd.url +
+                     " is not allowed to be used at this point (this "
+                     "element is [" +
                      here + "]; allowed = " + allowed + ")");
     }
   }
@@ -1433,7 +1438,8 @@ class Run {
         found = r;
         return;
       }
-      const std::string typeId = std::string(r->type().name) + "/" + std::string(childValue(*r, "id"));
+      const std::string typeId =
+          std::string(r->type().name) + "/" + std::string(childValue(*r, "id"));
       if (ref == typeId) {
         found = r;
       } else if (!full.empty() && full.size() > ref.size() &&
@@ -1537,9 +1543,9 @@ class Run {
     }
     if (allowed.empty()) {
       if (target != nullptr) {
-        rep_.error(IssueType::Structure, &e,
-                   "Invalid Resource target type. Found " + targetType +
-                       ", but expected one of ([])");
+        rep_.error(
+            IssueType::Structure, &e,
+            "Invalid Resource target type. Found " + targetType + ", but expected one of ([])");
       }
       return;
     }
@@ -1547,9 +1553,8 @@ class Run {
       std::string list;
       for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
       rep_.error(IssueType::Structure, &e,
-                 "The type '" + targetType + "' implied by the reference URL " +
-                     std::string(ref) + " is not a valid Target for this element (must be one of [" +
-                     list + "])");
+                 "The type '" + targetType + "' implied by the reference URL " + std::string(ref) +
+                     " is not a valid Target for this element (must be one of [" + list + "])");
       return;
     }
     // A target we hold (contained, in the Bundle) must conform to one of the profiles given
@@ -1564,9 +1569,9 @@ class Run {
     }
     std::string list;
     for (const std::string& tp : profilesForType) list += (list.empty() ? "" : ", ") + tp;
-    rep_.error(IssueType::Structure, &e,
-               "Unable to find a profile match for " + std::string(ref) +
-                   " among choices: " + list);
+    rep_.error(
+        IssueType::Structure, &e,
+        "Unable to find a profile match for " + std::string(ref) + " among choices: " + list);
   }
 
   // --- element ids and measures -------------------------------------------------------------
@@ -1680,10 +1685,11 @@ class Run {
       }
       for (size_t k = 0; k < mStrat.size(); ++k) {
         if (usedS[k]) continue;
-        rep_.error(IssueType::BusinessRule, rg,
-                   "The MeasureReport does not include a stratifier for the stratifier with code '" +
-                       codeText(mStrat[k]->child("code")) + "' (id = '" +
-                       std::string(childValue(*mStrat[k], "id")) + "')");
+        rep_.error(
+            IssueType::BusinessRule, rg,
+            "The MeasureReport does not include a stratifier for the stratifier with code '" +
+                codeText(mStrat[k]->child("code")) + "' (id = '" +
+                std::string(childValue(*mStrat[k], "id")) + "')");
       }
     }
     for (size_t k = 0; k < mGroups.size(); ++k) {
@@ -1700,7 +1706,8 @@ class Run {
   // root, unknown discriminator types, elements out of the base's order, fixed values that differ
   // from the base's, bindings on types that cannot have one, type profiles of another type.
   void checkProfileDefinition(const Element& res) {
-    if (childValue(res, "derivation") != "constraint" || res.child("differential") == nullptr) return;
+    if (childValue(res, "derivation") != "constraint" || res.child("differential") == nullptr)
+      return;
     auto parsed = conformance::parseStructureDefinition(core::writeJson(res));
     if (!parsed) return;
     const conformance::StructureDefinition& sd = parsed.value();
@@ -1714,7 +1721,8 @@ class Run {
       const ElementDefinition& d = sd.differential[i];
       Reporter::Scope sEl(rep_, *elements[i]);
       if (d.path.find('.') == std::string::npos && d.slicing) {
-        rep_.error(IssueType::Invalid, elements[i], "Slicing is not allowed at the root of a profile");
+        rep_.error(IssueType::Invalid, elements[i],
+                   "Slicing is not allowed at the root of a profile");
         rep_.error(IssueType::Exception, elements[i],
                    "Error generating Snapshot: The profile has slicing at the root ('" + d.path +
                        "'), which is illegal");
@@ -1724,9 +1732,9 @@ class Run {
           static const char* kTypes[] = {"value", "exists", "pattern", "type", "profile"};
           if (std::find(std::begin(kTypes), std::end(kTypes), disc.type) == std::end(kTypes) &&
               !disc.type.empty()) {
-            rep_.error(IssueType::Exception, elements[i],
-                       "Error generating Snapshot: Unknown DiscriminatorType code '" + disc.type +
-                           "'");
+            rep_.error(
+                IssueType::Exception, elements[i],
+                "Error generating Snapshot: Unknown DiscriminatorType code '" + disc.type + "'");
           }
         }
       }
@@ -1734,9 +1742,11 @@ class Run {
         bool bindable = false;
         std::string list;
         for (const conformance::TypeRef& t : d.types) {
-          static const char* kBindable[] = {"code", "Coding", "CodeableConcept", "Quantity",
-                                            "string", "uri", "Duration", "CodeableReference"};
-          if (std::find(std::begin(kBindable), std::end(kBindable), t.code) != std::end(kBindable)) {
+          static const char* kBindable[] = {"code",     "Coding",           "CodeableConcept",
+                                            "Quantity", "string",           "uri",
+                                            "Duration", "CodeableReference"};
+          if (std::find(std::begin(kBindable), std::end(kBindable), t.code) !=
+              std::end(kBindable)) {
             bindable = true;
           }
           list += (list.empty() ? "" : ", ") + t.code;
@@ -1775,8 +1785,7 @@ class Run {
                        " in the generated snapshot: check that the path and definitions are legal "
                        "in the differential (including order)");
         rep_.error(IssueType::Value, &res,
-                   "The profile " + sd.url +
-                       " has 1 element in the differential (id: " + id +
+                   "The profile " + sd.url + " has 1 element in the differential (id: " + id +
                        ") that don't have a matching element in the snapshot: check that the "
                        "path and definitions are legal in the differential (including order)");
       }
@@ -1859,8 +1868,7 @@ class Run {
 
   bool enabled(const Element& qItem, const Element& qr) {
     bool has = false;
-    for (const Element* ext = qItem.child("extension"); ext != nullptr;
-         ext = ext->nextSibling()) {
+    for (const Element* ext = qItem.child("extension"); ext != nullptr; ext = ext->nextSibling()) {
       if (ext->name() != "extension") continue;
       // SDC's enableWhenExpression (an Expression), or the Finnish PHR extension (a string).
       std::string url(childValue(*ext, "url"));
@@ -2114,12 +2122,8 @@ class Run {
         }
         return;
       }
-      case Invariant::Native::Txt2:
-        ok = !e.hasValue() || xhtmlHasContent(e.value());
-        break;
-      case Invariant::Native::Dom3:
-        checkContainedReferenced(e, inv);
-        return;
+      case Invariant::Native::Txt2: ok = !e.hasValue() || xhtmlHasContent(e.value()); break;
+      case Invariant::Native::Dom3: checkContainedReferenced(e, inv); return;
       case Invariant::Native::None: {
 #if TB_HAVE_FHIRPATH
         if (!inv.expression || !v_.options().invariants) return;
@@ -2131,8 +2135,8 @@ class Run {
         env.enforceAsSingleton = false;
         if (!eval.run(*inv.expression, &e, env)) {
           rep_.warning(IssueType::Invariant, &e,
-                       "The constraint " + inv.constraint->key + " could not be evaluated: " +
-                           eval.error().message);
+                       "The constraint " + inv.constraint->key +
+                           " could not be evaluated: " + eval.error().message);
           return;
         }
         const auto results = eval.results();
@@ -2146,8 +2150,8 @@ class Run {
       }
     }
     if (ok) return;
-    std::string msg = "Constraint failed: " + inv.constraint->key + ": '" + inv.constraint->human +
-                      "'";
+    std::string msg =
+        "Constraint failed: " + inv.constraint->key + ": '" + inv.constraint->human + "'";
     rep_.add(inv.severity, IssueType::Invariant, &e, std::move(msg));
   }
 

@@ -10,25 +10,26 @@ namespace {
 
 // R4 narrative: the elements of XHTML 1.0 basic text, lists, tables, images and links.
 constexpr std::array<std::string_view, 50> kElements = {
-    "p",      "br",     "div",   "h1",    "h2",     "h3",      "h4",      "h5",   "h6",
-    "a",      "span",   "b",     "em",    "i",      "strong",  "small",   "big",  "tt",
-    "small",  "dfn",    "q",     "var",   "abbr",   "acronym", "cite",    "blockquote",
-    "hr",     "address", "bdo",  "kbd",   "pre",    "samp",    "sub",     "sup",  "ins",
-    "del",    "ul",     "ol",    "li",    "dl",     "dt",      "dd",      "table", "caption",
-    "colgroup", "col",  "thead", "tbody", "tfoot",  "tr"};
+    "p",       "br",    "div",   "h1",    "h2",   "h3",      "h4",    "h5",         "h6",
+    "a",       "span",  "b",     "em",    "i",    "strong",  "small", "big",        "tt",
+    "small",   "dfn",   "q",     "var",   "abbr", "acronym", "cite",  "blockquote", "hr",
+    "address", "bdo",   "kbd",   "pre",   "samp", "sub",     "sup",   "ins",        "del",
+    "ul",      "ol",    "li",    "dl",    "dt",   "dd",      "table", "caption",    "colgroup",
+    "col",     "thead", "tbody", "tfoot", "tr"};
 constexpr std::array<std::string_view, 4> kMoreElements = {"th", "td", "img", "code"};
 
 constexpr std::array<std::string_view, 39> kAttributes = {
-    "title",   "style",     "class",     "id",          "lang",    "xml:lang", "dir",
-    "accesskey", "tabindex", "abbr",     "accept-charset", "accept", "align", "alink",
-    "alt",     "axis",      "bgcolor",   "border",      "cellpadding", "cellspacing", "char",
-    "charoff", "charset",   "cite",      "color",       "colspan", "compact",  "coords",
-    "datetime", "frame",    "headers",   "height",      "href",    "hreflang", "hspace",
-    "name",    "nowrap",    "rel",       "rev"};
+    "title",       "style",       "class",    "id",       "lang",           "xml:lang",
+    "dir",         "accesskey",   "tabindex", "abbr",     "accept-charset", "accept",
+    "align",       "alink",       "alt",      "axis",     "bgcolor",        "border",
+    "cellpadding", "cellspacing", "char",     "charoff",  "charset",        "cite",
+    "color",       "colspan",     "compact",  "coords",   "datetime",       "frame",
+    "headers",     "height",      "href",     "hreflang", "hspace",         "name",
+    "nowrap",      "rel",         "rev"};
 constexpr std::array<std::string_view, 21> kMoreAttributes = {
-    "rowspan", "rules",  "scope",  "shape", "size",   "span",  "src",
-    "start",   "summary", "type",  "valign", "value", "vspace", "width",
-    "xmlns",   "xmlns:xhtml", "longdesc", "clear", "face", "noshade", "target"};
+    "rowspan", "rules",       "scope",    "shape",  "size",  "span",    "src",
+    "start",   "summary",     "type",     "valign", "value", "vspace",  "width",
+    "xmlns",   "xmlns:xhtml", "longdesc", "clear",  "face",  "noshade", "target"};
 
 bool allowedElement(std::string_view name) {
   if (name.rfind("xhtml:", 0) == 0) name.remove_prefix(6);
@@ -140,7 +141,8 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
         if (i < x.size() && (x[i] == '"' || x[i] == '\'')) {
           const char q = x[i];
           const size_t end = x.find(q, i + 1);
-          value = std::string(x.substr(i + 1, (end == std::string_view::npos ? x.size() : end) - i - 1));
+          value = std::string(
+              x.substr(i + 1, (end == std::string_view::npos ? x.size() : end) - i - 1));
           i = end == std::string_view::npos ? x.size() : end + 1;
         }
       }
@@ -149,8 +151,8 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
                            "')");
       } else if ((attr == "href" || attr == "src") &&
                  lower(value).find("javascript:") != std::string::npos) {
-        problems.push_back("Script URLs are not allowed in the XHTML ('" + attr + "' on '" +
-                           name + "')");
+        problems.push_back("Script URLs are not allowed in the XHTML ('" + attr + "' on '" + name +
+                           "')");
       }
     }
     if (i < x.size()) ++i;

@@ -11,7 +11,8 @@ StructureDefinition profile(const std::string& differential) {
   auto sd = parseStructureDefinition(R"({"resourceType":"StructureDefinition",
     "url":"http://example.org/sd/p","type":"Patient","derivation":"constraint",
     "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient",
-    "differential":{"element":[)" + differential + "]}}");
+    "differential":{"element":[)" + differential +
+                                     "]}}");
   EXPECT_TRUE(sd) << sd.message();
   return sd.value();
 }
@@ -37,8 +38,8 @@ TEST(Snapshot, MergesSlicesAndExpandsTypes) {
     {"id":"Patient.deceasedBoolean","path":"Patient.deceasedBoolean","max":"0"},
     {"id":"Patient.nosuch","path":"Patient.nosuch","min":1})");
   std::vector<std::string> warnings;
-  auto snap = generateSnapshot(p, *base, [&](std::string_view n) { return snapshots.get(n); },
-                               &warnings);
+  auto snap = generateSnapshot(
+      p, *base, [&](std::string_view n) { return snapshots.get(n); }, &warnings);
   ASSERT_TRUE(snap) << snap.message();
   const auto& s = snap.value();
   const ElementDefinition* identifier = byId(s, "Patient.identifier");

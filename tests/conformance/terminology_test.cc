@@ -13,7 +13,8 @@ const Terminology& tx() {
 }
 
 TEST(Terminology, ExpandsByConceptListAndWholeSystem) {
-  const ValueSetExpansion& gender = tx().expand("http://hl7.org/fhir/ValueSet/administrative-gender");
+  const ValueSetExpansion& gender =
+      tx().expand("http://hl7.org/fhir/ValueSet/administrative-gender");
   ASSERT_TRUE(gender.found);
   EXPECT_TRUE(gender.error.empty()) << gender.error;
   EXPECT_EQ(gender.size(), 4u);
@@ -28,7 +29,8 @@ TEST(Terminology, ExpandsByConceptListAndWholeSystem) {
 
 TEST(Terminology, FiltersOnLocalCodeSystems) {
   // v3 ActEncounterCode is an is-a filter on v3-ActCode.
-  const ValueSetExpansion& e = tx().expand("http://terminology.hl7.org/ValueSet/v3-ActEncounterCode");
+  const ValueSetExpansion& e =
+      tx().expand("http://terminology.hl7.org/ValueSet/v3-ActEncounterCode");
   ASSERT_TRUE(e.found);
   EXPECT_TRUE(e.error.empty()) << e.error;
   EXPECT_TRUE(e.contains("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"));
@@ -37,9 +39,9 @@ TEST(Terminology, FiltersOnLocalCodeSystems) {
 
 TEST(Terminology, UnloadedSystemsAreUnknown) {
   // observation-codes includes all of LOINC, which is not loaded.
-  EXPECT_EQ(tx().member("http://hl7.org/fhir/ValueSet/observation-codes", "http://loinc.org",
-                        "777-3"),
-            Membership::Unknown);
+  EXPECT_EQ(
+      tx().member("http://hl7.org/fhir/ValueSet/observation-codes", "http://loinc.org", "777-3"),
+      Membership::Unknown);
   EXPECT_FALSE(tx().expand("http://example.org/no-such-value-set").found);
 }
 

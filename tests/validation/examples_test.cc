@@ -73,9 +73,9 @@ TEST(R4Examples, ValidateWithNoErrorsExceptKnownWrongOnes) {
     EXPECT_TRUE(withErrors.count(file) != 0)
         << file << " is listed as wrong (" << reason << ") but now validates";
   }
-  std::cout << examples.resources().size() << " examples: "
-            << examples.resources().size() - withErrors.size() << " without errors, "
-            << withErrors.size() << " known to be wrong\n";
+  std::cout << examples.resources().size()
+            << " examples: " << examples.resources().size() - withErrors.size()
+            << " without errors, " << withErrors.size() << " known to be wrong\n";
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kPackage = std::string(TB_TEST_DATA) + "/fhir-packages/hl7.fhir.us.core-3.1.0.tgz";
+const std::string kPackage =
+    std::string(TB_TEST_DATA) + "/fhir-packages/hl7.fhir.us.core-3.1.0.tgz";
 
 std::string readFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -69,11 +70,13 @@ TEST_F(UsCore, EveryProfileHasASnapshot) {
 
 TEST_F(UsCore, ExamplesValidateAgainstTheirProfiles) {
   size_t n = 0;
-  for (const auto& entry : fs::directory_iterator(std::string(TB_TEST_DATA) + "/us-core-examples")) {
+  for (const auto& entry :
+       fs::directory_iterator(std::string(TB_TEST_DATA) + "/us-core-examples")) {
     if (entry.path().extension() != ".json") continue;
     ++n;
     const std::string json = readFile(entry.path());
-    ASSERT_NE(json.find("us-core"), std::string::npos) << entry.path() << " names no US Core profile";
+    ASSERT_NE(json.find("us-core"), std::string::npos)
+        << entry.path() << " names no US Core profile";
     for (const std::string& e : errors(json)) ADD_FAILURE() << entry.path().filename() << ": " << e;
   }
   EXPECT_GE(n, 8u);
@@ -81,7 +84,8 @@ TEST_F(UsCore, ExamplesValidateAgainstTheirProfiles) {
 
 TEST_F(UsCore, BrokenExamplesFail) {
   // No identifier, no gender, a race code outside the OMB categories, two birthsex extensions.
-  std::string patient = readFile(std::string(TB_TEST_DATA) + "/us-core-examples/Patient-example.json");
+  std::string patient =
+      readFile(std::string(TB_TEST_DATA) + "/us-core-examples/Patient-example.json");
   auto cut = [](std::string& s, const std::string& from, const std::string& to) {
     const size_t a = s.find(from);
     const size_t b = s.find(to, a);

@@ -76,9 +76,11 @@ TEST(Validator, RequiredBindingIsAnError) {
 
 TEST(Validator, CodesOfUnloadedSystemsAreInformation) {
   auto context = conformance::Context::withCore();
-  ASSERT_TRUE(loadResourceTexts(*context, "test", {{"vs.json", R"({
+  ASSERT_TRUE(loadResourceTexts(*context, "test",
+                                {{"vs.json", R"({
     "resourceType":"ValueSet","url":"http://example.org/vs/loinc","name":"AllLoinc","status":"draft",
-    "compose":{"include":[{"system":"http://loinc.org"}]}})"}, {"p.json", R"({
+    "compose":{"include":[{"system":"http://loinc.org"}]}})"},
+                                 {"p.json", R"({
     "resourceType":"StructureDefinition","url":"http://example.org/sd/obs","name":"Obs",
     "status":"draft","kind":"resource","abstract":false,"type":"Observation",
     "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","derivation":"constraint",
@@ -87,7 +89,8 @@ TEST(Validator, CodesOfUnloadedSystemsAreInformation) {
   const Validator v(*context);
   const auto issues = check(R"({"resourceType":"Observation","status":"final",
     "meta":{"profile":["http://example.org/sd/obs"]},
-    "code":{"coding":[{"system":"http://loinc.org","code":"777-3"}]}})", v);
+    "code":{"coding":[{"system":"http://loinc.org","code":"777-3"}]}})",
+                            v);
   EXPECT_FALSE(issues.hasErrors()) << dump(issues);
   const core::Issue* i = find(issues, "is not loaded");
   ASSERT_NE(i, nullptr) << dump(issues);
@@ -95,7 +98,8 @@ TEST(Validator, CodesOfUnloadedSystemsAreInformation) {
   // A system the value set does not include is refused.
   const auto other = check(R"({"resourceType":"Observation","status":"final",
     "meta":{"profile":["http://example.org/sd/obs"]},
-    "code":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]}})", v);
+    "code":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]}})",
+                           v);
   EXPECT_NE(find(other, "None of the codings provided are in the value set"), nullptr)
       << dump(other);
 }
@@ -176,7 +180,8 @@ TEST(Validator, ProfilesFromMetaAndCaller) {
       << dump(viaCaller);
   EXPECT_NE(find(viaCaller, "Value is 'male' but is fixed to 'female'"), nullptr)
       << dump(viaCaller);
-  const std::string tagged = R"({"resourceType":"Patient","meta":{"profile":["http://example.org/sd/p"]},
+  const std::string tagged =
+      R"({"resourceType":"Patient","meta":{"profile":["http://example.org/sd/p"]},
     "identifier":[{"system":"http://example.org/mrn","value":"1"}],"gender":"female"})";
   const auto ok = check(tagged, v);
   EXPECT_FALSE(ok.hasErrors()) << dump(ok);
