@@ -161,8 +161,10 @@ do_asan_build() {
     -DCMAKE_CXX_FLAGS=-Wno-maybe-uninitialized
 }
 do_asan_ctest() {
+  # lsan.supp lists leaks inside third-party libraries only (with the reason for each).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$ROOT/deploy/lsan.supp \
     run_ctest build-asan
 }
 
