@@ -132,6 +132,26 @@ class Engine {
   std::span<const Value> context_;
 };
 
+// A growing set of the distinct items of out[start...], by FHIRPath equality (hashed), for
+// distinct(), union and repeat().
+class DistinctSet {
+ public:
+  DistinctSet(Engine& e, Coll& out, uint32_t start);
+  // Appends v to out unless an equal item is already there; true if appended.
+  bool add(const Value& v);
+
+ private:
+  void rehash(uint32_t cap);
+
+  Engine& e_;
+  Coll& out_;
+  uint32_t start_;
+  uint32_t* slots_ = nullptr;  // indexes into out_, UINT32_MAX when free
+  uint32_t cap_ = 0;
+  uint64_t* hashes_ = nullptr;  // hash of out_[start_ + i]
+  uint32_t hashCap_ = 0;
+};
+
 // Implemented in functions.cc.
 void collectDescendants(Engine& e, const core::Element* el, Coll& out);
 

@@ -642,47 +642,59 @@ uint64_t Engine::hashItem(const Value& v) {
   }
 }
 
+DistinctSet::DistinctSet(Engine& e, Coll& out, uint32_t start) : e_(e), out_(out), start_(start) {
+  const uint32_t n = out.size - start;
+  uint32_t cap = 64;
+  while (cap < 2 * n + 2) cap *= 2;
+  hashCap_ = cap;
+  hashes_ = e_.arena().allocateArray<uint64_t>(hashCap_);
+  for (uint32_t i = 0; i < n; ++i) hashes_[i] = e_.hashItem(out_.data[start_ + i]);
+  rehash(cap);
+}
+
+void DistinctSet::rehash(uint32_t cap) {
+  cap_ = cap;
+  slots_ = e_.arena().allocateArray<uint32_t>(cap_);
+  std::fill(slots_, slots_ + cap_, UINT32_MAX);
+  for (uint32_t i = 0; start_ + i < out_.size; ++i) {
+    uint32_t s = static_cast<uint32_t>(hashes_[i]) & (cap_ - 1);
+    while (slots_[s] != UINT32_MAX) s = (s + 1) & (cap_ - 1);
+    slots_[s] = i;
+  }
+}
+
+bool DistinctSet::add(const Value& v) {
+  const uint64_t h = e_.hashItem(v);
+  uint32_t s = static_cast<uint32_t>(h) & (cap_ - 1);
+  for (; slots_[s] != UINT32_MAX; s = (s + 1) & (cap_ - 1)) {
+    const uint32_t j = slots_[s];
+    if (hashes_[j] != h) continue;
+    const Value& x = out_.data[start_ + j];
+    if (x.kind == Kind::Element && v.kind == Kind::Element && x.element == v.element) return false;
+    auto eq = e_.equalItems(x, v);
+    if (eq && *eq) return false;
+  }
+  const uint32_t index = out_.size - start_;
+  e_.push(out_, v);
+  if (index >= hashCap_) {
+    uint64_t* bigger = e_.arena().allocateArray<uint64_t>(hashCap_ * 2);
+    std::copy(hashes_, hashes_ + hashCap_, bigger);
+    hashes_ = bigger;
+    hashCap_ *= 2;
+  }
+  hashes_[index] = h;
+  if (2 * (index + 1) > cap_) {
+    rehash(cap_ * 2);
+  } else {
+    slots_[s] = index;
+  }
+  return true;
+}
+
 void Engine::distinctInto(const Coll& in, Coll& out, uint32_t start) {
   if (in.size + (out.size - start) > 24) {
-    // Hash table of indexes into out (open addressing).
-    uint32_t cap = 64;
-    while (cap < 2 * (in.size + out.size - start)) cap *= 2;
-    uint32_t* slots = arena_.allocateArray<uint32_t>(cap);
-    std::fill(slots, slots + cap, UINT32_MAX);
-    auto insert = [&](uint64_t h, uint32_t index) {
-      uint32_t i = static_cast<uint32_t>(h) & (cap - 1);
-      while (slots[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
-      slots[i] = index;
-    };
-    uint64_t* hashes = arena_.allocateArray<uint64_t>(in.size + out.size - start);
-    for (uint32_t i = start; i < out.size; ++i) {
-      hashes[i - start] = hashItem(out.data[i]);
-      insert(hashes[i - start], i);
-    }
-    for (const Value& v : in) {
-      const uint64_t h = hashItem(v);
-      bool dup = false;
-      for (uint32_t i = static_cast<uint32_t>(h) & (cap - 1); slots[i] != UINT32_MAX;
-           i = (i + 1) & (cap - 1)) {
-        const uint32_t j = slots[i];
-        if (hashes[j - start] != h) continue;
-        const Value& x = out.data[j];
-        if (x.kind == Kind::Element && v.kind == Kind::Element && x.element == v.element) {
-          dup = true;
-          break;
-        }
-        auto e = equalItems(x, v);
-        if (e && *e) {
-          dup = true;
-          break;
-        }
-      }
-      if (dup) continue;
-      const uint32_t index = out.size;
-      push(out, v);
-      hashes[index - start] = h;
-      insert(h, index);
-    }
+    DistinctSet set(*this, out, start);
+    for (const Value& v : in) set.add(v);
     return;
   }
   for (const Value& v : in) {

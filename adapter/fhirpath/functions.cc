@@ -137,6 +137,10 @@ struct CompiledRegex {
 
 std::shared_ptr<const CompiledRegex> compileRegex(const std::string& pattern, bool full) {
   auto r = std::make_shared<CompiledRegex>();
+  if (pattern.find('\0') != std::string::npos) {
+    r->error = "a pattern cannot contain NUL";
+    return r;
+  }
   try {
     std::string p = full ? "^(?:" + pattern + ")$" : pattern;
     r->re = std::make_unique<Poco::RegularExpression>(
@@ -703,41 +707,26 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       for (uint32_t i = 0; i < in.size; ++i) eval(args[0], lambdaFrame(i), out);
       return;
     case Fn::Repeat: {
+      // Breadth first; an item already found (by equality, elements by identity) is not
+      // projected again, so cycles end. Bounded, as a projection such as $this + 1 never ends.
       Coll result;
+      DistinctSet seen(*this, result, 0);
       Coll current = in;
-      for (int round = 0; !current.empty() && round < 10000; ++round) {
-        Coll next;
+      constexpr uint32_t kMaxItems = 1000000;
+      while (!current.empty()) {
+        Coll produced;
         for (uint32_t i = 0; i < current.size; ++i) {
           Frame g;
           g.items = current.data + i;
           g.count = 1;
           g.hasIndex = true;
           g.index = i;
-          Coll c;
-          eval(args[0], g, c);
-          for (const Value& v : c) {
-            bool seen = false;
-            for (const Value& x : result) {
-              if (x.kind == Kind::Element && v.kind == Kind::Element) {
-                if (x.element == v.element) {
-                  seen = true;
-                  break;
-                }
-                continue;
-              }
-              auto eq = equalItems(x, v);
-              if (eq && *eq) {
-                seen = true;
-                break;
-              }
-            }
-            if (!seen) {
-              push(result, v);
-              push(next, v);
-            }
-          }
+          eval(args[0], g, produced);
         }
-        current = next;
+        const uint32_t before = result.size;
+        for (const Value& v : produced) seen.add(v);
+        if (result.size > kMaxItems) fail(n, "repeat() produced too many items");
+        current = Coll::view(result.data + before, result.size - before);
       }
       append(out, result);
       return;
@@ -1009,13 +998,46 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       }
       const CompiledRegex& re = regexFor(n, *pattern, false);
       if (!re.re) fail(n, "invalid regular expression: " + re.error);
-      std::string subject(*s);
+      // Global replacement with $0..$9; an empty match copies one character and moves on.
+      const std::string subject(*s);
+      std::string result;
+      size_t pos = 0;
       try {
-        re.re->subst(subject, std::string(*subst), Poco::RegularExpression::RE_GLOBAL);
+        while (pos <= subject.size()) {
+          Poco::RegularExpression::MatchVec m;
+          if (re.re->match(subject, pos, m) == 0 || m.empty() || m[0].offset == std::string::npos) {
+            break;
+          }
+          result.append(subject, pos, m[0].offset - pos);
+          for (size_t i = 0; i < subst->size(); ++i) {
+            const char c = (*subst)[i];
+            if (c == '$' && i + 1 < subst->size() && (*subst)[i + 1] >= '0' &&
+                (*subst)[i + 1] <= '9') {
+              const size_t g = static_cast<size_t>((*subst)[++i] - '0');
+              if (g < m.size() && m[g].offset != std::string::npos) {
+                result.append(subject, m[g].offset, m[g].length);
+              }
+            } else {
+              result += c;
+            }
+          }
+          pos = m[0].offset + m[0].length;
+          if (m[0].length == 0) {
+            if (pos >= subject.size()) {
+              pos = subject.size() + 1;
+              break;
+            }
+            const size_t step = utf8Offset(std::string_view(subject).substr(pos), 1);
+            result.append(subject, pos, step);
+            pos += step;
+          }
+        }
       } catch (const Poco::Exception& ex) {
         fail(n, "regular expression failed: " + ex.message());
       }
-      push(out, makeString(subject));
+      if (pos < subject.size()) result.append(subject, pos, std::string::npos);
+      const std::string& subjectOut = result;
+      push(out, makeString(subjectOut));
       return;
     }
     case Fn::Length: {
