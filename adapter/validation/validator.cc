@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <atomic>
 #include <unordered_set>
 
 #include "conformance/type_model.h"
@@ -24,6 +25,12 @@ using core::IssueType;
 using core::Severity;
 
 struct Validator::Impl {
+  // Tells this validator's thread-local caches from those of an earlier one.
+  const uint64_t id = nextId();
+  static uint64_t nextId() {
+    static std::atomic<uint64_t> counter{0};
+    return ++counter;
+  }
   conformance::Snapshots snapshots;
   conformance::Terminology terminology;
   ModelCache models;
@@ -325,7 +332,7 @@ class Run {
       // The element's type was not expanded in this definition: its own type's definition says
       // what its children are. Profiles that say nothing about them add nothing to the base.
       if (profile) return;
-      const StructureModel* tm = impl_.models.get(e.type().name);
+      const StructureModel* tm = typeModel(e.type());
       if (tm == nullptr) return;
       dm = tm;
       defs = &tm->root().children;
@@ -975,7 +982,7 @@ class Run {
     const ElementDefinition* base = nullptr;
     if (e.property() != nullptr) {
       base = static_cast<const ElementDefinition*>(e.property()->definition);
-    } else if (const StructureModel* bm = impl_.models.get(e.type().name)) {
+    } else if (const StructureModel* bm = typeModel(e.type())) {
       base = bm->root().def;
     }
     if (base == nullptr) return false;
@@ -984,7 +991,7 @@ class Run {
     }
     // The datatype's own invariants are checked by the base pass too.
     if (!e.isResource()) {
-      if (const StructureModel* tm = impl_.models.get(e.type().name)) {
+      if (const StructureModel* tm = typeModel(e.type())) {
         for (const Invariant& inv : tm->root().invariants) {
           if (inv.constraint->key == key) return true;
         }
@@ -2184,6 +2191,23 @@ class Run {
     (void)boolean;
     return std::nullopt;
 #endif
+  }
+
+  // The model of an element's own type, through a thread-local cache (no lock, no string hash on
+  // the hot path).
+  const StructureModel* typeModel(const core::TypeInfo& type) {
+    struct Cache {
+      uint64_t owner = 0;
+      std::unordered_map<const core::TypeInfo*, const StructureModel*> byType;
+    };
+    thread_local Cache cache;
+    if (cache.owner != impl_.id) {
+      cache.byType.clear();
+      cache.owner = impl_.id;
+    }
+    auto [it, inserted] = cache.byType.try_emplace(&type, nullptr);
+    if (inserted) it->second = impl_.models.get(type.name);
+    return it->second;
   }
 
   bool readerErrorUnder(const std::string& path) const {
