@@ -112,8 +112,10 @@ class ServeApp final : public Poco::Util::ServerApplication {
     std::cout << "trialbridge serve: FHIR base " << svc->baseUrl() << std::endl;
     waitForTerminationRequest();
     std::cerr << "trialbridge serve: stopping\n";
+    const store::StoreStats before = svc->store().stats();
     svc->stop();
-    std::cerr << "trialbridge serve: stopped\n";
+    std::cerr << "trialbridge serve: stopped (" << before.units << " units of work in "
+              << before.commits << " commits)\n";
     status_ = kExitOk;
     return EXIT_OK;
   }

@@ -138,7 +138,42 @@ void alternatives(ParamType type, Modifier modifier, const std::vector<SearchVal
   sql.add(")");
 }
 
-void criterion(const SearchQuery& query, const Criterion& c, SqlText& sql) {
+// How likely a criterion is to select few rows (lower: fewer). The most selective one drives
+// the query (r.res_id IN (...), a list the planner iterates); the others are checked per
+// candidate with correlated EXISTS over the (res_type, res_id, param) index.
+int selectivity(const Criterion& c) {
+  if (c.special == Special::Id) return 0;
+  if (c.special == Special::LastUpdated) return 5;
+  if (c.modifier == Modifier::Missing || c.modifier == Modifier::Not) return 9;
+  if (c.chained != nullptr) return 2;
+  switch (c.param->type) {
+    case ParamType::Reference: return 1;
+    case ParamType::Token: return c.param->code == "identifier" ? 1 : 4;
+    case ParamType::String: return c.modifier == Modifier::Contains ? 6 : 2;
+    default: return 3;
+  }
+}
+
+// " AND EXISTS (SELECT 1 FROM table t WHERE t.res_type = r.res_type AND t.res_id = r.res_id AND
+// t.param = ?" (the caller closes it), or the IN form when `driver`.
+void open(SqlText& sql, const std::string& type, const char* table, const std::string& param,
+          bool driver, bool negate) {
+  if (driver) {
+    sql.add(negate ? " AND r.res_id NOT IN (SELECT res_id FROM "
+                   : " AND r.res_id IN (SELECT res_id FROM ")
+        .add(table)
+        .add(" WHERE res_type = ? AND param = ?")
+        .bind(type)
+        .bind(param);
+  } else {
+    sql.add(negate ? " AND NOT EXISTS (SELECT 1 FROM " : " AND EXISTS (SELECT 1 FROM ")
+        .add(table)
+        .add(" t WHERE t.res_type = r.res_type AND t.res_id = r.res_id AND t.param = ?")
+        .bind(param);
+  }
+}
+
+void criterion(const SearchQuery& query, const Criterion& c, SqlText& sql, bool driver) {
   if (c.special == Special::Id) {
     sql.add(" AND r.res_id IN (");
     for (size_t i = 0; i < c.values.size(); ++i)
@@ -158,30 +193,26 @@ void criterion(const SearchQuery& query, const Criterion& c, SqlText& sql) {
   const SearchParamDef& p = *c.param;
   if (c.modifier == Modifier::Missing) {
     // :missing=true,false is everything; take the first value.
-    sql.add(c.values.front().missing ? " AND r.res_id NOT IN" : " AND r.res_id IN");
-    sql.add(" (SELECT res_id FROM ")
-        .add(indexTable(p.type))
-        .add(" WHERE res_type = ? AND param = ?)");
-    sql.bind(query.type).bind(p.code);
+    open(sql, query.type, indexTable(p.type), p.code, driver && !c.values.front().missing,
+         c.values.front().missing);
+    sql.add(")");
     return;
   }
   if (c.chained != nullptr) {
-    sql.add(
-        " AND r.res_id IN (SELECT x.res_id FROM idx_ref x WHERE x.res_type = ? AND x.param = ?");
-    sql.bind(query.type).bind(p.code);
-    sql.add(" AND (x.target_type, x.target_id) IN (SELECT res_type, res_id FROM ")
+    open(sql, query.type, "idx_ref", p.code, driver, false);
+    sql.add(" AND (target_type, target_id) IN (SELECT res_type, res_id FROM ")
         .add(indexTable(c.chained->type))
         .add(" WHERE res_type IN (");
-    for (size_t i = 0; i < c.chainTypes.size(); ++i)
+    for (size_t i = 0; i < c.chainTypes.size(); ++i) {
       sql.add(i > 0 ? ", ?" : "?").bind(c.chainTypes[i]);
+    }
     sql.add(") AND param = ? AND ").bind(c.chained->code);
     alternatives(c.chained->type, Modifier::None, c.values, sql);
     sql.add("))");
     return;
   }
-  sql.add(c.modifier == Modifier::Not ? " AND r.res_id NOT IN" : " AND r.res_id IN");
-  sql.add(" (SELECT res_id FROM ").add(indexTable(p.type)).add(" WHERE res_type = ? AND param = ?");
-  sql.bind(query.type).bind(p.code);
+  const bool negate = c.modifier == Modifier::Not;
+  open(sql, query.type, indexTable(p.type), p.code, driver && !negate, negate);
   if (p.type == ParamType::Reference && !c.typeModifier.empty()) {
     sql.add(" AND target_type = ?").bind(c.typeModifier);
   }
@@ -227,7 +258,18 @@ std::string likeEscape(std::string_view s) {
 }
 
 void appendCriteria(const SearchQuery& query, SqlText& sql) {
-  for (const Criterion& c : query.criteria) criterion(query, c, sql);
+  size_t driver = query.criteria.size();
+  int best = 100;
+  for (size_t i = 0; i < query.criteria.size(); ++i) {
+    const int score = selectivity(query.criteria[i]);
+    if (score < best && score < 9) {
+      best = score;
+      driver = i;
+    }
+  }
+  for (size_t i = 0; i < query.criteria.size(); ++i) {
+    criterion(query, query.criteria[i], sql, i == driver);
+  }
 }
 
 void appendOrder(const SearchQuery& query, SqlText& sql) {
@@ -240,14 +282,9 @@ void appendOrder(const SearchQuery& query, SqlText& sql) {
       sql.add("r.lu_ms").add(k.descending ? " DESC, " : " ASC, ");
     } else if (k.param != nullptr) {
       const char* agg = k.descending ? "MAX" : "MIN";
-      std::string column;
-      if (k.param->type == ParamType::Date) {
-        column = k.descending ? "hi" : "lo";
-      } else if (const char* c = sortColumn(k.param->type)) {
-        column = c;
-      } else {
-        continue;
-      }
+      const char* column = k.param->type == ParamType::Date ? (k.descending ? "hi" : "lo")
+                                                            : sortColumn(k.param->type);
+      if (column == nullptr) continue;
       sql.add("(SELECT ")
           .add(agg)
           .add("(s.")

@@ -54,6 +54,22 @@ const std::vector<Migration>& migrations() {
            "attempts {INT} NOT NULL, due_ms {INT} NOT NULL, last_error {TEXT} NOT NULL)",
            "CREATE INDEX outbox_due ON outbox (topic, status, due_ms)",
        }},
+      {2,
+       "index rows by resource and parameter (search checks criteria per candidate)",
+       {
+           "DROP INDEX idx_token_res",
+           "CREATE INDEX idx_token_res ON idx_token (res_type, res_id, param)",
+           "DROP INDEX idx_string_res",
+           "CREATE INDEX idx_string_res ON idx_string (res_type, res_id, param)",
+           "DROP INDEX idx_date_res",
+           "CREATE INDEX idx_date_res ON idx_date (res_type, res_id, param)",
+           "DROP INDEX idx_ref_res",
+           "CREATE INDEX idx_ref_res ON idx_ref (res_type, res_id, param)",
+           "DROP INDEX idx_number_res",
+           "CREATE INDEX idx_number_res ON idx_number (res_type, res_id, param)",
+           "DROP INDEX idx_uri_res",
+           "CREATE INDEX idx_uri_res ON idx_uri (res_type, res_id, param)",
+       }},
   };
   return kMigrations;
 }

@@ -165,6 +165,12 @@ class Writer final : public WriteContext {
   const std::string& now() const override { return now_; }
 
   Session& session() { return *session_; }
+  void savepoint() { savepoint_->execute(); }
+  void release() { release_->execute(); }
+  void rollbackToSavepoint() {
+    rollbackTo_->execute();
+    release_->execute();
+  }
   void beginUnit();
   std::vector<std::shared_ptr<const ResourceVersion>>& touched() { return touched_; }
   Status claim(std::string_view topic, size_t limit, int64_t leaseMs,
@@ -190,6 +196,7 @@ class Writer final : public WriteContext {
   Int64 version_ = 0, deleted_ = 0, luMs_ = 0, op_ = 0;
   Int64 curVersion_ = 0, curDeleted_ = 0;
   std::unique_ptr<Statement> selCurrent_, insVersion_, insResource_, updResource_;
+  std::unique_ptr<Statement> savepoint_, release_, rollbackTo_;
   std::array<std::unique_ptr<Statement>, kIndexTypes.size()> delIndex_;
   // Index rows, column by column.
   std::vector<std::string> rType_, rId_, rParam_, c1_, c2_, c3_, c4_;
@@ -378,7 +385,10 @@ std::unique_ptr<Session> SqlStore::connect() {
   }
   auto s = std::make_unique<Session>("SQLite", options_.database);
   *s << "PRAGMA busy_timeout = 10000", kNow;
+  // FULL: in WAL mode every commit is synced before it returns (durable, not just consistent).
   *s << "PRAGMA synchronous = FULL", kNow;
+  *s << "PRAGMA cache_size = -32768", kNow;  // 32 MiB per connection
+  *s << "PRAGMA journal_size_limit = 67108864", kNow;
   return s;
 }
 
@@ -494,6 +504,12 @@ Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
       "UPDATE resources SET version = ?, last_updated = ?, lu_ms = ?, deleted = "
       "? WHERE res_type = ? AND res_id = ?"),
       use(version_), use(lastUpdated_), use(luMs_), use(deleted_), use(type_), use(id_);
+  savepoint_ = std::make_unique<Statement>(s);
+  *savepoint_ << "SAVEPOINT unit";
+  release_ = std::make_unique<Statement>(s);
+  *release_ << "RELEASE SAVEPOINT unit";
+  rollbackTo_ = std::make_unique<Statement>(s);
+  *rollbackTo_ << "ROLLBACK TO SAVEPOINT unit";
   for (size_t i = 0; i < kIndexTypes.size(); ++i) {
     delIndex_[i] = std::make_unique<Statement>(s);
     *delIndex_[i] << dialect_.sql(std::string("DELETE FROM ") + indexTable(kIndexTypes[i]) +
@@ -503,8 +519,9 @@ Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
 }
 
 void Writer::beginUnit() {
-  int64_t t = nowMillis();
-  if (t <= lastMs_) t = lastMs_ + 1;  // versions of one resource never share a timestamp
+  // Never backwards (the clock may be stepped); units in the same millisecond share it, and
+  // history orders them by sequence.
+  const int64_t t = std::max(nowMillis(), lastMs_);
   lastMs_ = t;
   nowMs_ = t;
   now_ = formatInstant(t);
@@ -796,7 +813,8 @@ Status Writer::saveKey(const IdempotencyRecord& record) {
 
 Status Writer::enqueue(const OutboxMessage& m) {
   std::string topic = m.topic, type = m.type, id = m.id, payload = m.payload, created = now_, error;
-  Int64 version = m.version, op = static_cast<Int64>(m.op), status = 0, attempts = 0, due = nowMs_;
+  Int64 version = m.version, op = static_cast<Int64>(m.op), status = 0, attempts = 0,
+        due = nowMillis();
   *session_ << dialect_.sql(
       "INSERT INTO outbox (topic, res_type, res_id, version, op, payload, created, "
       "status, attempts, due_ms, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -863,7 +881,7 @@ void SqlStore::runGroup(std::vector<std::shared_ptr<Job>>& jobs) {
     s << dialect_.begin(), kNow;
     began = true;
     for (size_t i = 0; i < jobs.size(); ++i) {
-      s << "SAVEPOINT unit", kNow;
+      w.savepoint();
       w.beginUnit();
       const size_t touchedBefore = w.touched().size();
       Status st;
@@ -875,10 +893,9 @@ void SqlStore::runGroup(std::vector<std::shared_ptr<Job>>& jobs) {
         st = Status::error(Code::Internal, std::string("write failed: ") + e.what());
       }
       if (st) {
-        s << "RELEASE SAVEPOINT unit", kNow;
+        w.release();
       } else {
-        s << "ROLLBACK TO SAVEPOINT unit", kNow;
-        s << "RELEASE SAVEPOINT unit", kNow;
+        w.rollbackToSavepoint();
         w.touched().resize(touchedBefore);
       }
       results[i] = std::move(st);
@@ -1161,9 +1178,14 @@ Status SqlStore::search(const SearchQuery& query, SearchResult& out) {
   }
   return withReader([&](Reader& r) {
     Session& s = *r.session;
-    if (Status st = countSearch(s, query, out.total); !st) return st;
-    if (query.summaryCount || out.total == 0) return Status::ok();
+    if (query.summaryCount) return countSearch(s, query, out.total);
     if (Status st = runSearch(s, query, true, true, out.matches); !st) return st;
+    // A page that is not full (and not past the end) gives the total without counting.
+    if (out.matches.size() < query.count && (!out.matches.empty() || query.offset == 0)) {
+      out.total = static_cast<int64_t>(query.offset + out.matches.size());
+    } else if (Status st = countSearch(s, query, out.total); !st) {
+      return st;
+    }
     if (out.matches.empty()) return Status::ok();
     constexpr size_t kMaxIncluded = 1000;
     std::set<std::string> seen;

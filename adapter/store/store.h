@@ -223,7 +223,8 @@ class Store {
 // give a message saying which.
 core::Result<std::unique_ptr<Store>> openStore(const StoreOptions& options);
 
-// A new server-assigned resource id (a random UUID).
+// A new server-assigned resource id: a UUID version 7 (time-ordered, increasing within the
+// process, random in its last 62 bits).
 std::string newId();
 // True when `id` is a valid FHIR id ([A-Za-z0-9\-.]{1,64}).
 bool isValidId(std::string_view id);

@@ -7,6 +7,7 @@
 #include "store/fhir_time.h"
 #include "store/search_parameters.h"
 #include "store/search_query.h"
+#include "store/store.h"
 
 namespace trialbridge::store {
 namespace {
@@ -219,6 +220,27 @@ TEST(SearchQuery, QueryStrings) {
   EXPECT_EQ(p[2].first, "c");
   EXPECT_EQ(p[3].second, "/");
   EXPECT_EQ(percentEncode("a b/c|d"), "a%20b%2Fc%7Cd");
+}
+
+}  // namespace
+}  // namespace trialbridge::store
+
+namespace trialbridge::store {
+namespace {
+
+TEST(Ids, NewIdsAreValidUuid7sInIncreasingOrder) {
+  std::string prev = newId();
+  EXPECT_EQ(prev.size(), 36u);
+  EXPECT_EQ(prev[14], '7');
+  EXPECT_TRUE(isValidId(prev));
+  for (int i = 0; i < 10000; ++i) {
+    std::string next = newId();
+    ASSERT_LT(prev, next);
+    prev = std::move(next);
+  }
+  EXPECT_FALSE(isValidId(""));
+  EXPECT_FALSE(isValidId(std::string(65, 'a')));
+  EXPECT_FALSE(isValidId("a/b"));
 }
 
 }  // namespace
