@@ -98,7 +98,10 @@ class Engine {
   // Appends the items of `in` that are not already in out[start...] (by equality).
   void distinctInto(const Coll& in, Coll& out, uint32_t start);
 
-  Value makeString(std::string_view s) { return Value::ofString(arena_.copy(s)); }
+  Value makeString(std::string_view s) {
+    if (s.size() > (size_t{64} << 20)) fail(nullptr, "string too long (more than 64 MiB)");
+    return Value::ofString(arena_.copy(s));
+  }
   Value makeQuantity(const Decimal& d, std::string_view unit, bool calendar);
   std::optional<Quantity> asQuantity(const Value& v);
 

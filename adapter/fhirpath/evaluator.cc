@@ -147,6 +147,13 @@ bool equivalentQuantities(const Quantity& a, const Quantity& b) {
 }  // namespace
 
 void Engine::grow(Coll& c, uint32_t need) {
+  // Limits, so that no expression can take the process down (nested select() over unions grows
+  // geometrically): a collection's size and the memory of one evaluation.
+  constexpr uint32_t kMaxItems = 16u * 1024 * 1024;
+  constexpr size_t kMaxArena = size_t{1} << 30;
+  if (need > kMaxItems) fail(nullptr, "collection too large (more than 16M items)");
+  if (need > 4096 && arena_.capacity() > kMaxArena)
+    fail(nullptr, "evaluation uses too much memory");
   uint32_t cap = c.cap == 0 ? 4 : c.cap * 2;
   while (cap < need) cap *= 2;
   Value* data = arena_.allocateArray<Value>(cap);

@@ -137,3 +137,20 @@ TEST(Expression, EmptyContext) {
 
 }  // namespace
 }  // namespace trialbridge::fhirpath
+
+namespace trialbridge::fhirpath {
+namespace {
+
+TEST(Expression, RunawayExpressionsAreErrors) {
+  // Each select() multiplies the collection by 16: 16^7 items is past the limit.
+  std::string units = "(0|1|2|3|4|5|6|7|8|9|10|11|12|13|14|15)";
+  std::string expr = units;
+  for (int i = 0; i < 6; ++i) expr = units + ".select(" + expr + ")";
+  // The memory limit of one evaluation (1 GiB) or the collection limit (16M items) stops it.
+  EXPECT_EQ(testing::eval(expr + ".count()").rfind("ERROR: execution: ", 0), 0u);
+  EXPECT_EQ(testing::eval("1.repeat($this + 1).count()"),
+            "ERROR: execution: repeat() produced too many items");
+}
+
+}  // namespace
+}  // namespace trialbridge::fhirpath
