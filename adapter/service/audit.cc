@@ -5,9 +5,7 @@
 #include <chrono>
 
 #include "conformance/context.h"
-#include "core/json.h"
 #include "store/fhir_time.h"
-#include "store/index.h"
 
 namespace trialbridge::service {
 
@@ -159,46 +157,39 @@ void AuditLog::run() {
 }
 
 void AuditLog::writeBatch(std::vector<AuditRecord>& batch) {
-  struct Prepared {
-    std::unique_ptr<core::Document> doc;
-    store::IndexRows index;
-  };
-  auto prepared = std::make_shared<std::vector<Prepared>>();
-  prepared->reserve(batch.size());
-  for (const AuditRecord& r : batch) {
-    Prepared p;
-    p.doc = build(r);
-    if (p.doc == nullptr) continue;
-    store::extractIndex(store_.registry(), *p.doc->root(), p.index);
-    prepared->push_back(std::move(p));
-  }
-  store_.post([prepared](store::WriteContext& ctx) {
-    for (Prepared& p : *prepared) {
-      store::PutOptions o;
-      o.index = &p.index;
-      store::WriteResult w;
-      if (store::Status st = ctx.put(*p.doc, o, w); !st) return st;
-    }
-    return store::Status::ok();
-  });
+  auto entries = std::make_shared<std::vector<store::AuditEntry>>();
+  entries->reserve(batch.size());
+  for (const AuditRecord& r : batch) entries->push_back(entry(r));
+  store_.post([entries](store::WriteContext& ctx) { return ctx.audit(*entries); });
 }
 
-std::unique_ptr<core::Document> AuditLog::build(const AuditRecord& r) const {
-  std::string j;
+store::AuditEntry AuditLog::entry(const AuditRecord& r) const {
+  store::AuditEntry e;
+  e.id = store::newId();
+  e.recordedMs = store::nowMillis();
+  const std::string recorded = store::formatInstant(e.recordedMs);
+  e.agent = r.agentId.empty() ? "anonymous" : r.agentId;
+  e.subtype = r.interaction;
+  e.action = std::string(1, r.action);
+  e.outcome = r.httpStatus < 400 ? "0" : (r.httpStatus < 500 ? "4" : "8");
+  if (!r.entityType.empty() && !r.entityId.empty()) e.entity = r.entityType + "/" + r.entityId;
+  std::string& j = e.json;
   j.reserve(900);
   j += R"({"resourceType":"AuditEvent","id":")";
-  j += store::newId();
+  j += e.id;
+  j += R"(","meta":{"versionId":"1","lastUpdated":")";
+  j += recorded;
   j +=
-      R"(","type":{"system":"http://terminology.hl7.org/CodeSystem/audit-event-type","code":"rest","display":"RESTful Operation"},"subtype":[{"system":"http://hl7.org/fhir/restful-interaction","code":")";
+      R"("},"type":{"system":"http://terminology.hl7.org/CodeSystem/audit-event-type","code":"rest","display":"RESTful Operation"},"subtype":[{"system":"http://hl7.org/fhir/restful-interaction","code":")";
   appendJsonEscaped(j, r.interaction);
   j += R"("}],"action":")";
   j += r.action;
   j += R"(","recorded":")";
-  j += store::formatInstant(store::nowMillis());
+  j += recorded;
   j += R"(","outcome":")";
-  j += r.httpStatus < 400 ? "0" : (r.httpStatus < 500 ? "4" : "8");
+  j += e.outcome;
   j += R"(","agent":[{"who":{"identifier":{"system":"urn:trialbridge:client","value":")";
-  appendJsonEscaped(j, r.agentId.empty() ? "anonymous" : r.agentId);
+  appendJsonEscaped(j, e.agent);
   j += R"("}},"requestor":true)";
   if (!r.address.empty()) {
     j += R"(,"network":{"address":")";
@@ -234,8 +225,7 @@ std::unique_ptr<core::Document> AuditLog::build(const AuditRecord& r) const {
     j += "}]";
   }
   j += "}";
-  core::Issues issues;
-  return core::readJson(j, store_.types(), issues);
+  return e;
 }
 
 }  // namespace trialbridge::service

@@ -1,10 +1,12 @@
 #pragma once
 // AuditEvent records for every read and write of subject data (the resource types of the R4
-// Patient compartment, from CompartmentDefinition/patient, plus any configured). A successful
-// write's AuditEvent is stored in the same transaction as the write; reads, searches and failed
-// requests are recorded asynchronously in batches (at most `flushMillis` behind; what is queued
-// is written at shutdown). The records carry the client id, the client's network address, the
-// interaction and the resource reference or the search query: never resource content.
+// Patient compartment, from CompartmentDefinition/patient, plus any configured). They go to the
+// store's append-only audit log (one row each; the API serves them as AuditEvent resources and
+// refuses to change them). A successful write's AuditEvent is stored in the same transaction as
+// the write; reads, searches and failed requests are recorded asynchronously in batches (at
+// most `flushMillis` behind; what is queued is written at shutdown). The records carry the
+// client id, the client's network address, the interaction and the resource reference or the
+// search query: never resource content.
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -51,8 +53,8 @@ class AuditLog {
   bool covers(std::string_view type) const;
   // Queues a record (never blocks on the database).
   void record(AuditRecord record);
-  // The AuditEvent for `record`, with a new id, as a document of the store's types.
-  std::unique_ptr<core::Document> build(const AuditRecord& record) const;
+  // The audit-log row for `record`: a new id and the AuditEvent as JSON.
+  store::AuditEntry entry(const AuditRecord& record) const;
   // Writes what is queued and waits for it.
   void flush();
 

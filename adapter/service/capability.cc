@@ -98,6 +98,22 @@ std::string buildCapabilityStatement(const FhirApi::Impl& impl) {
     const std::string& t = types[ti];
     j += ti > 0 ? ",{" : "{";
     str(j, "type", t);
+    if (t == "AuditEvent") {
+      // The audit log: written by the server only.
+      j +=
+          R"(,"documentation":"The audit log: one AuditEvent per read, search and write of )"
+          R"(subject data, written by the server; read and search only.",)"
+          R"("interaction":[{"code":"read"},{"code":"search-type"}],"versioning":"no-version",)"
+          R"("readHistory":false,"updateCreate":false,"conditionalCreate":false,)"
+          R"("conditionalRead":"not-supported","conditionalUpdate":false,)"
+          R"("conditionalDelete":"not-supported","searchParam":[)"
+          R"({"name":"_id","type":"token"},{"name":"date","type":"date"},)"
+          R"({"name":"entity","type":"reference"},{"name":"patient","type":"reference"},)"
+          R"x({"name":"agent","type":"reference","documentation":"the client id (agent:identifier)"},)x"
+          R"({"name":"subtype","type":"token"},{"name":"action","type":"token"},)"
+          R"({"name":"outcome","type":"token"}]})";
+      continue;
+    }
     if (auto it = o.requiredProfiles.find(t); it != o.requiredProfiles.end()) {
       j += ",";
       list(j, "supportedProfile", {it->second});

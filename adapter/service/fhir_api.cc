@@ -281,6 +281,16 @@ void FhirApi::Impl::route(Exchange& x, bool inBundle) const {
     fail(x, 404, IssueType::NotSupported, "unknown resource type '" + type + "'");
     return;
   }
+  if (type == "AuditEvent" && !(seg.size() == 2 && seg[1] == "$validate")) {
+    // The audit log: read and search only.
+    if (seg.size() == 1 && m == "GET") return auditEventSearch(x);
+    if (seg.size() == 2 && seg[1] == "_search" && m == "POST") return auditEventSearch(x);
+    if (seg.size() == 2 && m == "GET" && store::isValidId(seg[1])) return auditEventRead(x, seg[1]);
+    x.response.setHeader("Allow", "GET");
+    return fail(x, 405, IssueType::NotSupported,
+                "AuditEvents are written by the server and cannot be changed; read and search "
+                "them only");
+  }
   if (seg.size() == 1) {
     if (m == "GET") return search(x, type);
     if (m == "POST") return create(x, type);
@@ -540,12 +550,11 @@ void FhirApi::Impl::auditRecord(const Exchange& x, std::string_view interaction,
   audit->record(std::move(r));
 }
 
-std::unique_ptr<core::Document> FhirApi::Impl::auditDocument(const Exchange& x,
-                                                             std::string_view interaction,
-                                                             char action, std::string_view type,
-                                                             std::string_view id,
-                                                             int64_t version) const {
-  if (audit == nullptr || !audit->covers(type)) return nullptr;
+std::vector<store::AuditEntry> FhirApi::Impl::auditEntry(const Exchange& x,
+                                                         std::string_view interaction, char action,
+                                                         std::string_view type, std::string_view id,
+                                                         int64_t version) const {
+  if (audit == nullptr || !audit->covers(type)) return {};
   AuditRecord r;
   r.interaction = std::string(interaction);
   r.action = action;
@@ -555,7 +564,7 @@ std::unique_ptr<core::Document> FhirApi::Impl::auditDocument(const Exchange& x,
   r.entityType = std::string(type);
   r.entityId = std::string(id);
   r.entityVersion = version;
-  return audit->build(r);
+  return {audit->entry(r)};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -803,6 +812,143 @@ void FhirApi::Impl::search(Exchange& x, const std::string& type) const {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The audit log as AuditEvent resources
+
+void FhirApi::Impl::auditEventRead(Exchange& x, const std::string& id) const {
+  if (!allowed(x, "AuditEvent", 'r')) return;
+  store::ResourceVersion v;
+  if (store::Status st = store.readAudit(id, v); !st) return failStore(x, st);
+  x.response.setHeader("ETag", "W/\"1\"");
+  x.response.setHeader("Last-Modified", httpDate(v.lastUpdatedMs));
+  x.response.status = 200;
+  x.response.contentType = x.render.format == core::Format::Xml ? kXmlType : kJsonType;
+  x.response.body = renderResource(x, v.json);
+}
+
+void FhirApi::Impl::auditEventSearch(Exchange& x) const {
+  if (!allowed(x, "AuditEvent", 's')) return;
+  store::QueryParams params = x.params;
+  if (x.request.method == "POST") {
+    for (auto& p : store::parseQueryString(x.request.body)) params.push_back(std::move(p));
+  }
+  store::AuditQuery q;
+  q.count = options.searchLimits.defaultCount;
+  core::Issues issues;
+  auto values = [](const std::string& v, bool token) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= v.size()) {
+      size_t comma = v.find(',', pos);
+      if (comma == std::string::npos) comma = v.size();
+      std::string one = v.substr(pos, comma - pos);
+      if (token) {
+        if (const size_t bar = one.find('|'); bar != std::string::npos) one = one.substr(bar + 1);
+      }
+      if (!one.empty()) out.push_back(one);
+      pos = comma + 1;
+    }
+    return out;
+  };
+  for (const auto& [n, v] : params) {
+    if (n == "_id") {
+      for (auto& i : values(v, false)) q.ids.push_back(i);
+    } else if (n == "entity" || n == "patient") {
+      for (auto& e : values(v, false)) {
+        std::string t, id;
+        if (store::splitReference(e, t, id)) {
+          q.entities.push_back(t + "/" + id);
+        } else {
+          q.entities.push_back(n == "patient" ? "Patient/" + e : e);
+        }
+      }
+    } else if (n == "agent" || n == "agent:identifier") {
+      for (auto& a : values(v, true)) q.agents.push_back(a);
+    } else if (n == "subtype") {
+      for (auto& a : values(v, true)) q.subtypes.push_back(a);
+    } else if (n == "action") {
+      for (auto& a : values(v, true)) q.actions.push_back(a);
+    } else if (n == "outcome") {
+      for (auto& a : values(v, true)) q.outcomes.push_back(a);
+    } else if (n == "date") {
+      std::string d = v;
+      store::AuditQuery::Date date;
+      static const std::pair<const char*, store::Prefix> kPrefixes[] = {
+          {"eq", store::Prefix::Eq}, {"ne", store::Prefix::Ne}, {"gt", store::Prefix::Gt},
+          {"lt", store::Prefix::Lt}, {"ge", store::Prefix::Ge}, {"le", store::Prefix::Le},
+          {"sa", store::Prefix::Sa}, {"eb", store::Prefix::Eb}, {"ap", store::Prefix::Ap}};
+      for (const auto& [text, prefix] : kPrefixes) {
+        if (d.size() > 2 && d.compare(0, 2, text) == 0) {
+          date.prefix = prefix;
+          d.erase(0, 2);
+          break;
+        }
+      }
+      store::TimeRange r;
+      if (!store::parseFhirTime(d, r)) {
+        issues.add(Severity::Error, IssueType::Invalid, "'" + d + "' is not a date", "date");
+        continue;
+      }
+      date.low = r.low;
+      date.high = r.high;
+      q.dates.push_back(date);
+    } else if (n == "_count" || n == "_offset") {
+      char* end = nullptr;
+      const long long c = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != 0 || c < 0) {
+        issues.add(Severity::Error, IssueType::Invalid, n + " must be a whole number", n);
+        continue;
+      }
+      if (n == "_count") {
+        q.count = std::min<size_t>(static_cast<size_t>(c), options.searchLimits.maxCount);
+        if (c == 0) q.summaryCount = true;
+      } else {
+        q.offset = static_cast<size_t>(c);
+      }
+    } else if (n == "_summary" && v == "count") {
+      q.summaryCount = true;
+    } else if (n == "_sort") {
+      if (v == "date") {
+        q.newestFirst = false;
+      } else if (v != "-date") {
+        issues.add(x.strict ? Severity::Error : Severity::Warning, IssueType::NotSupported,
+                   "AuditEvent sorts by date or -date only", n);
+      }
+    } else if (n != "_format" && n != "_pretty" && n != "_elements" && n != "_summary" &&
+               n != "_total") {
+      issues.add(x.strict ? Severity::Error : Severity::Warning, IssueType::NotSupported,
+                 "AuditEvent search supports _id, entity, patient, agent, subtype, action, "
+                 "outcome and date; '" +
+                     n + "' is ignored",
+                 n);
+    }
+  }
+  if (issues.hasErrors()) return failIssues(x, 400, issues);
+  store::SearchResult r;
+  if (store::Status st = store.searchAudit(q, r); !st) return failStore(x, st);
+  std::string j = R"({"resourceType":"Bundle","id":")" + store::newId() +
+                  R"(","meta":{"lastUpdated":")" + store::formatInstant(store::nowMillis()) +
+                  R"("},"type":"searchset","total":)" + std::to_string(r.total) + R"(,"link":[)";
+  const std::string self = x.base + "/AuditEvent";
+  bool first = true;
+  appendLink(j, first, "self", self + "?" + pageQuery(params, q.offset, q.count));
+  if (!q.summaryCount && q.count > 0 && q.offset + q.count < static_cast<size_t>(r.total)) {
+    appendLink(j, first, "next", self + "?" + pageQuery(params, q.offset + q.count, q.count));
+  }
+  j += "]";
+  for (size_t i = 0; i < r.matches.size(); ++i) {
+    j += i == 0 ? R"(,"entry":[)" : ",";
+    j += R"({"fullUrl":")";
+    appendJsonEscaped(j, self + "/" + r.matches[i].id);
+    j += R"(","resource":)";
+    j += r.matches[i].json;
+    j += R"(,"search":{"mode":"match"}})";
+  }
+  if (!r.matches.empty()) j += "]";
+  j += "}";
+  sendText(x, 200, std::move(j));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Create, update, delete
 
 void FhirApi::Impl::create(Exchange& x, const std::string& type) const {
@@ -825,9 +971,7 @@ void FhirApi::Impl::create(Exchange& x, const std::string& type) const {
   setId(*doc, doc->root(), id);
   store::IndexRows index;
   store::extractIndex(registry, *doc->root(), index);
-  auto auditDoc = auditDocument(x, "create", 'C', type, id, 1);
-  store::IndexRows auditIndex;
-  if (auditDoc) store::extractIndex(registry, *auditDoc->root(), auditIndex);
+  const auto auditRows = auditEntry(x, "create", 'C', type, id, 1);
   store::WriteResult w;
   std::string matched;
   store::Status st = store.write([&](store::WriteContext& ctx) {
@@ -847,13 +991,7 @@ void FhirApi::Impl::create(Exchange& x, const std::string& type) const {
     o.index = &index;
     o.mustNotExist = true;
     if (store::Status s = ctx.put(*doc, o, w); !s) return s;
-    if (auditDoc) {
-      store::PutOptions ao;
-      ao.index = &auditIndex;
-      store::WriteResult aw;
-      return ctx.put(*auditDoc, ao, aw);
-    }
-    return store::Status::ok();
+    return ctx.audit(auditRows);
   });
   if (!st) {
     auditRecord(x, "create", 'C', statusOf(st.code()), type, "", 0);
@@ -894,19 +1032,13 @@ void FhirApi::Impl::update(Exchange& x, const std::string& type, const std::stri
   store::IndexRows index;
   store::extractIndex(registry, *doc->root(), index);
   store::WriteResult w;
-  std::unique_ptr<core::Document> auditDoc;
   store::Status st = store.write([&](store::WriteContext& ctx) {
     store::PutOptions o;
     o.index = &index;
     o.ifMatch = ifMatch;
     if (store::Status s = ctx.put(*doc, o, w); !s) return s;
-    if (audit != nullptr && audit->covers(type)) {
-      auditDoc = auditDocument(x, w.created ? "create" : "update", w.created ? 'C' : 'U', type, id,
-                               w.version);
-      store::WriteResult aw;
-      return ctx.put(*auditDoc, {}, aw);
-    }
-    return store::Status::ok();
+    return ctx.audit(
+        auditEntry(x, w.created ? "create" : "update", w.created ? 'C' : 'U', type, id, w.version));
   });
   if (!st) {
     auditRecord(x, "update", 'U', statusOf(st.code()), type, id, 0);
@@ -957,13 +1089,8 @@ void FhirApi::Impl::conditionalUpdate(Exchange& x, const std::string& type) cons
     store::PutOptions o;
     o.index = &index;
     if (store::Status s = ctx.put(*doc, o, w); !s) return s;
-    if (audit != nullptr && audit->covers(type)) {
-      auto auditDoc = auditDocument(x, w.created ? "create" : "update", w.created ? 'C' : 'U', type,
-                                    w.id, w.version);
-      store::WriteResult aw;
-      return ctx.put(*auditDoc, {}, aw);
-    }
-    return store::Status::ok();
+    return ctx.audit(auditEntry(x, w.created ? "create" : "update", w.created ? 'C' : 'U', type,
+                                w.id, w.version));
   });
   if (!st) {
     auditRecord(x, "update", 'U', statusOf(st.code()), type, "", 0, x.request.query);
@@ -984,12 +1111,7 @@ void FhirApi::Impl::remove(Exchange& x, const std::string& type, const std::stri
     store::PutOptions o;
     o.ifMatch = ifMatch;
     if (store::Status s = ctx.remove(type, id, o, w); !s) return s;
-    if (audit != nullptr && audit->covers(type)) {
-      auto auditDoc = auditDocument(x, "delete", 'D', type, id, w.version);
-      store::WriteResult aw;
-      return ctx.put(*auditDoc, {}, aw);
-    }
-    return store::Status::ok();
+    return ctx.audit(auditEntry(x, "delete", 'D', type, id, w.version));
   });
   if (!st) {
     auditRecord(x, "delete", 'D', statusOf(st.code()), type, id, 0);
@@ -1025,12 +1147,7 @@ void FhirApi::Impl::conditionalRemove(Exchange& x, const std::string& type) cons
     if (ids.empty()) return store::Status::ok();
     deleted = ids[0];
     if (store::Status s = ctx.remove(type, ids[0], {}, w); !s) return s;
-    if (audit != nullptr && audit->covers(type)) {
-      auto auditDoc = auditDocument(x, "delete", 'D', type, ids[0], w.version);
-      store::WriteResult aw;
-      return ctx.put(*auditDoc, {}, aw);
-    }
-    return store::Status::ok();
+    return ctx.audit(auditEntry(x, "delete", 'D', type, ids[0], w.version));
   });
   if (!st) return failStore(x, st);
   core::Issues issues;

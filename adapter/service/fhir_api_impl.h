@@ -100,9 +100,13 @@ struct FhirApi::Impl {
   void auditRecord(const Exchange& x, std::string_view interaction, char action, int status,
                    std::string_view type, std::string_view id, int64_t version,
                    std::string_view query = {}) const;
-  std::unique_ptr<core::Document> auditDocument(const Exchange& x, std::string_view interaction,
-                                                char action, std::string_view type,
-                                                std::string_view id, int64_t version) const;
+  // The audit-log row for a write, to store in the write's own unit (empty when the type is
+  // not audited).
+  std::vector<store::AuditEntry> auditEntry(const Exchange& x, std::string_view interaction,
+                                            char action, std::string_view type, std::string_view id,
+                                            int64_t version) const;
+  void auditEventRead(Exchange& x, const std::string& id) const;
+  void auditEventSearch(Exchange& x) const;
   bool parseQuery(Exchange& x, const std::string& type, const store::QueryParams& params,
                   store::SearchQuery& query) const;
 };

@@ -408,18 +408,18 @@ void FhirApi::Impl::transaction(Exchange& x, core::Document& bundleDoc) const {
       }
     }
     // Audit records go with the changes.
+    std::vector<store::AuditEntry> auditRows;
     for (Entry& en : entries) {
       if (!en.wrote) continue;
       const char action = en.method == "DELETE" ? 'D' : (en.status == 201 ? 'C' : 'U');
       const char* interaction =
           en.method == "DELETE" ? "delete" : (en.status == 201 ? "create" : "update");
-      if (auto a = auditDocument(x, interaction, action, en.written.type, en.written.id,
-                                 en.written.version)) {
-        store::WriteResult aw;
-        if (store::Status s = ctx.put(*a, {}, aw); !s) return s;
+      for (auto& a :
+           auditEntry(x, interaction, action, en.written.type, en.written.id, en.written.version)) {
+        auditRows.push_back(std::move(a));
       }
     }
-    return store::Status::ok();
+    return ctx.audit(auditRows);
   });
   if (!st) {
     auditRecord(x, "transaction", 'E', statusOf(st.code()), "Bundle", "", 0);

@@ -235,6 +235,15 @@ const char* sortColumn(ParamType t) {
 
 }  // namespace
 
+void appendDateCondition(Prefix prefix, int64_t low, int64_t high, std::string_view lo,
+                         std::string_view hi, SqlText& sql) {
+  SearchValue v;
+  v.prefix = prefix;
+  v.low = low;
+  v.high = high;
+  dateCondition(v, lo, hi, sql);
+}
+
 const char* indexTable(ParamType type) {
   switch (type) {
     case ParamType::Token: return "idx_token";

@@ -36,6 +36,9 @@ struct SqlText {
   }
 };
 
+// A date condition: the target range [lo, hi) (column expressions) against [low, high).
+void appendDateCondition(Prefix prefix, int64_t low, int64_t high, std::string_view lo,
+                         std::string_view hi, SqlText& sql);
 // " AND <condition>" for each criterion.
 void appendCriteria(const SearchQuery& query, SqlText& sql);
 // " ORDER BY ..." (always ends with r.res_id for a stable order).

@@ -70,6 +70,16 @@ const std::vector<Migration>& migrations() {
            "DROP INDEX idx_uri_res",
            "CREATE INDEX idx_uri_res ON idx_uri (res_type, res_id, param)",
        }},
+      {3,
+       "the audit log: append-only, one row per AuditEvent",
+       {
+           "CREATE TABLE audit_log (seq {SERIAL}, id {TEXT} NOT NULL UNIQUE, "
+           "recorded_ms {INT} NOT NULL, entity {TEXT} NOT NULL, agent {TEXT} NOT NULL, "
+           "subtype {TEXT} NOT NULL, action {TEXT} NOT NULL, outcome {TEXT} NOT NULL, "
+           "json {TEXT} NOT NULL)",
+           "CREATE INDEX audit_log_entity ON audit_log (entity, recorded_ms)",
+           "CREATE INDEX audit_log_recorded ON audit_log (recorded_ms)",
+       }},
   };
   return kMigrations;
 }

@@ -162,6 +162,7 @@ class Writer final : public WriteContext {
   Status findKey(std::string_view key, IdempotencyRecord& out) override;
   Status saveKey(const IdempotencyRecord& record) override;
   Status enqueue(const OutboxMessage& message) override;
+  Status audit(const std::vector<AuditEntry>& entries) override;
   const std::string& now() const override { return now_; }
 
   Session& session() { return *session_; }
@@ -203,6 +204,10 @@ class Writer final : public WriteContext {
   std::vector<Int64> i1_, i2_;
   std::vector<double> d1_;
   std::array<std::unique_ptr<Statement>, kIndexTypes.size()> insIndex_;
+  // Audit rows, column by column.
+  std::vector<std::string> aId_, aEntity_, aAgent_, aSubtype_, aAction_, aOutcome_, aJson_;
+  std::vector<Int64> aRecorded_;
+  std::unique_ptr<Statement> insAudit_;
 };
 
 class SqlStore final : public Store {
@@ -294,6 +299,84 @@ class SqlStore final : public Store {
       s << dialect_.sql(
           "UPDATE outbox SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE seq = ?"),
           use(due), use(e), use(q), kNow;
+      return Status::ok();
+    });
+  }
+
+  Status readAudit(std::string_view id, ResourceVersion& out) override {
+    return withReader([&](Reader& r) {
+      std::string i(id);
+      std::vector<Int64> recorded;
+      std::vector<std::string> json;
+      *r.session << dialect_.sql("SELECT recorded_ms, json FROM audit_log WHERE id = ?"), use(i),
+          into(recorded), into(json), kNow;
+      if (json.empty()) return Status::error(Code::NotFound, "AuditEvent/" + i + " not found");
+      out.type = "AuditEvent";
+      out.id = i;
+      out.version = 1;
+      out.lastUpdatedMs = recorded[0];
+      out.lastUpdated = formatInstant(recorded[0]);
+      out.op = Operation::Create;
+      out.json = std::move(json[0]);
+      return Status::ok();
+    });
+  }
+
+  Status searchAudit(const AuditQuery& q, SearchResult& out) override {
+    return withReader([&](Reader& r) {
+      SqlText where;
+      where.add(" WHERE 1 = 1");
+      auto in = [&](const char* column, const std::vector<std::string>& values) {
+        if (values.empty()) return;
+        where.add(" AND ").add(column).add(" IN (");
+        for (size_t i = 0; i < values.size(); ++i) where.add(i > 0 ? ", ?" : "?").bind(values[i]);
+        where.add(")");
+      };
+      in("id", q.ids);
+      in("entity", q.entities);
+      in("agent", q.agents);
+      in("subtype", q.subtypes);
+      in("action", q.actions);
+      in("outcome", q.outcomes);
+      for (const AuditQuery::Date& d : q.dates) {
+        where.add(" AND ");
+        appendDateCondition(d.prefix, d.low, d.high, "recorded_ms", "(recorded_ms + 1)", where);
+      }
+      {
+        Statement st(*r.session);
+        st << dialect_.sql("SELECT COUNT(*) FROM audit_log" + where.text);
+        bindAll(st, where.binds);
+        Int64 total = 0;
+        st.addExtract(into(total));
+        st.execute();
+        out.total = total;
+      }
+      if (q.summaryCount || out.total == 0 || q.count == 0) return Status::ok();
+      SqlText page = where;
+      page.add(q.newestFirst ? " ORDER BY recorded_ms DESC, seq DESC"
+                             : " ORDER BY recorded_ms, seq")
+          .add(" LIMIT ? OFFSET ?")
+          .bind(static_cast<int64_t>(q.count))
+          .bind(static_cast<int64_t>(q.offset));
+      Statement st(*r.session);
+      st << dialect_.sql("SELECT id, recorded_ms, json FROM audit_log" + page.text);
+      bindAll(st, page.binds);
+      std::vector<std::string> ids, jsons;
+      std::vector<Int64> recorded;
+      st.addExtract(into(ids));
+      st.addExtract(into(recorded));
+      st.addExtract(into(jsons));
+      st.execute();
+      for (size_t i = 0; i < ids.size(); ++i) {
+        ResourceVersion v;
+        v.type = "AuditEvent";
+        v.id = std::move(ids[i]);
+        v.version = 1;
+        v.lastUpdatedMs = recorded[i];
+        v.lastUpdated = formatInstant(recorded[i]);
+        v.json = std::move(jsons[i]);
+        out.matches.push_back(std::move(v));
+      }
       return Status::ok();
     });
   }
@@ -820,6 +903,38 @@ Status Writer::enqueue(const OutboxMessage& m) {
       "status, attempts, due_ms, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       use(topic), use(type), use(id), use(version), use(op), use(payload), use(created),
       use(status), use(attempts), use(due), use(error), kNow;
+  return Status::ok();
+}
+
+Status Writer::audit(const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return Status::ok();
+  aId_.clear();
+  aEntity_.clear();
+  aAgent_.clear();
+  aSubtype_.clear();
+  aAction_.clear();
+  aOutcome_.clear();
+  aJson_.clear();
+  aRecorded_.clear();
+  for (const AuditEntry& e : entries) {
+    aId_.push_back(e.id);
+    aRecorded_.push_back(e.recordedMs);
+    aEntity_.push_back(e.entity);
+    aAgent_.push_back(e.agent);
+    aSubtype_.push_back(e.subtype);
+    aAction_.push_back(e.action);
+    aOutcome_.push_back(e.outcome);
+    aJson_.push_back(e.json);
+  }
+  if (!insAudit_) {
+    insAudit_ = std::make_unique<Statement>(*session_);
+    *insAudit_ << dialect_.sql(
+        "INSERT INTO audit_log (id, recorded_ms, entity, agent, subtype, action, "
+        "outcome, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+        use(aId_), use(aRecorded_), use(aEntity_), use(aAgent_), use(aSubtype_), use(aAction_),
+        use(aOutcome_), use(aJson_);
+  }
+  insAudit_->execute();
   return Status::ok();
 }
 

@@ -116,6 +116,40 @@ struct OutboxMessage {
   std::string lastError;
 };
 
+// One record of the audit log: an append-only table, read back as AuditEvent resources (the
+// service builds `json`, a complete AuditEvent with id and meta). Kept apart from the resource
+// tables so that auditing every read costs one row, and so that no API write can change it.
+struct AuditEntry {
+  std::string id;
+  int64_t recordedMs = 0;
+  std::string entity;   // "Patient/1" (no version), or "" for searches
+  std::string agent;    // client id
+  std::string subtype;  // restful-interaction code: read, create, search-type...
+  std::string action;   // C R U D E
+  std::string outcome;  // 0 4 8
+  std::string json;
+};
+
+struct AuditQuery {
+  std::vector<std::string> ids;
+  std::vector<std::string> entities;  // OR
+  std::vector<std::string> agents;
+  std::vector<std::string> subtypes;
+  std::vector<std::string> actions;
+  std::vector<std::string> outcomes;
+  // Date conditions on `recorded` (AND), as [low, high) ranges with a prefix each.
+  struct Date {
+    Prefix prefix = Prefix::Eq;
+    int64_t low = 0;
+    int64_t high = 0;
+  };
+  std::vector<Date> dates;
+  bool newestFirst = true;
+  size_t count = 20;
+  size_t offset = 0;
+  bool summaryCount = false;
+};
+
 // Inside a unit of work. Everything here sees the unit's own changes.
 class WriteContext {
  public:
@@ -134,6 +168,8 @@ class WriteContext {
   virtual Status findKey(std::string_view key, IdempotencyRecord& out) = 0;  // or NotFound
   virtual Status saveKey(const IdempotencyRecord& record) = 0;  // Conflict when it exists
   virtual Status enqueue(const OutboxMessage& message) = 0;
+  // Appends audit records (in this unit's transaction).
+  virtual Status audit(const std::vector<AuditEntry>& entries) = 0;
   // The time this unit's changes are stamped with.
   virtual const std::string& now() const = 0;
 };
@@ -215,6 +251,10 @@ class Store {
                              std::vector<OutboxMessage>& out) = 0;
   virtual Status completeOutbox(int64_t seq) = 0;
   virtual Status retryOutbox(int64_t seq, std::string_view error, int64_t delayMs) = 0;
+
+  // The audit log: one record as a stored AuditEvent (NotFound), and searches.
+  virtual Status readAudit(std::string_view id, ResourceVersion& out) = 0;
+  virtual Status searchAudit(const AuditQuery& query, SearchResult& out) = 0;
 
   virtual StoreStats stats() const = 0;
 };

@@ -395,7 +395,27 @@ TEST_F(RestTest, ReadsAndWritesOfSubjectDataAreAudited) {
   EXPECT_EQ(kinds, (std::set<std::string>{"create", "read"}));
   EXPECT_EQ(jsonAt(c_->get("/fhir/AuditEvent?subtype=search-type").body, "total"), "1");
   EXPECT_EQ(jsonAt(c_->get("/fhir/AuditEvent?outcome=4").body, "total"), "1");
-  EXPECT_EQ(jsonAt(c_->get("/fhir/AuditEvent?entity-type=2&_summary=count").body, "total"), "4");
+  EXPECT_EQ(jsonAt(c_->get("/fhir/AuditEvent?_summary=count").body, "total"), "4");
+  EXPECT_EQ(
+      jsonAt(c_->get("/fhir/AuditEvent?agent=anonymous&date=ge2020-01-01&_summary=count").body,
+             "total"),
+      "4");
+  EXPECT_EQ(jsonAt(c_->get("/fhir/AuditEvent?date=lt2020-01-01&_summary=count").body, "total"),
+            "0");
+  // Each is readable by id, and nobody can change them.
+  const std::string auditId = jsonAt(audits.body, "entry.0.resource.id");
+  Reply one = c_->get("/fhir/AuditEvent/" + auditId);
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(jsonAt(one.body, "resourceType"), "AuditEvent");
+  EXPECT_EQ(c_->request("DELETE", "/fhir/AuditEvent/" + auditId).status, 405);
+  EXPECT_EQ(c_->put("/fhir/AuditEvent/" + auditId, one.body).status, 405);
+  EXPECT_EQ(c_->post("/fhir/AuditEvent", one.body).status, 405);
+  Reply valid = c_->post("/fhir/AuditEvent/$validate", one.body);
+  EXPECT_EQ(valid.status, 200);
+  for (size_t i = 0; i < jsonSize(valid.body, "issue"); ++i) {
+    EXPECT_NE(jsonAt(valid.body, "issue." + std::to_string(i) + ".severity"), "error")
+        << valid.body;
+  }
   // The records hold no resource content.
   Reply all = c_->get("/fhir/AuditEvent?_count=100");
   EXPECT_EQ(all.body.find("Curie"), std::string::npos);

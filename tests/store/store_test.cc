@@ -13,6 +13,7 @@
 #include "conformance/context.h"
 #include "core/json.h"
 #include "pg_cluster.h"
+#include "store/sql_dialect.h"
 
 namespace trialbridge::store {
 namespace {
@@ -104,7 +105,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(StoreTest, CreateReadUpdateVreadHistory) {
   EXPECT_EQ(store_->backend(), GetParam());
-  EXPECT_EQ(store_->schemaVersion(), 2);
+  EXPECT_EQ(store_->schemaVersion(), migrations().back().version);
   WriteResult w;
   ASSERT_TRUE(put(R"({"resourceType":"Patient","active":true})", w, "p1"));
   EXPECT_TRUE(w.created);
@@ -333,7 +334,7 @@ TEST_P(StoreTest, OutboxRowsGoWithTheChange) {
 TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
   const std::string id = create(R"({"resourceType":"Patient","gender":"male"})");
   open();
-  EXPECT_EQ(store_->schemaVersion(), 2);
+  EXPECT_EQ(store_->schemaVersion(), migrations().back().version);
   ResourceVersion r;
   ASSERT_TRUE(store_->read("Patient", id, r));
   EXPECT_EQ(ids("Patient", "gender=male").size(), 1u);
@@ -391,6 +392,64 @@ TEST_P(StoreTest, AsyncPostsAreFlushed) {
   }
   store_->flush();
   EXPECT_EQ(search("AuditEvent", "_summary=count").total, 20);
+}
+
+TEST_P(StoreTest, AuditLogIsAppendOnlyAndSearchable) {
+  auto entry = [](const std::string& id, int64_t ms, const std::string& entity,
+                  const std::string& subtype, const std::string& outcome) {
+    AuditEntry e;
+    e.id = id;
+    e.recordedMs = ms;
+    e.entity = entity;
+    e.agent = "lab";
+    e.subtype = subtype;
+    e.action = subtype == "create" ? "C" : "R";
+    e.outcome = outcome;
+    e.json = R"({"resourceType":"AuditEvent","id":")" + id + R"("})";
+    return e;
+  };
+  const int64_t t0 = 1735689600000;  // 2025-01-01T00:00:00Z
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) {
+    return ctx.audit({entry("a1", t0, "Patient/p1", "create", "0"),
+                      entry("a2", t0 + 60000, "Patient/p1", "read", "0"),
+                      entry("a3", t0 + 120000, "Observation/o1", "read", "4")});
+  }));
+  ResourceVersion v;
+  ASSERT_TRUE(store_->readAudit("a2", v));
+  EXPECT_EQ(v.json, R"({"resourceType":"AuditEvent","id":"a2"})");
+  EXPECT_EQ(v.lastUpdated, "2025-01-01T00:01:00.000Z");
+  EXPECT_EQ(store_->readAudit("zz", v).code(), Code::NotFound);
+  auto search = [&](AuditQuery q) {
+    SearchResult r;
+    EXPECT_TRUE(store_->searchAudit(q, r));
+    std::vector<std::string> ids;
+    for (const auto& m : r.matches) ids.push_back(m.id);
+    return ids;
+  };
+  AuditQuery byEntity;
+  byEntity.entities = {"Patient/p1"};
+  EXPECT_EQ(search(byEntity), (std::vector<std::string>{"a2", "a1"}));  // newest first
+  AuditQuery failed;
+  failed.outcomes = {"4"};
+  EXPECT_EQ(search(failed), std::vector<std::string>{"a3"});
+  AuditQuery since;
+  since.dates.push_back({Prefix::Ge, t0 + 60000, t0 + 61000});
+  since.newestFirst = false;
+  EXPECT_EQ(search(since), (std::vector<std::string>{"a2", "a3"}));
+  AuditQuery page;
+  page.count = 1;
+  page.offset = 1;
+  SearchResult r;
+  ASSERT_TRUE(store_->searchAudit(page, r));
+  EXPECT_EQ(r.total, 3);
+  ASSERT_EQ(r.matches.size(), 1u);
+  EXPECT_EQ(r.matches[0].id, "a2");
+  // A rolled-back unit leaves no audit rows.
+  EXPECT_FALSE(store_->write([&](WriteContext& ctx) {
+    if (Status s = ctx.audit({entry("a4", t0, "Patient/p9", "read", "0")}); !s) return s;
+    return Status::error(Code::Conflict, "no");
+  }));
+  EXPECT_EQ(store_->readAudit("a4", v).code(), Code::NotFound);
 }
 
 class SearchTest : public StoreTest {
