@@ -168,8 +168,9 @@ void open(SqlText& sql, const std::string& type, const char* table, const std::s
   } else {
     sql.add(negate ? " AND NOT EXISTS (SELECT 1 FROM " : " AND EXISTS (SELECT 1 FROM ")
         .add(table)
-        .add(" t WHERE t.res_type = r.res_type AND t.res_id = r.res_id AND t.param = ?")
-        .bind(param);
+        .add(" t");
+    if (sql.sqlite) sql.add(" INDEXED BY ").add(table).add("_res");
+    sql.add(" WHERE t.res_type = r.res_type AND t.res_id = r.res_id AND t.param = ?").bind(param);
   }
 }
 

@@ -26,6 +26,10 @@ struct SqlValue {
 struct SqlText {
   std::string text;
   std::vector<SqlValue> binds;
+  // SQLite: name the per-resource index in correlated checks (INDEXED BY). Without statistics
+  // its planner prefers the index with more equality terms, which for a common code means
+  // scanning every row with that code.
+  bool sqlite = false;
   SqlText& add(std::string_view s) {
     text += s;
     return *this;

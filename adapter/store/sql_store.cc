@@ -472,6 +472,9 @@ std::unique_ptr<Session> SqlStore::connect() {
   *s << "PRAGMA synchronous = FULL", kNow;
   *s << "PRAGMA cache_size = -32768", kNow;  // 32 MiB per connection
   *s << "PRAGMA journal_size_limit = 67108864", kNow;
+  // Pages changed again before the checkpoint are copied to the database once, not each time.
+  *s << "PRAGMA wal_autocheckpoint = 8192", kNow;
+  *s << "PRAGMA mmap_size = 268435456", kNow;
   return s;
 }
 
@@ -1191,6 +1194,7 @@ Status SqlStore::history(const HistoryQuery& q, HistoryResult& out) {
 
 Status SqlStore::countSearch(Session& session, const SearchQuery& query, int64_t& total) {
   SqlText sql;
+  sql.sqlite = !dialect_.postgres();
   sql.add("SELECT COUNT(*) FROM resources r WHERE r.res_type = ? AND r.deleted = 0")
       .bind(query.type);
   appendCriteria(query, sql);
@@ -1207,6 +1211,7 @@ Status SqlStore::countSearch(Session& session, const SearchQuery& query, int64_t
 Status SqlStore::runSearch(Session& session, const SearchQuery& query, bool page, bool withJson,
                            std::vector<ResourceVersion>& rows) {
   SqlText sql;
+  sql.sqlite = !dialect_.postgres();
   if (withJson) {
     sql.add(
         "SELECT r.res_id, v.version, v.last_updated, v.lu_ms, v.json FROM resources r JOIN "
