@@ -10,6 +10,7 @@
 
 #include "conformance/context.h"
 #include "core/resource_io.h"
+#include "mapping/profiles_package.h"
 #include "validation/resource_files.h"
 #include "validation/validator.h"
 
@@ -186,10 +187,11 @@ int run(std::span<const std::string> args) {
     std::cerr << "trialbridge validate: no PATH given (see 'trialbridge validate --help')\n";
     return kExitUsage;
   }
-  std::unique_ptr<conformance::Context> loaded;
-  const conformance::Context* context = &conformance::Context::r4();
-  if (p.has("--package") || p.has("--load")) {
-    loaded = conformance::Context::withCore();
+  // The R4 core and the project's own profiles (fhir-profiles/trialbridge) are always known;
+  // --package and --load add to them.
+  std::unique_ptr<conformance::Context> loaded = conformance::Context::withCore();
+  loaded->addPackage(mapping::profilesPackage());
+  {
     for (const std::string& path : p.values("--package")) {
       if (auto st = loaded->loadPackage(path); !st) {
         std::cerr << "trialbridge validate: --package " << st.message() << "\n";
@@ -202,8 +204,8 @@ int run(std::span<const std::string> args) {
         return kExitUsage;
       }
     }
-    context = loaded.get();
   }
+  const conformance::Context* context = loaded.get();
   const validation::Validator validator(*context);
   const std::vector<std::string> profiles = p.values("--profile");
   for (const std::string& url : profiles) {
