@@ -194,6 +194,7 @@ R parseConfig(std::string_view json, const std::string& source) {
     s.str("database", c.store.database);
     s.integer("readConnections", c.store.readConnections, 1, 256);
     s.integer("maxGroup", c.store.maxGroup, 1, 100000);
+    s.integer("writers", c.store.writers, 0, 64);
     bool cache = c.store.backend == "sqlite";
     bool hasCache = false;
     if (v->IsObject() && v->HasMember("cache")) hasCache = true;

@@ -197,7 +197,8 @@ class Writer final : public WriteContext {
   Int64 version_ = 0, deleted_ = 0, luMs_ = 0, op_ = 0;
   Int64 curVersion_ = 0, curDeleted_ = 0;
   std::unique_ptr<Statement> selCurrent_, insVersion_, insResource_, updResource_;
-  std::unique_ptr<Statement> savepoint_, release_, rollbackTo_;
+  std::unique_ptr<Statement> savepoint_, release_, rollbackTo_, lockKey_;
+  std::string lockName_;
   std::array<std::unique_ptr<Statement>, kIndexTypes.size()> delIndex_;
   // Index rows, column by column.
   std::vector<std::string> rType_, rId_, rParam_, c1_, c2_, c3_, c4_;
@@ -224,7 +225,9 @@ class SqlStore final : public Store {
       stopping_ = true;
     }
     queueCv_.notify_all();
-    if (writerThread_.joinable()) writerThread_.join();
+    for (auto& t : writerThreads_) {
+      if (t.joinable()) t.join();
+    }
     if (lockFd_ >= 0) ::close(lockFd_);
   }
 
@@ -405,8 +408,8 @@ class SqlStore final : public Store {
 
   std::unique_ptr<Session> connect();
   core::Status migrate(Session& session);
-  void writerLoop();
-  void runGroup(std::vector<std::shared_ptr<Job>>& jobs);
+  void writerLoop(size_t index);
+  void runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs);
 
   // Reader pool.
   std::unique_ptr<Reader> takeReader();
@@ -449,8 +452,11 @@ class SqlStore final : public Store {
   std::condition_variable queueCv_;
   std::deque<std::shared_ptr<Job>> queue_;
   bool stopping_ = false;
-  std::thread writerThread_;
-  std::unique_ptr<Writer> writer_;
+  // One writer on SQLite (it has one write lock); several on PostgreSQL, whose round trips
+  // overlap (rows are locked FOR UPDATE, so concurrent units on one resource serialize).
+  std::vector<std::thread> writerThreads_;
+  std::vector<std::unique_ptr<Writer>> writers_;
+  std::atomic<uint64_t> nextAnalyze_{1000};
 
   std::atomic<uint64_t> units_{0}, commits_{0}, cacheHits_{0}, cacheMisses_{0}, asyncDropped_{0};
 
@@ -508,12 +514,17 @@ core::Status SqlStore::open() {
   if (auto st = migrate(*session); !st) return st;
   const bool cache = options_.cache.value_or(!dialect_.postgres());
   if (cache) cache_ = std::make_unique<Cache>(options_.cacheEntries);
+  const size_t writers = dialect_.postgres() ? (options_.writers > 0 ? options_.writers : 4) : 1;
   try {
-    writer_ = std::make_unique<Writer>(*this, std::move(session));
+    writers_.push_back(std::make_unique<Writer>(*this, std::move(session)));
+    while (writers_.size() < writers)
+      writers_.push_back(std::make_unique<Writer>(*this, connect()));
   } catch (const Poco::Exception& e) {
-    return core::Status::error("cannot prepare the writer's statements: " + e.displayText());
+    return core::Status::error("cannot prepare the writers' connections: " + e.displayText());
   }
-  writerThread_ = std::thread([this] { writerLoop(); });
+  for (size_t i = 0; i < writers_.size(); ++i) {
+    writerThreads_.emplace_back([this, i] { writerLoop(i); });
+  }
   return core::Status::ok();
 }
 
@@ -590,6 +601,12 @@ Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
       "UPDATE resources SET version = ?, last_updated = ?, lu_ms = ?, deleted = "
       "? WHERE res_type = ? AND res_id = ?"),
       use(version_), use(lastUpdated_), use(luMs_), use(deleted_), use(type_), use(id_);
+  if (dialect_.postgres()) {
+    // Several writers (and nodes): one resource's writes serialize on a transaction lock, which
+    // also covers a resource that does not exist yet (FOR UPDATE locks only existing rows).
+    lockKey_ = std::make_unique<Statement>(s);
+    *lockKey_ << "SELECT pg_advisory_xact_lock(hashtext($1))", use(lockName_);
+  }
   savepoint_ = std::make_unique<Statement>(s);
   *savepoint_ << "SAVEPOINT unit";
   release_ = std::make_unique<Statement>(s);
@@ -616,6 +633,10 @@ void Writer::beginUnit() {
 bool Writer::loadCurrent(std::string_view type, std::string_view id) {
   type_ = std::string(type);
   id_ = std::string(id);
+  if (lockKey_) {
+    lockName_ = type_ + "/" + id_;
+    lockKey_->execute();
+  }
   curVersion_ = 0;
   curDeleted_ = 0;
   return selCurrent_->execute() > 0;
@@ -972,7 +993,7 @@ Status Writer::claim(std::string_view topic, size_t limit, int64_t leaseMs,
   return Status::ok();
 }
 
-void SqlStore::writerLoop() {
+void SqlStore::writerLoop(size_t index) {
   std::vector<std::shared_ptr<Job>> jobs;
   while (true) {
     {
@@ -984,14 +1005,14 @@ void SqlStore::writerLoop() {
         queue_.pop_front();
       }
     }
-    runGroup(jobs);
+    runGroup(index, jobs);
     jobs.clear();
   }
 }
 
-void SqlStore::runGroup(std::vector<std::shared_ptr<Job>>& jobs) {
+void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
   std::vector<Status> results(jobs.size());
-  Writer& w = *writer_;
+  Writer& w = *writers_[index];
   Session& s = w.session();
   w.touched().clear();
   bool began = false;
@@ -1033,13 +1054,22 @@ void SqlStore::runGroup(std::vector<std::shared_ptr<Job>>& jobs) {
     w.touched().clear();
     // The connection may be gone (PostgreSQL restarted): make a new writer for the next group.
     try {
-      writer_ = std::make_unique<Writer>(*this, connect());
+      writers_[index] = std::make_unique<Writer>(*this, connect());
     } catch (...) {
     }
   }
-  units_ += jobs.size();
+  const uint64_t units = units_ += jobs.size();
   if (cache_) {
-    for (const auto& v : writer_->touched()) cache_->offer(cacheKey(v->type, v->id), v);
+    for (const auto& v : writers_[index]->touched()) cache_->offer(cacheKey(v->type, v->id), v);
+  }
+  // Planner statistics once there is data, then now and then (PostgreSQL's autovacuum does it
+  // too, but only after a while; SQLite has no statistics unless asked).
+  if (uint64_t at = nextAnalyze_.load();
+      units >= at && nextAnalyze_.compare_exchange_strong(at, at * 10)) {
+    try {
+      writers_[index]->session() << (dialect_.postgres() ? "ANALYZE" : "PRAGMA optimize"), kNow;
+    } catch (...) {
+    }
   }
   commitSeq_++;
   for (size_t i = 0; i < jobs.size(); ++i) {

@@ -208,6 +208,8 @@ struct StoreOptions {
   std::string database = "trialbridge.db";
   size_t readConnections = 4;
   size_t maxGroup = 512;  // units per commit at most
+  // Writer threads (each with its connection) for PostgreSQL; 0: 4. SQLite always has one.
+  size_t writers = 0;
   // Cache of current versions in memory; on for SQLite (one process owns the file), off for
   // PostgreSQL (other nodes write too).
   std::optional<bool> cache;
