@@ -5,7 +5,7 @@
 #   ./deploy/run.sh            the main job: validate every resource under samples/
 #   ./deploy/run.sh ARGS...    build, then run `trialbridge ARGS...` instead
 #
-# The main job is `trialbridge validate samples/` until the service lands; then it switches to
+# The main job was `trialbridge validate samples/fhir/` until the service landed; now it is
 # `trialbridge serve` with the sample trial on SQLite (see the MAIN JOB line below).
 set -euo pipefail
 

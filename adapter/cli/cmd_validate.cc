@@ -32,7 +32,7 @@ constexpr const char* kHelp =
     "Exit status: 0 no input has an error, 1 some input has an error or fatal issue,\n"
     "2 usage or I/O error.\n\n"
     "Examples:\n"
-    "  trialbridge validate samples/\n"
+    "  trialbridge validate samples/fhir/\n"
     "  trialbridge validate --format json patient.json\n"
     "  trialbridge validate --package hl7.fhir.us.core-3.1.0.tgz \\\n"
     "      --profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient "
@@ -113,6 +113,20 @@ void checkNdjson(std::string_view text, const Checker& context, core::Issues& is
   }
 }
 
+// Standard input has no file name to tell NDJSON by: it is NDJSON when its first line is one
+// whole JSON object and more lines follow (pretty-printed JSON never closes its root on line 1).
+bool looksLikeNdjson(std::string_view text) {
+  const size_t eol = text.find('\n');
+  if (eol == std::string_view::npos) return false;
+  std::string_view first = text.substr(0, eol);
+  while (!first.empty() && (first.back() == '\r' || first.back() == ' ' || first.back() == '\t')) {
+    first.remove_suffix(1);
+  }
+  const size_t start = first.find_first_not_of(" \t\xEF\xBB\xBF");
+  return start != std::string_view::npos && first[start] == '{' && first.back() == '}' &&
+         text.find_first_not_of(" \t\r\n", eol) != std::string_view::npos;
+}
+
 Outcome check(const Input& input, const Checker& context) {
   Outcome out;
   std::string text, error;
@@ -121,7 +135,7 @@ Outcome check(const Input& input, const Checker& context) {
     out.issues.add(core::Severity::Fatal, core::IssueType::Exception, error);
     return out;
   }
-  if (input.ndjson) {
+  if (input.ndjson || (input.path == "-" && looksLikeNdjson(text))) {
     checkNdjson(text, context, out.issues);
   } else {
     checkText(text, context, out.issues);

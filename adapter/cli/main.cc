@@ -16,7 +16,7 @@ void printUsage(std::ostream& out) {
     out << name << c.summary << "\n";
   }
   out << "\nExamples:\n"
-         "  trialbridge validate samples/\n"
+         "  trialbridge validate samples/fhir/\n"
          "  trialbridge convert --to xml samples/fhir/patient-example.json\n\n"
          "Run 'trialbridge COMMAND --help' for a command's options.\n";
 }
