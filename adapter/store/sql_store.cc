@@ -457,6 +457,7 @@ class SqlStore final : public Store {
   std::vector<std::thread> writerThreads_;
   std::vector<std::unique_ptr<Writer>> writers_;
   std::atomic<uint64_t> nextAnalyze_{1000};
+  std::atomic<uint64_t> changes_{0};  // resource versions and audit rows written
 
   std::atomic<uint64_t> units_{0}, commits_{0}, cacheHits_{0}, cacheMisses_{0}, asyncDropped_{0};
 
@@ -679,6 +680,7 @@ void Writer::writeVersion(Operation op, bool existed, const std::string& json) {
   deleted_ = op == Operation::Delete ? 1 : 0;
   json_ = json;
   insVersion_->execute();
+  store_.changes_++;
   if (existed) {
     updResource_->execute();
   } else {
@@ -959,6 +961,7 @@ Status Writer::audit(const std::vector<AuditEntry>& entries) {
         use(aOutcome_), use(aJson_);
   }
   insAudit_->execute();
+  store_.changes_ += entries.size();
   return Status::ok();
 }
 
@@ -1058,14 +1061,15 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
     } catch (...) {
     }
   }
-  const uint64_t units = units_ += jobs.size();
+  units_ += jobs.size();
+  const uint64_t changes = changes_.load();
   if (cache_) {
     for (const auto& v : writers_[index]->touched()) cache_->offer(cacheKey(v->type, v->id), v);
   }
-  // Planner statistics once there is data, then now and then (PostgreSQL's autovacuum does it
-  // too, but only after a while; SQLite has no statistics unless asked).
+  // Planner statistics once there is data (1,000 changes), then at each tenfold (PostgreSQL's
+  // autovacuum does it too, but only after a while; SQLite has no statistics unless asked).
   if (uint64_t at = nextAnalyze_.load();
-      units >= at && nextAnalyze_.compare_exchange_strong(at, at * 10)) {
+      changes >= at && nextAnalyze_.compare_exchange_strong(at, at * 10)) {
     try {
       writers_[index]->session() << (dialect_.postgres() ? "ANALYZE" : "PRAGMA optimize"), kNow;
     } catch (...) {
