@@ -972,6 +972,7 @@ void FhirApi::Impl::create(Exchange& x, const std::string& type) const {
   store::IndexRows index;
   store::extractIndex(registry, *doc->root(), index);
   const auto auditRows = auditEntry(x, "create", 'C', type, id, 1);
+  const store::PreparedCreate prepared = store::prepareCreate(*doc);
   store::WriteResult w;
   std::string matched;
   store::Status st = store.write([&](store::WriteContext& ctx) {
@@ -989,7 +990,7 @@ void FhirApi::Impl::create(Exchange& x, const std::string& type) const {
     }
     store::PutOptions o;
     o.index = &index;
-    o.mustNotExist = true;
+    o.prepared = &prepared;
     if (store::Status s = ctx.put(*doc, o, w); !s) return s;
     return ctx.audit(auditRows);
   });

@@ -157,6 +157,8 @@ class Writer final : public WriteContext {
   Status current(std::string_view type, std::string_view id, ResourceVersion& out) override;
   Status match(const SearchQuery& query, size_t limit, std::vector<std::string>& ids) override;
   Status put(core::Document& doc, const PutOptions& options, WriteResult& out) override;
+  Status putPrepared(const std::string& type, const std::string& id, const core::Element& root,
+                     const PutOptions& options, WriteResult& out);
   Status remove(std::string_view type, std::string_view id, const PutOptions& options,
                 WriteResult& out) override;
   Status findKey(std::string_view key, IdempotencyRecord& out) override;
@@ -802,6 +804,7 @@ Status Writer::put(core::Document& doc, const PutOptions& options, WriteResult& 
   const std::string type(root->type().name);
   const std::string id(childValue(*root, "id"));
   if (!isValidId(id)) return Status::error(Code::Invalid, "invalid resource id '" + id + "'");
+  if (options.prepared != nullptr) return putPrepared(type, id, *root, options, out);
   const bool existed = loadCurrent(type, id);
   const bool live = existed && curDeleted_ == 0;
   if (options.mustNotExist && live) {
@@ -853,6 +856,51 @@ Status Writer::put(core::Document& doc, const PutOptions& options, WriteResult& 
   out.lastUpdated = now_;
   out.created = !existed;
   out.json = std::move(json);
+  return Status::ok();
+}
+
+Status Writer::putPrepared(const std::string& type, const std::string& id,
+                           const core::Element& root, const PutOptions& options, WriteResult& out) {
+  const PreparedCreate& p = *options.prepared;
+  type_ = type;
+  id_ = id;
+  version_ = 1;
+  lastUpdated_ = p.lastUpdated;
+  luMs_ = p.lastUpdatedMs;
+  op_ = static_cast<Int64>(Operation::Create);
+  deleted_ = 0;
+  json_ = p.json;
+  try {
+    // The resources row first: its primary key refuses an id that is taken.
+    insResource_->execute();
+  } catch (const Poco::Exception&) {
+    return Status::error(Code::Conflict, type + "/" + id + " exists already");
+  }
+  insVersion_->execute();
+  store_.changes_++;
+  if (options.index != nullptr) {
+    insertIndex(*options.index);
+  } else {
+    IndexRows rows;
+    extractIndex(store_.registry(), root, rows);
+    insertIndex(rows);
+  }
+  addOutbox(Operation::Create);
+  auto v = std::make_shared<ResourceVersion>();
+  v->type = type;
+  v->id = id;
+  v->version = 1;
+  v->lastUpdated = p.lastUpdated;
+  v->lastUpdatedMs = p.lastUpdatedMs;
+  v->op = Operation::Create;
+  v->json = p.json;
+  touched_.push_back(v);
+  out.type = type;
+  out.id = id;
+  out.version = 1;
+  out.lastUpdated = p.lastUpdated;
+  out.created = true;
+  out.json = p.json;
   return Status::ok();
 }
 

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <random>
 
+#include "core/json.h"
+#include "store/fhir_time.h"
+
 namespace trialbridge::store {
 
 std::string newId() {
@@ -41,6 +44,33 @@ std::string newId() {
     out += kHex[bytes[i] & 15];
   }
   return out;
+}
+
+PreparedCreate prepareCreate(core::Document& doc) {
+  PreparedCreate p;
+  p.lastUpdatedMs = nowMillis();
+  p.lastUpdated = formatInstant(p.lastUpdatedMs);
+  core::Element* root = doc.root();
+  core::Element* meta = nullptr;
+  for (core::Element* c = root->firstChild(); c != nullptr; c = c->nextSibling()) {
+    if (c->name() == "meta") meta = c;
+  }
+  if (meta == nullptr) meta = doc.add(root, "meta");
+  for (const auto& [name, value] :
+       {std::pair<std::string_view, std::string_view>{"versionId", "1"},
+        std::pair<std::string_view, std::string_view>{"lastUpdated", p.lastUpdated}}) {
+    core::Element* e = nullptr;
+    for (core::Element* c = meta->firstChild(); c != nullptr; c = c->nextSibling()) {
+      if (c->name() == name) e = c;
+    }
+    if (e != nullptr) {
+      doc.setValue(e, value);
+    } else {
+      doc.addPrimitive(meta, name, value);
+    }
+  }
+  p.json = core::writeJson(*root);
+  return p;
 }
 
 bool isValidId(std::string_view id) {

@@ -94,7 +94,19 @@ struct PutOptions {
   // Index rows computed before submitting (Indexer::extract on the same document); when null
   // put() computes them on the writer thread.
   const IndexRows* index = nullptr;
+  // A create prepared outside the writer by prepareCreate() (version 1 and its time stamped,
+  // the JSON written): put() only inserts, and fails with Conflict if the id is taken.
+  const struct PreparedCreate* prepared = nullptr;
 };
+
+struct PreparedCreate {
+  std::string json;
+  std::string lastUpdated;
+  int64_t lastUpdatedMs = 0;
+};
+// Stamps meta.versionId 1 and meta.lastUpdated (now) into `doc` and writes its JSON, for a
+// create whose id is new (a newId()): the serialization then happens on the caller's thread.
+PreparedCreate prepareCreate(core::Document& doc);
 
 struct IdempotencyRecord {
   std::string key;  // e.g. "hl7:SENDER:MSG00001", "http:client-1:3f2a..."

@@ -178,6 +178,23 @@ TEST_P(StoreTest, IfMatchAndMustNotExist) {
   fresh.mustNotExist = true;
   EXPECT_EQ(put(R"({"resourceType":"Patient"})", w, "p1", fresh).code(), Code::Conflict);
   EXPECT_EQ(put(R"({"resourceType":"Patient"})", w, "bad id!").code(), Code::Invalid);
+  // A prepared create: stamped and serialized before the unit, only inserted in it.
+  auto doc = parse(R"({"resourceType":"Patient","gender":"male"})");
+  setId(*doc, "prepared-1");
+  const PreparedCreate prepared = prepareCreate(*doc);
+  EXPECT_NE(prepared.json.find(R"("versionId":"1")"), std::string::npos);
+  PutOptions po;
+  po.prepared = &prepared;
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) { return ctx.put(*doc, po, w); }));
+  EXPECT_TRUE(w.created);
+  EXPECT_EQ(w.json, prepared.json);
+  ResourceVersion r;
+  ASSERT_TRUE(store_->read("Patient", "prepared-1", r));
+  EXPECT_EQ(r.json, prepared.json);
+  EXPECT_EQ(ids("Patient", "gender=male"), std::set<std::string>{"prepared-1"});
+  EXPECT_EQ(store_->write([&](WriteContext& ctx) { return ctx.put(*doc, po, w); }).code(),
+            Code::Conflict);
+  ASSERT_TRUE(store_->read("Patient", "prepared-1", r));
 }
 
 TEST_P(StoreTest, SoftDeleteKeepsHistoryAndCanBeUndone) {
