@@ -1,6 +1,7 @@
 #include "cli/cmd_convert.h"
 #include "cli/cmd_fhirpath.h"
 #include "cli/cmd_map.h"
+#include "cli/cmd_serve.h"
 #include "cli/cmd_validate.h"
 #include "cli/command.h"
 
@@ -12,6 +13,7 @@ const std::vector<Command>& commands() {
       convertCommand(),
       fhirpathCommand(),
       mapCommand(),
+      serveCommand(),
   };
   return kCommands;
 }
