@@ -101,6 +101,7 @@ AuditLog::~AuditLog() {
     stopping_ = true;
   }
   cv_.notify_all();
+  spaceCv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -112,7 +113,11 @@ void AuditLog::record(AuditRecord r) {
   if (!options_.enabled) return;
   bool wake = false;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (queue_.size() >= options_.maxQueued) {
+      cv_.notify_one();
+      spaceCv_.wait(lock, [&] { return queue_.size() < options_.maxQueued || stopping_; });
+    }
     queue_.push_back(std::move(r));
     wake = queue_.size() >= options_.batchSize;
   }
@@ -137,14 +142,20 @@ void AuditLog::run() {
       cv_.wait_for(lock, std::chrono::milliseconds(options_.flushMillis), [&] {
         return stopping_ || queue_.size() >= options_.batchSize || flushRequests_ > flushesDone_;
       });
-      batch.swap(queue_);
-      requested = flushRequests_;
+      const size_t n = std::min(queue_.size(), options_.maxBatch);
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      // A flush is done once everything queued before it is written.
+      requested = queue_.empty() ? flushRequests_ : 0;
       stop = stopping_;
     }
+    spaceCv_.notify_all();
+    // Written and committed before the next batch is taken: the log keeps pace with the
+    // database, and the queue's bound holds requests back when it cannot.
     if (!batch.empty()) writeBatch(batch);
     batch.clear();
     if (requested > 0) {
-      store_.flush();
       std::lock_guard lock(mutex_);
       flushesDone_ = std::max(flushesDone_, requested);
     }
@@ -160,7 +171,7 @@ void AuditLog::writeBatch(std::vector<AuditRecord>& batch) {
   auto entries = std::make_shared<std::vector<store::AuditEntry>>();
   entries->reserve(batch.size());
   for (const AuditRecord& r : batch) entries->push_back(entry(r));
-  store_.post([entries](store::WriteContext& ctx) { return ctx.audit(*entries); });
+  store_.write([entries](store::WriteContext& ctx) { return ctx.audit(*entries); });
 }
 
 store::AuditEntry AuditLog::entry(const AuditRecord& r) const {

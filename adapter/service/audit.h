@@ -9,6 +9,7 @@
 // search query: never resource content.
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -38,7 +39,11 @@ struct AuditOptions {
   bool enabled = true;
   std::vector<std::string> extraTypes;  // audited besides the Patient compartment
   int flushMillis = 200;
-  size_t batchSize = 500;
+  size_t batchSize = 500;  // a batch is written when this many wait (or flushMillis passed)
+  size_t maxBatch = 5000;  // records per database transaction at most
+  // Records waiting at most; beyond, requests wait for the log to catch up (back-pressure:
+  // no record is ever dropped).
+  size_t maxQueued = 50000;
 };
 
 class AuditLog {
@@ -67,7 +72,8 @@ class AuditLog {
   std::set<std::string, std::less<>> types_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::vector<AuditRecord> queue_;
+  std::condition_variable spaceCv_;
+  std::deque<AuditRecord> queue_;
   bool stopping_ = false;
   uint64_t flushRequests_ = 0;
   uint64_t flushesDone_ = 0;
