@@ -1,6 +1,7 @@
 // The SQL store over Poco::Data: SQLite (WAL) and PostgreSQL share this code; sql_dialect.h holds
 // what differs.
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -498,6 +499,19 @@ core::Status SqlStore::open() {
       return core::Status::error("the database " + options_.database +
                                  " is in use by another process (" + lockPath + " is locked)");
     }
+  }
+  if (dialect_.postgres()) {
+    // Try the connection string with libpq first: its message is the clearest, and Poco's
+    // session leaks the connection object when connecting fails.
+    PGconn* probe = PQconnectdb(options_.database.c_str());
+    if (PQstatus(probe) != CONNECTION_OK) {
+      std::string why = PQerrorMessage(probe);
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      PQfinish(probe);
+      return core::Status::error("cannot open the postgresql database '" + options_.database +
+                                 "': " + why);
+    }
+    PQfinish(probe);
   }
   std::unique_ptr<Session> session;
   try {
