@@ -577,7 +577,14 @@ TEST_P(SearchTest, SortPagingCountInclude) {
   r = search("Observation", "_sort=_id");
   EXPECT_EQ(r.matches[0].id, "o1");
   r = search("Observation", "_sort=-_lastUpdated");
-  EXPECT_EQ(r.matches[0].id, "o4");
+  ASSERT_EQ(r.matches.size(), 4u);
+  for (size_t i = 1; i < r.matches.size(); ++i) {
+    EXPECT_GE(r.matches[i - 1].lastUpdatedMs, r.matches[i].lastUpdatedMs);
+  }
+  r = search("Observation", "_sort=_lastUpdated");
+  for (size_t i = 1; i < r.matches.size(); ++i) {
+    EXPECT_LE(r.matches[i - 1].lastUpdatedMs, r.matches[i].lastUpdatedMs);
+  }
 
   r = search("Observation", "status=final&_summary=count");
   EXPECT_EQ(r.total, 3);
