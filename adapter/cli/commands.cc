@@ -9,11 +9,7 @@ namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      validateCommand(),
-      convertCommand(),
-      fhirpathCommand(),
-      mapCommand(),
-      serveCommand(),
+      validateCommand(), convertCommand(), fhirpathCommand(), mapCommand(), serveCommand(),
   };
   return kCommands;
 }
