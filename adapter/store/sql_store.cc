@@ -252,6 +252,7 @@ class SqlStore final : public Store {
     {
       std::lock_guard lock(queueMutex_);
       if (stopping_) return Status::error(Code::Internal, "the store is closing");
+      job->seq = nextSeq_++;
       queue_.push_back(job);
     }
     queueCv_.notify_one();
@@ -268,13 +269,18 @@ class SqlStore final : public Store {
         asyncDropped_++;
         return;
       }
+      job->seq = nextSeq_++;
       queue_.push_back(job);
     }
     queueCv_.notify_one();
   }
 
+  // Waits until every unit queued before the call is done (with several writers, groups may
+  // finish out of order: the watermark is the first unit not yet done).
   void flush() override {
-    write([](WriteContext&) { return Status::ok(); });
+    std::unique_lock lock(queueMutex_);
+    const uint64_t target = nextSeq_;
+    doneCv_.wait(lock, [&] { return watermark_ >= target; });
   }
 
   Status read(std::string_view type, std::string_view id, ResourceVersion& out) override;
@@ -406,6 +412,7 @@ class SqlStore final : public Store {
   struct Job {
     Unit unit;
     bool async = false;
+    uint64_t seq = 0;
     std::promise<Status> done;
   };
 
@@ -454,6 +461,10 @@ class SqlStore final : public Store {
   std::mutex queueMutex_;
   std::condition_variable queueCv_;
   std::deque<std::shared_ptr<Job>> queue_;
+  uint64_t nextSeq_ = 0;
+  uint64_t watermark_ = 0;
+  std::set<uint64_t> doneAhead_;  // done units past the watermark
+  std::condition_variable doneCv_;
   bool stopping_ = false;
   // One writer on SQLite (it has one write lock); several on PostgreSQL, whose round trips
   // overlap (rows are locked FOR UPDATE, so concurrent units on one resource serialize).
@@ -1138,6 +1149,15 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
     }
   }
   commitSeq_++;
+  {
+    std::lock_guard lock(queueMutex_);
+    for (const auto& job : jobs) doneAhead_.insert(job->seq);
+    while (!doneAhead_.empty() && *doneAhead_.begin() == watermark_) {
+      doneAhead_.erase(doneAhead_.begin());
+      ++watermark_;
+    }
+  }
+  doneCv_.notify_all();
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!jobs[i]->async) jobs[i]->done.set_value(std::move(results[i]));
   }
