@@ -115,7 +115,7 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 };
 
 void send(Poco::Net::HTTPServerResponse& resp, const HttpResponse& out) {
-  resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
+  resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
   for (const auto& [n, v] : out.headers) resp.set(n, v);
   if (out.status == 204 || out.status == 304 || out.body.empty()) {
     resp.setContentLength(0);

@@ -24,6 +24,7 @@ class RestTest : public ::testing::Test {
   std::string create(const std::string& type, const std::string& json) {
     Reply r = c_->post("/fhir/" + type, json);
     EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.reason, "Created");  // the status line's phrase matches its code
     return jsonAt(r.body, "id");
   }
   std::unique_ptr<TestServer> server_;

@@ -51,6 +51,7 @@ Reply Client::request(const std::string& method, const std::string& uri, const s
   std::istream& in = session->receiveResponse(resp);
   Reply r;
   r.status = resp.getStatus();
+  r.reason = resp.getReason();
   for (const auto& [n, v] : resp) {
     std::string name = n;
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

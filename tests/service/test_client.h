@@ -12,6 +12,7 @@ namespace trialbridge::testing {
 
 struct Reply {
   int status = 0;
+  std::string reason;                          // the status line's reason phrase
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string header(const std::string& lowerName) const {
