@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # The main job (README, command 1): installs what is missing, builds a Release trialbridge in
-# build/, and runs it.
+# build-release/ (build/ is the test command's RelWithDebInfo build), and runs it.
 #
-#   ./deploy/run.sh            the main job: validate every resource under samples/
+#   ./deploy/run.sh            the main job: `trialbridge serve` with the reference trial on
+#                              SQLite (trialbridge.db in the working directory)
 #   ./deploy/run.sh ARGS...    build, then run `trialbridge ARGS...` instead
-#
-# The main job was `trialbridge validate samples/fhir/` until the service landed; now it is
-# `trialbridge serve` with the sample trial on SQLite (see the MAIN JOB line below).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,14 +12,15 @@ cd "$ROOT"
 
 "$ROOT/deploy/install-deps.sh"
 
-if [[ -f build/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' build/CMakeCache.txt; then
-  rm -rf build  # configured with another generator
+BUILD=build-release
+if [[ -f $BUILD/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$BUILD/CMakeCache.txt"; then
+  rm -rf "$BUILD"  # configured with another generator
 fi
-echo "run.sh: building trialbridge (Release) in build/"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTB_SANITIZE=OFF -DTB_FUZZ=OFF >/dev/null
-cmake --build build --parallel "$(nproc)" --target trialbridge
+echo "run.sh: building trialbridge (Release) in $BUILD/"
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTB_SANITIZE=OFF -DTB_FUZZ=OFF >/dev/null
+cmake --build "$BUILD" --parallel "$(nproc)" --target trialbridge
 
-TRIALBRIDGE=build/adapter/cli/trialbridge
+TRIALBRIDGE=$BUILD/adapter/cli/trialbridge
 if [[ $# -gt 0 ]]; then
   exec "$TRIALBRIDGE" "$@"
 fi
