@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -19,6 +20,58 @@ namespace {
 
 constexpr std::string_view kEle1 = "hasValue() or (children().count() > id.count())";
 constexpr std::string_view kExt1 = "extension.exists() != value.exists()";
+
+// For an invariant `name.matches('regex')`: the child's name and the regex (the FHIRPath string
+// literal unescaped); false for any other expression.
+bool splitWholeMatch(std::string_view expr, std::string& name, std::string& regex) {
+  constexpr std::string_view kCall = ".matches('";
+  const size_t call = expr.find(kCall);
+  if (call == std::string_view::npos || call == 0 || expr.size() < call + kCall.size() + 2 ||
+      expr.substr(expr.size() - 2) != "')") {
+    return false;
+  }
+  for (size_t i = 0; i < call; ++i) {
+    const char c = expr[i];
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
+  }
+  name.assign(expr.substr(0, call));
+  regex.clear();
+  const std::string_view lit =
+      expr.substr(call + kCall.size(), expr.size() - call - kCall.size() - 2);
+  for (size_t i = 0; i < lit.size(); ++i) {
+    char c = lit[i];
+    if (c == '\'') return false;  // the literal ends before the call does
+    if (c == '\\') {
+      if (++i == lit.size()) return false;
+      c = lit[i];
+      switch (c) {
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+        case 'f': c = '\f'; break;
+        case '\\':
+        case '\'':
+        case '"':
+        case '`':
+        case '/': break;
+        default: return false;  // \uXXXX and the like: left to the FHIRPath engine
+      }
+    }
+    regex += c;
+  }
+  return true;
+}
+
+// The compiled regex of an invariant `name.matches('regex')` (and the name), or nullptr.
+std::shared_ptr<const std::regex> wholeMatch(std::string_view expr, std::string& name) {
+  std::string regex;
+  if (!splitWholeMatch(expr, name, regex)) return nullptr;
+  try {
+    return std::make_shared<const std::regex>(regex, std::regex::ECMAScript);
+  } catch (const std::regex_error&) {
+    return nullptr;  // left to the FHIRPath engine
+  }
+}
 
 struct Hash {
   using is_transparent = void;
@@ -300,6 +353,8 @@ std::unique_ptr<StructureModel> ModelCache::build(
         inv.native = Invariant::Native::Txt2;
       } else if (c.key == "dom-3" && c.expression.rfind("contained.where(", 0) == 0) {
         inv.native = Invariant::Native::Dom3;
+      } else if ((inv.regex = wholeMatch(c.expression, inv.matchChild))) {
+        inv.native = Invariant::Native::WholeMatch;
       } else if (!compileInvariants_ || c.expression.empty()) {
         continue;
       } else {

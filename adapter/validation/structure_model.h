@@ -5,6 +5,7 @@
 // FHIRPath. Models are built on first use, shared by all threads, and never change afterwards.
 #include <deque>
 #include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,12 +31,17 @@ struct Invariant {
     Txt1,  // htmlChecks(): the narrative XHTML rules (validation/xhtml.h)
     Txt2,  // htmlChecks() in R4 too: the narrative has some non-whitespace content
     Dom3,  // contained resources are referenced (also from the narrative) or refer back
+    // name.matches('regex') on a child of the element: the regex must match the whole value,
+    // as the R4 invariants are written (eld-19, sdf-0...) and the Java validator reads them.
+    WholeMatch,
   };
   const conformance::Constraint* constraint = nullptr;
   core::Severity severity = core::Severity::Error;
   Native native = Native::None;
   std::shared_ptr<const fhirpath::Expression> expression;  // null when native or not compiled
   std::string compileError;
+  std::string matchChild;                   // WholeMatch: the child's name
+  std::shared_ptr<const std::regex> regex;  // WholeMatch: the pattern
 };
 
 // A fixed[x] or pattern[x] value.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <optional>
 #include <unordered_set>
 
 #include "conformance/type_model.h"
@@ -1426,36 +1428,93 @@ class Run {
       });
       return found;
     }
-    // Inside a Bundle: by fullUrl, or Type/id against the entry's base.
-    const Element* bundle = nullptr;
-    for (const Element* p = container; p != nullptr; p = p->parent()) {
+    // Inside a Bundle: by the rules for references in Bundles, against the fullUrl of the
+    // entry that holds the resource.
+    const Element* entry = nullptr;
+    const Element* bundle = enclosingBundle(container, &entry);
+    if (bundle == nullptr) return nullptr;
+    return resolveInBundle(*bundle, ref, entry == nullptr ? "" : childValue(*entry, "fullUrl"));
+  }
+
+  // The nearest Bundle around `res` (or `res` itself), and in `entry` the entry of that Bundle
+  // that holds `res` (nullptr when `res` is the Bundle).
+  static const Element* enclosingBundle(const Element* res, const Element** entry) {
+    *entry = nullptr;
+    const Element* below = nullptr;
+    for (const Element* p = res; p != nullptr; below = p, p = p->parent()) {
       if (p->isResource() && p->type().name == "Bundle") {
-        bundle = p;
-        break;
+        if (below != nullptr && below->name() == "entry") *entry = below;
+        return p;
       }
     }
-    if (bundle == nullptr) return nullptr;
+    return nullptr;
+  }
+
+  // The [root] of a RESTful URL ([root]Type/id[/_history/version]), or nullopt.
+  std::optional<std::string_view> restfulRoot(std::string_view url) const {
+    if (!startsWith(url, "http://") && !startsWith(url, "https://")) return std::nullopt;
+    if (const size_t h = url.find("/_history/"); h != std::string_view::npos) {
+      url = url.substr(0, h);
+    }
+    const size_t slash = url.rfind('/');
+    if (slash == std::string_view::npos || slash + 1 == url.size()) return std::nullopt;
+    const size_t prev = url.rfind('/', slash - 1);
+    if (prev == std::string_view::npos) return std::nullopt;
+    const core::TypeInfo* t = v_.context().findType(url.substr(prev + 1, slash - prev - 1));
+    if (t == nullptr || !t->isResource()) return std::nullopt;
+    return url.substr(0, prev + 1);
+  }
+
+  // Resolves `ref` in `bundle` as http://hl7.org/fhir/R4/bundle.html#references says: an
+  // absolute reference matches a fullUrl; a relative one (Type/id) is made absolute with the
+  // [root] of `fullUrl`, the fullUrl of the entry that holds the reference, when that is a
+  // RESTful URL, and has no meaning in the Bundle otherwise (a urn:uuid fullUrl, none). A
+  // version (/_history/v) is matched against meta.versionId.
+  const Element* resolveInBundle(const Element& bundle, std::string_view ref,
+                                 std::string_view fullUrl) const {
+    ref = ref.substr(0, ref.find('#'));
+    if (ref.empty()) return nullptr;
+    std::string target;
+    if (isAbsoluteUrl(ref)) {
+      target = std::string(ref);
+    } else {
+      const auto root = restfulRoot(fullUrl);
+      if (!root) return nullptr;
+      target = std::string(*root) + std::string(ref);
+    }
+    std::string_view version;
+    std::string_view url = target;
+    if (const size_t h = url.find("/_history/"); h != std::string_view::npos) {
+      version = url.substr(h + 10);
+      url = url.substr(0, h);
+    }
     const Element* found = nullptr;
-    bundle->forEachChild("entry", [&](const Element& entry) {
+    bundle.forEachChild("entry", [&](const Element& entry) {
       if (found != nullptr) return;
       const Element* r = entry.child("resource");
       if (r == nullptr) return;
       const std::string_view full = childValue(entry, "fullUrl");
-      if (!full.empty() && full == ref) {
+      if (full == target) {
         found = r;
-        return;
-      }
-      const std::string typeId =
-          std::string(r->type().name) + "/" + std::string(childValue(*r, "id"));
-      if (ref == typeId) {
-        found = r;
-      } else if (!full.empty() && full.size() > ref.size() &&
-                 full.compare(full.size() - ref.size(), ref.size(), ref) == 0 &&
-                 full[full.size() - ref.size() - 1] == '/') {
-        found = r;
+      } else if (!version.empty() && full == url) {
+        const Element* meta = r->child("meta");
+        if (meta != nullptr && childValue(*meta, "versionId") == version) found = r;
       }
     });
     return found;
+  }
+
+  // A URL with a scheme (http:, urn:...), as opposed to a relative reference (Type/id).
+  static bool isAbsoluteUrl(std::string_view s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (c == ':') return i > 0;
+      const bool ok = std::isalpha(static_cast<unsigned char>(c)) != 0 ||
+                      (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '+' ||
+                                 c == '-' || c == '.'));
+      if (!ok) return false;
+    }
+    return false;
   }
 
   std::string typeOfProfile(const std::string& url) {
@@ -1709,16 +1768,251 @@ class Run {
 
   // --- StructureDefinitions as profiles ---------------------------------------------------
 
+  // A place in the element definitions of the base types: a type's (or resource's) snapshot
+  // and the path of one of its elements (no snapshot: a value without children).
+  struct DefinitionPlace {
+    const conformance::StructureDefinition* sd;
+    std::string path;
+  };
+
+  // The places of the root of type `code` (none when it is not a loaded type).
+  void typeRoot(std::string_view code, std::vector<DefinitionPlace>& out) {
+    const conformance::StructureDefinition* t = impl_.snapshots.get(code);
+    if (t != nullptr && !t->snapshot.empty()) out.push_back({t, t->snapshot.front().path});
+  }
+
+  // The places that child `name` of `from` can be: the element itself when its definition
+  // has children (backbone elements), else the roots of its types; a choice is named with or
+  // without [x], or renamed for one of its types (valueQuantity).
+  void childPlaces(const DefinitionPlace& from, std::string_view name,
+                   std::vector<DefinitionPlace>& out) {
+    if (from.sd == nullptr) return;
+    const std::string prefix = from.path + ".";
+    for (const ElementDefinition& e : from.sd->snapshot) {
+      if (e.path.size() <= prefix.size() || e.path.compare(0, prefix.size(), prefix) != 0) {
+        continue;
+      }
+      const std::string_view tail = std::string_view(e.path).substr(prefix.size());
+      if (tail.find('.') != std::string_view::npos) continue;
+      std::string_view type;  // the one type a renamed choice names
+      if (tail != name) {
+        if (tail.size() < 3 || tail.substr(tail.size() - 3) != "[x]") continue;
+        const std::string_view stem = tail.substr(0, tail.size() - 3);
+        if (name == stem) {
+          // value[x] named as value
+        } else if (startsWith(name, stem) && name.size() > stem.size()) {
+          type = name.substr(stem.size());
+        } else {
+          continue;
+        }
+      }
+      if (!e.contentReference.empty()) {
+        out.push_back({from.sd, e.contentReference.substr(e.contentReference.find('#') + 1)});
+        return;
+      }
+      const std::string own = e.path + ".";
+      for (const ElementDefinition& c : from.sd->snapshot) {
+        if (startsWith(c.path, own)) {
+          out.push_back({from.sd, e.path});
+          return;
+        }
+      }
+      const size_t before = out.size();
+      for (const conformance::TypeRef& t : e.types) {
+        if (!type.empty()) {
+          std::string code = t.code;
+          if (!code.empty()) code[0] = static_cast<char>(std::toupper(code[0]));
+          if (code != type) continue;
+        }
+        typeRoot(t.code, out);
+      }
+      // A value with no definition of its own (System.String): it exists, and has no children.
+      if (out.size() == before && type.empty()) out.push_back({nullptr, e.path});
+      return;
+    }
+  }
+
+  // The steps of a simple FHIRPath (the dots outside parentheses and quotes).
+  static std::vector<std::string_view> pathSteps(std::string_view path) {
+    std::vector<std::string_view> steps;
+    size_t start = 0;
+    int depth = 0;
+    char quote = 0;
+    for (size_t i = 0; i < path.size(); ++i) {
+      const char c = path[i];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        --depth;
+      } else if (c == '.' && depth == 0) {
+        steps.push_back(path.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    steps.push_back(path.substr(start));
+    return steps;
+  }
+
+  // Whether the discriminator `path` can name something in the element at `elementPath` (of
+  // the core definitions). Steps that cannot be followed here (resolve(), functions other than
+  // extension() and ofType()) are given the benefit of the doubt, as is an element path that
+  // cannot be found.
+  bool discriminatorPathExists(std::string_view path, std::string_view elementPath) {
+    std::vector<DefinitionPlace> places;
+    const std::vector<std::string_view> where = pathSteps(elementPath);
+    typeRoot(where.front(), places);
+    for (size_t i = 1; i < where.size() && !places.empty(); ++i) {
+      std::vector<DefinitionPlace> next;
+      for (const DefinitionPlace& p : places) childPlaces(p, where[i], next);
+      places = std::move(next);
+    }
+    if (places.empty()) return true;
+    for (const std::string_view step : pathSteps(path)) {
+      if (step == "$this") continue;
+      std::vector<DefinitionPlace> next;
+      const size_t paren = step.find('(');
+      if (paren != std::string_view::npos) {
+        const std::string_view fn = step.substr(0, paren);
+        if (fn == "extension") {
+          typeRoot("Extension", next);
+        } else if ((fn == "ofType" || fn == "as") && step.back() == ')') {
+          typeRoot(step.substr(paren + 1, step.size() - paren - 2), next);
+        }
+        if (next.empty()) return true;
+      } else {
+        for (const DefinitionPlace& p : places) childPlaces(p, step, next);
+        if (next.empty()) return false;
+      }
+      places = std::move(next);
+    }
+    return true;
+  }
+
+  // The discriminator paths of every slicing in the definition (differential and snapshot)
+  // name something in the element being sliced.
+  void checkDiscriminatorPaths(const Element& res) {
+    for (const char* part : {"differential", "snapshot"}) {
+      const Element* list = res.child(part);
+      if (list == nullptr) continue;
+      Reporter::Scope sList(rep_, *list);
+      list->forEachChild("element", [&](const Element& el) {
+        const Element* slicing = el.child("slicing");
+        const std::string_view path = childValue(el, "path");
+        if (slicing == nullptr || path.find('.') == std::string_view::npos) return;
+        slicing->forEachChild("discriminator", [&](const Element& d) {
+          const std::string_view dp = childValue(d, "path");
+          if (dp.empty() || discriminatorPathExists(dp, path)) return;
+          Reporter::Scope s1(rep_, el);
+          Reporter::Scope s2(rep_, *slicing);
+          Reporter::Scope s3(rep_, d);
+          rep_.error(IssueType::Invalid, &d,
+                     "The discriminator path '" + std::string(dp) +
+                         "' does not appear to be valid for the element that is being sliced '" +
+                         std::string(path) + "'");
+        });
+      });
+    }
+  }
+
+  // "ordered/rules [type=path, ...]" of a slicing element, with ?? for what it does not say.
+  static std::string slicingSummary(const Element& slicing) {
+    const Element* ordered = slicing.child("ordered");
+    std::string s = ordered == nullptr || !ordered->hasValue()
+                        ? "??"
+                        : (ordered->value() == "true" ? "ordered" : "unordered");
+    const std::string_view rules = childValue(slicing, "rules");
+    s += "/" + (rules.empty() ? std::string("??") : std::string(rules)) + " [";
+    bool first = true;
+    slicing.forEachChild("discriminator", [&](const Element& d) {
+      s += (first ? "" : ", ") + std::string(childValue(d, "type")) + "=" +
+           std::string(childValue(d, "path"));
+      first = false;
+    });
+    return s + "]";
+  }
+
+  // Whether `later` (the slicing stated again on a slice) agrees with `first` (the slicing of
+  // the element): it may leave out ordered and rules, but not change them or the
+  // discriminators.
+  static bool sameSlicing(const Element& first, const Element& later) {
+    for (const char* name : {"ordered", "rules"}) {
+      const Element* b = later.child(name);
+      if (b == nullptr) continue;
+      const Element* a = first.child(name);
+      if (a == nullptr || a->value() != b->value()) return false;
+    }
+    std::vector<std::pair<std::string_view, std::string_view>> a, b;
+    first.forEachChild("discriminator", [&](const Element& d) {
+      a.emplace_back(childValue(d, "type"), childValue(d, "path"));
+    });
+    later.forEachChild("discriminator", [&](const Element& d) {
+      b.emplace_back(childValue(d, "type"), childValue(d, "path"));
+    });
+    return a == b;
+  }
+
+  // In a differential, the slices of an element may not state a slicing other than the
+  // element's own (snapshot generation would have to choose one).
+  void checkSlicingRedefinitions(const Element& diff) {
+    // Elements by (id of the parent, path): the element and its slices, in order.
+    std::vector<std::pair<std::string, std::vector<const Element*>>> groups;
+    diff.forEachChild("element", [&](const Element& el) {
+      std::string_view id = childValue(el, "id");
+      const std::string_view path = childValue(el, "path");
+      if (id.empty()) id = path;
+      const size_t dot = id.rfind('.');
+      const std::string key = std::string(dot == std::string_view::npos ? "" : id.substr(0, dot)) +
+                              "|" + std::string(path);
+      for (auto& [k, members] : groups) {
+        if (k == key) {
+          members.push_back(&el);
+          return;
+        }
+      }
+      groups.push_back({key, {&el}});
+    });
+    for (const auto& [key, members] : groups) {
+      const Element* first = members.front()->child("slicing");
+      if (first == nullptr) continue;
+      for (size_t i = 1; i < members.size(); ++i) {
+        const Element* later = members[i]->child("slicing");
+        if (later == nullptr || sameSlicing(*first, *later)) continue;
+        const auto label = [](const Element& el) {
+          const std::string_view id = childValue(el, "id");
+          return std::string(id.empty() ? childValue(el, "path") : id);
+        };
+        rep_.error(IssueType::Invalid, members[i],
+                   "The element at " + label(*members.front()) + " defines the slicing " +
+                       slicingSummary(*first) + " but then an element in the slicing " +
+                       label(*members[i]) + " tries to redefine the slicing to " +
+                       slicingSummary(*later));
+      }
+    }
+  }
+
   // What snapshot generation would refuse in a constraint profile's differential: slicing at the
   // root, unknown discriminator types, elements out of the base's order, fixed values that differ
   // from the base's, bindings on types that cannot have one, type profiles of another type.
   void checkProfileDefinition(const Element& res) {
+    checkDiscriminatorPaths(res);
     if (childValue(res, "derivation") != "constraint" || res.child("differential") == nullptr)
       return;
+    checkSlicingRedefinitions(*res.child("differential"));
     auto parsed = conformance::parseStructureDefinition(core::writeJson(res));
     if (!parsed) return;
     const conformance::StructureDefinition& sd = parsed.value();
     const conformance::StructureDefinition* base = impl_.snapshots.get(sd.baseDefinition);
+    for (const ElementDefinition& d : sd.differential) {
+      if (d.path.find("..") != std::string::npos) {
+        rep_.error(IssueType::Exception, &res,
+                   "Error generating Snapshot: Invalid path '" + d.path + "' in differential in " +
+                       sd.url + ": name portion missing ('..')");
+      }
+    }
     const Element& diff = *res.child("differential");
     Reporter::Scope sDiff(rep_, diff);
     std::vector<const Element*> elements;
@@ -2026,6 +2320,165 @@ class Run {
     }
   }
 
+  // The resource types whose instances are canonical resources (they have a canonical url): a
+  // RESTful URL of one of them, outside the Bundle, is taken to be resolvable.
+  static bool isCanonicalResourceType(std::string_view t) {
+    static const std::unordered_set<std::string_view> kTypes = {"ActivityDefinition",
+                                                                "CapabilityStatement",
+                                                                "ChargeItemDefinition",
+                                                                "CodeSystem",
+                                                                "CompartmentDefinition",
+                                                                "ConceptMap",
+                                                                "EffectEvidenceSynthesis",
+                                                                "EventDefinition",
+                                                                "Evidence",
+                                                                "EvidenceVariable",
+                                                                "ExampleScenario",
+                                                                "GraphDefinition",
+                                                                "ImplementationGuide",
+                                                                "Library",
+                                                                "Measure",
+                                                                "MessageDefinition",
+                                                                "NamingSystem",
+                                                                "OperationDefinition",
+                                                                "PlanDefinition",
+                                                                "Questionnaire",
+                                                                "ResearchDefinition",
+                                                                "ResearchElementDefinition",
+                                                                "RiskEvidenceSynthesis",
+                                                                "SearchParameter",
+                                                                "StructureDefinition",
+                                                                "StructureMap",
+                                                                "TerminologyCapabilities",
+                                                                "TestScript",
+                                                                "ValueSet"};
+    return kTypes.count(t) != 0;
+  }
+
+  // Checks that the reference in `reference` (a Reference) from the entry with `fullUrl`
+  // resolves in `bundle` by the Bundle rules. `mustResolve`: the document or message needs the
+  // target in the Bundle (Composition.subject, MessageHeader.focus...), so any reference that
+  // does not resolve is an error; otherwise only a relative reference that names entries by
+  // type and id that the rules do not reach is (it looks resolved and is not). Each reference
+  // is reported once (`reported`).
+  void checkBundleReference(const Element& bundle, const Element& reference,
+                            std::string_view fullUrl, std::string_view name, bool mustResolve,
+                            std::unordered_set<const Element*>& reported) {
+    const Element* r = reference.child("reference");
+    if (r == nullptr || !r->hasValue() || r->value().empty() || r->value()[0] == '#') return;
+    if (reported.count(&reference) != 0) return;
+    const std::string_view ref = r->value();
+    if (resolveInBundle(bundle, ref, fullUrl) != nullptr) return;
+    std::string message =
+        "Can't find '" + std::string(ref) + "' in the bundle (" + std::string(name) + ")";
+    if (isAbsoluteUrl(ref)) {
+      if (!mustResolve || v_.context().find(ref) != nullptr) return;
+      if (const auto root = restfulRoot(ref)) {
+        std::string_view rest = ref.substr(root->size());
+        if (isCanonicalResourceType(rest.substr(0, rest.find('/')))) return;
+      }
+    } else {
+      // Entries that have the reference's type and id, which the rules do not reach.
+      const std::string_view rel = ref.substr(0, ref.find("/_history/"));
+      const size_t slash = rel.find('/');
+      if (slash == std::string_view::npos) return;
+      const core::TypeInfo* t = v_.context().findType(rel.substr(0, slash));
+      if (t == nullptr || !t->isResource()) return;
+      std::vector<std::string> found;
+      bundle.forEachChild("entry", [&](const Element& entry) {
+        const Element* res = entry.child("resource");
+        if (res == nullptr || res->type().name != rel.substr(0, slash) ||
+            childValue(*res, "id") != rel.substr(slash + 1)) {
+          return;
+        }
+        const Element* full = entry.child("fullUrl");
+        found.emplace_back(full != nullptr && full->hasValue() ? full->value() : "<missing>");
+      });
+      if (found.empty() && !mustResolve) return;
+      if (!found.empty()) {
+        std::sort(found.begin(), found.end());
+        std::string list;
+        for (const std::string& f : found) list += (list.empty() ? "" : ",") + f;
+        message += found.size() == 1
+                       ? ". Note that there is a resource in the bundle with the same type and "
+                         "id, but it does not match because of the fullUrl based rules around "
+                         "matching relative references: found '" +
+                             list + "'"
+                       : ". Note that there are " + std::to_string(found.size()) +
+                             " resources in the bundle with the same type and id, but they do "
+                             "not match because of the fullUrl based rules around matching "
+                             "relative references: found '" +
+                             list + "'";
+        message += fullUrl.empty() ? std::string(", and the source entry has no fullUrl")
+                                   : ", and the source fullUrl is '" + std::string(fullUrl) + "'";
+      }
+    }
+    reported.insert(&reference);
+    const std::string saved = rep_.path();
+    rep_.setRoot(reference.path());
+    rep_.error(IssueType::Invalid, r, std::move(message));
+    rep_.setRoot(saved);
+  }
+
+  // The references of a document's Composition that must resolve in the Bundle.
+  void checkCompositionReferences(const Element& bundle, const Element& composition,
+                                  std::string_view fullUrl,
+                                  std::unordered_set<const Element*>& reported) {
+    const auto check = [&](const Element& owner, std::string_view prop, std::string_view name) {
+      owner.forEachChild(prop, [&](const Element& ref) {
+        checkBundleReference(bundle, ref, fullUrl, name, /*mustResolve=*/true, reported);
+      });
+    };
+    check(composition, "subject", "Composition.subject");
+    check(composition, "author", "Composition.author");
+    check(composition, "encounter", "Composition.encounter");
+    check(composition, "custodian", "Composition.custodian");
+    composition.forEachChild(
+        "attester", [&](const Element& a) { check(a, "party", "Composition.attester.party"); });
+    composition.forEachChild(
+        "event", [&](const Element& ev) { check(ev, "detail", "Composition.event.detail"); });
+    std::vector<const Element*> sections;
+    composition.forEachChild("section", [&](const Element& sec) { sections.push_back(&sec); });
+    while (!sections.empty()) {
+      const Element* sec = sections.back();
+      sections.pop_back();
+      check(*sec, "author", "Section.author");
+      check(*sec, "focus", "Section.focus");
+      check(*sec, "entry", "Section Entry");
+      sec->forEachChild("section", [&](const Element& sub) { sections.push_back(&sub); });
+    }
+  }
+
+  // Document and message Bundles: the references their first resource needs resolve in the
+  // Bundle, and no relative reference only seems to (it names an entry by type and id that the
+  // fullUrl rules do not reach).
+  void checkBundleLinks(const Element& bundle, bool document) {
+    const Element* first = bundle.child("entry");
+    const Element* head = first == nullptr ? nullptr : first->child("resource");
+    if (head == nullptr) return;
+    std::unordered_set<const Element*> reported;
+    const std::string_view headUrl = childValue(*first, "fullUrl");
+    if (document && head->type().name == "Composition") {
+      checkCompositionReferences(bundle, *head, headUrl, reported);
+    } else if (!document && head->type().name == "MessageHeader") {
+      head->forEachChild("focus", [&](const Element& ref) {
+        checkBundleReference(bundle, ref, headUrl, "MessageHeader Data", /*mustResolve=*/true,
+                             reported);
+      });
+    }
+    bundle.forEachChild("entry", [&](const Element& entry) {
+      const Element* res = entry.child("resource");
+      if (res == nullptr) return;
+      std::vector<const Element*> refs;
+      collectReferences(*res, refs);
+      for (const Element* r : refs) {
+        checkBundleReference(bundle, *r->parent(), childValue(entry, "fullUrl"),
+                             r->parent()->path(),
+                             /*mustResolve=*/false, reported);
+      }
+    });
+  }
+
   // A document's entries must all be reachable from the Composition by following references
   // forward or backward.
   void checkDocument(const Element& bundle) {
@@ -2075,7 +2528,11 @@ class Run {
   }
 
   void checkBundle(const Element& bundle) {
-    if (childValue(bundle, "type") == "document") checkDocument(bundle);
+    const std::string_view bundleType = childValue(bundle, "type");
+    if (bundleType == "document" || bundleType == "message") {
+      checkBundleLinks(bundle, bundleType == "document");
+    }
+    if (bundleType == "document") checkDocument(bundle);
     bundle.forEachChild("entry", [&](const Element& entry) {
       const Element* full = entry.child("fullUrl");
       const Element* res = entry.child("resource");
@@ -2131,6 +2588,15 @@ class Run {
       }
       case Invariant::Native::Txt2: ok = !e.hasValue() || xhtmlHasContent(e.value()); break;
       case Invariant::Native::Dom3: checkContainedReferenced(e, inv); return;
+      case Invariant::Native::WholeMatch:
+        if (!v_.options().invariants) return;
+        e.forEachChild(inv.matchChild, [&](const Element& c) {
+          if (ok && c.hasValue()) {
+            const std::string value(c.value());
+            ok = std::regex_match(value, *inv.regex);
+          }
+        });
+        break;
       case Invariant::Native::None: {
 #if TB_HAVE_FHIRPATH
         if (!inv.expression || !v_.options().invariants) return;

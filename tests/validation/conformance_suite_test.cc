@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -138,6 +139,8 @@ TEST(ConformanceSuite, AgreesWithTheJavaValidator) {
   ASSERT_TRUE(manifest.IsObject());
   const auto& cases = manifest["test-cases"];
   size_t total = 0, agree = 0;
+  const char* env = std::getenv("TB_CONFORMANCE_VERBOSE");
+  const bool verbose = env != nullptr && std::string(env) == "1";
   std::set<std::string> disagreeing;
   for (const auto& tc : cases.GetArray()) {
     for (bool profileRun : {false, true}) {
@@ -149,6 +152,11 @@ TEST(ConformanceSuite, AgreesWithTheJavaValidator) {
         continue;
       }
       disagreeing.insert(o.key);
+      // TB_CONFORMANCE_VERBOSE=1 prints trialbridge's errors for every disagreeing run.
+      if (verbose && knownDisagreements().count(o.key) != 0) {
+        std::cerr << o.key << ": Java " << o.java << " errors, trialbridge " << o.ours << "\n";
+        for (const std::string& m : o.messages) std::cerr << "    " << m << "\n";
+      }
       if (knownDisagreements().count(o.key) == 0) {
         ADD_FAILURE() << o.key << ": Java " << o.java << " errors, trialbridge " << o.ours
                       << " and the case is not in the list of known disagreements";

@@ -150,6 +150,66 @@ TEST(Validator, ReferencesAndContained) {
   EXPECT_EQ(dom3->location, "Observation.contained[1]");
 }
 
+TEST(Validator, BundleReferencesFollowTheFullUrlRules) {
+  // A document: the Composition (RESTful fullUrl) reaches the Patient by its base; the
+  // Observation (urn:uuid fullUrl) names the Practitioner by type and id, which the rules do not
+  // resolve from there.
+  const std::string doc = R"({"resourceType":"Bundle","type":"document",
+    "identifier":{"system":"urn:ietf:rfc:3986","value":"urn:uuid:1"},"timestamp":"2020-01-01T00:00:00Z",
+    "entry":[
+     {"fullUrl":"http://a.org/fhir/Composition/c","resource":{"resourceType":"Composition","id":"c",
+       "status":"final","type":{"text":"t"},"date":"2020","title":"t",
+       "subject":{"reference":"Patient/p"},"author":[{"reference":"Practitioner/d"}],
+       "section":[{"entry":[{"reference":"urn:uuid:0a3f4c1e-0000-4000-8000-000000000001"}]}]}},
+     {"fullUrl":"http://a.org/fhir/Patient/p","resource":{"resourceType":"Patient","id":"p"}},
+     {"fullUrl":"http://a.org/fhir/Practitioner/d","resource":{"resourceType":"Practitioner","id":"d"}},
+     {"fullUrl":"urn:uuid:0a3f4c1e-0000-4000-8000-000000000001","resource":{"resourceType":"Observation",
+       "status":"final","code":{"text":"x"},"performer":[{"reference":"Practitioner/d"}]}}]})";
+  auto issues = check(doc);
+  const core::Issue* i = find(issues, "Can't find 'Practitioner/d' in the bundle");
+  ASSERT_NE(i, nullptr) << dump(issues);
+  EXPECT_EQ(i->location, "Bundle.entry[3].resource.performer[0]");
+  EXPECT_EQ(find(issues, "Patient/p"), nullptr) << dump(issues);
+  EXPECT_EQ(find(issues, "isn't reachable"), nullptr) << dump(issues);
+
+  // The Composition's subject must be in the document; a Patient under another base is not it.
+  std::string other = doc;
+  other.replace(other.find("http://a.org/fhir/Patient/p"), 27, "http://b.org/fhir/Patient/p");
+  issues = check(other);
+  EXPECT_NE(find(issues, "Can't find 'Patient/p' in the bundle (Composition.subject)"), nullptr)
+      << dump(issues);
+  EXPECT_NE(find(issues, "Entry 'http://b.org/fhir/Patient/p' isn't reachable"), nullptr)
+      << dump(issues);
+}
+
+TEST(Validator, ProfileSlicingDefinitions) {
+  const auto issues = check(R"({"resourceType":"StructureDefinition","url":"http://x.org/sd",
+    "name":"X","status":"draft","kind":"resource","abstract":false,"type":"Patient",
+    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint",
+    "differential":{"element":[
+     {"id":"Patient.identifier","path":"Patient.identifier",
+      "slicing":{"discriminator":[{"type":"value","path":"system"}],"rules":"open"}},
+     {"id":"Patient.identifier:a","path":"Patient.identifier","sliceName":"a",
+      "slicing":{"discriminator":[{"type":"value","path":"nothing"}],"rules":"open"}},
+     {"id":"Patient.contact.name.family..x","path":"Patient.contact..family"}]}})");
+  EXPECT_NE(find(issues,
+                 "The discriminator path 'nothing' does not appear to be valid for the "
+                 "element that is being sliced 'Patient.identifier'"),
+            nullptr)
+      << dump(issues);
+  EXPECT_EQ(find(issues, "The discriminator path 'system'"), nullptr) << dump(issues);
+  EXPECT_NE(find(issues,
+                 "The element at Patient.identifier defines the slicing ?\?/open "
+                 "[value=system] but then an element in the slicing "
+                 "Patient.identifier:a tries to redefine the slicing to ?\?/open "
+                 "[value=nothing]"),
+            nullptr)
+      << dump(issues);
+  // eld-19 matches the whole path.
+  EXPECT_NE(find(issues, "eld-19"), nullptr) << dump(issues);
+  EXPECT_NE(find(issues, "name portion missing ('..')"), nullptr) << dump(issues);
+}
+
 TEST(Validator, NarrativeScriptsAreErrors) {
   const auto issues = check(R"({"resourceType":"Patient","text":{"status":"generated",
     "div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x()</script></div>"}})");
