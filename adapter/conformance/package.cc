@@ -366,9 +366,15 @@ Result<std::unique_ptr<Package>> openResourceFile(const std::string& path) {
   std::string text;
   if (!readFile(path, text)) return Result<std::unique_ptr<Package>>::error("cannot read " + path);
   if (core::detectFormat(text) == core::Format::Xml) {
+    // Read as leniently as the validator reads its input: what breaks the format's rules (an
+    // element out of order, an unknown one) is left out, and only a file that gives no resource
+    // at all is refused.
     core::Issues issues;
     auto doc = core::readXml(text, Context::r4(), issues);
-    if (doc == nullptr || issues.hasErrors()) {
+    const bool fatal =
+        std::any_of(issues.items().begin(), issues.items().end(),
+                    [](const core::Issue& i) { return i.severity == core::Severity::Fatal; });
+    if (doc == nullptr || doc->root() == nullptr || fatal) {
       const core::Issue* first = issues.items().empty() ? nullptr : &issues.items().front();
       return Result<std::unique_ptr<Package>>::error(
           path + ": not a valid FHIR resource in XML" +
