@@ -1,9 +1,8 @@
 #include "validation/resource_files.h"
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 
+#include "conformance/package.h"
 #include "core/json.h"
 #include "core/resource_io.h"
 
@@ -79,11 +78,17 @@ core::Status loadResourceTexts(conformance::Context& context, const std::string&
 }
 
 core::Status loadResourceFile(conformance::Context& context, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return core::Status::error("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return loadResourceTexts(context, path, {{path, std::move(ss).str()}});
+  // Reading (JSON, or XML held as JSON) is the conformance layer's; a Bundle is split here into
+  // the resources of its entries.
+  auto pkg = conformance::openResourceFile(path);
+  if (!pkg) return pkg.status();
+  if (pkg.value()->resources().front().resourceType != "Bundle") {
+    context.addPackage(std::move(pkg).value());
+    return core::Status::ok();
+  }
+  auto json = pkg.value()->json(0);
+  if (!json) return json.status();
+  return loadResourceTexts(context, path, {{path, std::move(json).value()}});
 }
 
 }  // namespace trialbridge::validation

@@ -1,7 +1,8 @@
 #pragma once
 // Loading single conformance resources (StructureDefinition, ValueSet, CodeSystem...) written in
-// JSON or XML into a Context, for `validate --load` and the test runners. XML is read with the
-// core reader and kept as JSON, the form the conformance layer reads.
+// JSON or XML, or a Bundle of them, into a Context, for `validate --load` and the test runners.
+// Files are read by conformance::openResourceFile (XML is kept as JSON, the form the conformance
+// layer reads); the entries of a Bundle become resources of their own.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,7 +12,7 @@
 
 namespace trialbridge::validation {
 
-// Loads one resource file (.json or .xml) into `context`.
+// Loads one resource file (.json or .xml; a Bundle's entries one by one) into `context`.
 core::Status loadResourceFile(conformance::Context& context, const std::string& path);
 
 // Loads resources given as text (JSON or XML) as one package named `name`.

@@ -147,12 +147,18 @@ TEST(ConformanceSuite, AgreesWithTheJavaValidator) {
       if (profileRun && !tc.HasMember("profile")) continue;
       const Outcome o = runCase(tc, profileRun);
       ++total;
+      if (verbose) {
+        for (const std::string& m : o.messages) {
+          if (m.rfind("load: ", 0) == 0) std::cerr << o.key << ": " << m << "\n";
+        }
+      }
       if (o.java == o.ours) {
         ++agree;
         continue;
       }
       disagreeing.insert(o.key);
-      // TB_CONFORMANCE_VERBOSE=1 prints trialbridge's errors for every disagreeing run.
+      // TB_CONFORMANCE_VERBOSE=1 prints trialbridge's errors for every disagreeing run (and
+      // above, the files of any run that could not be loaded).
       if (verbose && knownDisagreements().count(o.key) != 0) {
         std::cerr << o.key << ": Java " << o.java << " errors, trialbridge " << o.ours << "\n";
         for (const std::string& m : o.messages) std::cerr << "    " << m << "\n";
