@@ -80,9 +80,12 @@ std::string_view childValue(const Element& e, std::string_view name) {
 
 std::string versionless(std::string_view url) { return std::string(url.substr(0, url.find('|'))); }
 
-// Deep equality of two elements (values and children, ignoring order of nothing).
-bool sameElement(const Element& a, const Element& b) {
-  if (a.name() != b.name() || a.hasValue() != b.hasValue() || a.value() != b.value()) return false;
+bool sameElement(const Element& a, const Element& b);
+
+// Equal values and children, deep and in order, whatever the two elements are called (the
+// fixed[x] semantics of ElementDefinition).
+bool sameContent(const Element& a, const Element& b) {
+  if (a.hasValue() != b.hasValue() || a.value() != b.value()) return false;
   const Element* x = a.firstChild();
   const Element* y = b.firstChild();
   while (x != nullptr && y != nullptr) {
@@ -91,6 +94,11 @@ bool sameElement(const Element& a, const Element& b) {
     y = y->nextSibling();
   }
   return x == nullptr && y == nullptr;
+}
+
+// Deep equality of two elements: the same name and the same content.
+bool sameElement(const Element& a, const Element& b) {
+  return a.name() == b.name() && sameContent(a, b);
 }
 
 // Whether `instance` has everything `pattern` has (pattern semantics of ElementDefinition).
@@ -106,6 +114,32 @@ bool matchesPattern(const Element& instance, const Element& pattern) {
     if (!found) return false;
   }
   return true;
+}
+
+// The steps of a simple FHIRPath such as a discriminator path (split at the dots outside
+// parentheses and quotes): "extension('http://a.org/x').value" -> extension('...'), value.
+std::vector<std::string_view> pathSteps(std::string_view path) {
+  std::vector<std::string_view> steps;
+  size_t start = 0;
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (c == '.' && depth == 0) {
+      steps.push_back(path.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  steps.push_back(path.substr(start));
+  return steps;
 }
 
 std::string describeValue(const Element& e) {
@@ -573,30 +607,11 @@ class Run {
   // The elements a discriminator path selects from `e`.
   std::vector<const Element*> select(const Element& e, std::string_view path) {
     std::vector<const Element*> cur{&e};
-    while (!path.empty() && !cur.empty()) {
-      std::string_view seg;
-      // Split at the first '.' outside parentheses and quotes.
-      int depth = 0;
-      char quote = 0;
-      size_t i = 0;
-      for (; i < path.size(); ++i) {
-        const char ch = path[i];
-        if (quote != 0) {
-          if (ch == quote) quote = 0;
-        } else if (ch == '\'' || ch == '"') {
-          quote = ch;
-        } else if (ch == '(') {
-          ++depth;
-        } else if (ch == ')') {
-          --depth;
-        } else if (ch == '.' && depth == 0) {
-          break;
-        }
-      }
-      seg = path.substr(0, i);
-      path = i < path.size() ? path.substr(i + 1) : std::string_view();
-      std::vector<const Element*> next;
+    if (path.empty()) return cur;
+    for (const std::string_view seg : pathSteps(path)) {
+      if (cur.empty()) break;
       if (seg == "$this") continue;
+      std::vector<const Element*> next;
       if (startsWith(seg, "extension(")) {
         std::string_view url = seg.substr(10, seg.size() - 11);
         if (url.size() >= 2) url = url.substr(1, url.size() - 2);
@@ -634,20 +649,10 @@ class Run {
   const ElementNode* defAt(const ElementNode& node, std::string_view path,
                            const StructureModel*& model) {
     const ElementNode* cur = &node;
+    if (path.empty()) return cur;
     int guard = 0;
-    while (!path.empty() && cur != nullptr && ++guard < 32) {
-      size_t dot = std::string_view::npos;
-      int depth = 0;
-      for (size_t i = 0; i < path.size(); ++i) {
-        if (path[i] == '(') ++depth;
-        if (path[i] == ')') --depth;
-        if (path[i] == '.' && depth == 0) {
-          dot = i;
-          break;
-        }
-      }
-      const std::string_view seg = path.substr(0, dot);
-      path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    for (const std::string_view seg : pathSteps(path)) {
+      if (cur == nullptr || ++guard >= 32) break;
       if (seg == "$this" || startsWith(seg, "ofType(")) continue;
       const std::vector<const ElementNode*>* kids = &cur->children;
       if (kids->empty() && cur->contentReference != nullptr)
@@ -845,19 +850,6 @@ class Run {
       return false;
     }
     return false;
-  }
-
-  // Children equal (fixed value semantics, ignoring element ids of the instance).
-  static bool sameContent(const Element& instance, const Element& fixed) {
-    if (fixed.hasValue() != instance.hasValue() || fixed.value() != instance.value()) return false;
-    const Element* a = instance.firstChild();
-    const Element* b = fixed.firstChild();
-    while (a != nullptr && b != nullptr) {
-      if (!sameElement(*a, *b)) return false;
-      a = a->nextSibling();
-      b = b->nextSibling();
-    }
-    return a == nullptr && b == nullptr;
   }
 
   // Validates `e` against profile `url` on the side and says whether it has no errors.
@@ -1696,16 +1688,25 @@ class Run {
     return same;
   }
 
-  // Report groups and stratifiers against the Measure's (when it is loaded).
-  void checkMeasureReport(const Element& mr) {
-    const std::string_view canonical = childValue(mr, "measure");
-    const auto* loc = canonical.empty() ? nullptr : v_.context().find(canonical);
-    if (loc == nullptr || loc->info->resourceType != "Measure") return;
+  // The loaded resource of `type` with canonical URL `canonical`, read into the element model;
+  // nullptr when there is none.
+  std::unique_ptr<core::Document> loadDefinition(std::string_view canonical,
+                                                 std::string_view type) {
+    if (canonical.empty()) return nullptr;
+    const auto* loc = v_.context().find(canonical);
+    if (loc == nullptr || loc->info->resourceType != type) return nullptr;
     auto json = loc->package->json(loc->index);
-    if (!json) return;
+    if (!json) return nullptr;
     core::Issues ignored;
     auto doc = core::readJson(json.value(), v_.context(), ignored);
-    if (doc == nullptr || doc->root() == nullptr) return;
+    if (doc == nullptr || doc->root() == nullptr) return nullptr;
+    return doc;
+  }
+
+  // Report groups and stratifiers against the Measure's (when it is loaded).
+  void checkMeasureReport(const Element& mr) {
+    const auto doc = loadDefinition(childValue(mr, "measure"), "Measure");
+    if (doc == nullptr) return;
     std::vector<const Element*> mGroups, rGroups;
     doc->root()->forEachChild("group", [&](const Element& g) { mGroups.push_back(&g); });
     mr.forEachChild("group", [&](const Element& g) { rGroups.push_back(&g); });
@@ -1830,31 +1831,6 @@ class Run {
       if (out.size() == before && type.empty()) out.push_back({nullptr, e.path});
       return;
     }
-  }
-
-  // The steps of a simple FHIRPath (the dots outside parentheses and quotes).
-  static std::vector<std::string_view> pathSteps(std::string_view path) {
-    std::vector<std::string_view> steps;
-    size_t start = 0;
-    int depth = 0;
-    char quote = 0;
-    for (size_t i = 0; i < path.size(); ++i) {
-      const char c = path[i];
-      if (quote != 0) {
-        if (c == quote) quote = 0;
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-      } else if (c == '(') {
-        ++depth;
-      } else if (c == ')') {
-        --depth;
-      } else if (c == '.' && depth == 0) {
-        steps.push_back(path.substr(start, i - start));
-        start = i + 1;
-      }
-    }
-    steps.push_back(path.substr(start));
-    return steps;
   }
 
   // Whether the discriminator `path` can name something in the element at `elementPath` (of
@@ -2212,15 +2188,8 @@ class Run {
   // Items against the questionnaire (when it is loaded): known linkIds, answers only to
   // enabled items.
   void checkQuestionnaireResponse(const Element& qr) {
-    const std::string_view canonical = childValue(qr, "questionnaire");
-    if (canonical.empty()) return;
-    const auto* loc = v_.context().find(canonical);
-    if (loc == nullptr || loc->info->resourceType != "Questionnaire") return;
-    auto json = loc->package->json(loc->index);
-    if (!json) return;
-    core::Issues ignored;
-    auto doc = core::readJson(json.value(), v_.context(), ignored);
-    if (doc == nullptr || doc->root() == nullptr) return;
+    const auto doc = loadDefinition(childValue(qr, "questionnaire"), "Questionnaire");
+    if (doc == nullptr) return;
     std::vector<const Element*> qItems;
     collectItems(*doc->root(), qItems);
     auto byLinkId = [&](std::string_view id) -> const Element* {
@@ -2601,11 +2570,7 @@ class Run {
 #if TB_HAVE_FHIRPATH
         if (!inv.expression || !v_.options().invariants) return;
         thread_local fhirpath::Evaluation eval;
-        fhirpath::Environment env;
-        env.resource = resource_;
-        env.rootResource = root_;
-        env.context = &v_.context();
-        env.enforceAsSingleton = false;
+        const fhirpath::Environment env = pathEnvironment();
         if (!eval.run(*inv.expression, &e, env)) {
           rep_.warning(IssueType::Invariant, &e,
                        "The constraint " + inv.constraint->key +
@@ -2628,6 +2593,18 @@ class Run {
     rep_.add(inv.severity, IssueType::Invariant, &e, std::move(msg));
   }
 
+#if TB_HAVE_FHIRPATH
+  // The FHIRPath environment of the resource being validated (%resource, %rootResource).
+  fhirpath::Environment pathEnvironment() const {
+    fhirpath::Environment env;
+    env.resource = resource_;
+    env.rootResource = root_;
+    env.context = &v_.context();
+    env.enforceAsSingleton = false;
+    return env;
+  }
+#endif
+
   // Evaluates a FHIRPath expression (compiled once per process) on `focus`; nullopt when it
   // cannot be compiled or evaluated.
   std::optional<std::vector<const Element*>> evalElements(const std::string& text,
@@ -2639,11 +2616,7 @@ class Run {
     auto compiled = fhirpath::ExpressionCache::global().get(text, options);
     if (!compiled) return std::nullopt;
     thread_local fhirpath::Evaluation eval;
-    fhirpath::Environment env;
-    env.resource = resource_;
-    env.rootResource = root_;
-    env.context = &v_.context();
-    env.enforceAsSingleton = false;
+    const fhirpath::Environment env = pathEnvironment();
     if (!eval.run(*compiled.expression(), &focus, env)) return std::nullopt;
     std::vector<const Element*> out;
     for (const fhirpath::Value& val : eval.results()) {
