@@ -117,6 +117,13 @@ bool CodeSystemInfo::isA(std::string_view code, std::string_view ancestor) const
   return false;
 }
 
+const std::vector<std::string>* ValueSetExpansion::displaysOf(std::string_view system,
+                                                              std::string_view code) const {
+  if (displays.empty()) return nullptr;
+  auto it = displays.find(std::string(system) + "|" + std::string(code));
+  return it == displays.end() ? nullptr : &it->second;
+}
+
 bool ValueSetExpansion::contains(std::string_view system, std::string_view code) const {
   auto it = codes.find(system);
   return it != codes.end() && it->second.find(code) != it->second.end();
@@ -238,6 +245,20 @@ struct Terminology::Impl {
     return true;
   }
 
+  // Records the display and designations a value set gives a code (a compose concept or an
+  // expansion entry).
+  static void addDisplays(const JValue& c, const std::string& system, const std::string& code,
+                          ValueSetExpansion& target) {
+    std::vector<std::string> found;
+    if (std::string d = str(c, "display"); !d.empty()) found.push_back(std::move(d));
+    eachItem(c, "designation", [&](const JValue& d) {
+      if (std::string v = str(d, "value"); !v.empty()) found.push_back(std::move(v));
+    });
+    if (found.empty()) return;
+    auto& list = target.displays[system + "|" + code];
+    list.insert(list.end(), found.begin(), found.end());
+  }
+
   // Applies one include or exclude to `target` (or removes from it).
   void applySet(const JValue& item, ValueSetExpansion& target, bool include, int depth) const {
     const std::string system = str(item, "system");
@@ -283,7 +304,9 @@ struct Terminology::Impl {
     if (concepts != nullptr && concepts->IsArray()) {
       for (const JValue& c : concepts->GetArray()) {
         std::string code = str(c, "code");
-        if (!code.empty()) codes.insert(std::move(code));
+        if (code.empty()) continue;
+        if (include) addDisplays(c, system, code, target);
+        codes.insert(std::move(code));
       }
     } else if (filters != nullptr && filters->IsArray() && filters->Size() > 0) {
       if (cs == nullptr || !cs->complete()) {
@@ -315,13 +338,28 @@ struct Terminology::Impl {
   std::unique_ptr<ValueSetExpansion> compute(std::string_view url, int depth) const {
     auto out = std::make_unique<ValueSetExpansion>();
     out->url = std::string(url.substr(0, url.find('|')));
-    const Context::Located* loc = context.find(url);
-    if (loc == nullptr || loc->info->resourceType != "ValueSet") return out;
+    // "canonical#id": a ValueSet contained in the resource with that canonical URL.
+    const size_t hash = url.find('#');
+    const Context::Located* loc = context.find(url.substr(0, hash));
+    if (loc == nullptr || (hash == std::string_view::npos && loc->info->resourceType != "ValueSet"))
+      return out;
     auto json = loc->package->json(loc->index);
     if (!json) return out;
-    rapidjson::Document d;
-    d.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.value().data(), json.value().size());
-    if (d.HasParseError() || !d.IsObject()) return out;
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.value().data(), json.value().size());
+    if (doc.HasParseError() || !doc.IsObject()) return out;
+    const JValue* vs = &doc;
+    if (hash != std::string_view::npos) {
+      vs = nullptr;
+      eachItem(doc, "contained", [&](const JValue& c) {
+        if (vs == nullptr && str(c, "resourceType") == "ValueSet" &&
+            str(c, "id") == url.substr(hash + 1)) {
+          vs = &c;
+        }
+      });
+      if (vs == nullptr) return out;
+    }
+    const JValue& d = *vs;
     out->found = true;
     out->version = str(d, "version");
     out->name = str(d, "name");
@@ -345,7 +383,10 @@ struct Terminology::Impl {
         const JValue* c = todo.back();
         todo.pop_back();
         const std::string code = str(*c, "code");
-        if (!code.empty()) out->codes[str(*c, "system")].insert(code);
+        if (!code.empty()) {
+          out->codes[str(*c, "system")].insert(code);
+          addDisplays(*c, str(*c, "system"), code, *out);
+        }
         eachItem(*c, "contains", [&](const JValue& n) { todo.push_back(&n); });
       }
       return out;

@@ -66,7 +66,13 @@ struct ValueSetExpansion {
   // Value sets it includes that are not loaded: membership of any code is unknown.
   bool hasUnknownValueSet = false;
 
+  // Displays the value set gives its codes (concept display and designations, expansion
+  // display and designations), by "system|code".
+  StringMap<std::vector<std::string>> displays;
+
   bool contains(std::string_view system, std::string_view code) const;
+  // The displays the value set gives system|code (none when it gives none).
+  const std::vector<std::string>* displaysOf(std::string_view system, std::string_view code) const;
   // The systems that hold `code` (for a bare code).
   std::vector<std::string_view> systemsOf(std::string_view code) const;
   size_t size() const;
@@ -87,7 +93,8 @@ class Terminology {
 
   // A CodeSystem by canonical URL ("url|version" allowed), or nullptr if none is loaded.
   const CodeSystemInfo* codeSystem(std::string_view url) const;
-  // A ValueSet's expansion by canonical URL; never nullptr (found = false when not loaded).
+  // A ValueSet's expansion by canonical URL, or "canonical#id" for a ValueSet contained in the
+  // resource with that URL; never nullptr (found = false when not loaded).
   const ValueSetExpansion& expand(std::string_view url) const;
 
   // Whether system|code is in the value set. An empty system means a bare `code` value: it is in

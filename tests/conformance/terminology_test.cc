@@ -45,6 +45,27 @@ TEST(Terminology, UnloadedSystemsAreUnknown) {
   EXPECT_FALSE(tx().expand("http://example.org/no-such-value-set").found);
 }
 
+TEST(Terminology, ContainedValueSetsAndTheirDisplays) {
+  // A profile whose binding names "#relationships", a ValueSet it contains (an expansion that
+  // gives its codes a display and a designation).
+  auto context = Context::withCore();
+  ASSERT_TRUE(context->loadResourceFile(
+      std::string(TB_TEST_DATA) + "/conformance/validator/patient-translated-codes.profile.xml"));
+  const Terminology t(*context);
+  const std::string sd = "http://hl7.org/fhir/StructureDefinition/patient-translated-codes";
+  const ValueSetExpansion& e = t.expand(sd + "#relationships");
+  ASSERT_TRUE(e.found);
+  EXPECT_TRUE(e.contains("http://terminology.hl7.org/CodeSystem/v2-0131", "C"));
+  const auto* c = e.displaysOf("http://terminology.hl7.org/CodeSystem/v2-0131", "C");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(*c, std::vector<std::string>{"alt-display"});
+  const auto* n = e.displaysOf("http://terminology.hl7.org/CodeSystem/v2-0131", "N");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(*n, std::vector<std::string>{"alt-designation"});
+  EXPECT_FALSE(t.expand(sd + "#nothing").found);
+  EXPECT_FALSE(t.expand(sd).found);  // a StructureDefinition is not a ValueSet
+}
+
 TEST(Terminology, CodeSystemsAndHierarchy) {
   const CodeSystemInfo* cs = tx().codeSystem("http://terminology.hl7.org/CodeSystem/v3-ActCode");
   ASSERT_NE(cs, nullptr);
