@@ -33,6 +33,7 @@
 #include "conformance/package.h"
 #include "conformance/structure_definition.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "fhirpath/fhirpath.h"
 
 namespace {
@@ -59,28 +60,6 @@ struct Options {
   int threads = 1;
   size_t showDisagreements = 10;
 };
-
-void jsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 char outcomeOf(fhirpath::Evaluation& eval, bool ok) {
   if (!ok) return 'X';
@@ -281,15 +260,15 @@ int main(int argc, char** argv) {
   std::string work = "{\"resources\":[";
   for (size_t i = 0; i < texts.size(); ++i) {
     if (i) work += ',';
-    jsonString(work, texts[i]);
+    core::appendJsonString(work, texts[i]);
   }
   work += "],\"checks\":[";
   for (size_t i = 0; i < checks.size(); ++i) {
     if (i) work += ',';
     work += "{\"r\":" + std::to_string(checks[i].resource) + ",\"path\":";
-    jsonString(work, checks[i].path);
+    core::appendJsonString(work, checks[i].path);
     work += ",\"expr\":";
-    jsonString(work, checks[i].expression);
+    core::appendJsonString(work, checks[i].expression);
     work += '}';
   }
   work += "]}";

@@ -23,6 +23,9 @@ struct ReadOptions {
   std::string rootType;
 };
 
+// False, with a fatal issue, when text is longer than options.maxBytes (checked by each reader).
+bool withinSizeLimit(std::string_view text, const ReadOptions& options, Issues& issues);
+
 // Returns nullptr when nothing usable was read (malformed JSON, no or unknown resourceType);
 // the reason is in `issues` as a fatal issue. Otherwise a document, perhaps with error issues
 // for the parts that broke the rules (those parts are left out of the model).

@@ -501,14 +501,17 @@ class ModelBuilder {
 
 }  // namespace
 
+bool withinSizeLimit(std::string_view text, const ReadOptions& options, Issues& issues) {
+  if (text.size() <= options.maxBytes) return true;
+  issues.add(Severity::Fatal, IssueType::TooLong,
+             "Input is " + std::to_string(text.size()) + " bytes; the limit is " +
+                 std::to_string(options.maxBytes));
+  return false;
+}
+
 std::unique_ptr<Document> readJson(std::string_view text, const TypeResolver& types, Issues& issues,
                                    const ReadOptions& options) {
-  if (text.size() > options.maxBytes) {
-    issues.add(Severity::Fatal, IssueType::TooLong,
-               "Input is " + std::to_string(text.size()) + " bytes; the limit is " +
-                   std::to_string(options.maxBytes));
-    return nullptr;
-  }
+  if (!withinSizeLimit(text, options, issues)) return nullptr;
   std::pmr::monotonic_buffer_resource arena(std::max<size_t>(text.size() * 2, 4096));
   TrackingStream stream(text);
   TreeHandler handler(&arena, stream, options.maxDepth);

@@ -44,7 +44,11 @@ std::optional<std::string> base64Decode(std::string_view text) {
   return out;
 }
 
-std::string base64Encode(std::string_view bytes, bool urlSafe) {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string encodeBase64(std::string_view bytes, bool urlSafe, bool padded) {
   static constexpr char kStd[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   static constexpr char kUrl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const char* alphabet = urlSafe ? kUrl : kStd;
@@ -67,14 +71,72 @@ std::string base64Encode(std::string_view bytes, bool urlSafe) {
     out += alphabet[(n >> 18) & 63];
     out += alphabet[(n >> 12) & 63];
     if (rest == 2) out += alphabet[(n >> 6) & 63];
-    if (!urlSafe) out.append(rest == 1 ? "==" : "=");
+    if (padded) out.append(rest == 1 ? "==" : "=");
   }
   return out;
 }
 
-void appendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string base64Encode(std::string_view bytes, bool urlSafe) {
+  return encodeBase64(bytes, urlSafe, !urlSafe);
+}
+
+std::string base64UrlEncodePadded(std::string_view bytes) {
+  return encodeBase64(bytes, true, true);
+}
+
+std::string hexEncode(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> hexDecode(std::string_view text) {
+  if (text.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (size_t i = 0; i < text.size(); i += 2) {
+    const int high = hexValue(text[i]);
+    const int low = hexValue(text[i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out += static_cast<char>(high << 4 | low);
+  }
+  return out;
+}
+
+void appendUtf8(std::string& out, uint32_t codePoint) {
+  if (codePoint > 0x10FFFF) codePoint = 0xFFFD;
+  if (codePoint < 0x80) {
+    out += static_cast<char>(codePoint);
+  } else if (codePoint < 0x800) {
+    out += static_cast<char>(0xC0 | (codePoint >> 6));
+    out += static_cast<char>(0x80 | (codePoint & 0x3F));
+  } else if (codePoint < 0x10000) {
+    out += static_cast<char>(0xE0 | (codePoint >> 12));
+    out += static_cast<char>(0x80 | ((codePoint >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (codePoint & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (codePoint >> 18));
+    out += static_cast<char>(0x80 | ((codePoint >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((codePoint >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (codePoint & 0x3F));
+  }
+}
+
+void appendJsonEscaped(std::string& out, std::string_view text) {
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
@@ -95,6 +157,11 @@ void appendJsonString(std::string& out, std::string_view text) {
         }
     }
   }
+}
+
+void appendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  appendJsonEscaped(out, text);
   out += '"';
 }
 

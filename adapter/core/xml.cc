@@ -688,6 +688,16 @@ class XhtmlHandler final : public HandlerBase {
   std::string error_;
 };
 
+// Parses text with a parser set up by configure(), sending content and lexical events to handler.
+void parse(std::string_view text, HandlerBase& handler) {
+  Poco::XML::SAXParser parser;
+  configure(parser);
+  parser.setContentHandler(&handler);
+  parser.setProperty(Poco::XML::XMLReader::PROPERTY_LEXICAL_HANDLER,
+                     static_cast<Poco::XML::LexicalHandler*>(&handler));
+  parser.parseMemoryNP(text.data(), text.size());
+}
+
 // Message of a parser exception without Poco's " in line x column y" (given separately).
 std::string parserMessage(const Poco::Exception& e) {
   std::string m = e.message();
@@ -700,12 +710,7 @@ std::string parserMessage(const Poco::Exception& e) {
 
 std::unique_ptr<Document> readXml(std::string_view text, const TypeResolver& types, Issues& issues,
                                   const ReadOptions& options) {
-  if (text.size() > options.maxBytes) {
-    issues.add(Severity::Fatal, IssueType::TooLong,
-               "Input is " + std::to_string(text.size()) + " bytes; the limit is " +
-                   std::to_string(options.maxBytes));
-    return nullptr;
-  }
+  if (!withinSizeLimit(text, options, issues)) return nullptr;
   if (std::string reason = checkProlog(text); !reason.empty()) {
     issues.add(Severity::Fatal, IssueType::Security, std::move(reason), {}, 1, 1);
     return nullptr;
@@ -713,12 +718,7 @@ std::unique_ptr<Document> readXml(std::string_view text, const TypeResolver& typ
   auto doc = std::make_unique<Document>(types);
   ModelHandler handler(*doc, issues, options);
   try {
-    Poco::XML::SAXParser parser;
-    configure(parser);
-    parser.setContentHandler(&handler);
-    parser.setProperty(Poco::XML::XMLReader::PROPERTY_LEXICAL_HANDLER,
-                       static_cast<Poco::XML::LexicalHandler*>(&handler));
-    parser.parseMemoryNP(text.data(), text.size());
+    parse(text, handler);
   } catch (const Poco::XML::SAXParseException& e) {
     if (handler.failed()) return nullptr;  // the first fatal issue is the one reported
     issues.add(Severity::Fatal, IssueType::Structure, "Invalid XML: " + parserMessage(e), {},
@@ -748,12 +748,7 @@ bool normalizeXhtml(std::string_view div, std::string& out, std::string& error) 
   }
   XhtmlHandler handler;
   try {
-    Poco::XML::SAXParser parser;
-    configure(parser);
-    parser.setContentHandler(&handler);
-    parser.setProperty(Poco::XML::XMLReader::PROPERTY_LEXICAL_HANDLER,
-                       static_cast<Poco::XML::LexicalHandler*>(&handler));
-    parser.parseMemoryNP(div.data(), div.size());
+    parse(div, handler);
   } catch (const Poco::XML::SAXParseException& e) {
     if (!handler.error().empty()) {
       error = handler.error();

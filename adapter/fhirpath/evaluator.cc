@@ -744,55 +744,32 @@ std::string combineUnits(std::string_view a, std::string_view b, char op) {
 }  // namespace
 
 void Engine::evalBinary(const Node* n, const Frame& f, Coll& out) {
+  // and, or, implies: a left operand equal to decisiveLeft, or else a right one equal to
+  // decisiveRight, gives `decided` (the right side is evaluated only when the left one did not
+  // decide); two other known operands give !decided, and an unknown one empty.
+  auto logical = [&](bool decisiveLeft, bool decisiveRight, bool decided) {
+    auto l = toBoolean(n, evalArg(n->base, f));
+    if (l && *l == decisiveLeft) {
+      push(out, Value::ofBoolean(decided));
+      return;
+    }
+    auto r = toBoolean(n, evalArg(n->rhs, f));
+    if (r && *r == decisiveRight) {
+      push(out, Value::ofBoolean(decided));
+    } else if (l && r) {
+      push(out, Value::ofBoolean(!decided));
+    }
+  };
   switch (n->op) {
-    case BinOp::And: {
-      auto l = toBoolean(n, evalArg(n->base, f));
-      if (l && !*l) {
-        push(out, Value::ofBoolean(false));
-        return;
-      }
-      auto r = toBoolean(n, evalArg(n->rhs, f));
-      if (r && !*r) {
-        push(out, Value::ofBoolean(false));
-      } else if (l && r) {
-        push(out, Value::ofBoolean(true));
-      }
-      return;
-    }
-    case BinOp::Or: {
-      auto l = toBoolean(n, evalArg(n->base, f));
-      if (l && *l) {
-        push(out, Value::ofBoolean(true));
-        return;
-      }
-      auto r = toBoolean(n, evalArg(n->rhs, f));
-      if (r && *r) {
-        push(out, Value::ofBoolean(true));
-      } else if (l && r) {
-        push(out, Value::ofBoolean(false));
-      }
-      return;
-    }
+    case BinOp::And: return logical(false, false, false);
+    case BinOp::Or: return logical(true, true, true);
     case BinOp::Xor: {
       auto l = toBoolean(n, evalArg(n->base, f));
       auto r = toBoolean(n, evalArg(n->rhs, f));
       if (l && r) push(out, Value::ofBoolean(*l != *r));
       return;
     }
-    case BinOp::Implies: {
-      auto l = toBoolean(n, evalArg(n->base, f));
-      if (l && !*l) {
-        push(out, Value::ofBoolean(true));
-        return;
-      }
-      auto r = toBoolean(n, evalArg(n->rhs, f));
-      if (r && *r) {
-        push(out, Value::ofBoolean(true));
-      } else if (l && r) {
-        push(out, Value::ofBoolean(false));
-      }
-      return;
-    }
+    case BinOp::Implies: return logical(false, true, true);
     case BinOp::Union: {
       Coll l = evalArg(n->base, f);
       Coll r = evalArg(n->rhs, f);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "fhirpath/engine.h"
 #include "fhirpath/fhirpath.h"
 #include "fhirpath/parser.h"
@@ -151,55 +152,6 @@ EvalResult evaluate(const Expression& expr, const core::Element* focus, const En
 
 // --- JSON output ---
 
-namespace {
-
-void jsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
-bool isJsonNumber(std::string_view s) {
-  size_t i = 0;
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
-  if (s[i] == '0' && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9') return false;
-  bool point = false, exp = false;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= '0' && c <= '9') continue;
-    if (c == '.' && !point && !exp) {
-      point = true;
-    } else if ((c == 'e' || c == 'E') && !exp) {
-      exp = true;
-      if (i + 1 < s.size() && (s[i + 1] == '+' || s[i + 1] == '-')) ++i;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 std::string resultsToJson(std::span<const Value> values) {
   std::string out = "[";
   bool first = true;
@@ -207,7 +159,7 @@ std::string resultsToJson(std::span<const Value> values) {
     if (!first) out += ",";
     first = false;
     out += "{\"type\":";
-    jsonString(out, typeNameForOutput(v));
+    core::appendJsonString(out, typeNameForOutput(v));
     out += ",\"value\":";
     switch (v.kind) {
       case Kind::Element: {
@@ -219,10 +171,10 @@ std::string resultsToJson(std::span<const Value> values) {
           } else if (e.type().jsonKind == core::JsonKind::Boolean &&
                      (text == "true" || text == "false")) {
             out += text;
-          } else if (e.type().jsonKind == core::JsonKind::Number && isJsonNumber(text)) {
+          } else if (e.type().jsonKind == core::JsonKind::Number && core::isJsonNumberText(text)) {
             out += text;
           } else {
-            jsonString(out, text);
+            core::appendJsonString(out, text);
           }
         } else {
           out += core::writeJson(e);
@@ -232,22 +184,24 @@ std::string resultsToJson(std::span<const Value> values) {
       case Kind::Boolean: out += v.boolean ? "true" : "false"; break;
       case Kind::Integer: out += std::to_string(v.integer); break;
       case Kind::Decimal: out += v.decimal().toString(); break;
-      case Kind::String: jsonString(out, v.string()); break;
+      case Kind::String: core::appendJsonString(out, v.string()); break;
       case Kind::Date:
       case Kind::DateTime:
-      case Kind::Time: jsonString(out, formatTemporal(v.temporal, v.temporalKind())); break;
+      case Kind::Time:
+        core::appendJsonString(out, formatTemporal(v.temporal, v.temporalKind()));
+        break;
       case Kind::Quantity:
         out += "{\"value\":";
         out += v.quantity->value.toString();
         out += ",\"unit\":";
-        jsonString(out, v.quantity->unit);
+        core::appendJsonString(out, v.quantity->unit);
         out += "}";
         break;
       case Kind::Type:
         out += "{\"namespace\":";
-        jsonString(out, v.type->ns());
+        core::appendJsonString(out, v.type->ns());
         out += ",\"name\":";
-        jsonString(out, v.type->name());
+        core::appendJsonString(out, v.type->name());
         out += "}";
         break;
     }

@@ -11,6 +11,7 @@
 
 #include "conformance/context.h"
 #include "conformance/ucum.h"
+#include "core/text.h"
 #include "fhirpath/engine.h"
 #include "fhirpath/fhir_support.h"
 #include "fhirpath/types.h"
@@ -230,69 +231,6 @@ size_t utf8Offset(std::string_view s, size_t cp) {
   return i;
 }
 
-constexpr std::string_view kB64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64Encode(std::string_view in, bool url) {
-  std::string out;
-  size_t i = 0;
-  while (i < in.size()) {
-    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    size_t n = 1;
-    if (i + 1 < in.size()) {
-      v |= static_cast<unsigned char>(in[i + 1]) << 8;
-      ++n;
-    }
-    if (i + 2 < in.size()) {
-      v |= static_cast<unsigned char>(in[i + 2]);
-      ++n;
-    }
-    for (size_t k = 0; k < 4; ++k) {
-      if (k <= n) {
-        char c = kB64[(v >> (18 - 6 * k)) & 0x3F];
-        if (url && c == '+') c = '-';
-        if (url && c == '/') c = '_';
-        out += c;
-      } else {
-        out += '=';
-      }
-    }
-    i += 3;
-  }
-  return out;
-}
-
-std::optional<std::string> base64Decode(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+' || c == '-') {
-      v = 62;
-    } else if (c == '/' || c == '_') {
-      v = 63;
-    } else if (c == '=' || c == ' ' || c == '\n' || c == '\r') {
-      continue;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
-
 std::string htmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -335,44 +273,11 @@ std::string htmlUnescape(std::string_view s) {
       unsigned long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
                              ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
                              : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
-      if (cp < 0x80) {
-        out += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      }
+      core::appendUtf8(out, static_cast<uint32_t>(std::min(cp, 0x110000ul)));  // too large: U+FFFD
     } else {
       out += s.substr(i, semi - i + 1);
     }
     i = semi;
-  }
-  return out;
-}
-
-std::string jsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
   }
   return out;
 }
@@ -395,16 +300,7 @@ std::string jsonUnescape(std::string_view s) {
         if (i + 4 < s.size()) {
           unsigned long cp = std::strtoul(std::string(s.substr(i + 1, 4)).c_str(), nullptr, 16);
           i += 4;
-          if (cp < 0x80) {
-            out += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          }
+          core::appendUtf8(out, static_cast<uint32_t>(cp));
         }
         break;
       default: out += c;
@@ -611,6 +507,15 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
     g.total = f.total;
     return g;
   };
+  // The first argument (a lambda) as a boolean on in[i]; its scratch space is given back.
+  auto testItem = [&](uint32_t i) {
+    Arena::Mark m = arena_.mark();
+    Coll c;
+    eval(args[0], lambdaFrame(i), c);
+    auto b = toBoolean(args[0], c);
+    arena_.rewind(m);
+    return b;
+  };
   auto argValue = [&](size_t i) { return evalArg(args[i], f); };
   auto argString = [&](size_t i) { return singleString(args[i], argValue(i)); };
   auto inputString = [&]() -> std::optional<std::string_view> { return singleString(n, in); };
@@ -626,11 +531,7 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
         return;
       }
       for (uint32_t i = 0; i < in.size; ++i) {
-        Arena::Mark m = arena_.mark();
-        Coll c;
-        eval(args[0], lambdaFrame(i), c);
-        auto b = toBoolean(args[0], c);
-        arena_.rewind(m);
+        auto b = testItem(i);
         if (b && *b) {
           push(out, Value::ofBoolean(true));
           return;
@@ -640,11 +541,7 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       return;
     case Fn::All:
       for (uint32_t i = 0; i < in.size; ++i) {
-        Arena::Mark m = arena_.mark();
-        Coll c;
-        eval(args[0], lambdaFrame(i), c);
-        auto b = toBoolean(args[0], c);
-        arena_.rewind(m);
+        auto b = testItem(i);
         if (!b || !*b) {
           push(out, Value::ofBoolean(false));
           return;
@@ -695,11 +592,7 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
     // --- filtering and projection ---
     case Fn::Where:
       for (uint32_t i = 0; i < in.size; ++i) {
-        Arena::Mark m = arena_.mark();
-        Coll c;
-        eval(args[0], lambdaFrame(i), c);
-        auto b = toBoolean(args[0], c);
-        arena_.rewind(m);
+        auto b = testItem(i);
         if (b && *b) push(out, in[i]);
       }
       return;
@@ -1107,27 +1000,20 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       if (!s || !how) return;
       std::string r;
       if (fn == Fn::Encode) {
-        if (*how == "base64" || *how == "urlbase64") {
-          r = base64Encode(*s, *how == "urlbase64");
+        if (*how == "base64") {
+          r = core::base64Encode(*s);
+        } else if (*how == "urlbase64") {
+          r = core::base64UrlEncodePadded(*s);
         } else if (*how == "hex") {
-          static constexpr char kHex[] = "0123456789abcdef";
-          for (unsigned char c : *s) {
-            r += kHex[c >> 4];
-            r += kHex[c & 15];
-          }
+          r = core::hexEncode(*s);
         } else {
           fail(n, "unknown encoding '" + std::string(*how) + "'");
         }
       } else if (fn == Fn::Decode) {
-        if (*how == "base64" || *how == "urlbase64") {
-          auto d = base64Decode(*s);
+        if (*how == "base64" || *how == "urlbase64" || *how == "hex") {
+          auto d = *how == "hex" ? core::hexDecode(*s) : core::base64Decode(*s);
           if (!d) return;
-          r = *d;
-        } else if (*how == "hex") {
-          if (s->size() % 2 != 0) return;
-          for (size_t i = 0; i < s->size(); i += 2) {
-            r += static_cast<char>(std::strtoul(std::string(s->substr(i, 2)).c_str(), nullptr, 16));
-          }
+          r = std::move(*d);
         } else {
           fail(n, "unknown encoding '" + std::string(*how) + "'");
         }
@@ -1135,7 +1021,7 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
         if (*how == "html") {
           r = htmlEscape(*s);
         } else if (*how == "json") {
-          r = jsonEscape(*s);
+          core::appendJsonEscaped(r, *s);
         } else {
           fail(n, "unknown escape target '" + std::string(*how) + "'");
         }

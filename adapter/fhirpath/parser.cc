@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/text.h"
+
 namespace trialbridge::fhirpath {
 
 namespace {
@@ -630,16 +632,7 @@ bool unescapeFhirPath(std::string_view s, std::string& out) {
         auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 5, cp, 16);
         if (ec != std::errc() || p != s.data() + i + 5) return false;
         i += 4;
-        if (cp < 0x80) {
-          out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-          out += static_cast<char>(0xC0 | (cp >> 6));
-          out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-          out += static_cast<char>(0xE0 | (cp >> 12));
-          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-          out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
+        core::appendUtf8(out, cp);
         break;
       }
       default: return false;

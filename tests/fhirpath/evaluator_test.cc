@@ -127,6 +127,22 @@ TEST_F(EvaluatorTest, Functions) {
   EXPECT_EQ(p("'dGVzdA=='.decode('base64')"), "test");
 }
 
+TEST_F(EvaluatorTest, EncodeDecodeEscape) {
+  EXPECT_EQ(p("'t?st'.encode('base64')"), "dD9zdA==");
+  EXPECT_EQ(p("'t?st'.encode('urlbase64')"), "dD9zdA==");
+  EXPECT_EQ(p("'>>>'.encode('base64')"), "Pj4+");
+  EXPECT_EQ(p("'>>>'.encode('urlbase64')"), "Pj4-");
+  EXPECT_EQ(p("'Pj4-'.decode('urlbase64')"), ">>>");
+  EXPECT_EQ(p("'Zm9vY'.decode('base64')"), "");  // 6 bits left over: not base64
+  EXPECT_EQ(p("'test'.encode('hex')"), "74657374");
+  EXPECT_EQ(p("'74657374'.decode('hex')"), "test");
+  EXPECT_EQ(p("'7465737'.decode('hex')"), "");
+  EXPECT_EQ(p("'zz'.decode('hex')"), "");
+  EXPECT_EQ(p("'a\"b'.escape('json')"), "a\\\"b");
+  EXPECT_EQ(p("'&#x1F600;&#233;'.unescape('html')"), "\xF0\x9F\x98\x80\xC3\xA9");
+  EXPECT_EQ(p("'\\\\u00e9'.unescape('json')"), "\xC3\xA9");
+}
+
 TEST_F(EvaluatorTest, Types) {
   EXPECT_EQ(p("gender.is(code)"), "true");
   EXPECT_EQ(p("gender.is(string)"), "true");  // code derives from string
