@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "conformance/context.h"
+#include "core/text.h"
 #include "store/fhir_time.h"
 
 namespace trialbridge::service {
@@ -31,59 +32,7 @@ std::set<std::string, std::less<>> patientCompartmentTypes(const conformance::Co
   return out;
 }
 
-std::string base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
-                       static_cast<uint8_t>(bytes[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == bytes.size()) {
-    const uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bytes.size()) {
-    const uint32_t v =
-        (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 }  // namespace
-
-void appendJsonEscaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
-}
 
 AuditLog::AuditLog(store::Store& store, const AuditOptions& options)
     : store_(store), options_(options) {
@@ -192,7 +141,7 @@ store::AuditEntry AuditLog::entry(const AuditRecord& r) const {
   j += recorded;
   j +=
       R"("},"type":{"system":"http://terminology.hl7.org/CodeSystem/audit-event-type","code":"rest","display":"RESTful Operation"},"subtype":[{"system":"http://hl7.org/fhir/restful-interaction","code":")";
-  appendJsonEscaped(j, r.interaction);
+  core::appendJsonEscaped(j, r.interaction);
   j += R"("}],"action":")";
   j += r.action;
   j += R"(","recorded":")";
@@ -200,11 +149,11 @@ store::AuditEntry AuditLog::entry(const AuditRecord& r) const {
   j += R"(","outcome":")";
   j += e.outcome;
   j += R"(","agent":[{"who":{"identifier":{"system":"urn:trialbridge:client","value":")";
-  appendJsonEscaped(j, e.agent);
+  core::appendJsonEscaped(j, e.agent);
   j += R"("}},"requestor":true)";
   if (!r.address.empty()) {
     j += R"(,"network":{"address":")";
-    appendJsonEscaped(j, r.address);
+    core::appendJsonEscaped(j, r.address);
     j += R"(","type":"2"})";
   }
   j +=
@@ -214,9 +163,9 @@ store::AuditEntry AuditLog::entry(const AuditRecord& r) const {
     bool comma = false;
     if (!r.entityType.empty() && !r.entityId.empty()) {
       j += R"("what":{"reference":")";
-      appendJsonEscaped(j, r.entityType);
+      core::appendJsonEscaped(j, r.entityType);
       j += '/';
-      appendJsonEscaped(j, r.entityId);
+      core::appendJsonEscaped(j, r.entityId);
       if (r.entityVersion > 0) j += "/_history/" + std::to_string(r.entityVersion);
       j += R"("})";
       comma = true;
@@ -226,11 +175,11 @@ store::AuditEntry AuditLog::entry(const AuditRecord& r) const {
         R"("type":{"system":"http://terminology.hl7.org/CodeSystem/audit-entity-type","code":"2","display":"System Object"})";
     if (!r.query.empty()) {
       j += R"(,"query":")";
-      j += base64(r.entityType + "?" + r.query);
+      j += core::base64Encode(r.entityType + "?" + r.query);
       j += '"';
     } else if (!r.entityType.empty() && r.entityId.empty()) {
       j += R"(,"name":")";
-      appendJsonEscaped(j, r.entityType);
+      core::appendJsonEscaped(j, r.entityType);
       j += '"';
     }
     j += "}]";

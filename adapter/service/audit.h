@@ -81,7 +81,4 @@ class AuditLog {
   std::thread thread_;
 };
 
-// JSON string content escaping ("a\"b" for a"b), for code that writes JSON by hand.
-void appendJsonEscaped(std::string& out, std::string_view text);
-
 }  // namespace trialbridge::service

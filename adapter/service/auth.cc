@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace trialbridge::service {
 
 namespace {
@@ -47,6 +49,16 @@ void addPermissions(std::string& perms, std::string_view add) {
   for (char c : add) {
     if (perms.find(c) == std::string::npos) perms += c;
   }
+}
+
+// Decodes a base64url JWS segment or JWK member; white space, which core::base64Decode skips, is
+// not allowed there (RFC 7515).
+bool base64UrlDecode(std::string_view text, std::string& out) {
+  if (text.find_first_of(" \t\r\n") != std::string_view::npos) return false;
+  auto bytes = core::base64Decode(text);
+  if (!bytes) return false;
+  out = std::move(*bytes);
+  return true;
 }
 
 }  // namespace
@@ -115,68 +127,6 @@ bool Scopes::allows(std::string_view resourceType, char permission) const {
     }
   }
   return false;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Base64url
-
-std::string base64UrlEncode(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
-                       static_cast<uint8_t>(bytes[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == bytes.size()) {
-    const uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (i + 2 == bytes.size()) {
-    const uint32_t v =
-        (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-bool base64UrlDecode(std::string_view text, std::string& out) {
-  out.clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '-' || c == '+') {
-      v = 62;
-    } else if (c == '_' || c == '/') {
-      v = 63;
-    } else if (c == '=') {
-      break;
-    } else {
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

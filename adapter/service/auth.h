@@ -70,8 +70,4 @@ class TokenVerifier {
   mutable std::unordered_map<std::string, std::shared_ptr<const Principal>> cache_;
 };
 
-// Base64url without padding (RFC 7515), as JWTs use it.
-std::string base64UrlEncode(std::string_view bytes);
-bool base64UrlDecode(std::string_view text, std::string& out);
-
 }  // namespace trialbridge::service

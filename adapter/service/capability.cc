@@ -6,6 +6,7 @@
 #include <set>
 
 #include "conformance/context.h"
+#include "core/text.h"
 #include "service/fhir_api_impl.h"
 #include "store/fhir_time.h"
 #include "store/search_parameters.h"
@@ -18,17 +19,19 @@ void str(std::string& j, std::string_view key, std::string_view value) {
   j += '"';
   j += key;
   j += R"(":")";
-  appendJsonEscaped(j, value);
+  core::appendJsonEscaped(j, value);
   j += '"';
 }
 
+// `,"key":[...]`, or nothing when there are no values (FHIR JSON has no empty arrays).
 void list(std::string& j, std::string_view key, const std::vector<std::string>& values) {
-  j += '"';
+  if (values.empty()) return;
+  j += ",\"";
   j += key;
   j += R"(":[)";
   for (size_t i = 0; i < values.size(); ++i) {
     j += i > 0 ? ",\"" : "\"";
-    appendJsonEscaped(j, values[i]);
+    core::appendJsonEscaped(j, values[i]);
     j += '"';
   }
   j += "]";
@@ -115,7 +118,6 @@ std::string buildCapabilityStatement(const FhirApi::Impl& impl) {
       continue;
     }
     if (auto it = o.requiredProfiles.find(t); it != o.requiredProfiles.end()) {
-      j += ",";
       list(j, "supportedProfile", {it->second});
     }
     j +=
@@ -123,14 +125,13 @@ std::string buildCapabilityStatement(const FhirApi::Impl& impl) {
         R"({"code":"history-instance"},{"code":"history-type"},{"code":"create"},{"code":"search-type"}],)"
         R"("versioning":"versioned","readHistory":true,"updateCreate":true,"conditionalCreate":true,)"
         R"("conditionalRead":"not-match","conditionalUpdate":true,"conditionalDelete":"single",)"
-        R"("referencePolicy":["literal","local"],)";
+        R"("referencePolicy":["literal","local"])";
     std::vector<std::string> includes;
     for (const store::SearchParamDef* p : impl.registry.forType(t)) {
       if (p->type == store::ParamType::Reference && p->indexed)
         includes.push_back(t + ":" + p->code);
     }
     list(j, "searchInclude", includes);
-    j += ",";
     list(j, "searchRevInclude", revIncludes[t]);
     j +=
         R"(,"searchParam":[{"name":"_id","definition":"http://hl7.org/fhir/SearchParameter/Resource-id","type":"token"},)"

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "core/xml.h"
 #include "service/auth.h"
 #include "service/fhir_api_impl.h"
@@ -122,7 +123,7 @@ void appendLink(std::string& j, bool& first, std::string_view relation, std::str
   j += R"({"relation":")";
   j += relation;
   j += R"(","url":")";
-  appendJsonEscaped(j, url);
+  core::appendJsonEscaped(j, url);
   j += R"("})";
 }
 
@@ -188,6 +189,16 @@ std::optional<int64_t> parseETag(std::string_view v) {
     n = n * 10 + (c - '0');
   }
   return n;
+}
+
+store::Status matchAtMostOne(store::WriteContext& ctx, const store::SearchQuery& query,
+                             const std::string& tooMany, std::string& id) {
+  id.clear();
+  std::vector<std::string> ids;
+  if (store::Status s = ctx.match(query, 2, ids); !s) return s;
+  if (ids.size() > 1) return store::Status::error(store::Code::PreconditionFailed, tooMany);
+  if (ids.size() == 1) id = std::move(ids[0]);
+  return store::Status::ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,7 +693,7 @@ void FhirApi::Impl::history(Exchange& x, const std::string& type, const std::str
     j += any ? "," : R"(,"entry":[)";
     any = true;
     j += R"({"fullUrl":")";
-    appendJsonEscaped(j, x.base + "/" + e.type + "/" + e.id);
+    core::appendJsonEscaped(j, x.base + "/" + e.type + "/" + e.id);
     j += '"';
     if (!e.deleted()) {
       j += R"(,"resource":)";
@@ -697,7 +708,7 @@ void FhirApi::Impl::history(Exchange& x, const std::string& type, const std::str
     j += R"(,"request":{"method":")";
     j += method;
     j += R"(","url":")";
-    appendJsonEscaped(j, e.op == store::Operation::Create ? e.type : e.type + "/" + e.id);
+    core::appendJsonEscaped(j, e.op == store::Operation::Create ? e.type : e.type + "/" + e.id);
     j += R"("},"response":{"status":")";
     j += e.op == store::Operation::Create ? "201" : (e.deleted() ? "204" : "200");
     j += R"(","etag":"W/\")" + std::to_string(e.version) + R"(\"","lastModified":")" +
@@ -792,7 +803,7 @@ void FhirApi::Impl::search(Exchange& x, const std::string& type) const {
     j += any ? "," : R"(,"entry":[)";
     any = true;
     j += R"({"fullUrl":")";
-    appendJsonEscaped(j, x.base + "/" + v.type + "/" + v.id);
+    core::appendJsonEscaped(j, x.base + "/" + v.type + "/" + v.id);
     j += R"(","resource":)";
     j += renderResource(entryX, v.json);
     j += R"(,"search":{"mode":")";
@@ -938,7 +949,7 @@ void FhirApi::Impl::auditEventSearch(Exchange& x) const {
   for (size_t i = 0; i < r.matches.size(); ++i) {
     j += i == 0 ? R"(,"entry":[)" : ",";
     j += R"({"fullUrl":")";
-    appendJsonEscaped(j, self + "/" + r.matches[i].id);
+    core::appendJsonEscaped(j, self + "/" + r.matches[i].id);
     j += R"(","resource":)";
     j += r.matches[i].json;
     j += R"(,"search":{"mode":"match"}})";
@@ -977,16 +988,12 @@ void FhirApi::Impl::create(Exchange& x, const std::string& type) const {
   std::string matched;
   store::Status st = store.write([&](store::WriteContext& ctx) {
     if (condition) {
-      std::vector<std::string> ids;
-      if (store::Status s = ctx.match(*condition, 2, ids); !s) return s;
-      if (ids.size() > 1) {
-        return store::Status::error(store::Code::PreconditionFailed,
-                                    "If-None-Exist matches more than one " + type);
+      if (store::Status s = matchAtMostOne(ctx, *condition,
+                                           "If-None-Exist matches more than one " + type, matched);
+          !s) {
+        return s;
       }
-      if (ids.size() == 1) {
-        matched = ids[0];
-        return store::Status::ok();
-      }
+      if (!matched.empty()) return store::Status::ok();
     }
     store::PutOptions o;
     o.index = &index;
@@ -1071,19 +1078,19 @@ void FhirApi::Impl::conditionalUpdate(Exchange& x, const std::string& type) cons
   store::extractIndex(registry, *doc->root(), index);
   store::WriteResult w;
   store::Status st = store.write([&](store::WriteContext& ctx) {
-    std::vector<std::string> ids;
-    if (store::Status s = ctx.match(q, 2, ids); !s) return s;
-    if (ids.size() > 1) {
-      return store::Status::error(store::Code::PreconditionFailed,
-                                  "the criteria match more than one " + type);
+    std::string matched;
+    if (store::Status s =
+            matchAtMostOne(ctx, q, "the criteria match more than one " + type, matched);
+        !s) {
+      return s;
     }
-    if (ids.size() == 1) {
-      if (!bodyId.empty() && bodyId != ids[0]) {
+    if (!matched.empty()) {
+      if (!bodyId.empty() && bodyId != matched) {
         return store::Status::error(
             store::Code::Invalid,
-            "the resource id '" + bodyId + "' differs from the match '" + ids[0] + "'");
+            "the resource id '" + bodyId + "' differs from the match '" + matched + "'");
       }
-      setId(*doc, doc->root(), ids[0]);
+      setId(*doc, doc->root(), matched);
     } else {
       setId(*doc, doc->root(), bodyId.empty() ? store::newId() : bodyId);
     }
@@ -1139,16 +1146,14 @@ void FhirApi::Impl::conditionalRemove(Exchange& x, const std::string& type) cons
   store::WriteResult w;
   std::string deleted;
   store::Status st = store.write([&](store::WriteContext& ctx) {
-    std::vector<std::string> ids;
-    if (store::Status s = ctx.match(q, 2, ids); !s) return s;
-    if (ids.size() > 1) {
-      return store::Status::error(store::Code::PreconditionFailed,
-                                  "the criteria match more than one " + type);
+    if (store::Status s =
+            matchAtMostOne(ctx, q, "the criteria match more than one " + type, deleted);
+        !s) {
+      return s;
     }
-    if (ids.empty()) return store::Status::ok();
-    deleted = ids[0];
-    if (store::Status s = ctx.remove(type, ids[0], {}, w); !s) return s;
-    return ctx.audit(auditEntry(x, "delete", 'D', type, ids[0], w.version));
+    if (deleted.empty()) return store::Status::ok();
+    if (store::Status s = ctx.remove(type, deleted, {}, w); !s) return s;
+    return ctx.audit(auditEntry(x, "delete", 'D', type, deleted, w.version));
   });
   if (!st) return failStore(x, st);
   core::Issues issues;

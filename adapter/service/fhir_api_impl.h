@@ -116,6 +116,10 @@ void setId(core::Document& doc, core::Element* root, std::string_view id);
 std::string childText(const core::Element& e, std::string_view name);
 // The version in an ETag / If-Match value (W/"3", "3", 3); nullopt when it is not one.
 std::optional<int64_t> parseETag(std::string_view value);
+// The id of the one live resource `query` matches, into `id` ("" when none); PreconditionFailed
+// with the message `tooMany` when more match (conditional create, update and delete).
+store::Status matchAtMostOne(store::WriteContext& ctx, const store::SearchQuery& query,
+                             const std::string& tooMany, std::string& id);
 // A copy of `src` (a resource) with only the top-level elements `keep` selects, tagged SUBSETTED.
 std::string buildCapabilityStatement(const FhirApi::Impl& impl);
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "service/auth.h"
 #include "service/fhir_api_impl.h"
 #include "store/index.h"
@@ -160,12 +161,12 @@ void FhirApi::Impl::batch(Exchange& x, core::Document& bundleDoc) const {
     j += R"("response":{"status":")" + statusLine(resp.status) + "\"";
     if (auto loc = resp.header("Location"); !loc.empty()) {
       j += R"(,"location":")";
-      appendJsonEscaped(j, loc);
+      core::appendJsonEscaped(j, loc);
       j += '"';
     }
     if (auto etag = resp.header("ETag"); !etag.empty()) {
       j += R"(,"etag":")";
-      appendJsonEscaped(j, etag);
+      core::appendJsonEscaped(j, etag);
       j += '"';
     }
     if (isOutcome && !resp.body.empty()) j += R"(,"outcome":)" + resp.body;
@@ -312,17 +313,15 @@ void FhirApi::Impl::transaction(Exchange& x, core::Document& bundleDoc) const {
       if (en.method != "DELETE") continue;
       std::string id = en.id;
       if (en.condition) {
-        std::vector<std::string> ids;
-        if (store::Status s = ctx.match(*en.condition, 2, ids); !s) return failAt(en, s);
-        if (ids.size() > 1) {
-          return failAt(en, store::Status::error(store::Code::PreconditionFailed,
-                                                 "the criteria match more than one " + en.type));
+        if (store::Status s = matchAtMostOne(ctx, *en.condition,
+                                             "the criteria match more than one " + en.type, id);
+            !s) {
+          return failAt(en, s);
         }
-        if (ids.empty()) {
+        if (id.empty()) {
           en.status = 204;
           continue;
         }
-        id = ids[0];
       }
       store::PutOptions o;
       o.ifMatch = parseETag(en.ifMatch);
@@ -337,16 +336,12 @@ void FhirApi::Impl::transaction(Exchange& x, core::Document& bundleDoc) const {
       if (en.method == "PUT" && !en.id.empty()) {
         id = en.id;
       } else if (en.condition) {
-        std::vector<std::string> ids;
-        if (store::Status s = ctx.match(*en.condition, 2, ids); !s) return failAt(en, s);
-        if (ids.size() > 1) {
-          return failAt(en, store::Status::error(store::Code::PreconditionFailed,
-                                                 "the condition matches more than one " + en.type));
+        if (store::Status s = matchAtMostOne(ctx, *en.condition,
+                                             "the condition matches more than one " + en.type, id);
+            !s) {
+          return failAt(en, s);
         }
-        if (ids.size() == 1) {
-          id = ids[0];
-          if (en.method == "POST") en.status = 200;  // exists: nothing is created
-        }
+        if (!id.empty() && en.method == "POST") en.status = 200;  // exists: nothing is created
       }
       if (id.empty()) {
         const std::string bodyId = childText(*en.doc->root(), "id");
@@ -470,20 +465,20 @@ void FhirApi::Impl::transaction(Exchange& x, core::Document& bundleDoc) const {
     const bool written = en.wrote && en.method != "DELETE";
     if (written && x.prefer == Prefer::Representation) {
       j += R"("fullUrl":")";
-      appendJsonEscaped(j, x.base + "/" + en.type + "/" + en.written.id);
+      core::appendJsonEscaped(j, x.base + "/" + en.type + "/" + en.written.id);
       j += R"(","resource":)" +
            renderResource(Exchange{x.request, x.response, Render{}}, en.written.json) + ",";
     }
     j += R"("response":{"status":")" + statusLine(en.status == 0 ? 200 : en.status) + "\"";
     if (written) {
       j += R"(,"location":")";
-      appendJsonEscaped(j, x.base + "/" + en.type + "/" + en.written.id + "/_history/" +
-                               std::to_string(en.written.version));
+      core::appendJsonEscaped(j, x.base + "/" + en.type + "/" + en.written.id + "/_history/" +
+                                     std::to_string(en.written.version));
       j += R"(","etag":"W/\")" + std::to_string(en.written.version) + R"(\"","lastModified":")" +
            en.written.lastUpdated + "\"";
     } else if (en.status == 200 && en.method == "POST") {
       j += R"(,"location":")";
-      appendJsonEscaped(j, x.base + "/" + en.type + "/" + en.id);
+      core::appendJsonEscaped(j, x.base + "/" + en.type + "/" + en.id);
       j += '"';
     }
     j += "}}";

@@ -126,6 +126,17 @@ void send(Poco::Net::HTTPServerResponse& resp, const HttpResponse& out) {
   resp.sendBuffer(out.body.data(), out.body.size());
 }
 
+// A request that failed inside the program: logged, and answered 500 unless a response went out.
+void sendInternalError(Poco::Net::HTTPServerResponse& resp, const std::string& what) {
+  std::cerr << "trialbridge serve: request failed: " << what << "\n";
+  if (resp.sent()) return;
+  HttpResponse err;
+  err.status = 500;
+  err.contentType = "application/fhir+json;charset=utf-8";
+  err.body = outcomeJson("exception", "internal error");
+  send(resp, err);
+}
+
 }  // namespace
 
 void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
@@ -202,24 +213,10 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
     send(resp, out);
   } catch (const Poco::Exception& e) {
     out.status = 500;
-    std::cerr << "trialbridge serve: request failed: " << e.displayText() << "\n";
-    if (!resp.sent()) {
-      HttpResponse err;
-      err.status = 500;
-      err.contentType = "application/fhir+json;charset=utf-8";
-      err.body = outcomeJson("exception", "internal error");
-      send(resp, err);
-    }
+    sendInternalError(resp, e.displayText());
   } catch (const std::exception& e) {
     out.status = 500;
-    std::cerr << "trialbridge serve: request failed: " << e.what() << "\n";
-    if (!resp.sent()) {
-      HttpResponse err;
-      err.status = 500;
-      err.contentType = "application/fhir+json;charset=utf-8";
-      err.body = outcomeJson("exception", "internal error");
-      send(resp, err);
-    }
+    sendInternalError(resp, e.what());
   }
   if (options.accessLog) {
     const double ms =

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/text.h"
 #include "service/auth.h"
 #include "test_client.h"
 
@@ -96,7 +97,7 @@ TEST_F(AuthTest, TokensAndScopes) {
   std::string tampered = good;
   const size_t d1 = tampered.find('.'), d2 = tampered.find('.', d1 + 1);
   tampered.replace(d1 + 1, d2 - d1 - 1,
-                   service::base64UrlEncode(claims("system/*.cruds", now() + 300)));
+                   core::base64Encode(claims("system/*.cruds", now() + 300), true));
   EXPECT_EQ(as(tampered, "GET", "/fhir/Observation").status, 401);
   // Metadata is open.
   EXPECT_EQ(as("", "GET", "/fhir/metadata").status, 200);

@@ -23,6 +23,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace trialbridge::testing {
 
 Reply Client::request(const std::string& method, const std::string& uri, const std::string& body,
@@ -105,7 +107,7 @@ TestServer::~TestServer() {
 
 namespace {
 
-std::string b64url(const std::string& bytes) { return service::base64UrlEncode(bytes); }
+std::string b64url(const std::string& bytes) { return core::base64Encode(bytes, true); }
 
 std::string bnParam(EVP_PKEY* key, const char* name) {
   BIGNUM* bn = nullptr;
