@@ -123,4 +123,14 @@ bool readInput(const std::string& path, std::string& out, std::string& error) {
   return true;
 }
 
+std::string displayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+std::string issueLine(const std::string& path, const core::Issue& issue) {
+  std::ostringstream out;
+  out << displayName(path) << ":" << issue.line << ":" << issue.column << ": "
+      << core::severityCode(issue.severity) << ": " << issue.message
+      << (issue.location.empty() ? "" : " [" + issue.location + "]");
+  return out.str();
+}
+
 }  // namespace trialbridge::cli

@@ -46,11 +46,7 @@ int run(std::span<const std::string> args) {
   }
   core::Issues issues;
   auto doc = core::readResource(text, conformance::Context::r4(), issues);
-  const std::string name = path == "-" ? "<stdin>" : path;
-  for (const core::Issue& i : issues.items()) {
-    std::cerr << name << ":" << i.line << ":" << i.column << ": " << core::severityCode(i.severity)
-              << ": " << i.message << (i.location.empty() ? "" : " [" + i.location + "]") << "\n";
-  }
+  for (const core::Issue& i : issues.items()) std::cerr << issueLine(path, i) << "\n";
   if (doc == nullptr) return kExitDataError;
   std::cout << core::writeResource(*doc->root(),
                                    *to == "xml" ? core::Format::Xml : core::Format::Json)

@@ -55,15 +55,13 @@ int run(std::span<const std::string> args) {
     }
     core::Issues issues;
     doc = core::readResource(text, ctx, issues);
-    const std::string name = *input == "-" ? "<stdin>" : *input;
     for (const core::Issue& i : issues.items()) {
       if (i.severity != core::Severity::Fatal && i.severity != core::Severity::Error) continue;
-      std::cerr << name << ":" << i.line << ":" << i.column << ": "
-                << core::severityCode(i.severity) << ": " << i.message
-                << (i.location.empty() ? "" : " [" + i.location + "]") << "\n";
+      std::cerr << issueLine(*input, i) << "\n";
     }
     if (doc == nullptr || doc->root() == nullptr) {
-      std::cerr << "trialbridge fhirpath: " << name << " could not be read as a FHIR resource\n";
+      std::cerr << "trialbridge fhirpath: " << displayName(*input)
+                << " could not be read as a FHIR resource\n";
       return kExitDataError;
     }
   }

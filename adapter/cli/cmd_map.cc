@@ -42,8 +42,6 @@ constexpr const char* kHelp =
     "  trialbridge map --trial samples/trials/NCT06813157.json \\\n"
     "      --secret-file samples/entities/demo.secret samples/entities/nct06813157-*.json\n\n";
 
-std::string displayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
-
 // Prints issues as FILE:LINE:COL: severity: message; information only when verbose.
 void printIssues(const std::string& file, const core::Issues& issues, bool verbose) {
   for (const core::Issue& i : issues.items()) {

@@ -10,6 +10,7 @@
 
 #include "conformance/context.h"
 #include "core/resource_io.h"
+#include "core/text.h"
 #include "mapping/profiles_package.h"
 #include "validation/resource_files.h"
 #include "validation/validator.h"
@@ -47,8 +48,6 @@ struct Outcome {
   core::Issues issues;
   bool ioError = false;
 };
-
-std::string displayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 
 bool wantedExtension(const fs::path& p) {
   const std::string ext = p.extension().string();
@@ -95,22 +94,15 @@ void checkText(std::string_view text, const Checker& checker, core::Issues& issu
 }
 
 void checkNdjson(std::string_view text, const Checker& context, core::Issues& issues) {
-  uint32_t lineNo = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++lineNo;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  core::forEachLine(text, [&](std::string_view line, uint32_t lineNo) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
     core::Issues lineIssues;
     checkText(line, context, lineIssues);
     for (core::Issue& i : lineIssues.items()) {
       i.line = lineNo;  // the NDJSON line; the column is within that line
       issues.add(std::move(i));
     }
-  }
+  });
 }
 
 // Standard input has no file name to tell NDJSON by: it is NDJSON when its first line is one
@@ -147,11 +139,7 @@ void printText(const std::vector<Input>& inputs, const std::vector<Outcome>& out
   size_t errors = 0, warnings = 0, infos = 0, bad = 0;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const core::Issues& issues = outcomes[k].issues;
-    for (const core::Issue& i : issues.items()) {
-      std::cout << displayName(inputs[k].path) << ":" << i.line << ":" << i.column << ": "
-                << core::severityCode(i.severity) << ": " << i.message
-                << (i.location.empty() ? "" : " [" + i.location + "]") << "\n";
-    }
+    for (const core::Issue& i : issues.items()) std::cout << issueLine(inputs[k].path, i) << "\n";
     errors += issues.count(core::Severity::Error) + issues.count(core::Severity::Fatal);
     warnings += issues.count(core::Severity::Warning);
     infos += issues.count(core::Severity::Information);

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/issue.h"
+
 namespace trialbridge::cli {
 
 constexpr int kExitOk = 0;
@@ -61,5 +63,9 @@ const std::vector<Command>& commands();
 
 // Reads a file, or stdin for "-". Error message names the path.
 bool readInput(const std::string& path, std::string& out, std::string& error);
+// A path as messages name it: "<stdin>" for "-".
+std::string displayName(const std::string& path);
+// A problem in the file at `path` as FILE:LINE:COL: severity: message [location].
+std::string issueLine(const std::string& path, const core::Issue& issue);
 
 }  // namespace trialbridge::cli

@@ -12,6 +12,7 @@
 #include "conformance/context.h"
 #include "core/json.h"
 #include "core/resource_io.h"
+#include "core/text.h"
 #include "core/xml.h"
 
 extern "C" {
@@ -48,43 +49,6 @@ std::string stringMember(const rapidjson::Value& obj, const char* name) {
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 
-// Reads name, version, canonical and dependencies from package.json text.
-bool readManifest(std::string_view text, std::string& name, std::string& version,
-                  std::string& canonical, std::vector<std::string>& dependencies) {
-  rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return false;
-  name = stringMember(d, "name");
-  version = stringMember(d, "version");
-  canonical = stringMember(d, "canonical");
-  auto deps = d.FindMember("dependencies");
-  if (deps != d.MemberEnd() && deps->value.IsObject()) {
-    for (auto& m : deps->value.GetObject()) {
-      if (m.value.IsString()) {
-        dependencies.push_back(std::string(m.name.GetString()) + "#" + m.value.GetString());
-      }
-    }
-  }
-  return true;
-}
-
-// Index entry for a resource's JSON text, or false if it is not a FHIR resource.
-bool indexResource(std::string_view json, PackageResource& out) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.data(), json.size());
-  if (d.HasParseError() || !d.IsObject()) return false;
-  out.resourceType = stringMember(d, "resourceType");
-  if (out.resourceType.empty()) return false;
-  out.id = stringMember(d, "id");
-  out.url = stringMember(d, "url");
-  out.version = stringMember(d, "version");
-  if (out.resourceType == "StructureDefinition") {
-    out.kind = stringMember(d, "kind");
-    out.type = stringMember(d, "type");
-  }
-  return true;
-}
-
 // A package whose resources are slices of one text held in memory (a .tgz unpacked in memory,
 // or the embedded core pack).
 class MemoryPackage : public Package {
@@ -107,9 +71,7 @@ class TgzPackage : public MemoryPackage {
   explicit TgzPackage(std::string tar) : tar_(std::move(tar)) {}
   std::string_view data() const override { return tar_; }
 
-  void setManifest(std::string_view text) {
-    readManifest(text, name_, version_, canonical_, dependencies_);
-  }
+  void setManifest(std::string_view text) { readManifest(text); }
   void addResource(PackageResource r, Slice s) {
     resources_.push_back(std::move(r));
     slices_.push_back(s);
@@ -122,18 +84,12 @@ class TgzPackage : public MemoryPackage {
 class EmbeddedCorePackage : public MemoryPackage {
  public:
   EmbeddedCorePackage() {
-    readManifest(std::string_view(tb_core_package_begin,
-                                  static_cast<size_t>(tb_core_package_end - tb_core_package_begin)),
-                 name_, version_, canonical_, dependencies_);
+    readManifest(std::string_view(
+        tb_core_package_begin, static_cast<size_t>(tb_core_package_end - tb_core_package_begin)));
     std::string_view index(tb_core_index_begin,
                            static_cast<size_t>(tb_core_index_end - tb_core_index_begin));
-    size_t pos = 0;
-    while (pos < index.size()) {
-      size_t eol = index.find('\n', pos);
-      if (eol == std::string_view::npos) eol = index.size();
-      std::string_view line = index.substr(pos, eol - pos);
-      pos = eol + 1;
-      if (line.empty() || line[0] == '#') continue;
+    core::forEachLine(index, [&](std::string_view line, uint32_t) {
+      if (line.empty() || line[0] == '#') return;
       std::string_view f[8];
       size_t n = 0;
       size_t start = 0;
@@ -144,7 +100,7 @@ class EmbeddedCorePackage : public MemoryPackage {
         if (tab == std::string_view::npos) break;
         start = tab + 1;
       }
-      if (n != 8) continue;
+      if (n != 8) return;
       PackageResource r{std::string(f[0]),
                         std::string(f[1]),
                         std::string(f[2]),
@@ -154,7 +110,7 @@ class EmbeddedCorePackage : public MemoryPackage {
                         "hl7.fhir.r4.core#4.0.1/" + std::string(f[0]) + "-" + std::string(f[1])};
       resources_.push_back(std::move(r));
       slices_.push_back(Slice{std::stoul(std::string(f[6])), std::stoul(std::string(f[7]))});
-    }
+    });
   }
   std::string_view data() const override {
     return {tb_core_ndjson_begin, static_cast<size_t>(tb_core_ndjson_end - tb_core_ndjson_begin)};
@@ -171,9 +127,7 @@ class FolderPackage : public Package {
     }
     return text;
   }
-  void setManifest(std::string_view text) {
-    readManifest(text, name_, version_, canonical_, dependencies_);
-  }
+  void setManifest(std::string_view text) { readManifest(text); }
   void setName(std::string name) { name_ = std::move(name); }
   void add(PackageResource r, fs::path file) {
     resources_.push_back(std::move(r));
@@ -353,6 +307,40 @@ Result<std::unique_ptr<Package>> openFolder(const fs::path& dir) {
 }
 
 }  // namespace
+
+bool Package::readManifest(std::string_view text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
+  name_ = stringMember(d, "name");
+  version_ = stringMember(d, "version");
+  canonical_ = stringMember(d, "canonical");
+  auto deps = d.FindMember("dependencies");
+  if (deps != d.MemberEnd() && deps->value.IsObject()) {
+    for (auto& m : deps->value.GetObject()) {
+      if (m.value.IsString()) {
+        dependencies_.push_back(std::string(m.name.GetString()) + "#" + m.value.GetString());
+      }
+    }
+  }
+  return true;
+}
+
+bool indexResource(std::string_view json, PackageResource& out) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
+  out.resourceType = stringMember(d, "resourceType");
+  if (out.resourceType.empty()) return false;
+  out.id = stringMember(d, "id");
+  out.url = stringMember(d, "url");
+  out.version = stringMember(d, "version");
+  if (out.resourceType == "StructureDefinition") {
+    out.kind = stringMember(d, "kind");
+    out.type = stringMember(d, "type");
+  }
+  return true;
+}
 
 Result<std::unique_ptr<Package>> openPackage(const std::string& path) {
   std::error_code ec;

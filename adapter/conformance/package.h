@@ -34,12 +34,20 @@ class Package {
   virtual core::Result<std::string> json(size_t i) const = 0;
 
  protected:
+  // Sets name, version, canonical and dependencies from package.json text; false when the text
+  // is not a JSON object (nothing is set then).
+  bool readManifest(std::string_view text);
+
   std::string name_;
   std::string version_;
   std::string canonical_;
   std::vector<std::string> dependencies_;  // "name#version"
   std::vector<PackageResource> resources_;
 };
+
+// The index entry (type, id, url, version; kind and type of a StructureDefinition) of a
+// resource's JSON text; false when the text is not a FHIR resource.
+bool indexResource(std::string_view json, PackageResource& out);
 
 // Opens a .tgz package, a folder with package/package.json (or a folder that is the package/
 // directory itself), or a folder of loose conformance resource files.
