@@ -142,6 +142,20 @@ std::vector<std::string_view> pathSteps(std::string_view path) {
   return steps;
 }
 
+// A display as compared: lower case, white space collapsed.
+std::string normalizedDisplay(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    if (std::isspace(static_cast<unsigned char>(ch)) != 0) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 std::string describeValue(const Element& e) {
   if (e.hasValue()) return std::string(e.value());
   return core::writeJson(e);
@@ -168,6 +182,7 @@ class Run {
   void validateResource(const Element& res, std::span<const std::string> profiles, bool base) {
     const Element* savedResource = resource_;
     resource_ = &res;
+    const size_t pendingFrom = pendingDisplays_.size();
     if (base) {
       if (const Element* id = res.child("id"); id != nullptr && id->hasValue()) {
         std::string why;
@@ -238,6 +253,7 @@ class Run {
       }
       validateNode(res, m->root(), *m, /*profile=*/true);
     }
+    if (base) reportPendingDisplays(pendingFrom);
     resource_ = savedResource;
   }
 
@@ -1120,7 +1136,18 @@ class Run {
         }
       }
     }
-    (void)m;
+    if (startsWith(b.valueSet, "#")) {
+      // A ValueSet contained in the profile.
+      conformance::Binding contained = b;
+      contained.valueSet = m.sd().url + b.valueSet;
+      checkBoundValue(e, contained, required);
+    } else {
+      checkBoundValue(e, b, required);
+    }
+  }
+
+  // A code, Coding or CodeableConcept against the value set of binding `b`.
+  void checkBoundValue(const Element& e, const conformance::Binding& b, bool required) {
     const std::string_view type = e.type().name;
     const Severity sev = required ? Severity::Error : Severity::Warning;
     auto& tx = impl_.terminology;
@@ -1168,6 +1195,21 @@ class Run {
     }
   }
 
+  // A Coding's display that the value set it is in gives its code is not a wrong display.
+  void noteValueSetDisplay(const Element& coding, const conformance::ValueSetExpansion& x) {
+    const Element* display = coding.child("display");
+    if (display == nullptr || !display->hasValue()) return;
+    const auto* given = x.displaysOf(childValue(coding, "system"), childValue(coding, "code"));
+    if (given == nullptr) return;
+    const std::string d = normalizedDisplay(display->value());
+    for (const std::string& g : *given) {
+      if (normalizedDisplay(g) == d) {
+        valueSetDisplays_.insert(display);
+        return;
+      }
+    }
+  }
+
   void checkCodings(const Element& at, const std::vector<const Element*>& codings,
                     const conformance::Binding& b, Severity sev, bool required) {
     auto& tx = impl_.terminology;
@@ -1180,7 +1222,10 @@ class Run {
       if (code.empty()) continue;
       codes += (codes.empty() ? "" : ", ") + std::string(system) + "#" + std::string(code);
       const auto mem = tx.member(b.valueSet, system, code);
-      if (mem == conformance::Membership::In) return;
+      if (mem == conformance::Membership::In) {
+        noteValueSetDisplay(*c, tx.expand(b.valueSet));
+        return;
+      }
       if (mem == conformance::Membership::Unknown) {
         unknown = true;
         if (!system.empty() && tx.codeSystem(system) == nullptr) {
@@ -1238,28 +1283,44 @@ class Run {
     }
     const Element* displayEl = c.child("display");
     if (displayEl == nullptr || !displayEl->hasValue() || item->display.empty()) return;
-    auto norm = [](std::string_view s) {
-      std::string out;
-      for (char ch : s) {
-        if (std::isspace(static_cast<unsigned char>(ch)) != 0) {
-          if (!out.empty() && out.back() != ' ') out += ' ';
-        } else {
-          out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
-      }
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      return out;
-    };
-    const std::string given = norm(displayEl->value());
-    if (given == norm(item->display)) return;
+    const std::string given = normalizedDisplay(displayEl->value());
+    if (given == normalizedDisplay(item->display)) return;
     for (const std::string& d : item->designations) {
-      if (given == norm(d)) return;
+      if (given == normalizedDisplay(d)) return;
     }
+    // An error, unless a value set the element is bound to gives this display (decided when
+    // all the passes over the resource are done).
+    std::string valid = "'" + item->display + "'";
+    for (const std::string& d : item->designations) valid += " or '" + d + "'";
     Reporter::Scope s(rep_, *displayEl);
-    rep_.warning(IssueType::Invalid, displayEl,
-                 "Wrong Display Name '" + std::string(displayEl->value()) + "' for " +
-                     std::string(system) + "#" + std::string(code) + ". Valid display is '" +
-                     item->display + "'");
+    pendingDisplays_.push_back(
+        {displayEl, rep_.path(),
+         "Wrong Display Name '" + std::string(displayEl->value()) + "' for " + std::string(system) +
+             "#" + std::string(code) + ". Valid display is " +
+             (item->designations.empty()
+                  ? valid
+                  : "one of " + std::to_string(item->designations.size() + 1) +
+                        " choices: " + valid)});
+  }
+
+  // Wrong displays found in the base pass, and displays a bound value set gives (these are not
+  // wrong): reported at the end of the resource.
+  struct PendingDisplay {
+    const Element* display;
+    std::string location;
+    std::string message;
+  };
+
+  void reportPendingDisplays(size_t from) {
+    const std::string saved = rep_.path();
+    for (size_t i = from; i < pendingDisplays_.size(); ++i) {
+      const PendingDisplay& p = pendingDisplays_[i];
+      if (valueSetDisplays_.count(p.display) != 0) continue;
+      rep_.setRoot(p.location);
+      rep_.error(IssueType::Invalid, p.display, p.message);
+    }
+    rep_.setRoot(saved);
+    pendingDisplays_.resize(from);
   }
 
   // --- extensions --------------------------------------------------------------------------
@@ -2708,6 +2769,8 @@ class Run {
   Reporter rep_;
   const core::Issues* readerErrors_ = nullptr;
   std::vector<std::pair<const Element*, const StructureModel*>> checking_;
+  std::vector<PendingDisplay> pendingDisplays_;
+  std::unordered_set<const Element*> valueSetDisplays_;
   const Element* root_ = nullptr;
   const Element* resource_ = nullptr;
 };

@@ -111,6 +111,21 @@ TEST(Validator, UnknownCodeInALoadedCodeSystem) {
   ASSERT_NE(find(issues, "Unknown code"), nullptr) << dump(issues);
 }
 
+TEST(Validator, WrongDisplayOfALoadedCodeIsAnError) {
+  const auto issues = check(R"({"resourceType":"Patient","contact":[{"relationship":[{"coding":[
+    {"system":"http://terminology.hl7.org/CodeSystem/v2-0131","code":"C","display":"Someone"},
+    {"system":"http://terminology.hl7.org/CodeSystem/v2-0131","code":"N",
+     "display":"  next-of-KIN "}]}],"name":{"text":"x"}}]})");
+  const core::Issue* i = find(issues,
+                              "Wrong Display Name 'Someone' for "
+                              "http://terminology.hl7.org/CodeSystem/v2-0131#C");
+  ASSERT_NE(i, nullptr) << dump(issues);
+  EXPECT_EQ(i->severity, core::Severity::Error);
+  EXPECT_EQ(i->location, "Patient.contact[0].relationship[0].coding[0].display");
+  // Case and white space do not count.
+  EXPECT_EQ(find(issues, "next-of-KIN"), nullptr) << dump(issues);
+}
+
 TEST(Validator, InvariantsHaveTheirSeverity) {
   // per-1: start <= end; dom-6 (narrative) is a warning.
   const auto issues = check(R"({"resourceType":"Encounter","status":"finished",
