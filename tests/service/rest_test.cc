@@ -5,7 +5,10 @@
 #include <set>
 #include <thread>
 
+#include "conformance/context.h"
+#include "core/issue.h"
 #include "test_client.h"
+#include "validation/validator.h"
 
 namespace trialbridge::testing {
 namespace {
@@ -336,6 +339,49 @@ TEST_F(RestTest, TransactionIsAtomicAndRewritesReferences) {
   Reply unprocessable = c_->post("/fhir", invalid);
   EXPECT_EQ(unprocessable.status, 422) << unprocessable.body;
   EXPECT_EQ(jsonAt(c_->get("/fhir/Patient?identifier=urn:mrn|T-3").body, "total"), "0");
+}
+
+// What the server sends is valid FHIR R4: every kind of response body, validated with no error.
+TEST_F(RestTest, ResponsesAreValidFhir) {
+  const std::string patientId = create("Patient", kPatient);
+  ASSERT_EQ(c_->post("/fhir/Observation", R"({"resourceType":"Observation","status":"final",
+    "code":{"text":"platelets"},"subject":{"reference":"Patient/)" +
+                                              patientId + R"("}})")
+                .status,
+            201);
+  const std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","gender":"male"},"request":{"method":"POST","url":"Patient"}},
+    {"request":{"method":"GET","url":"Patient?gender=male"}}]})";
+  const std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[
+    {"request":{"method":"GET","url":"Patient/does-not-exist"}}]})";
+  const std::vector<std::pair<std::string, Reply>> replies = {
+      {"metadata", c_->get("/fhir/metadata")},
+      {"read", c_->get("/fhir/Patient/" + patientId)},
+      {"search with includes",
+       c_->get("/fhir/Observation?_include=Observation:subject&_revinclude=Provenance:target")},
+      {"search _summary=count", c_->get("/fhir/Patient?_summary=count")},
+      {"search _elements", c_->get("/fhir/Patient?_elements=gender")},
+      {"instance history", c_->get("/fhir/Patient/" + patientId + "/_history")},
+      {"type history", c_->get("/fhir/Patient/_history")},
+      {"system history", c_->get("/fhir/_history")},
+      {"transaction", c_->post("/fhir", tx)},
+      {"batch", c_->post("/fhir", batch)},
+      {"$validate",
+       c_->post("/fhir/Patient/$validate", R"({"resourceType":"Patient","gender":"x"})")},
+      {"404", c_->get("/fhir/Patient/nope")},
+      {"400", c_->get("/fhir/Patient?birthdate=notadate")},
+      {"audit search", c_->get("/fhir/AuditEvent?entity=Patient/" + patientId)},
+  };
+  static const validation::Validator validator(conformance::Context::r4());
+  for (const auto& [what, reply] : replies) {
+    ASSERT_FALSE(reply.body.empty()) << what;
+    core::Issues issues;
+    validator.validateText(reply.body, issues);
+    for (const core::Issue& i : issues.items()) {
+      EXPECT_GT(i.severity, core::Severity::Error)
+          << what << " (" << reply.status << "): " << i.location << ": " << i.message;
+    }
+  }
 }
 
 TEST_F(RestTest, BatchEntriesStandAlone) {
