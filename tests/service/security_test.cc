@@ -99,6 +99,19 @@ TEST_F(AuthTest, TokensAndScopes) {
   tampered.replace(d1 + 1, d2 - d1 - 1,
                    core::base64Encode(claims("system/*.cruds", now() + 300), true));
   EXPECT_EQ(as(tampered, "GET", "/fhir/Observation").status, 401);
+  // Unsigned ("alg":"none") and HMAC tokens are refused whatever they claim (no algorithm
+  // confusion: an HS256 token "signed" with the public key must not pass).
+  const std::string payload = core::base64Encode(claims("system/*.cruds", now() + 300), true);
+  EXPECT_EQ(as(core::base64Encode(R"({"alg":"none","typ":"JWT"})", true) + "." + payload + ".",
+               "GET", "/fhir/Observation")
+                .status,
+            401);
+  EXPECT_EQ(
+      as(core::base64Encode(R"({"alg":"HS256","typ":"JWT","kid":")" + rsa_.kid + R"("})", true) +
+             "." + payload + "." + core::base64Encode("not-a-mac", true),
+         "GET", "/fhir/Observation")
+          .status,
+      401);
   // Metadata is open.
   EXPECT_EQ(as("", "GET", "/fhir/metadata").status, 200);
   EXPECT_NE(as("", "GET", "/fhir/metadata").body.find("SMART-on-FHIR"), std::string::npos);
