@@ -111,7 +111,7 @@ std::unique_ptr<core::Document> subsetOf(const core::Document& doc, const Render
     if (tag != nullptr) {
       out->addPrimitive(tag, "system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue");
       out->addPrimitive(tag, "code", "SUBSETTED");
-      out->addPrimitive(tag, "display", "Resource encoded in summary mode");
+      out->addPrimitive(tag, "display", "subsetted");
     }
   }
   return out;
