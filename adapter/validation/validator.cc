@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <optional>
 #include <unordered_set>
 
@@ -1640,6 +1641,7 @@ class Run {
         }
       }
     }
+    if (target == nullptr && !ref.empty() && !v_.options().assumeValidRestReferences) return;
     const auto* tps = node.targetProfiles();
     if (targetType.empty() || tps == nullptr || tps->empty()) return;
     std::vector<std::string> allowed;
@@ -1764,6 +1766,36 @@ class Run {
     return doc;
   }
 
+  // In a subject-list report, a population's count is the number of subjects its subjectResults
+  // name: the entries of a List held in the input, or one for a reference to a single subject
+  // (Patient/1). A List that is not in the input cannot be counted.
+  void checkSubjectCount(const Element& pop) {
+    const std::string_view countText = childValue(pop, "count");
+    if (countText.empty() || pop.child("subjectResults") == nullptr) return;
+    size_t count = 0;
+    const auto [end, ec] =
+        std::from_chars(countText.data(), countText.data() + countText.size(), count);
+    if (ec != std::errc() || end != countText.data() + countText.size()) return;
+    size_t subjects = 0;
+    bool known = true;
+    pop.forEachChild("subjectResults", [&](const Element& r) {
+      const Element* target = nullptr;
+      const std::string type = referenceTargetType(r, &target);
+      if (target != nullptr && type == "List") {
+        subjects += target->childCount("entry");
+      } else if (type.empty() || type == "List") {
+        known = false;
+      } else {
+        ++subjects;
+      }
+    });
+    if (!known || subjects == count) return;
+    Reporter::Scope s(rep_, pop);
+    rep_.error(IssueType::BusinessRule, &pop,
+               "Mismatch between count " + std::to_string(count) + " and number of subjects " +
+                   std::to_string(subjects));
+  }
+
   // Report groups and stratifiers against the Measure's (when it is loaded).
   void checkMeasureReport(const Element& mr) {
     const auto doc = loadDefinition(childValue(mr, "measure"), "Measure");
@@ -1790,6 +1822,9 @@ class Run {
         rep_.error(IssueType::BusinessRule, rg,
                    "Group should have a code that matches the group definition in the measure");
         continue;
+      }
+      if (childValue(mr, "type") == "subject-list") {
+        rg->forEachChild("population", [&](const Element& pop) { checkSubjectCount(pop); });
       }
       // Stratifiers of the group.
       std::vector<const Element*> mStrat, rStrat;

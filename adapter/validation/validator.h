@@ -46,6 +46,10 @@ struct ValidatorOptions {
   bool allowJsonComments = false;
   // Markdown that holds what looks like HTML tags is an error (else nothing is said).
   bool htmlInMarkdownIsError = false;
+  // Take the resource type in the URL of a reference that does not resolve (Patient/123, not in
+  // the input) to be the target's type, and check it against the types the element allows. When
+  // false, such a reference is not checked (the Java validator's default).
+  bool assumeValidRestReferences = true;
   // Profiles for resources in a Bundle given as input: rule "Patient:0" is the first Patient
   // entry (index among the entries of that type), "Observation:*" every Observation.
   struct BundleRule {

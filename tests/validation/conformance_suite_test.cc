@@ -117,6 +117,11 @@ Outcome runCase(const rapidjson::Value& tc, bool profileRun) {
   options.securityChecks = flag(tc, "security-checks");
   options.allowJsonComments = flag(tc, "allow-comments");
   options.htmlInMarkdownIsError = flag(tc, "noHtmlInMarkdown");
+  // Java's default is not to assume it; a profile run may say otherwise for itself.
+  options.assumeValidRestReferences =
+      profileRun && tc["profile"].HasMember("assumeValidRestReferences")
+          ? flag(tc["profile"], "assumeValidRestReferences")
+          : flag(tc, "assumeValidRestReferences");
   if (auto bp = tc.FindMember("bundle-param"); bp != tc.MemberEnd() && bp->value.IsObject()) {
     options.bundleRules.push_back({str(bp->value, "rule"), str(bp->value, "profile")});
   }

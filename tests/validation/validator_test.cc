@@ -225,6 +225,22 @@ TEST(Validator, ProfileSlicingDefinitions) {
   EXPECT_NE(find(issues, "name portion missing ('..')"), nullptr) << dump(issues);
 }
 
+TEST(Validator, UnresolvedReferencesByTheTypeInTheirUrl) {
+  const std::string obs = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+    "performer":[{"reference":"Device/1"}]})";
+  auto issues = check(obs);
+  EXPECT_NE(find(issues,
+                 "The type 'Device' implied by the reference URL Device/1 is not a valid "
+                 "Target for this element"),
+            nullptr)
+      << dump(issues);
+  ValidatorOptions options;
+  options.assumeValidRestReferences = false;
+  const Validator lenient(conformance::Context::r4(), options);
+  issues = check(obs, lenient);
+  EXPECT_FALSE(issues.hasErrors()) << dump(issues);
+}
+
 TEST(Validator, NarrativeScriptsAreErrors) {
   const auto issues = check(R"({"resourceType":"Patient","text":{"status":"generated",
     "div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x()</script></div>"}})");
