@@ -252,7 +252,11 @@ class Run {
                        m->sd().type + " (profile " + m->label() + ")");
         continue;
       }
+      // While it is under way, references that lead back to this resource take it to conform
+      // (circular links between resources that must conform to the same profile).
+      checking_.emplace_back(&res, m);
       validateNode(res, m->root(), *m, /*profile=*/true);
+      checking_.pop_back();
     }
     if (base) reportPendingDisplays(pendingFrom);
     resource_ = savedResource;
@@ -1465,8 +1469,9 @@ class Run {
 
   // --- references --------------------------------------------------------------------------
 
-  // The resource a reference points to inside the current resource or Bundle, or nullptr.
-  const Element* resolveReference(std::string_view ref) {
+  // The resource a reference points to inside the current resource or Bundle, or (`fetch`)
+  // outside the input through ValidatorOptions::fetchReference; nullptr when none.
+  const Element* resolveReference(std::string_view ref, bool fetch = true) {
     if (ref.empty()) return nullptr;
     const Element* container = resource_;
     while (container != nullptr && container->parent() != nullptr &&
@@ -1486,8 +1491,27 @@ class Run {
     // entry that holds the resource.
     const Element* entry = nullptr;
     const Element* bundle = enclosingBundle(container, &entry);
-    if (bundle == nullptr) return nullptr;
-    return resolveInBundle(*bundle, ref, entry == nullptr ? "" : childValue(*entry, "fullUrl"));
+    const Element* found =
+        bundle == nullptr
+            ? nullptr
+            : resolveInBundle(*bundle, ref, entry == nullptr ? "" : childValue(*entry, "fullUrl"));
+    // Outside the input, when the caller can look: the input itself (a resource its links lead
+    // back to), else whatever the caller finds.
+    if (found == nullptr && fetch && v_.options().fetchReference) {
+      found = namesResource(ref, *root_) ? root_ : v_.options().fetchReference(ref);
+    }
+    return found;
+  }
+
+  // Whether `ref` (Type/id, or a URL ending so) names `res`.
+  static bool namesResource(std::string_view ref, const Element& res) {
+    ref = ref.substr(0, ref.find("/_history/"));
+    const std::string_view id = childValue(res, "id");
+    if (id.empty()) return false;
+    const std::string typeId = std::string(res.type().name) + "/" + std::string(id);
+    return ref == typeId || (ref.size() > typeId.size() &&
+                             ref.compare(ref.size() - typeId.size(), typeId.size(), typeId) == 0 &&
+                             ref[ref.size() - typeId.size() - 1] == '/');
   }
 
   // The nearest Bundle around `res` (or `res` itself), and in `entry` the entry of that Bundle
@@ -1628,7 +1652,7 @@ class Run {
     const Element* target = nullptr;
     const std::string targetType = referenceTargetType(e, &target);
     // Aggregation: a reference that must be to a resource in the Bundle or contained.
-    if (!ref.empty() && target == nullptr) {
+    if (!ref.empty() && resolveReference(ref, /*fetch=*/false) == nullptr) {
       for (const conformance::TypeRef& t : node.def->types) {
         if (t.code != "Reference" || t.aggregation.empty()) continue;
         const auto has = [&](const char* a) {

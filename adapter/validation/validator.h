@@ -20,6 +20,7 @@
 //
 // A Validator is built once per set of loaded definitions (it caches what it prepares from them)
 // and is thread-safe: validate() may run on many threads at once.
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -50,6 +51,11 @@ struct ValidatorOptions {
   // the input) to be the target's type, and check it against the types the element allows. When
   // false, such a reference is not checked (the Java validator's default).
   bool assumeValidRestReferences = true;
+  // Resolves a reference that the input does not hold (Patient/123 kept elsewhere: a server, a
+  // folder) to the root of that resource, or nullptr. Targets found so are checked against the
+  // target profiles of the reference, as targets in the input are. Called from every validating
+  // thread; what it returns must stay valid while the Validator is in use. Empty: no lookup.
+  std::function<const core::Element*(std::string_view reference)> fetchReference;
   // Profiles for resources in a Bundle given as input: rule "Patient:0" is the first Patient
   // entry (index among the entries of that type), "Observation:*" every Observation.
   struct BundleRule {

@@ -125,6 +125,25 @@ Outcome runCase(const rapidjson::Value& tc, bool profileRun) {
   if (auto bp = tc.FindMember("bundle-param"); bp != tc.MemberEnd() && bp->value.IsObject()) {
     options.bundleRules.push_back({str(bp->value, "rule"), str(bp->value, "profile")});
   }
+  // "validateReference": "CHECK_VALID": references the input does not hold are looked up as
+  // files of the test folder (Patient/x -> x.xml or x.json), as the Java test harness does.
+  std::map<std::string, std::unique_ptr<core::Document>> fetched;
+  if (str(tc, "validateReference") == "CHECK_VALID") {
+    options.fetchReference = [&](std::string_view ref) -> const core::Element* {
+      const std::string id(ref.substr(ref.rfind('/') + 1));
+      if (auto it = fetched.find(id); it != fetched.end()) {
+        return it->second ? it->second->root() : nullptr;
+      }
+      std::unique_ptr<core::Document>& doc = fetched[id];
+      for (const char* ext : {".xml", ".json"}) {
+        if (!std::filesystem::exists(kDir + id + ext)) continue;
+        core::Issues ignored;
+        doc = core::readResource(readFile(kDir + id + ext), *context, ignored);
+        break;
+      }
+      return doc ? doc->root() : nullptr;
+    };
+  }
   Validator validator(*context, options);
   core::Issues issues;
   validator.validateText(readFile(kDir + str(tc, "file")), issues, profiles);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "conformance/context.h"
+#include "core/resource_io.h"
 #include "validation/resource_files.h"
 
 namespace trialbridge::validation {
@@ -276,6 +277,43 @@ TEST(Validator, ProfilesFromMetaAndCaller) {
     "identifier":[{"system":"http://example.org/mrn","value":"1"}],"gender":"female"})";
   const auto ok = check(tagged, v);
   EXPECT_FALSE(ok.hasErrors()) << dump(ok);
+}
+
+TEST(Validator, FetchedTargetsAreCheckedAgainstTargetProfiles) {
+  // Linked patients must conform to the profile too; the input links to one held elsewhere,
+  // which links back to the input.
+  auto context = conformance::Context::withCore();
+  ASSERT_TRUE(loadResourceTexts(*context, "test", {{"p.json", R"({
+    "resourceType":"StructureDefinition","url":"http://example.org/sd/linked","name":"L",
+    "status":"draft","kind":"resource","abstract":false,"type":"Patient",
+    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint",
+    "differential":{"element":[
+      {"id":"Patient.gender","path":"Patient.gender","fixedCode":"other"},
+      {"id":"Patient.link.other","path":"Patient.link.other","type":[{"code":"Reference",
+       "targetProfile":["http://example.org/sd/linked"]}]}]}})"}}));
+  core::Issues ignored;
+  std::string gender = "male";
+  std::unique_ptr<core::Document> elsewhere;
+  ValidatorOptions options;
+  options.fetchReference = [&](std::string_view ref) -> const core::Element* {
+    if (ref != "Patient/b") return nullptr;
+    elsewhere = core::readResource(R"({"resourceType":"Patient","id":"b","gender":")" + gender +
+                                       R"(","link":[{"other":{"reference":"Patient/a"},
+                                       "type":"seealso"}]})",
+                                   *context, ignored);
+    return elsewhere->root();
+  };
+  const Validator v(*context, options);
+  const std::string a = R"({"resourceType":"Patient","id":"a","gender":"other",
+    "link":[{"other":{"reference":"Patient/b"},"type":"seealso"}]})";
+  const std::vector<std::string> profiles{"http://example.org/sd/linked"};
+  core::Issues issues;
+  v.validateText(a, issues, profiles);
+  EXPECT_NE(find(issues, "Unable to find a profile match for Patient/b"), nullptr) << dump(issues);
+  gender = "other";
+  issues = core::Issues();
+  v.validateText(a, issues, profiles);
+  EXPECT_FALSE(issues.hasErrors()) << dump(issues);
 }
 
 TEST(Validator, IsThreadSafe) {
