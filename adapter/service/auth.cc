@@ -8,6 +8,7 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -38,7 +39,8 @@ bool jsonInt(const rapidjson::Value& o, const char* name, int64_t& out) {
     out = it->value.GetInt64();
     return true;
   }
-  if (it->value.IsDouble()) {
+  // A NumericDate with a fraction; one outside int64_t (1e300) is not a usable time.
+  if (it->value.IsDouble() && std::fabs(it->value.GetDouble()) < 9.2e18) {
     out = static_cast<int64_t>(it->value.GetDouble());
     return true;
   }
@@ -285,7 +287,7 @@ core::Result<std::shared_ptr<const Principal>> TokenVerifier::verify(std::string
     std::lock_guard lock(cacheMutex_);
     auto it = cache_.find(key);
     if (it != cache_.end()) {
-      if (it->second->expires + options_.leewaySeconds >= now) return R(it->second);
+      if (it->second->expires >= now - options_.leewaySeconds) return R(it->second);
       cache_.erase(it);
       return R::error("the token has expired");
     }
@@ -327,9 +329,9 @@ core::Result<std::shared_ptr<const Principal>> TokenVerifier::verify(std::string
   }
   auto p = std::make_shared<Principal>();
   if (!jsonInt(payload, "exp", p->expires)) return R::error("the token has no exp claim");
-  if (p->expires + options_.leewaySeconds < now) return R::error("the token has expired");
+  if (p->expires < now - options_.leewaySeconds) return R::error("the token has expired");
   int64_t nbf = 0;
-  if (jsonInt(payload, "nbf", nbf) && nbf - options_.leewaySeconds > now) {
+  if (jsonInt(payload, "nbf", nbf) && nbf > now + options_.leewaySeconds) {
     return R::error("the token is not valid yet");
   }
   if (!options_.issuer.empty() && jsonString(payload, "iss") != options_.issuer) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 
 #include "core/text.h"
@@ -38,6 +39,32 @@ TEST(Scopes, SmartV2AndV1) {
   EXPECT_TRUE(service::Scopes::parse("system/*.*").allows("Anything", 'd'));
   EXPECT_FALSE(service::Scopes::parse("system/Patient.rc").allows("Patient", 'r'));  // bad order
   EXPECT_TRUE(service::Scopes::parse("user/*.cruds").empty());
+}
+
+// Found by fuzz/auth_fuzz: an exp of 1e300 was cast to int64_t, and exp or nbf near the int64_t
+// limits overflowed when the leeway was added (both undefined behaviour).
+TEST(TokenVerifier, NumericDatesAtTheLimits) {
+  const SigningKey key = makeRsaKey("rsa-1");  // RS256 signs the same claims the same way
+  const std::string dir = tempDir();
+  writeFile(dir + "/jwks.json", jwks({&key}));
+  service::AuthOptions options;
+  options.jwksFile = dir + "/jwks.json";
+  auto verifier = service::TokenVerifier::create(options);
+  ASSERT_TRUE(verifier) << verifier.message();
+  const auto verify = [&](const std::string& dates) {
+    return verifier.value()->verify(signJwt(key, R"({"sub":"s","scope":"system/*.rs",)" + dates));
+  };
+  auto huge = verify(R"("exp":1e300})");
+  EXPECT_FALSE(huge);
+  EXPECT_EQ(huge.message(), "the token has no exp claim");
+  auto latest = verify(R"("exp":9223372036854775807})");
+  ASSERT_TRUE(latest) << latest.message();
+  EXPECT_EQ(latest.value()->expires, INT64_MAX);
+  EXPECT_TRUE(verify(R"("exp":9223372036854775807})"));  // from the cache
+  EXPECT_TRUE(verify(R"("exp":4102444800.5,"nbf":-9223372036854775808})"));
+  EXPECT_FALSE(verify(R"("exp":-9223372036854775808})"));
+  EXPECT_FALSE(verify(R"("exp":4102444800,"nbf":9223372036854775807})"));
+  std::filesystem::remove_all(dir);
 }
 
 class AuthTest : public ::testing::Test {
