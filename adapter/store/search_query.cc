@@ -1,5 +1,6 @@
 #include "store/search_query.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -70,15 +71,19 @@ bool parseNumber(const std::string& text, double& value, double& low, double& hi
   char* end = nullptr;
   value = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size() || !std::isfinite(value)) return false;
-  int decimals = 0;
-  int exponent = 0;
+  long decimals = 0;
+  long exponent = 0;
   const size_t e = text.find_first_of("eE");
   const std::string mantissa = text.substr(0, e);
-  if (e != std::string::npos) exponent = std::atoi(text.c_str() + e + 1);
-  if (const size_t dot = mantissa.find('.'); dot != std::string::npos) {
-    decimals = static_cast<int>(mantissa.size() - dot - 1);
+  // Past +-400 the half-width is 0 or infinite either way; the clamp keeps the arithmetic below
+  // in range for any exponent written ("0e-2147483648" is a finite number).
+  if (e != std::string::npos) {
+    exponent = std::clamp(std::strtol(text.c_str() + e + 1, nullptr, 10), -400L, 400L);
   }
-  const double half = 0.5 * std::pow(10.0, exponent - decimals);
+  if (const size_t dot = mantissa.find('.'); dot != std::string::npos) {
+    decimals = static_cast<long>(mantissa.size() - dot - 1);
+  }
+  const double half = 0.5 * std::pow(10.0, static_cast<double>(exponent - decimals));
   low = value - half;
   high = value + half;
   return true;

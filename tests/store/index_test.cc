@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "conformance/context.h"
 #include "core/json.h"
 #include "store/fhir_time.h"
@@ -211,6 +213,30 @@ TEST(SearchQuery, ParsesParametersModifiersAndPrefixes) {
   parseSearch(reg, "Observation", parseQueryString("date=2025-13-01&_count=x"), SearchLimits{}, bad,
               badIssues);
   EXPECT_EQ(badIssues.count(core::Severity::Error), 2u);
+}
+
+// Found by fuzz/search_query_fuzz: an exponent near INT_MIN overflowed the precision arithmetic.
+TEST(SearchQuery, NumberExponentsOfAnySize) {
+  const auto& reg = SearchParameterRegistry::r4();
+  SearchQuery q;
+  core::Issues issues;
+  parseSearch(reg, "Observation",
+              parseQueryString("value-quantity=1.5e-2147483648,0e-99999999999999999999,"
+                               "0.0e2147483647,gt2.50e3"),
+              SearchLimits{}, q, issues);
+  EXPECT_FALSE(issues.hasErrors());
+  ASSERT_EQ(q.criteria.size(), 1u);
+  ASSERT_EQ(q.criteria[0].values.size(), 4u);
+  for (const SearchValue& v : q.criteria[0].values) {
+    EXPECT_TRUE(std::isfinite(v.number));
+    EXPECT_LE(v.numberLow, v.number);
+    EXPECT_GE(v.numberHigh, v.number);
+  }
+  // 1.5e-2147483648 is 0 with a precision far below a double's: not a range of infinite width.
+  EXPECT_TRUE(std::isfinite(q.criteria[0].values[0].numberHigh));
+  EXPECT_EQ(q.criteria[0].values[3].number, 2500.0);
+  EXPECT_DOUBLE_EQ(q.criteria[0].values[3].numberLow, 2495.0);
+  EXPECT_DOUBLE_EQ(q.criteria[0].values[3].numberHigh, 2505.0);
 }
 
 TEST(SearchQuery, QueryStrings) {
