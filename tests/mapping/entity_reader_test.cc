@@ -3,9 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-
-#include "test_util.h"
+#include "edit_util.h"
 
 namespace trialbridge::mapping {
 namespace {
@@ -15,34 +13,6 @@ using namespace test;
 const Trial& trial() {
   static const Trial t = sampleTrial();
   return t;
-}
-
-std::string edited(const std::string& file, const std::function<void(rapidjson::Document&)>& edit) {
-  rapidjson::Document d = parse(readSource(file));
-  edit(d);
-  return toJson(d);
-}
-
-void set(rapidjson::Document& d, const char* pointer, const char* json) {
-  rapidjson::Document v(&d.GetAllocator());
-  v.Parse(json);
-  ASSERT_FALSE(v.HasParseError()) << json;
-  rapidjson::Pointer(pointer).Set(d, v);
-}
-
-void erase(rapidjson::Document& d, const char* pointer) { rapidjson::Pointer(pointer).Erase(d); }
-
-::testing::AssertionResult hasError(const core::Issues& issues, const std::string& path,
-                                    const std::string& text) {
-  for (const core::Issue& i : issues.items()) {
-    if (i.severity <= core::Severity::Error && i.location == path &&
-        i.message.find(text) != std::string::npos) {
-      return ::testing::AssertionSuccess();
-    }
-  }
-  return ::testing::AssertionFailure()
-         << "no error at " << path << " containing '" << text << "'; the issues are:\n"
-         << describe(issues);
 }
 
 constexpr const char* kSubject = "samples/entities/nct06813157-subject-itp-0001.json";

@@ -5,31 +5,14 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-
-#include "test_util.h"
+#include "edit_util.h"
 
 namespace trialbridge::mapping {
 namespace {
 
 using namespace test;
 
-// The reference trial, edited.
-std::string edited(const std::function<void(rapidjson::Document&)>& edit,
-                   const std::string& file = "samples/trials/NCT06813157.json") {
-  rapidjson::Document d = parse(readSource(file));
-  edit(d);
-  return toJson(d);
-}
-
-void set(rapidjson::Document& d, const char* pointer, const char* json) {
-  rapidjson::Document v(&d.GetAllocator());
-  v.Parse(json);
-  ASSERT_FALSE(v.HasParseError()) << json;
-  rapidjson::Pointer(pointer).Set(d, v);
-}
-
-void erase(rapidjson::Document& d, const char* pointer) { rapidjson::Pointer(pointer).Erase(d); }
+constexpr const char* kTrial = "samples/trials/NCT06813157.json";
 
 // The issues of reading `text`, which must fail.
 core::Issues failures(const std::string& text) {
@@ -38,20 +21,6 @@ core::Issues failures(const std::string& text) {
   EXPECT_FALSE(t.has_value());
   EXPECT_TRUE(issues.hasErrors());
   return issues;
-}
-
-// True when an error is at `path` and its message contains `text`.
-::testing::AssertionResult hasError(const core::Issues& issues, const std::string& path,
-                                    const std::string& text) {
-  for (const core::Issue& i : issues.items()) {
-    if (i.severity <= core::Severity::Error && i.location == path &&
-        i.message.find(text) != std::string::npos) {
-      return ::testing::AssertionSuccess();
-    }
-  }
-  return ::testing::AssertionFailure()
-         << "no error at " << path << " containing '" << text << "'; the issues are:\n"
-         << describe(issues);
 }
 
 TEST(TrialReader, ReadsTheReferenceTrial) {
@@ -339,7 +308,7 @@ class TrialMistake : public ::testing::TestWithParam<Mistake> {};
 
 TEST_P(TrialMistake, IsReportedAtItsPath) {
   const Mistake& m = GetParam();
-  const core::Issues issues = failures(edited(m.edit));
+  const core::Issues issues = failures(edited(kTrial, m.edit));
   EXPECT_TRUE(hasError(issues, m.path, m.message));
   for (const core::Issue& i : issues.items()) {
     if (i.severity <= core::Severity::Error) {
@@ -354,7 +323,7 @@ INSTANTIATE_TEST_SUITE_P(Each, TrialMistake, ::testing::ValuesIn(mistakes()),
                          });
 
 TEST(TrialReader, ReportsAllSchemaProblemsAtOnce) {
-  const core::Issues issues = failures(edited([](auto& d) {
+  const core::Issues issues = failures(edited(kTrial, [](auto& d) {
     set(d, "/status", "\"OPEN\"");
     set(d, "/arms/0/type", "\"TREATMENT\"");
     set(d, "/schedules/1/timepoints/6/offset/value", "\"12\"");
@@ -386,10 +355,11 @@ TEST(TrialReader, LineAndColumnPointAtTheMember) {
 
 TEST(TrialReader, DefaultsAndNormalisation) {
   core::Issues issues;
-  auto t = readTrial(edited([](auto& d) {
-                       set(d, "/canonicalBase", "\"https://trials.example.org/fhir/\"");
-                       erase(d, "/arms/0/interventions/0/dose");
-                     }),
+  auto t = readTrial(edited(kTrial,
+                            [](auto& d) {
+                              set(d, "/canonicalBase", "\"https://trials.example.org/fhir/\"");
+                              erase(d, "/arms/0/interventions/0/dose");
+                            }),
                      issues);
   ASSERT_TRUE(t) << describe(issues);
   EXPECT_EQ(t->canonicalBase, "https://trials.example.org/fhir");
