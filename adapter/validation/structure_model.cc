@@ -217,6 +217,7 @@ struct Extras {
   int64_t minLength = 0;
   bool mustHaveValue = false;
   std::string languageControl;
+  std::vector<std::string> valueAlternatives;
 };
 
 // The ElementDefinition extensions the validator uses, by element id, from the definition's
@@ -260,6 +261,9 @@ std::unordered_map<std::string, Extras> readExtras(const conformance::Context& c
         } else if (u.find("ElementDefinition.mustHaveValue") != std::string_view::npos &&
                    ext.HasMember("valueBoolean") && ext["valueBoolean"].IsBool()) {
           x.mustHaveValue = ext["valueBoolean"].GetBool();
+        } else if (u.find("ElementDefinition.valueAlternatives") != std::string_view::npos &&
+                   ext.HasMember("valueCanonical") && ext["valueCanonical"].IsString()) {
+          x.valueAlternatives.emplace_back(ext["valueCanonical"].GetString());
         } else if (u == "http://hl7.org/fhir/StructureDefinition/narrative-language-control" &&
                    ext.HasMember("valueCode") && ext["valueCode"].IsString()) {
           x.languageControl = ext["valueCode"].GetString();
@@ -333,6 +337,7 @@ std::unique_ptr<StructureModel> ModelCache::build(
       node.minLength = x->second.minLength;
       node.mustHaveValue = x->second.mustHaveValue;
       node.languageControl = x->second.languageControl;
+      node.valueAlternatives = x->second.valueAlternatives;
     }
     if (!e.fixedName.empty())
       node.fixed = readValueSpec("fixed", e.fixedName, e.fixedJson, context_);

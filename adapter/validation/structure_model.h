@@ -69,6 +69,9 @@ struct ElementNode {
   int64_t minLength = 0;        // http://hl7.org/fhir/StructureDefinition/minLength
   bool mustHaveValue = false;   // ...ElementDefinition.mustHaveValue (R5, used in R4 too)
   std::string languageControl;  // narrative-language-control: _no, _yes or languages
+  // ...ElementDefinition.valueAlternatives (R5): the extensions that may stand in for a missing
+  // primitive value.
+  std::vector<std::string> valueAlternatives;
   std::vector<Invariant> invariants;
 
   bool allowsType(std::string_view type) const;

@@ -937,6 +937,23 @@ class Run {
                  "The element definition " + d.path + " in the profile '" + m.sd().url +
                      "' requires that a value be present in this element");
     }
+    if (!node.valueAlternatives.empty() && e.isPrimitive() && !e.hasValue()) {
+      // No value: one of the extensions that may stand in for it.
+      bool found = false;
+      std::string list;
+      for (const std::string& url : node.valueAlternatives) {
+        e.forEachChild("extension", [&](const Element& x) {
+          if (versionless(childValue(x, "url")) == versionless(url)) found = true;
+        });
+        list += (list.empty() ? "" : ", ") + url;
+      }
+      if (!found) {
+        rep_.error(IssueType::Invalid, &e,
+                   "The element definition " + d.path + " in the profile '" + m.sd().url +
+                       "' requires that if a value is not present, one of the extensions [" + list +
+                       "] must be present");
+      }
+    }
     if (!node.languageControl.empty() && e.type().name == "Narrative") {
       checkLanguageControl(e, node.languageControl, m);
     }
