@@ -1669,13 +1669,14 @@ class Run {
     const Element* target = nullptr;
     const std::string targetType = referenceTargetType(e, &target);
     // Aggregation: a reference that must be to a resource in the Bundle or contained.
-    if (!ref.empty() && resolveReference(ref, /*fetch=*/false) == nullptr) {
+    if (!ref.empty()) {
       for (const conformance::TypeRef& t : node.def->types) {
         if (t.code != "Reference" || t.aggregation.empty()) continue;
         const auto has = [&](const char* a) {
           return std::find(t.aggregation.begin(), t.aggregation.end(), a) != t.aggregation.end();
         };
-        if ((has("bundled") || has("contained")) && !has("referenced")) {
+        if ((has("bundled") || has("contained")) && !has("referenced") &&
+            (target == nullptr || resolveReference(ref, /*fetch=*/false) == nullptr)) {
           rep_.error(IssueType::Required, &e,
                      "Bundled or contained reference not found within the bundle/resource " +
                          std::string(ref));
