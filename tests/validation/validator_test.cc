@@ -39,6 +39,21 @@ std::string dump(const core::Issues& issues) {
   return out;
 }
 
+// The R4 core and one constraint profile on Patient (canonical `url`) whose differential has
+// `elements` (JSON objects, comma-separated).
+std::unique_ptr<conformance::Context> withPatientProfile(const std::string& url,
+                                                         const std::string& elements) {
+  auto context = conformance::Context::withCore();
+  const auto st = loadResourceTexts(*context, "test",
+                                    {{"p.json", R"({"resourceType":"StructureDefinition","url":")" +
+                                                    url + R"(","name":"P",
+    "status":"draft","kind":"resource","abstract":false,"type":"Patient",
+    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint",
+    "differential":{"element":[)" + elements + "]}}"}});
+  EXPECT_TRUE(st) << st.message();
+  return context;
+}
+
 TEST(Validator, ValidPatientHasNoErrors) {
   const auto issues = check(R"({"resourceType":"Patient","id":"p1",
     "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Jo</div>"},
@@ -249,18 +264,13 @@ TEST(Validator, NarrativeScriptsAreErrors) {
 }
 
 TEST(Validator, ProfilesFromMetaAndCaller) {
-  auto context = conformance::Context::withCore();
-  ASSERT_TRUE(loadResourceTexts(*context, "test", {{"p.json", R"({
-    "resourceType":"StructureDefinition","url":"http://example.org/sd/p","name":"P",
-    "status":"draft","kind":"resource","abstract":false,"type":"Patient",
-    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint",
-    "differential":{"element":[
+  auto context = withPatientProfile("http://example.org/sd/p", R"(
       {"id":"Patient.identifier","path":"Patient.identifier","min":1,
        "slicing":{"discriminator":[{"type":"value","path":"system"}],"rules":"open"}},
       {"id":"Patient.identifier:mrn","path":"Patient.identifier","sliceName":"mrn","min":1,"max":"1"},
       {"id":"Patient.identifier:mrn.system","path":"Patient.identifier.system","min":1,
        "fixedUri":"http://example.org/mrn"},
-      {"id":"Patient.gender","path":"Patient.gender","min":1,"fixedCode":"female"}]}})"}}));
+      {"id":"Patient.gender","path":"Patient.gender","min":1,"fixedCode":"female"})");
   const Validator v(*context);
   const std::string patient = R"({"resourceType":"Patient",
     "identifier":[{"system":"http://example.org/other","value":"1"}],"gender":"male"})";
@@ -282,15 +292,10 @@ TEST(Validator, ProfilesFromMetaAndCaller) {
 TEST(Validator, FetchedTargetsAreCheckedAgainstTargetProfiles) {
   // Linked patients must conform to the profile too; the input links to one held elsewhere,
   // which links back to the input.
-  auto context = conformance::Context::withCore();
-  ASSERT_TRUE(loadResourceTexts(*context, "test", {{"p.json", R"({
-    "resourceType":"StructureDefinition","url":"http://example.org/sd/linked","name":"L",
-    "status":"draft","kind":"resource","abstract":false,"type":"Patient",
-    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint",
-    "differential":{"element":[
+  auto context = withPatientProfile("http://example.org/sd/linked", R"(
       {"id":"Patient.gender","path":"Patient.gender","fixedCode":"other"},
       {"id":"Patient.link.other","path":"Patient.link.other","type":[{"code":"Reference",
-       "targetProfile":["http://example.org/sd/linked"]}]}]}})"}}));
+       "targetProfile":["http://example.org/sd/linked"]}]})");
   core::Issues ignored;
   std::string gender = "male";
   std::unique_ptr<core::Document> elsewhere;
