@@ -2466,8 +2466,8 @@ class Run {
   // resolves in `bundle` by the Bundle rules. `mustResolve`: the document or message needs the
   // target in the Bundle (Composition.subject, MessageHeader.focus...), so any reference that
   // does not resolve is an error; otherwise only a relative reference that names entries by
-  // type and id that the rules do not reach is (it looks resolved and is not). Each reference
-  // is reported once (`reported`).
+  // type and id that the rules do not reach is (it looks resolved and is not). `name` says
+  // what the reference is (empty: its path). Each reference is reported once (`reported`).
   void checkBundleReference(const Element& bundle, const Element& reference,
                             std::string_view fullUrl, std::string_view name, bool mustResolve,
                             std::unordered_set<const Element*>& reported) {
@@ -2476,8 +2476,8 @@ class Run {
     if (reported.count(&reference) != 0) return;
     const std::string_view ref = r->value();
     if (resolveInBundle(bundle, ref, fullUrl) != nullptr) return;
-    std::string message =
-        "Can't find '" + std::string(ref) + "' in the bundle (" + std::string(name) + ")";
+    std::string message = "Can't find '" + std::string(ref) + "' in the bundle (" +
+                          (name.empty() ? reference.path() : std::string(name)) + ")";
     if (isAbsoluteUrl(ref)) {
       if (!mustResolve || v_.context().find(ref) != nullptr) return;
       if (const auto root = restfulRoot(ref)) {
@@ -2580,8 +2580,7 @@ class Run {
       collectReferences(*res, refs);
       for (const Element* r : refs) {
         checkBundleReference(bundle, *r->parent(), childValue(entry, "fullUrl"),
-                             r->parent()->path(),
-                             /*mustResolve=*/false, reported);
+                             /*name: its path=*/"", /*mustResolve=*/false, reported);
       }
     });
   }
