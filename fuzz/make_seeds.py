@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets whose seeds are not files of the tree as they are:
+fuzz/corpus/trial_reader/, entity_reader/ (the samples, and variants with one mistake each, as
+tests/mapping makes them), search_query/ (realistic query strings), config/ (the example
+configuration, sections of it, and mistakes) and bundle/ (transactions and batches as the REST
+tests send them, and broken ones). The auth seeds come from make_auth_seeds.py.
+
+Run from anywhere: python3 fuzz/make_seeds.py (it replaces what those folders hold).
+"""
+import copy
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "fuzz" / "corpus"
+
+
+def edit(doc, pointer, value=None, erase=False):
+    """A copy of doc with the JSON pointer set to value (or erased)."""
+    doc = copy.deepcopy(doc)
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    node = doc
+    for p in parts[:-1]:
+        node = node[int(p)] if isinstance(node, list) else node.setdefault(p, {})
+    last = parts[-1]
+    if isinstance(node, list):
+        if erase:
+            del node[int(last)]
+        elif int(last) == len(node):
+            node.append(value)
+        else:
+            node[int(last)] = value
+    elif erase:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return doc
+
+
+def write(folder, seeds):
+    path = CORPUS / folder
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.iterdir():
+        old.unlink()
+    for name, text in seeds.items():
+        (path / name).write_text(text if isinstance(text, str) else json.dumps(text, indent=1))
+    print(f"{len(seeds)} seeds in {path}")
+
+
+def trial_seeds():
+    seeds = {}
+    for f in sorted((ROOT / "samples" / "trials").glob("*.json")):
+        seeds[f.stem + ".json"] = f.read_text()
+    t = json.loads((ROOT / "samples" / "trials" / "NCT06813157.json").read_text())
+    mistakes = [
+        ("/titles", None, True),
+        ("/enrollment/target", "forty", False),
+        ("/status", "OPEN", False),
+        ("/id", "NCT 06813157", False),
+        ("/arms", [], False),
+        ("/schedules/1/timepoints/0/offset/unit", "days", False),
+        ("/schedules/1/timepoints/6/offset/value", "12", False),
+        ("/dates", {"start": "2025/01/01"}, False),
+        ("/identifiers/0/value", "NCT0681315", False),
+        ("/identifiers/1", {"registry": "other", "value": "X-1"}, False),
+        ("/sponsor", "nobody", False),
+        ("/sites/0/organization", "nowhere", False),
+        ("/arms/0/interventions/0/intervention", "msc2", False),
+        ("/schedules/0/arms", ["arm-x"], False),
+        ("/schedules/1/timepoints/0/id", "inf-1", False),
+        ("/schedules/1/timepoints/0/anchor", {"timepoint": "inf-5"}, False),
+        ("/schedules/0/timepoints/3/anchor/timepoint", "inf-9", False),
+        ("/eligibility/rules/0/threshold/comparator", "=<", False),
+        ("/eligibility/rules/0/threshold/unit", "U/L", False),
+        ("/eligibility/minimumAge", {"value": 80, "unit": "a"}, False),
+        ("/activities/3/code/codes/0/system", "lonic", False),
+        ("/canonicalBase", "https://trials.example.org/fhir/", False),
+        ("/arms/0/interventions/0/dose", None, True),
+    ]
+    for i, (pointer, value, erase) in enumerate(mistakes):
+        seeds[f"broken-{i:02d}.json"] = json.dumps(edit(t, pointer, value, erase), indent=1)
+    seeds["broken-syntax.json"] = '{"id": "nct1", "titles": {"brief": "x"},'
+    seeds["broken-duplicate-member.json"] = '{"id": "a", "id": "b"}'
+    seeds["broken-not-object.json"] = '["nct06813157"]'
+    seeds["minimal.json"] = json.dumps({"id": "t1", "titles": {"brief": "T"}, "status": "active"})
+    return seeds
+
+
+def entity_seeds():
+    seeds = {}
+    entities = ROOT / "samples" / "entities"
+    for f in sorted(entities.glob("*.json")):
+        seeds[f.name] = f.read_text()
+    subject = json.loads((entities / "nct06813157-subject-itp-0001.json").read_text())
+    event = json.loads((entities / "nct06813157-ae-itp-0003-02.json").read_text())
+    mistakes = [
+        (subject, "/kind", None, True),
+        (subject, "/kind", "patient", False),
+        (subject, "/trial", "NCT00000000", False),
+        (subject, "/hospitalIdentifiers", [], False),
+        (subject, "/birthDate", "12/04/1988", False),
+        (subject, "/subjectId", "ITP 0001", False),
+        (subject, "/status", "active", False),
+        (subject, "/statusHistory/1/date", "2025-01-01", False),
+        (subject, "/arm", "placebo", False),
+        (subject, "/consent/date", "1980-01-01", False),
+        (subject, "/consent/withdrawnDate", "2025-01-15", False),
+        (subject, "/consent", None, True),
+        (event, "/seriousnessCriteria", ["disability"], False),
+        (event, "/severity", "severe", False),
+        (event, "/ctcae/grade", 6, False),
+        (event, "/outcome", "fatal", False),
+        (event, "/resolution", "2025-02-11", False),
+        (event, "/causality/0/intervention", "ivig", False),
+        (event, "/causality/0/relatedness", "maybe", False),
+        (event, "/timepoint", "inf-6", False),
+        (event, "/codes/0/system", "medra", False),
+        (event, "/onset", None, True),
+    ]
+    for i, (doc, pointer, value, erase) in enumerate(mistakes):
+        seeds[f"broken-{i:02d}.json"] = json.dumps(edit(doc, pointer, value, erase), indent=1)
+    seeds["broken-syntax.json"] = '{"kind": "subject", "trial": '
+    seeds["broken-kind-only.json"] = '{"kind": "adverseEvent"}'
+    return seeds
+
+
+SEARCHES = [
+    "Observation?subject=Patient/123&code=http://loinc.org|777-3&date=ge2025-01-01&_count=10",
+    "Observation?subject:Patient.identifier=urn:mrn|123&_sort=-date&_count=50",
+    "Observation?code=777-3,26515-7&value-quantity=lt150|http://unitsofmeasure.org|10*9/L",
+    "Observation?date=ge2025-01-01T00:00:00Z&date=lt2025-02-01&status:not=cancelled",
+    "Observation?_lastUpdated=gt2025-01-01T10:00:00.123%2B08:00&_sort=_lastUpdated,_id",
+    "Observation?subject.name=Andersen&_include=Observation:subject&_summary=count",
+    "Observation?code:text=platelet&category=laboratory&_offset=20&_total=accurate",
+    "Observation?value-quantity=ap5.4e2||mg&focus:missing=true&_elements=id,code&_pretty=true",
+    "Observation?based-on=ServiceRequest/1,http://other.org/fhir/ServiceRequest/2&_format=json",
+    "Observation?_include:iterate=Observation:has-member:Observation&_revinclude=Provenance:target",
+    "Patient?identifier=urn:mrn|P-1&name:exact=Berg&birthdate=sa1980&gender=female",
+    "Patient?name:contains=and&family=O%27Brien&address-country=DE&_sort=family,-birthdate",
+    "Patient?_id=a,b,c&_has:Observation:subject:code=777-3&telecom=phone|%2B4930123",
+    "ResearchSubject?study=ResearchStudy/nct06813157&individual:Patient=pat-1&status=on-study",
+    "ResearchStudy?identifier=https://clinicaltrials.gov|NCT06813157&status=active,completed",
+    "ResearchStudy?title:contains=stem+cell&date=eb2030&keyword=ITP&_revinclude=ResearchSubject:study",
+    "AdverseEvent?subject=Patient/p1&seriousness=serious&date=le2025-03-01&severity:not=mild",
+    "AdverseEvent?study.identifier=NCT06813157&_sort=-date&_count=0",
+    "Encounter?length=gt30&date=ne2025-01&service-provider:Organization.name=Charit%C3%A9",
+    "RiskAssessment?probability=ge0.8&probability=le1e0",
+    "StructureDefinition?url:below=http://hl7.org/fhir/StructureDefinition/&version=4.0.1",
+    "ValueSet?url:above=http://hl7.org/fhir/ValueSet/observation-codes/extra",
+    "Observation?code=a\\,b\\|c&subject=Patient%2F1&unknown-param=1&_sort=nonsense",
+    "Observation?date=2025-13-45&_count=-1&_summary=maybe&code:below=x",
+    "Observation?subject.identifier.system=x&subject:Group.name=g&_include=*",
+    "Observation?_count=99999999999999999999&_offset=abc&value-quantity=5|x",
+    "Observation?&&=&a&%zz=%41%42%&+=+",
+    "Observation?value-quantity=0e-2147483648&value-quantity=1.5e308",
+]
+
+
+def search_seeds():
+    return {f"query-{i:02d}": q for i, q in enumerate(SEARCHES)}
+
+
+def config_seeds():
+    example = json.loads((ROOT / "deploy" / "trialbridge.example.json").read_text())
+    seeds = {"example.json": (ROOT / "deploy" / "trialbridge.example.json").read_text()}
+    for section, value in example.items():
+        seeds[f"section-{section}.json"] = json.dumps({section: value}, indent=1)
+    seeds["empty.json"] = "{}"
+    seeds["sqlite.json"] = json.dumps({"store": {"backend": "sqlite", "database": "/var/lib/trialbridge/tb.db", "cache": True, "cacheEntries": 1000}})
+    seeds["auth-off.json"] = json.dumps({"auth": {"enabled": False}, "tls": {"enabled": False}})
+    mistakes = [
+        ("/http/port", 70000), ("/http/threads", "64"), ("/tls/privateKey", None),
+        ("/auth/jwks", ""), ("/store/backend", "mysql"), ("/store/outbox", {"X": "registry"}),
+        ("/fhir/basePath", "fhir/"), ("/fhir/maxBodyBytes", 1.5), ("/fhir/packages", [1]),
+        ("/fhir/requiredProfiles", {"Patient": 3}), ("/audit/unknownKey", True),
+        ("/trials", "one.json"), ("/http/port", -1),
+    ]
+    for i, (pointer, value) in enumerate(mistakes):
+        seeds[f"broken-{i:02d}.json"] = json.dumps(
+            edit(example, pointer, value, erase=value is None), indent=1)
+    seeds["broken-syntax.json"] = '{"http": {"port": 8080,}}'
+    seeds["broken-not-object.json"] = "[]"
+    return seeds
+
+
+PT = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"
+OBS = "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059"
+
+
+def bundle(kind, *entries):
+    return json.dumps({"resourceType": "Bundle", "type": kind, "entry": list(entries)})
+
+
+def entry(method, url, resource=None, full_url=None, **request):
+    e = {}
+    if full_url:
+        e["fullUrl"] = full_url
+    if resource is not None:
+        e["resource"] = resource
+    e["request"] = dict({"method": method, "url": url}, **request)
+    return e
+
+
+def bundle_seeds():
+    patient = {"resourceType": "Patient", "identifier": [{"system": "urn:mrn", "value": "T-1"}],
+               "gender": "female", "birthDate": "1980-05"}
+    obs = {"resourceType": "Observation", "status": "final",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}], "text": "platelets"},
+           "subject": {"reference": PT}, "effectiveDateTime": "2025-02-03T10:00:00+08:00",
+           "valueQuantity": {"value": 42, "unit": "10*9/L", "system": "http://unitsofmeasure.org",
+                             "code": "10*9/L"}}
+    subject = {"resourceType": "ResearchSubject", "id": "rs-1", "status": "on-study",
+               "study": {"reference": "ResearchStudy/s1"}, "individual": {"reference": PT}}
+    study = {"resourceType": "ResearchStudy", "id": "s1", "status": "active",
+             "identifier": [{"system": "https://clinicaltrials.gov", "value": "NCT06813157"}]}
+    return {
+        "transaction-rewrites.json": bundle(
+            "transaction",
+            entry("POST", "Patient", patient, PT, ifNoneExist="identifier=urn:mrn|T-1"),
+            entry("POST", "Observation", obs, OBS),
+            entry("PUT", "ResearchSubject/rs-1", subject),
+            entry("PUT", "ResearchStudy/s1", study, "http://fuzz.local/fhir/ResearchStudy/s1"),
+            entry("GET", "Patient?identifier=urn:mrn|T-1")),
+        "transaction-conditional.json": bundle(
+            "transaction",
+            entry("PUT", "Patient?identifier=urn:mrn|T-2", dict(patient, identifier=[
+                {"system": "urn:mrn", "value": "T-2"}])),
+            entry("DELETE", "Observation?subject:Patient.identifier=urn:mrn|T-9"),
+            entry("POST", "Observation", dict(obs, subject={
+                "reference": "Patient?identifier=urn:mrn|T-2"})),
+            entry("GET", "Observation?code=http://loinc.org|777-3&_include=Observation:subject")),
+        "transaction-if-match.json": bundle(
+            "transaction",
+            entry("POST", "Patient", patient),
+            entry("PUT", "ResearchSubject/rs-1", dict(subject, status="withdrawn"),
+                  ifMatch='W/"5"')),
+        "transaction-delete-read.json": bundle(
+            "transaction",
+            entry("DELETE", "ResearchSubject/rs-1"),
+            entry("GET", "ResearchSubject/rs-1/_history"),
+            entry("GET", "http://fuzz.local/fhir/ResearchStudy/s1", ifNoneMatch='W/"1"')),
+        "transaction-duplicate-fullurl.json": bundle(
+            "transaction",
+            entry("POST", "Patient", patient, PT), entry("POST", "Patient", patient, PT)),
+        "transaction-cycle.json": bundle(
+            "transaction",
+            entry("POST", "Observation", dict(obs, subject={"reference": OBS}), OBS,),
+            entry("PUT", "Observation/o1", dict(obs, id="o1", hasMember=[{"reference": OBS}]))),
+        "transaction-wrong-id.json": bundle(
+            "transaction", entry("PUT", "Patient/a", dict(patient, id="b"))),
+        "batch.json": bundle(
+            "batch",
+            entry("GET", "Patient/does-not-exist"),
+            entry("POST", "Patient", {"resourceType": "Patient", "gender": "sometimes"}),
+            entry("GET", "metadata"),
+            entry("PATCH", "Patient/1"),
+            entry("GET", "Patient?name:contains=x&_count=1&_sort=-_lastUpdated"),
+            entry("DELETE", "Patient?identifier=urn:mrn|T-1")),
+        "batch-nested.json": bundle(
+            "batch", entry("POST", "", json.loads(bundle("batch", entry("GET", "Patient"))))),
+        "collection.json": bundle("collection", {"resource": patient}),
+        "empty-transaction.json": bundle("transaction"),
+        "no-request.json": bundle("transaction", {"resource": patient}),
+        "not-a-bundle.json": json.dumps(patient),
+        "broken.json": '{"resourceType":"Bundle","type":"transaction","entry":[{"request":',
+    }
+
+
+def main():
+    write("trial_reader", trial_seeds())
+    write("entity_reader", entity_seeds())
+    write("search_query", search_seeds())
+    write("config", config_seeds())
+    write("bundle", bundle_seeds())
+
+
+if __name__ == "__main__":
+    main()
