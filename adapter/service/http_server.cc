@@ -250,10 +250,15 @@ core::Result<std::unique_ptr<HttpService>> HttpService::start(const FhirApi& api
       }
       ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                             Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
-      socket = std::make_unique<Poco::Net::SecureServerSocket>(address, options.backlog, ctx);
+      socket = std::make_unique<Poco::Net::SecureServerSocket>(ctx);
     } else {
-      socket = std::make_unique<Poco::Net::ServerSocket>(address, options.backlog);
+      socket = std::make_unique<Poco::Net::ServerSocket>();
     }
+    // SO_REUSEADDR (a restart need not wait for TIME_WAIT) but not SO_REUSEPORT, which Poco's
+    // binding constructors also set: with it a second server on the same port starts without
+    // error and the kernel shares the connections between the two.
+    socket->bind(address, true, false);
+    socket->listen(options.backlog);
     impl->port = socket->address().port();
     auto* params = new Poco::Net::HTTPServerParams();
     params->setMaxThreads(options.threads);

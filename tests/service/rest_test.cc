@@ -526,5 +526,24 @@ TEST(RestConfig, BadConfigurationSaysWhy) {
   EXPECT_NE(missing.error().find("/nonexistent/package"), std::string::npos);
 }
 
+// A second server on a port in use does not start (Poco's binding constructors set SO_REUSEPORT,
+// and then it started and took a share of the first one's connections).
+TEST(RestConfig, APortInUseStopsStartUp) {
+  TestServer first;
+  ASSERT_TRUE(first.ok()) << first.error();
+  auto parsed = service::parseConfig("{}", "second");
+  ASSERT_TRUE(parsed);
+  service::ServiceConfig c = parsed.value();
+  c.http.port = first.port();
+  c.store.database = first.dir() + "/second.db";
+  c.api.requiredProfiles.clear();
+  auto second = service::Service::start(c);
+  ASSERT_FALSE(second) << "a second server started on port " << first.port();
+  EXPECT_NE(second.message().find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+            std::string::npos)
+      << second.message();
+  EXPECT_EQ(first.client().get("/fhir/metadata").status, 200);
+}
+
 }  // namespace
 }  // namespace trialbridge::testing
