@@ -79,6 +79,9 @@ def trial_seeds():
     ]
     for i, (pointer, value, erase) in enumerate(mistakes):
         seeds[f"broken-{i:02d}.json"] = json.dumps(edit(t, pointer, value, erase), indent=1)
+    # A registry number long enough to overflow the stack of std::regex_match (fixed).
+    long_id = edit(t, "/identifiers/1", {"registry": "chictr", "value": "ChiCTR" + "A" * 40000})
+    seeds["long-registry-id.json"] = json.dumps(long_id, separators=(",", ":"))
     seeds["broken-syntax.json"] = '{"id": "nct1", "titles": {"brief": "x"},'
     seeds["broken-duplicate-member.json"] = '{"id": "a", "id": "b"}'
     seeds["broken-not-object.json"] = '["nct06813157"]'

@@ -21,6 +21,8 @@ using detail::Node;
 namespace {
 
 constexpr std::string_view kDefaultCanonicalBase = "http://trialbridge.org/fhir/trials/";
+// The longest registry identifier checked against its registry's pattern.
+constexpr size_t kMaxRegistryId = 256;
 
 // Reads the model from a schema-valid document; then checks the cross-references.
 class TrialReader {
@@ -157,8 +159,12 @@ class TrialReader {
         error(n.path(), "an identifier of registry '" + id.registry + "' needs a system (a URI)",
               core::IssueType::Required);
       }
+      // No registry number is near kMaxRegistryId characters; longer values are refused before
+      // std::regex_match, which recurses once a character and overflowed the stack on a value
+      // of 40,000 characters.
       if (reg != nullptr && !reg->pattern.empty() && n.str("system").empty() &&
-          !std::regex_match(id.value, std::regex(reg->pattern))) {
+          (id.value.size() > kMaxRegistryId ||
+           !std::regex_match(id.value, std::regex(reg->pattern)))) {
         error(n.get("value").path(),
               "'" + id.value + "' is not a valid " + reg->display +
                   " identifier (expected the form " + reg->pattern + ")",

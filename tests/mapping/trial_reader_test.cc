@@ -322,6 +322,16 @@ INSTANTIATE_TEST_SUITE_P(Each, TrialMistake, ::testing::ValuesIn(mistakes()),
                            return std::string(p.param.name);
                          });
 
+// A registry number of any length is an error, not a stack overflow (std::regex_match recursed
+// once a character: 40,000 characters crashed `trialbridge map`).
+TEST(TrialReader, LongRegistryIdentifierIsAnError) {
+  const std::string identifier =
+      R"({"registry": "chictr", "value": "ChiCTR)" + std::string(100000, 'A') + R"("})";
+  const core::Issues issues =
+      failures(edited(kTrial, [&](auto& d) { set(d, "/identifiers/1", identifier.c_str()); }));
+  EXPECT_TRUE(hasError(issues, "$.identifiers[1].value", "is not a valid"));
+}
+
 TEST(TrialReader, ReportsAllSchemaProblemsAtOnce) {
   const core::Issues issues = failures(edited(kTrial, [](auto& d) {
     set(d, "/status", "\"OPEN\"");
