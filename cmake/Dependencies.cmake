@@ -12,6 +12,13 @@ endif()
 find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Util XML Net NetSSL Crypto JWT Data
                                            DataSQLite DataPostgreSQL)
 
+# PCRE 8 (libpcre3-dev, which libpoco-dev depends on): core/regex.h, with its JIT and limits.
+find_path(PCRE_INCLUDE_DIR pcre.h REQUIRED)
+find_library(PCRE_LIBRARY pcre REQUIRED)
+add_library(PCRE::pcre UNKNOWN IMPORTED)
+set_target_properties(PCRE::pcre PROPERTIES IMPORTED_LOCATION ${PCRE_LIBRARY}
+                                            INTERFACE_INCLUDE_DIRECTORIES ${PCRE_INCLUDE_DIR})
+
 find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
 add_library(tb_rapidjson INTERFACE)
 target_include_directories(tb_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})

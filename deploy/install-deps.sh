@@ -14,14 +14,14 @@ QUIET=0
 
 # What each package is for:
 #   toolchain         build-essential cmake ninja-build pkg-config
-#   libraries         libpoco-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
+#   libraries         libpoco-dev libpcre3-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
 #   tests, benchmarks libgtest-dev libgmock-dev libbenchmark-dev
 #   store tests       postgresql-15 (the server)
 #   fuzzing, format   clang-14 libclang-rt-14-dev (libFuzzer, sanitizer runtimes) clang-format-14
 #   tools             python3 (tools/), hyperfine (start-up timing), wrk (HTTP load)
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libpoco-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
+  libpoco-dev libpcre3-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15
   clang-14 libclang-rt-14-dev clang-format-14

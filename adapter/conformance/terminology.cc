@@ -2,12 +2,13 @@
 
 #include <rapidjson/document.h>
 
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <shared_mutex>
 
 #include "conformance/context.h"
+#include "core/regex.h"
 
 namespace trialbridge::conformance {
 
@@ -181,12 +182,12 @@ struct Terminology::Impl {
       const std::string op = str(f, "op");
       const std::string value = str(f, "value");
       std::vector<const CodeConcept*> kept;
-      std::optional<std::regex> re;
+      std::unique_ptr<const core::Regex> re;
       if (op == "regex") {
-        try {
-          re.emplace(value, std::regex::ECMAScript);
-        } catch (const std::regex_error&) {
-          error = "invalid regex in filter: " + value;
+        std::string why;
+        re = core::Regex::compile(value, true, why);
+        if (!re) {
+          error = "invalid regex in filter: " + value + " (" + why + ")";
           return false;
         }
       }
@@ -218,7 +219,12 @@ struct Terminology::Impl {
           } else if (op == "exists") {
             keep = has == (value == "true");
           } else if (op == "regex") {
-            keep = has && std::regex_match(actual, *re);
+            try {
+              keep = has && re->find(actual);
+            } catch (const std::exception& ex) {
+              error = "regex filter " + value + " on code " + c->code + ": " + ex.what();
+              return false;
+            }
           } else {
             bool inList = false;
             size_t start = 0;

@@ -1,7 +1,6 @@
 #include "fhirpath/functions.h"
 
 #include <Poco/Exception.h>
-#include <Poco/RegularExpression.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +10,7 @@
 
 #include "conformance/context.h"
 #include "conformance/ucum.h"
+#include "core/regex.h"
 #include "core/text.h"
 #include "fhirpath/engine.h"
 #include "fhirpath/fhir_support.h"
@@ -132,24 +132,13 @@ const FunctionSpec kFunctions[] = {
 // Regexes compiled once: literal patterns at compile time (Node::compiled), others in a
 // per-thread cache.
 struct CompiledRegex {
-  std::unique_ptr<Poco::RegularExpression> re;
+  std::unique_ptr<const core::Regex> re;
   std::string error;
 };
 
 std::shared_ptr<const CompiledRegex> compileRegex(const std::string& pattern, bool full) {
   auto r = std::make_shared<CompiledRegex>();
-  if (pattern.find('\0') != std::string::npos) {
-    r->error = "a pattern cannot contain NUL";
-    return r;
-  }
-  try {
-    std::string p = full ? "^(?:" + pattern + ")$" : pattern;
-    r->re = std::make_unique<Poco::RegularExpression>(
-        p, Poco::RegularExpression::RE_DOTALL | Poco::RegularExpression::RE_UTF8 |
-               (full ? Poco::RegularExpression::RE_DOLLAR_ENDONLY : 0));
-  } catch (const Poco::Exception& e) {
-    r->error = e.message();
-  }
+  r->re = core::Regex::compile(pattern, full, r->error);
   return r;
 }
 
@@ -870,12 +859,11 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       if (!s || !pattern) return;
       const CompiledRegex& re = regexFor(n, *pattern, fn == Fn::MatchesFull);
       if (!re.re) fail(n, "invalid regular expression: " + re.error);
-      Poco::RegularExpression::Match m;
       bool r = false;
       try {
-        r = re.re->match(std::string(*s), 0, m) > 0;
-      } catch (const Poco::Exception& ex) {
-        fail(n, "regular expression failed: " + ex.message());
+        r = re.re->find(*s);
+      } catch (const std::exception& ex) {
+        fail(n, std::string("regular expression failed: ") + ex.what());
       }
       push(out, Value::ofBoolean(r));
       return;
@@ -896,11 +884,9 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
       std::string result;
       size_t pos = 0;
       try {
+        std::vector<core::Regex::Span> m;
         while (pos <= subject.size()) {
-          Poco::RegularExpression::MatchVec m;
-          if (re.re->match(subject, pos, m) == 0 || m.empty() || m[0].offset == std::string::npos) {
-            break;
-          }
+          if (!re.re->find(subject, pos, &m) || m[0].offset == std::string::npos) break;
           result.append(subject, pos, m[0].offset - pos);
           for (size_t i = 0; i < subst->size(); ++i) {
             const char c = (*subst)[i];
@@ -925,8 +911,8 @@ void Engine::callFunction(const Node* n, const Frame& f, Coll& out) {
             pos += step;
           }
         }
-      } catch (const Poco::Exception& ex) {
-        fail(n, "regular expression failed: " + ex.message());
+      } catch (const std::exception& ex) {
+        fail(n, std::string("regular expression failed: ") + ex.what());
       }
       if (pos < subject.size()) result.append(subject, pos, std::string::npos);
       const std::string& subjectOut = result;

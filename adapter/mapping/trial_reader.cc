@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 #include <string>
 #include <tuple>
 
+#include "core/regex.h"
 #include "mapping/detail/json_input.h"
 #include "mapping/detail/read_common.h"
 #include "mapping/detail/schema_check.h"
@@ -23,6 +23,19 @@ namespace {
 constexpr std::string_view kDefaultCanonicalBase = "http://trialbridge.org/fhir/trials/";
 // The longest registry identifier checked against its registry's pattern.
 constexpr size_t kMaxRegistryId = 256;
+
+// Whether `value` has the form of the registry's identifiers (its whole value matches the
+// pattern); a value longer than kMaxRegistryId does not.
+bool matchesRegistryPattern(const Vocabulary::Registry& reg, const std::string& value) {
+  if (value.size() > kMaxRegistryId) return false;
+  std::string error;
+  const auto re = core::Regex::compile(reg.pattern, true, error);
+  try {
+    return re != nullptr && re->find(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
 
 // Reads the model from a schema-valid document; then checks the cross-references.
 class TrialReader {
@@ -159,15 +172,16 @@ class TrialReader {
         error(n.path(), "an identifier of registry '" + id.registry + "' needs a system (a URI)",
               core::IssueType::Required);
       }
-      // No registry number is near kMaxRegistryId characters; longer values are refused before
-      // std::regex_match, which recurses once a character and overflowed the stack on a value
-      // of 40,000 characters.
+      // No registry number is near kMaxRegistryId characters: a longer value is refused as it is.
       if (reg != nullptr && !reg->pattern.empty() && n.str("system").empty() &&
-          (id.value.size() > kMaxRegistryId ||
-           !std::regex_match(id.value, std::regex(reg->pattern)))) {
+          !matchesRegistryPattern(*reg, id.value)) {
+        const std::string shown = id.value.size() > 64
+                                      ? id.value.substr(0, 64) + "... (" +
+                                            std::to_string(id.value.size()) + " characters)"
+                                      : id.value;
         error(n.get("value").path(),
-              "'" + id.value + "' is not a valid " + reg->display +
-                  " identifier (expected the form " + reg->pattern + ")",
+              "'" + shown + "' is not a valid " + reg->display + " identifier (expected the form " +
+                  reg->pattern + ")",
               core::IssueType::Value);
       }
       if (!seen.insert({id.system, id.value}).second) {

@@ -10,6 +10,7 @@
 
 #include "conformance/type_model.h"
 #include "core/json.h"
+#include "core/regex.h"
 #if TB_HAVE_FHIRPATH
 #include "fhirpath/fhirpath.h"
 #endif
@@ -63,14 +64,10 @@ bool splitWholeMatch(std::string_view expr, std::string& name, std::string& rege
 }
 
 // The compiled regex of an invariant `name.matches('regex')` (and the name), or nullptr.
-std::shared_ptr<const std::regex> wholeMatch(std::string_view expr, std::string& name) {
-  std::string regex;
+std::shared_ptr<const core::Regex> wholeMatch(std::string_view expr, std::string& name) {
+  std::string regex, error;
   if (!splitWholeMatch(expr, name, regex)) return nullptr;
-  try {
-    return std::make_shared<const std::regex>(regex, std::regex::ECMAScript);
-  } catch (const std::regex_error&) {
-    return nullptr;  // left to the FHIRPath engine
-  }
+  return core::Regex::compile(regex, true, error);  // nullptr: left to the FHIRPath engine
 }
 
 struct Hash {

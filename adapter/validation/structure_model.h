@@ -5,7 +5,6 @@
 // FHIRPath. Models are built on first use, shared by all threads, and never change afterwards.
 #include <deque>
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "conformance/structure_definition.h"
 #include "core/element.h"
 #include "core/issue.h"
+#include "core/regex.h"
 
 namespace trialbridge::fhirpath {
 class Expression;
@@ -40,8 +40,8 @@ struct Invariant {
   Native native = Native::None;
   std::shared_ptr<const fhirpath::Expression> expression;  // null when native or not compiled
   std::string compileError;
-  std::string matchChild;                   // WholeMatch: the child's name
-  std::shared_ptr<const std::regex> regex;  // WholeMatch: the pattern
+  std::string matchChild;                    // WholeMatch: the child's name
+  std::shared_ptr<const core::Regex> regex;  // WholeMatch: the pattern
 };
 
 // A fixed[x] or pattern[x] value.

@@ -2694,15 +2694,23 @@ class Run {
       }
       case Invariant::Native::Txt2: ok = !e.hasValue() || xhtmlHasContent(e.value()); break;
       case Invariant::Native::Dom3: checkContainedReferenced(e, inv); return;
-      case Invariant::Native::WholeMatch:
+      case Invariant::Native::WholeMatch: {
         if (!v_.options().invariants) return;
+        bool error = false;
         e.forEachChild(inv.matchChild, [&](const Element& c) {
-          if (ok && c.hasValue()) {
-            const std::string value(c.value());
-            ok = std::regex_match(value, *inv.regex);
+          if (!ok || !c.hasValue()) return;
+          try {
+            ok = inv.regex->find(c.value());
+          } catch (const std::exception& ex) {
+            rep_.warning(
+                IssueType::Invariant, &e,
+                "The constraint " + inv.constraint->key + " could not be evaluated: " + ex.what());
+            error = true;
           }
         });
+        if (error) return;
         break;
+      }
       case Invariant::Native::None: {
 #if TB_HAVE_FHIRPATH
         if (!inv.expression || !v_.options().invariants) return;
