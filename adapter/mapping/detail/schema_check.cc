@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -124,12 +125,16 @@ struct SchemaChecker::Impl {
     std::unique_ptr<rapidjson::SchemaDocument> schema;
   };
 
-  // Per check: compiled schemas by node (and whether it is the shallow variant).
   struct Run {
     const JsonInput& input;
     core::Issues& issues;
-    std::map<std::pair<const Value*, bool>, std::unique_ptr<Compiled>> compiled;
   };
+
+  // Compiled schemas by node (and whether it is the shallow variant), kept for every later check:
+  // compiling is most of the cost of a check, and a SchemaDocument is read-only once built, so
+  // checks on several threads share them. At most two a node of the schema.
+  mutable std::mutex compiledMutex;
+  mutable std::map<std::pair<const Value*, bool>, std::unique_ptr<Compiled>> compiled;
 
   const Value& deref(const Value& node) const {
     const Value* n = &node;
@@ -147,10 +152,11 @@ struct SchemaChecker::Impl {
     return *n;
   }
 
-  Compiled& compile(Run& run, const Value& node, bool shallow) const {
+  Compiled& compile(const Value& node, bool shallow) const {
     auto key = std::make_pair(&node, shallow);
-    auto it = run.compiled.find(key);
-    if (it != run.compiled.end()) return *it->second;
+    std::lock_guard lock(compiledMutex);
+    auto it = compiled.find(key);
+    if (it != compiled.end()) return *it->second;
     auto c = std::make_unique<Compiled>();
     auto& a = c->json.GetAllocator();
     c->json.CopyFrom(node, a);
@@ -168,7 +174,7 @@ struct SchemaChecker::Impl {
     }
     c->schema = std::make_unique<rapidjson::SchemaDocument>(c->json);
     Compiled& out = *c;
-    run.compiled.emplace(key, std::move(c));
+    compiled.emplace(key, std::move(c));
     return out;
   }
 
@@ -180,7 +186,7 @@ struct SchemaChecker::Impl {
 
   void node(Run& run, const Value& value, const Value& schemaNode, const std::string& path) const {
     const Value& s = deref(schemaNode);
-    if (valid(compile(run, s, false), value)) return;
+    if (valid(compile(s, false), value)) return;
 
     const Value* oneOf = member(s, "oneOf");
     const Value* disc = member(s, "x-discriminator");
@@ -224,9 +230,9 @@ struct SchemaChecker::Impl {
         const Value* sub = member(*props, m.name.GetString());
         if (sub != nullptr) node(run, m.value, *sub, JsonInput::memberPath(path, str(m.name)));
       }
-      Compiled& shallow = compile(run, s, true);
+      Compiled& shallow = compile(s, true);
       if (!valid(shallow, value)) leaf(run, shallow, s, value, path);
-      if (run.issues.size() == before) leaf(run, compile(run, s, false), s, value, path);
+      if (run.issues.size() == before) leaf(run, compile(s, false), s, value, path);
       return;
     }
     if (!combinator && items != nullptr && items->IsObject() && value.IsArray()) {
@@ -234,12 +240,12 @@ struct SchemaChecker::Impl {
       for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
         node(run, value[i], *items, JsonInput::itemPath(path, i));
       }
-      Compiled& shallow = compile(run, s, true);
+      Compiled& shallow = compile(s, true);
       if (!valid(shallow, value)) leaf(run, shallow, s, value, path);
-      if (run.issues.size() == before) leaf(run, compile(run, s, false), s, value, path);
+      if (run.issues.size() == before) leaf(run, compile(s, false), s, value, path);
       return;
     }
-    leaf(run, compile(run, s, false), s, value, path);
+    leaf(run, compile(s, false), s, value, path);
   }
 
   // Missing required members and members the schema does not allow.
@@ -392,7 +398,7 @@ SchemaChecker::SchemaChecker(std::string_view schemaJson) : impl_(std::make_uniq
 SchemaChecker::~SchemaChecker() = default;
 
 bool SchemaChecker::check(const JsonInput& input, core::Issues& issues) const {
-  Impl::Run run{input, issues, {}};
+  Impl::Run run{input, issues};
   const size_t before = issues.size();
   impl_->node(run, input.root(), impl_->root, "$");
   return issues.size() == before;
