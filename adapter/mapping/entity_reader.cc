@@ -17,19 +17,10 @@ using detail::Node;
 
 namespace {
 
-class EntityChecks {
+class EntityChecks : private detail::InputReporter {
  public:
   EntityChecks(const JsonInput& in, const Trial& trial, core::Issues& issues)
-      : in_(in), trial_(trial), issues_(issues) {}
-
-  void error(const std::string& path, std::string message,
-             core::IssueType code = core::IssueType::BusinessRule) {
-    in_.report(issues_, path, std::move(message), core::Severity::Error, code);
-  }
-  void warning(const std::string& path, std::string message) {
-    in_.report(issues_, path, std::move(message), core::Severity::Warning,
-               core::IssueType::BusinessRule);
-  }
+      : InputReporter(in, issues), trial_(trial) {}
 
   void checkTrial(const Node& root) {
     const std::string name = root.str("trial");
@@ -235,9 +226,7 @@ class EntityChecks {
   }
 
  private:
-  const JsonInput& in_;
   const Trial& trial_;
-  core::Issues& issues_;
 };
 
 size_t errorCount(const core::Issues& issues) {

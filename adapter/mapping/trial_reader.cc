@@ -38,9 +38,9 @@ bool matchesRegistryPattern(const Vocabulary::Registry& reg, const std::string& 
 }
 
 // Reads the model from a schema-valid document; then checks the cross-references.
-class TrialReader {
+class TrialReader : private detail::InputReporter {
  public:
-  TrialReader(const JsonInput& input, core::Issues& issues) : in_(input), issues_(issues) {}
+  TrialReader(const JsonInput& input, core::Issues& issues) : InputReporter(input, issues) {}
 
   Trial read() {
     const Node root(in_, &in_.root(), "$");
@@ -109,19 +109,6 @@ class TrialReader {
   }
 
  private:
-  void error(const std::string& path, std::string message,
-             core::IssueType code = core::IssueType::BusinessRule) {
-    in_.report(issues_, path, std::move(message), core::Severity::Error, code);
-  }
-  void warning(const std::string& path, std::string message) {
-    in_.report(issues_, path, std::move(message), core::Severity::Warning,
-               core::IssueType::BusinessRule);
-  }
-  void information(const std::string& path, std::string message) {
-    in_.report(issues_, path, std::move(message), core::Severity::Information,
-               core::IssueType::Informational);
-  }
-
   // Reports a second use of an id; `what` names the kind of thing.
   void unique(std::map<std::string, std::string>& seen, const Node& idNode, const char* what) {
     const std::string id = idNode.str();
@@ -655,9 +642,6 @@ class TrialReader {
     // The PlanDefinition of a schedule is long when the trial id is; check the longest ids.
     fitsId(root.get("id"), ids::eligibilityGroup(t));
   }
-
-  const JsonInput& in_;
-  core::Issues& issues_;
 };
 
 }  // namespace

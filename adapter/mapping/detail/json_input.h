@@ -114,4 +114,27 @@ class Node {
   std::string path_;
 };
 
+// Issues about one input file, each located at its path: the base of the trial and entity
+// readers' checks.
+class InputReporter {
+ protected:
+  InputReporter(const JsonInput& in, core::Issues& issues) : in_(in), issues_(issues) {}
+
+  void error(const std::string& path, std::string message,
+             core::IssueType code = core::IssueType::BusinessRule) const {
+    in_.report(issues_, path, std::move(message), core::Severity::Error, code);
+  }
+  void warning(const std::string& path, std::string message) const {
+    in_.report(issues_, path, std::move(message), core::Severity::Warning,
+               core::IssueType::BusinessRule);
+  }
+  void information(const std::string& path, std::string message) const {
+    in_.report(issues_, path, std::move(message), core::Severity::Information,
+               core::IssueType::Informational);
+  }
+
+  const JsonInput& in_;
+  core::Issues& issues_;
+};
+
 }  // namespace trialbridge::mapping::detail
