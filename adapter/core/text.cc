@@ -93,6 +93,14 @@ std::string base64UrlEncodePadded(std::string_view bytes) {
   return encodeBase64(bytes, true, true);
 }
 
+std::string asciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string hexEncode(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);

@@ -19,6 +19,9 @@ std::string base64UrlEncodePadded(std::string_view bytes);
 
 // Two lower-case hex digits a byte.
 std::string hexEncode(std::string_view bytes);
+
+// A copy with A-Z made a-z (other bytes, UTF-8 included, unchanged).
+std::string asciiLower(std::string_view text);
 // Hex digits in either case, two a byte; nullopt for an odd length or a character that is not one.
 std::optional<std::string> hexDecode(std::string_view text);
 

@@ -9,6 +9,7 @@
 #include "conformance/context.h"
 #include "conformance/structure_definition.h"
 #include "conformance/terminology.h"
+#include "core/text.h"
 #include "fhirpath/engine.h"
 #include "fhirpath/types.h"
 
@@ -249,13 +250,6 @@ bool htmlChecks(std::string_view x) {
       "clear",    "noshade",     "hspace",      "vspace",  "longdesc", "usemap",   "ismap",
       "shape",    "coords",      "rel",         "rev",     "target",   "hreflang", "accesskey",
       "tabindex", "xml:space",   "charset"};
-  auto lower = [](std::string_view s) {
-    std::string r(s);
-    for (char& c : r) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return r;
-  };
   size_t i = 0;
   while (i < x.size() && (x[i] == ' ' || x[i] == '\n' || x[i] == '\r' || x[i] == '\t')) ++i;
   if (x.substr(i, 4) != "<div") return false;
@@ -284,7 +278,7 @@ bool htmlChecks(std::string_view x) {
            tag[nameEnd] != '\n' && tag[nameEnd] != '\t' && tag[nameEnd] != '\r') {
       ++nameEnd;
     }
-    std::string name = lower(tag.substr(0, nameEnd));
+    std::string name = core::asciiLower(tag.substr(0, nameEnd));
     size_t colon = name.find(':');
     if (colon != std::string::npos) name = name.substr(colon + 1);
     if (kAllowed.count(name) == 0) return false;
@@ -299,7 +293,7 @@ bool htmlChecks(std::string_view x) {
       size_t an = p;
       while (p < tag.size() && tag[p] != '=' && tag[p] != ' ' && tag[p] != '/') ++p;
       if (p == an) break;
-      std::string attr = lower(tag.substr(an, p - an));
+      std::string attr = core::asciiLower(tag.substr(an, p - an));
       std::string_view value;
       if (p < tag.size() && tag[p] == '=') {
         ++p;
@@ -313,7 +307,7 @@ bool htmlChecks(std::string_view x) {
       }
       if (attr.rfind("xmlns", 0) == 0) continue;
       if (attr.rfind("on", 0) == 0 || kAllowedAttrs.count(attr) == 0) return false;
-      std::string v = lower(value);
+      std::string v = core::asciiLower(value);
       size_t s = v.find_first_not_of(" \t\n\r");
       if (s != std::string::npos && v.compare(s, 11, "javascript:") == 0) return false;
     }

@@ -167,14 +167,6 @@ bool isBooleanItem(const Value& v, bool& out) {
   return false;
 }
 
-std::string lowerAscii(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return r;
-}
-
 bool isIntegerText(std::string_view s) {
   size_t i = 0;
   if (!s.empty() && (s[0] == '+' || s[0] == '-')) i = 1;
@@ -366,7 +358,7 @@ std::optional<Value> convertTo(Engine& e, Fn fn, const Value& v0, const Node* n)
           return std::nullopt;
         }
         case Kind::String: {
-          std::string s = lowerAscii(v.string());
+          std::string s = core::asciiLower(v.string());
           if (s == "true" || s == "t" || s == "yes" || s == "y" || s == "1" || s == "1.0") {
             return Value::ofBoolean(true);
           }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "core/text.h"
 #include "mapping/embedded_data.h"
 
 namespace trialbridge::mapping {
@@ -84,10 +85,7 @@ Vocabulary::Vocabulary() {
 
 std::string Vocabulary::codeSystem(std::string_view aliasOrUri) const {
   if (aliasOrUri.find(':') != std::string_view::npos) return std::string(aliasOrUri);
-  std::string lower(aliasOrUri);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lookup(codeSystems_, lower);
+  return lookup(codeSystems_, core::asciiLower(aliasOrUri));
 }
 
 std::vector<std::string> Vocabulary::codeSystemAliases() const {

@@ -33,21 +33,13 @@ std::vector<std::string> splitPath(std::string_view path) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The media type without parameters, lower case.
 std::string mediaType(std::string_view contentType) {
   const size_t semi = contentType.find(';');
   std::string_view t = contentType.substr(0, semi);
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
   while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  return lower(t);
+  return core::asciiLower(t);
 }
 
 bool isJsonMedia(std::string_view m) {
@@ -235,7 +227,7 @@ void FhirApi::Impl::handle(const HttpRequest& request, HttpResponse& response) c
       return;
     }
   } else {
-    const std::string accept = lower(request.header("accept"));
+    const std::string accept = core::asciiLower(request.header("accept"));
     const bool xml = accept.find("xml") != std::string::npos;
     const bool json = accept.find("json") != std::string::npos;
     if (xml && !json) x.render.format = core::Format::Xml;

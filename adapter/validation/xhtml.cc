@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "core/text.h"
+
 namespace trialbridge::validation {
 
 namespace {
@@ -41,12 +43,6 @@ bool allowedAttribute(std::string_view name) {
   return std::find(kAttributes.begin(), kAttributes.end(), name) != kAttributes.end() ||
          std::find(kMoreAttributes.begin(), kMoreAttributes.end(), name) != kMoreAttributes.end() ||
          name.rfind("xmlns:", 0) == 0;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool nameChar(char c) {
@@ -106,7 +102,7 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
     }
     size_t n = i;
     while (n < x.size() && nameChar(x[n])) ++n;
-    const std::string name = lower(x.substr(i, n - i));
+    const std::string name = core::asciiLower(x.substr(i, n - i));
     if (first) {
       if (name != "div" && name != "xhtml:div") {
         problems.push_back("The narrative must be a <div> element, not <" + name + ">");
@@ -131,7 +127,7 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
         ++i;
         continue;
       }
-      const std::string attr = lower(x.substr(i, a - i));
+      const std::string attr = core::asciiLower(x.substr(i, a - i));
       i = a;
       std::string value;
       while (i < x.size() && std::isspace(static_cast<unsigned char>(x[i])) != 0) ++i;
@@ -150,7 +146,7 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
         problems.push_back("Illegal attribute name in the XHTML ('" + attr + "' on '" + name +
                            "')");
       } else if ((attr == "href" || attr == "src") &&
-                 lower(value).find("javascript:") != std::string::npos) {
+                 core::asciiLower(value).find("javascript:") != std::string::npos) {
         problems.push_back("Script URLs are not allowed in the XHTML ('" + attr + "' on '" + name +
                            "')");
       }

@@ -47,6 +47,13 @@ TEST(Hex, EncodesAndDecodes) {
   EXPECT_EQ(hexDecode(hexEncode(bytes)), bytes);
 }
 
+TEST(AsciiLower, OnlyAToZChange) {
+  EXPECT_EQ(asciiLower("Application/FHIR+JSON; Charset=UTF-8"),
+            "application/fhir+json; charset=utf-8");
+  EXPECT_EQ(asciiLower("\xC3\x89T\xC3\x89"), "\xC3\x89t\xC3\x89");  // UTF-8 bytes kept
+  EXPECT_EQ(asciiLower(""), "");
+}
+
 TEST(Utf8, EncodesEveryLength) {
   auto utf8 = [](uint32_t cp) {
     std::string out;
