@@ -91,6 +91,17 @@ void bindAll(Statement& st, const std::vector<SqlValue>& binds) {
   }
 }
 
+// The one integer a query such as SELECT COUNT(*) returns.
+Int64 queryInteger(Session& session, const std::string& sql, const std::vector<SqlValue>& binds) {
+  Statement st(session);
+  st << sql;
+  bindAll(st, binds);
+  Int64 n = 0;
+  st.addExtract(into(n));
+  st.execute();
+  return n;
+}
+
 // Current versions in memory (SQLite only: one process owns the file). Entries only move
 // forward in version; see put() and read().
 class Cache {
@@ -354,15 +365,8 @@ class SqlStore final : public Store {
         where.add(" AND ");
         appendDateCondition(d.prefix, d.low, d.high, "recorded_ms", "(recorded_ms + 1)", where);
       }
-      {
-        Statement st(*r.session);
-        st << dialect_.sql("SELECT COUNT(*) FROM audit_log" + where.text);
-        bindAll(st, where.binds);
-        Int64 total = 0;
-        st.addExtract(into(total));
-        st.execute();
-        out.total = total;
-      }
+      out.total = queryInteger(
+          *r.session, dialect_.sql("SELECT COUNT(*) FROM audit_log" + where.text), where.binds);
       if (q.summaryCount || out.total == 0 || q.count == 0) return Status::ok();
       SqlText page = where;
       page.add(q.newestFirst ? " ORDER BY recorded_ms DESC, seq DESC"
@@ -1264,15 +1268,9 @@ Status SqlStore::history(const HistoryQuery& q, HistoryResult& out) {
     if (!q.type.empty()) where.add(" AND res_type = ?").bind(q.type);
     if (!q.id.empty()) where.add(" AND res_id = ?").bind(q.id);
     if (q.sinceMs) where.add(" AND lu_ms >= ?").bind(*q.sinceMs);
-    {
-      Statement st(*r.session);
-      st << dialect_.sql("SELECT COUNT(*) FROM resource_versions" + where.text);
-      bindAll(st, where.binds);
-      Int64 total = 0;
-      st.addExtract(into(total));
-      st.execute();
-      out.total = total;
-    }
+    out.total = queryInteger(*r.session,
+                             dialect_.sql("SELECT COUNT(*) FROM resource_versions" + where.text),
+                             where.binds);
     if (out.total == 0 || q.count == 0) return Status::ok();
     SqlText page = where;
     page.add(" ORDER BY lu_ms DESC, seq DESC LIMIT ? OFFSET ?")
@@ -1314,13 +1312,7 @@ Status SqlStore::countSearch(Session& session, const SearchQuery& query, int64_t
   sql.add("SELECT COUNT(*) FROM resources r WHERE r.res_type = ? AND r.deleted = 0")
       .bind(query.type);
   appendCriteria(query, sql);
-  Statement st(session);
-  st << dialect_.sql(sql.text);
-  bindAll(st, sql.binds);
-  Int64 n = 0;
-  st.addExtract(into(n));
-  st.execute();
-  total = n;
+  total = queryInteger(session, dialect_.sql(sql.text), sql.binds);
   return Status::ok();
 }
 
