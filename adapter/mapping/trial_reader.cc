@@ -28,10 +28,8 @@ constexpr size_t kMaxRegistryId = 256;
 // pattern); a value longer than kMaxRegistryId does not.
 bool matchesRegistryPattern(const Vocabulary::Registry& reg, const std::string& value) {
   if (value.size() > kMaxRegistryId) return false;
-  std::string error;
-  const auto re = core::Regex::compile(reg.pattern, true, error);
   try {
-    return re != nullptr && re->find(value);
+    return reg.regex->find(value);
   } catch (const std::exception&) {
     return false;
   }

@@ -64,8 +64,16 @@ Vocabulary::Vocabulary() {
   readStrings(d, "ctcaeSeverity", ctcaeSeverity_);
   readStrings(d, "timeUnits", timeUnits_);
   for (auto& m : section(d, "registries").GetObject()) {
-    registries_[m.name.GetString()] =
-        Registry{text(m.value, "system"), text(m.value, "display"), text(m.value, "pattern")};
+    Registry r{text(m.value, "system"), text(m.value, "display"), text(m.value, "pattern"), {}};
+    if (!r.pattern.empty()) {
+      std::string error;
+      r.regex = core::Regex::compile(r.pattern, true, error);
+      if (!r.regex) {
+        throw std::logic_error("mappings/vocabulary.json: registry " +
+                               std::string(m.name.GetString()) + " has a bad pattern: " + error);
+      }
+    }
+    registries_[m.name.GetString()] = std::move(r);
   }
   for (auto& m : section(d, "phases").GetObject()) {
     phases_[m.name.GetString()] =

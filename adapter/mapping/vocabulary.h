@@ -3,9 +3,12 @@
 // code-system aliases, and the translations of the trial definition's and entity files' codes to
 // FHIR R4 codes. Built on first use; thread-safe.
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/regex.h"
 
 namespace trialbridge::mapping {
 
@@ -16,7 +19,8 @@ class Vocabulary {
   struct Registry {
     std::string system;  // empty for sponsor / other
     std::string display;
-    std::string pattern;  // ECMAScript regex of valid values, or empty
+    std::string pattern;                       // regex of valid values (the whole value), or empty
+    std::shared_ptr<const core::Regex> regex;  // `pattern` compiled once
   };
   struct Code {
     std::string code, display, text;
