@@ -72,13 +72,16 @@ TEST(JsonInput, NumbersTooBig) {
   EXPECT_NE(issues.items()[0].message.find("malformed JSON"), std::string::npos);
 }
 
-TEST(JsonInput, EmbeddedNulAndBadUtf8DoNotCrash) {
+TEST(JsonInput, EmbeddedNulAndBadUtf8AreErrors) {
   JsonInput in;
   core::Issues issues;
   EXPECT_FALSE(in.parse(std::string("{\"a\": \"x\0y\"}", 12), issues));
+  // Text that is not UTF-8 would otherwise flow into the FHIR resources made from the file.
   core::Issues more;
-  in.parse("{\"a\": \"\xff\xfe\"}", more);  // RapidJSON does not validate encoding by default
-  SUCCEED();
+  EXPECT_FALSE(in.parse("{\"a\": \"\xff\xfe\"}", more));
+  ASSERT_FALSE(more.items().empty());
+  EXPECT_NE(more.items()[0].message.find("encoding"), std::string::npos) << more.items()[0].message;
+  EXPECT_EQ(more.items()[0].column, 8u);
 }
 
 }  // namespace

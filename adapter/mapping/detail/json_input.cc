@@ -181,7 +181,8 @@ bool JsonInput::parse(std::string_view text, core::Issues& issues) {
     rapidjson::Reader reader;
     rapidjson::ParseResult ok =
         reader.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag |
-                     rapidjson::kParseStopWhenDoneFlag>(stream, recorder);
+                     rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseValidateEncodingFlag>(
+            stream, recorder);
     if (recorder.tooDeep()) {
       uint32_t line = 0, column = 0;
       core::lineColumnOf(text_, stream.Tell(), line, column);
