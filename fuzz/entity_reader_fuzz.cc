@@ -1,6 +1,6 @@
-// libFuzzer target: reading trial entity files (mapping::readEntity: subjects and adverse-event
+// libFuzzer target: reading trial entity files (study::readEntity: subjects and adverse-event
 // reports, against each of the sample trials), the checks across entities
-// (mapping::checkEntities) and mapping what reads to FHIR (mapping::mapTrial, as
+// (study::checkEntities) and mapping what reads to FHIR (mapping::mapTrial, as
 // `trialbridge map --trial T --secret-file S ENTITY.json` does).
 //
 // Contract checked: no input crashes, hangs, leaks or trips a sanitizer; readEntity returns an
@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "core/json.h"
-#include "mapping/entity_reader.h"
 #include "mapping/pseudonymizer.h"
 #include "mapping/trial_mapping.h"
-#include "mapping/trial_reader.h"
 #include "mapping_fuzz.h"
+#include "study/entity_reader.h"
+#include "study/trial_reader.h"
 
 namespace {
 
@@ -27,7 +27,7 @@ using namespace trialbridge;
 constexpr const char* kTarget = "entity_reader_fuzz";
 
 struct Fixture {
-  std::vector<mapping::Trial> trials;
+  std::vector<study::Trial> trials;
   mapping::MapOptions options;
 };
 
@@ -38,7 +38,7 @@ const Fixture& fixture() {
          {"samples/trials/NCT06813157.json", "samples/trials/tbx101-fih-01.json"}) {
       const std::string text = fuzz::sourceFile(file);
       core::Issues issues;
-      auto trial = mapping::readTrial(text, issues);
+      auto trial = study::readTrial(text, issues);
       if (!trial)
         fuzz::failFor(kTarget, std::string("the sample trial does not read: ") + file, text);
       x.trials.push_back(std::move(*trial));
@@ -58,15 +58,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const conformance::Context& context = fuzz::mappingContext();
   static const Fixture& f = fixture();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  for (const mapping::Trial& trial : f.trials) {
+  for (const study::Trial& trial : f.trials) {
     core::Issues issues;
-    std::optional<mapping::Entity> entity = mapping::readEntity(text, trial, issues);
+    std::optional<study::Entity> entity = study::readEntity(text, trial, issues);
     fuzz::checkVerdict(kTarget, entity.has_value(), issues, text);
     if (!entity) continue;
     entity->file = "fuzz.json";
-    const std::vector<mapping::Entity> twice{*entity, *entity};
+    const std::vector<study::Entity> twice{*entity, *entity};
     std::vector<core::Issues> cross(twice.size());
-    mapping::checkEntities(trial, twice, cross);
+    study::checkEntities(trial, twice, cross);
     if (cross[0].hasErrors() || !cross[1].hasErrors()) {
       fuzz::failFor(kTarget, "an entity given twice is not reported as a duplicate (once)", text);
     }

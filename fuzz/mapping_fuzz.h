@@ -12,15 +12,15 @@
 #include <string_view>
 
 #include "conformance/context.h"
+#include "conformance/profiles_package.h"
 #include "core/issue.h"
-#include "mapping/profiles_package.h"
 
 namespace trialbridge::fuzz {
 
 inline const conformance::Context& mappingContext() {
   static const std::unique_ptr<conformance::Context> context = [] {
     auto c = conformance::Context::withCore();
-    c->addPackage(mapping::profilesPackage());
+    c->addPackage(conformance::profilesPackage());
     return c;
   }();
   return *context;

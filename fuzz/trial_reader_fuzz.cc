@@ -1,4 +1,4 @@
-// libFuzzer target: reading trial definitions (mapping::readTrial: JSON, the trial-definition
+// libFuzzer target: reading trial definitions (study::readTrial: JSON, the trial-definition
 // schema, the cross-reference checks) and mapping what reads to FHIR (mapping::mapTrial, as
 // `trialbridge map --trial` does with no entities).
 //
@@ -13,15 +13,15 @@
 
 #include "core/json.h"
 #include "mapping/trial_mapping.h"
-#include "mapping/trial_reader.h"
 #include "mapping_fuzz.h"
+#include "study/trial_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace trialbridge;
   static const conformance::Context& context = fuzz::mappingContext();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   core::Issues issues;
-  const std::optional<mapping::Trial> trial = mapping::readTrial(text, issues);
+  const std::optional<study::Trial> trial = study::readTrial(text, issues);
   fuzz::checkVerdict("trial_reader_fuzz", trial.has_value(), issues, text);
   if (!trial) return 0;
   auto bundle = mapping::mapTrial(*trial, {}, mapping::MapOptions{}, context);

@@ -6,11 +6,11 @@
 #include <optional>
 
 #include "conformance/context.h"
+#include "conformance/profiles_package.h"
 #include "core/json.h"
-#include "mapping/entity_reader.h"
-#include "mapping/profiles_package.h"
 #include "mapping/trial_mapping.h"
-#include "mapping/trial_reader.h"
+#include "study/entity_reader.h"
+#include "study/trial_reader.h"
 #include "validation/validator.h"
 
 namespace trialbridge::cli {
@@ -89,11 +89,11 @@ int run(std::span<const std::string> args) {
     return kExitUsage;
   }
   core::Issues trialIssues;
-  std::optional<mapping::Trial> trial = mapping::readTrial(text, trialIssues);
+  std::optional<study::Trial> trial = study::readTrial(text, trialIssues);
   printIssues(*trialPath, trialIssues, verbose);
   if (!trial) return kExitDataError;
 
-  std::vector<mapping::Entity> entities;
+  std::vector<study::Entity> entities;
   std::vector<std::string> files;
   bool bad = false;
   bool io = false;
@@ -104,7 +104,7 @@ int run(std::span<const std::string> args) {
       continue;
     }
     core::Issues issues;
-    std::optional<mapping::Entity> e = mapping::readEntity(text, *trial, issues);
+    std::optional<study::Entity> e = study::readEntity(text, *trial, issues);
     printIssues(path, issues, verbose);
     if (!e) {
       bad = true;
@@ -116,7 +116,7 @@ int run(std::span<const std::string> args) {
   }
   if (io) return kExitUsage;
   std::vector<core::Issues> crossIssues(entities.size());
-  mapping::checkEntities(*trial, entities, crossIssues);
+  study::checkEntities(*trial, entities, crossIssues);
   for (size_t i = 0; i < entities.size(); ++i) {
     printIssues(files[i], crossIssues[i], verbose);
     bad |= crossIssues[i].hasErrors();
@@ -126,7 +126,7 @@ int run(std::span<const std::string> args) {
   mapping::MapOptions options;
   if (auto base = p.value("--base")) options.fullUrlBase = *base;
   bool subjects = false;
-  for (const mapping::Entity& e : entities) subjects |= e.kind == mapping::Entity::Kind::Subject;
+  for (const study::Entity& e : entities) subjects |= e.kind == study::Entity::Kind::Subject;
   if (subjects) {
     const std::string variable = secretVariable(trial->id);
     if (auto file = p.value("--secret-file")) {
@@ -152,7 +152,7 @@ int run(std::span<const std::string> args) {
   }
 
   std::unique_ptr<conformance::Context> context = conformance::Context::withCore();
-  context->addPackage(mapping::profilesPackage());
+  context->addPackage(conformance::profilesPackage());
   auto bundle = mapping::mapTrial(*trial, entities, options, *context);
   if (!bundle) {
     std::cerr << "trialbridge map: " << bundle.message() << "\n";

@@ -8,8 +8,8 @@
 #include "conformance/context.h"
 #include "core/json.h"
 #include "mapping/trial_mapping.h"
-#include "mapping/trial_reader.h"
 #include "service/service.h"
+#include "study/trial_reader.h"
 
 namespace trialbridge::cli {
 
@@ -42,7 +42,7 @@ bool loadTrial(service::Service& svc, const std::string& path) {
     return false;
   }
   core::Issues issues;
-  auto trial = mapping::readTrial(text, issues);
+  auto trial = study::readTrial(text, issues);
   for (const core::Issue& i : issues.items()) {
     if (i.severity == core::Severity::Information) continue;
     std::cerr << path << ":" << i.line << ":" << i.column << ": " << core::severityCode(i.severity)

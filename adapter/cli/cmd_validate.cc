@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "conformance/context.h"
+#include "conformance/profiles_package.h"
 #include "core/resource_io.h"
 #include "core/text.h"
-#include "mapping/profiles_package.h"
 #include "validation/resource_files.h"
 #include "validation/validator.h"
 
@@ -192,7 +192,7 @@ int run(std::span<const std::string> args) {
   // The R4 core and the project's own profiles (fhir-profiles/trialbridge) are always known;
   // --package and --load add to them.
   std::unique_ptr<conformance::Context> loaded = conformance::Context::withCore();
-  loaded->addPackage(mapping::profilesPackage());
+  loaded->addPackage(conformance::profilesPackage());
   {
     for (const std::string& path : p.values("--package")) {
       if (auto st = loaded->loadPackage(path); !st) {

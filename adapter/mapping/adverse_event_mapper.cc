@@ -4,13 +4,21 @@
 #include <cctype>
 #include <string>
 
-#include "mapping/ids.h"
-#include "mapping/profiles.h"
-#include "mapping/vocabulary.h"
+#include "conformance/profiles.h"
+#include "study/ids.h"
+#include "study/vocabulary.h"
 
 namespace trialbridge::mapping {
 
-namespace p = profiles;
+using study::AdverseEventRecord;
+using study::Causality;
+using study::Coding;
+using study::Intervention;
+using study::Trial;
+using study::Vocabulary;
+namespace ids = study::ids;
+
+namespace p = conformance::profiles;
 using core::Element;
 
 void mapAdverseEvent(const Trial& t, const AdverseEventRecord& a, TransactionBuilder& tx) {

@@ -3,10 +3,11 @@
 // seriousness and its criteria, severity and CTCAE grade, outcome, causality to the study
 // intervention (suspectEntity) and the action taken (docs/mappings.md). Pure.
 #include "mapping/bundle_builder.h"
-#include "mapping/trial.h"
+#include "study/trial.h"
 
 namespace trialbridge::mapping {
 
-void mapAdverseEvent(const Trial& trial, const AdverseEventRecord& report, TransactionBuilder& tx);
+void mapAdverseEvent(const study::Trial& trial, const study::AdverseEventRecord& report,
+                     TransactionBuilder& tx);
 
 }  // namespace trialbridge::mapping

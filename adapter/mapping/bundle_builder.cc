@@ -2,9 +2,13 @@
 
 #include <stdexcept>
 
-#include "mapping/profiles.h"
+#include "conformance/profiles.h"
 
 namespace trialbridge::mapping {
+
+using study::Coding;
+using study::Concept;
+namespace profiles = conformance::profiles;
 
 core::Element* ResourceBuilder::add(core::Element* parent, std::string_view jsonName) {
   core::Element* e = doc_.add(parent, jsonName);

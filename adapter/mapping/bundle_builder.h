@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "core/element.h"
-#include "mapping/trial.h"
+#include "study/trial.h"
 
 namespace trialbridge::mapping {
 
@@ -34,7 +34,7 @@ class ResourceBuilder {
                           std::string_view code, std::string_view display = {},
                           std::string_view text = {});
   core::Element* codeableConcept(core::Element* parent, std::string_view jsonName,
-                                 const Concept& c);
+                                 const study::Concept& c);
   core::Element* reference(core::Element* parent, std::string_view jsonName, std::string_view ref,
                            std::string_view display = {});
   // A Quantity-like element (Quantity, Duration, Age) with a UCUM (or other) unit.

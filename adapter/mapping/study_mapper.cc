@@ -8,17 +8,40 @@
 #include <tuple>
 #include <vector>
 
-#include "mapping/detail/read_common.h"
-#include "mapping/ids.h"
-#include "mapping/profiles.h"
-#include "mapping/vocabulary.h"
+#include "conformance/profiles.h"
+#include "study/ids.h"
+#include "study/time_amount.h"
+#include "study/vocabulary.h"
 
 namespace trialbridge::mapping {
+
+using study::Activity;
+using study::Address;
+using study::Arm;
+using study::ArmIntervention;
+using study::Coding;
+using study::Concept;
+using study::Contact;
+using study::Criterion;
+using study::Eligibility;
+using study::Intervention;
+using study::Objective;
+using study::Organization;
+using study::Outcome;
+using study::Quantity;
+using study::Rule;
+using study::Schedule;
+using study::Site;
+using study::StudyIdentifier;
+using study::Timepoint;
+using study::Trial;
+using study::Vocabulary;
+namespace ids = study::ids;
 
 namespace {
 
 using core::Element;
-namespace p = profiles;
+namespace p = conformance::profiles;
 
 // ClinicalTrials.gov enum -> the project's codes: INDUSTRY -> industry, OTHER_GOV -> other-gov.
 std::string localCode(std::string_view ctgov) {
@@ -370,14 +393,14 @@ class StudyMapper {
         // The range in the finest unit among the offset's and the window's.
         std::string unit = tp.offset->unit;
         for (const auto* w : {&tp.windowBefore, &tp.windowAfter}) {
-          if (*w && detail::minutesPer((*w)->unit) && detail::minutesPer(unit) &&
-              *detail::minutesPer((*w)->unit) < *detail::minutesPer(unit)) {
+          if (*w && study::minutesPer((*w)->unit) && study::minutesPer(unit) &&
+              *study::minutesPer((*w)->unit) < *study::minutesPer(unit)) {
             unit = (*w)->unit;
           }
         }
         auto in = [&](double v, const std::string& from) {
           if (from == unit) return v;
-          return v * *detail::minutesPer(from) / *detail::minutesPer(unit);
+          return v * *study::minutesPer(from) / *study::minutesPer(unit);
         };
         const double o = in(offset, tp.offset->unit);
         const double e = tp.windowBefore ? in(early, tp.windowBefore->unit) : 0;
@@ -386,8 +409,8 @@ class StudyMapper {
         const double low = before ? o - l : o - e;
         const double high = before ? o + e : o + l;
         Element* range = b_.add(b_.extension(ra, p::kExtAcceptableOffsetRange), "valueRange");
-        b_.quantity(range, "low", detail::decimalText(low), unitName(unit), unit);
-        b_.quantity(range, "high", detail::decimalText(high), unitName(unit), unit);
+        b_.quantity(range, "low", study::decimalText(low), unitName(unit), unit);
+        b_.quantity(range, "high", study::decimalText(high), unitName(unit), unit);
       }
       b_.primitive(ra, "actionId", target);
       b_.primitive(ra, "relationship",

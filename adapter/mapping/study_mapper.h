@@ -5,10 +5,10 @@
 // drawn the way the HL7 Vulcan Schedule of Activities IG does it, with ActivityDefinitions for
 // its activities. Pure: the trial must have been read by readTrial().
 #include "mapping/bundle_builder.h"
-#include "mapping/trial.h"
+#include "study/trial.h"
 
 namespace trialbridge::mapping {
 
-void mapStudy(const Trial& trial, TransactionBuilder& tx);
+void mapStudy(const study::Trial& trial, TransactionBuilder& tx);
 
 }  // namespace trialbridge::mapping

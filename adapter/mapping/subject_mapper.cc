@@ -2,13 +2,20 @@
 
 #include <string>
 
-#include "mapping/ids.h"
-#include "mapping/profiles.h"
-#include "mapping/vocabulary.h"
+#include "conformance/profiles.h"
+#include "study/ids.h"
+#include "study/vocabulary.h"
 
 namespace trialbridge::mapping {
 
-namespace p = profiles;
+using study::HospitalIdentifier;
+using study::StatusChange;
+using study::SubjectRecord;
+using study::Trial;
+using study::Vocabulary;
+namespace ids = study::ids;
+
+namespace p = conformance::profiles;
 using core::Element;
 
 const HospitalIdentifier& pseudonymSource(const SubjectRecord& s) {

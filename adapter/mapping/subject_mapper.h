@@ -3,14 +3,14 @@
 // no name, no hospital number), Consent, and ResearchSubject (docs/mappings.md). Pure.
 #include "mapping/bundle_builder.h"
 #include "mapping/pseudonymizer.h"
-#include "mapping/trial.h"
+#include "study/trial.h"
 
 namespace trialbridge::mapping {
 
-void mapSubject(const Trial& trial, const SubjectRecord& subject,
+void mapSubject(const study::Trial& trial, const study::SubjectRecord& subject,
                 const Pseudonymizer& pseudonymizer, TransactionBuilder& tx);
 
 // The hospital identifier the pseudonym is made from: the first of type MR, else the first.
-const HospitalIdentifier& pseudonymSource(const SubjectRecord& subject);
+const study::HospitalIdentifier& pseudonymSource(const study::SubjectRecord& subject);
 
 }  // namespace trialbridge::mapping

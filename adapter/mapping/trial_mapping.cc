@@ -7,6 +7,9 @@
 
 namespace trialbridge::mapping {
 
+using study::Entity;
+using study::Trial;
+
 core::Result<std::unique_ptr<core::Document>> mapTrial(const Trial& trial,
                                                        const std::vector<Entity>& entities,
                                                        const MapOptions& options,

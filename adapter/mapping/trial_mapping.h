@@ -9,7 +9,7 @@
 #include "core/element.h"
 #include "core/result.h"
 #include "mapping/pseudonymizer.h"
-#include "mapping/trial.h"
+#include "study/trial.h"
 
 namespace trialbridge::mapping {
 
@@ -21,8 +21,8 @@ struct MapOptions {
 };
 
 // Fails (a configuration error) only when there are subjects and no pseudonymizer.
-core::Result<std::unique_ptr<core::Document>> mapTrial(const Trial& trial,
-                                                       const std::vector<Entity>& entities,
+core::Result<std::unique_ptr<core::Document>> mapTrial(const study::Trial& trial,
+                                                       const std::vector<study::Entity>& entities,
                                                        const MapOptions& options,
                                                        const core::TypeResolver& types);
 

@@ -526,6 +526,25 @@ TEST(RestConfig, BadConfigurationSaysWhy) {
   EXPECT_NE(missing.error().find("/nonexistent/package"), std::string::npos);
 }
 
+// The configuration is read with core's JSON-input helper: a member given twice is refused (it
+// was silently the first), and a file that does not parse says where.
+TEST(RestConfig, DuplicatesAndSyntaxErrorsSayWhere) {
+  auto r = service::parseConfig("{\"http\": {\"port\": 1,\n  \"port\": 2}}", "c.json");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.message(), "c.json: the member 'port' is given twice at line 2, column 3");
+  r = service::parseConfig("{\n  \"http\": {,}}", "c.json");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.message().rfind("c.json: not JSON (", 0), 0u) << r.message();
+  EXPECT_NE(r.message().find("at line 2, column 12"), std::string::npos) << r.message();
+  r = service::parseConfig(R"({"fhir": {"basePath": "fhir/"}})", "c.json");
+  EXPECT_EQ(r.message(),
+            "c.json: 'fhir.basePath' must start with '/' and not end with one (e.g. \"/fhir\")");
+  r = service::parseConfig(R"({"http": {"port": 80, "prot": 1}})", "c.json");
+  EXPECT_EQ(r.message(), "c.json: 'http.prot' is not a known setting");
+  r = service::parseConfig(R"({"store": {"backend": "oracle"}})", "c.json");
+  EXPECT_EQ(r.message(), "c.json: 'store.backend' must be \"sqlite\" or \"postgresql\"");
+}
+
 // A second server on a port in use does not start (Poco's binding constructors set SO_REUSEPORT,
 // and then it started and took a share of the first one's connections).
 TEST(RestConfig, APortInUseStopsStartUp) {

@@ -1,0 +1,235 @@
+#include "core/json_input.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace trialbridge::core {
+namespace {
+
+TEST(JsonInput, PathsAreJsonPath) {
+  EXPECT_EQ(JsonInput::memberPath("$", "arms"), "$.arms");
+  EXPECT_EQ(JsonInput::itemPath("$.arms", 2), "$.arms[2]");
+  EXPECT_EQ(JsonInput::memberPath("$", "$schema"), "$.$schema");
+  EXPECT_EQ(JsonInput::memberPath("$", "a b"), "$['a b']");
+  EXPECT_EQ(JsonInput::memberPath("$", "it's"), "$['it\\'s']");
+  EXPECT_EQ(JsonInput::memberPath("$", "1st"), "$['1st']");
+}
+
+TEST(JsonInput, LocatesMembersAndItems) {
+  JsonInput in;
+  Issues issues;
+  ASSERT_TRUE(in.parse("{\n  \"a\": [1, {\"b\": \"x\\\"y\"}],\n  \"c\": 0.30\n}", issues));
+  uint32_t line = 0, column = 0;
+  in.locate("$.a", line, column);
+  EXPECT_EQ(line, 2u);
+  EXPECT_EQ(column, 3u);
+  in.locate("$.a[1].b", line, column);
+  EXPECT_EQ(line, 2u);
+  EXPECT_EQ(column, 13u);
+  in.locate("$.a[0]", line, column);
+  EXPECT_EQ(column, 9u);
+  in.locate("$.c", line, column);
+  EXPECT_EQ(line, 3u);
+  // A path that does not exist: its nearest ancestor.
+  in.locate("$.a[1].zz", line, column);
+  EXPECT_EQ(line, 2u);
+  EXPECT_EQ(column, 12u);
+  EXPECT_EQ(in.numberText("$.c"), "0.30");
+  EXPECT_EQ(in.numberText("$.a[0]"), "1");
+  EXPECT_EQ(in.numberText("$.a"), "");
+}
+
+TEST(JsonInput, Limits) {
+  JsonInput in;
+  Issues issues;
+  EXPECT_FALSE(in.parse(std::string(200, '[') + std::string(200, ']'), issues));
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_NE(issues.items()[0].message.find("nested deeper"), std::string::npos);
+  Issues more;
+  EXPECT_FALSE(in.parse(std::string(JsonInput::kMaxBytes + 1, ' '), more));
+  EXPECT_EQ(more.items()[0].code, IssueType::TooLong);
+}
+
+TEST(JsonInput, ByteOrderMark) {
+  JsonInput in;
+  Issues issues;
+  ASSERT_TRUE(in.parse("\xEF\xBB\xBF{\"a\": 1}", issues));
+  uint32_t line = 0, column = 0;
+  in.locate("$.a", line, column);
+  EXPECT_EQ(column, 5u);
+}
+
+TEST(JsonInput, TrailingText) {
+  JsonInput in;
+  Issues issues;
+  EXPECT_FALSE(in.parse("{}\n{}", issues));
+  EXPECT_EQ(issues.items()[0].line, 2u);
+}
+
+TEST(JsonInput, NumbersTooBig) {
+  JsonInput in;
+  Issues issues;
+  EXPECT_FALSE(in.parse("{\"a\": 1e999}", issues));
+  EXPECT_NE(issues.items()[0].message.find("malformed JSON"), std::string::npos);
+}
+
+TEST(JsonInput, EmbeddedNulAndBadUtf8AreErrors) {
+  JsonInput in;
+  Issues issues;
+  EXPECT_FALSE(in.parse(std::string("{\"a\": \"x\0y\"}", 12), issues));
+  // Text that is not UTF-8 would otherwise flow into the FHIR resources made from the file.
+  Issues more;
+  EXPECT_FALSE(in.parse("{\"a\": \"\xff\xfe\"}", more));
+  ASSERT_FALSE(more.items().empty());
+  EXPECT_NE(more.items()[0].message.find("encoding"), std::string::npos) << more.items()[0].message;
+  EXPECT_EQ(more.items()[0].column, 8u);
+}
+
+TEST(JsonNode, KindsAndValues) {
+  JsonInput in;
+  Issues issues;
+  ASSERT_TRUE(in.parse(R"({"s": "x", "n": 7, "d": 0.50, "b": true, "z": null, "a": [1, "y"],
+                           "o": {"k": 1, "j": 2}})",
+                       issues));
+  const JsonNode root = in.root();
+  EXPECT_EQ(root.kind(), JsonNode::Kind::Object);
+  EXPECT_EQ(root.get("s").kind(), JsonNode::Kind::String);
+  EXPECT_EQ(root.get("z").kind(), JsonNode::Kind::Null);
+  EXPECT_EQ(root.get("missing").kind(), JsonNode::Kind::Missing);
+  EXPECT_EQ(root.get("missing").path(), "$.missing");
+  EXPECT_EQ(root.get("n").int64(), 7);
+  EXPECT_FALSE(root.get("d").int64().has_value());
+  EXPECT_FALSE(root.get("s").int64().has_value());
+  EXPECT_EQ(root.get("d").number(), "0.50");
+  EXPECT_TRUE(root.get("b").isTrue());
+  EXPECT_EQ(root.get("a").size(), 2u);
+  EXPECT_EQ(root.get("a").item(1).str(), "y");
+  EXPECT_EQ(root.get("a").item(1).path(), "$.a[1]");
+  EXPECT_FALSE(root.get("a").item(2).exists());
+  EXPECT_EQ(root.get("o").keys(), (std::vector<std::string>{"k", "j"}));
+  EXPECT_TRUE(root.get("s").keys().empty());
+  // Before a successful parse there is no root.
+  JsonInput empty;
+  EXPECT_FALSE(empty.root().exists());
+}
+
+// The checked reading of files without a schema (the service's configuration).
+using ReadFn = std::function<void(JsonObjectReader&, Issues&)>;
+
+Issues readObject(const std::string& json, const ReadFn& read) {
+  JsonInput in;
+  Issues issues;
+  EXPECT_TRUE(in.parse(json, issues));
+  JsonObjectReader r(in.root(), issues);
+  read(r, issues);
+  return issues;
+}
+
+TEST(JsonObjectReader, ReadsTypedMembers) {
+  std::string host = "default", absent = "kept";
+  int port = 0;
+  bool on = false;
+  std::vector<std::string> list;
+  std::map<std::string, std::string> names;
+  std::map<std::string, std::vector<std::string>> lists;
+  const Issues issues = readObject(
+      R"({"host": "h", "port": 8080, "on": true, "list": ["a", "b"], "names": {"x": "y"},
+          "lists": {"t": ["u", "v"]}})",
+      [&](JsonObjectReader& r, Issues&) {
+        r.str("host", host);
+        r.str("absent", absent);
+        r.integer("port", port, 0, 65535);
+        r.boolean("on", on);
+        r.strings("list", list);
+        r.stringMap("names", names);
+        r.listMap("lists", lists);
+        r.noOthers();
+      });
+  EXPECT_TRUE(issues.empty());
+  EXPECT_EQ(host, "h");
+  EXPECT_EQ(absent, "kept");
+  EXPECT_EQ(port, 8080);
+  EXPECT_TRUE(on);
+  EXPECT_EQ(list, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(names.at("x"), "y");
+  EXPECT_EQ(lists.at("t"), (std::vector<std::string>{"u", "v"}));
+}
+
+TEST(JsonObjectReader, WrongTypesAreErrorsAtTheirPathWithLineAndColumn) {
+  struct Case {
+    const char* json;
+    ReadFn read;
+    const char* message;
+  };
+  std::string s;
+  int i = 0;
+  bool b = false;
+  std::vector<std::string> v;
+  std::map<std::string, std::string> m;
+  std::map<std::string, std::vector<std::string>> lm;
+  const std::vector<Case> cases = {
+      {R"({"k": 1})", [&](JsonObjectReader& r, Issues&) { r.str("k", s); }, "must be a string"},
+      {R"({"k": "1"})", [&](JsonObjectReader& r, Issues&) { r.integer("k", i, 0, 9); },
+       "must be a whole number from 0 to 9"},
+      {R"({"k": 10})", [&](JsonObjectReader& r, Issues&) { r.integer("k", i, 0, 9); },
+       "must be a whole number from 0 to 9"},
+      {R"({"k": 1.5})", [&](JsonObjectReader& r, Issues&) { r.integer("k", i, 0, 9); },
+       "must be a whole number from 0 to 9"},
+      {R"({"k": "true"})", [&](JsonObjectReader& r, Issues&) { r.boolean("k", b); },
+       "must be true or false"},
+      {R"({"k": ["a", 1]})", [&](JsonObjectReader& r, Issues&) { r.strings("k", v); },
+       "must be an array of strings"},
+      {R"({"k": "a"})", [&](JsonObjectReader& r, Issues&) { r.strings("k", v); },
+       "must be an array of strings"},
+      {R"({"k": {"a": 1}})", [&](JsonObjectReader& r, Issues&) { r.stringMap("k", m); },
+       "must be an object of strings"},
+      {R"({"k": {"a": ["b", 2]}})", [&](JsonObjectReader& r, Issues&) { r.listMap("k", lm); },
+       "must be an object of string arrays"},
+  };
+  for (const Case& c : cases) {
+    const Issues issues = readObject(c.json, c.read);
+    ASSERT_EQ(issues.size(), 1u) << c.json;
+    EXPECT_EQ(issues.items()[0].message, c.message) << c.json;
+    EXPECT_EQ(issues.items()[0].location, "$.k") << c.json;
+    EXPECT_EQ(issues.items()[0].line, 1u) << c.json;
+    EXPECT_EQ(issues.items()[0].column, 2u) << c.json;
+  }
+  EXPECT_EQ(i, 0);  // nothing out of range was taken
+}
+
+TEST(JsonObjectReader, UnknownMembersAndNonObjectsAreRefused) {
+  std::string s;
+  Issues issues =
+      readObject("{\"known\": \"a\",\n \"typo\": 1}", [&](JsonObjectReader& r, Issues&) {
+        r.str("known", s);
+        r.noOthers("setting");
+      });
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues.items()[0].message, "is not a known setting");
+  EXPECT_EQ(issues.items()[0].location, "$.typo");
+  EXPECT_EQ(issues.items()[0].line, 2u);
+  // A member read as a nested object counts as known.
+  issues = readObject(R"({"section": {"x": "y"}})", [&](JsonObjectReader& r, Issues& out) {
+    JsonObjectReader inner(r.member("section"), out);
+    inner.str("x", s);
+    inner.noOthers();
+    r.noOthers();
+  });
+  EXPECT_TRUE(issues.empty());
+  EXPECT_EQ(s, "y");
+  issues = readObject(R"({"section": [1]})", [&](JsonObjectReader& r, Issues& out) {
+    JsonObjectReader inner(r.member("section"), out);
+    inner.str("x", s);
+    inner.noOthers();
+  });
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues.items()[0].message, "must be an object");
+  EXPECT_EQ(issues.items()[0].location, "$.section");
+}
+
+}  // namespace
+}  // namespace trialbridge::core
