@@ -1,6 +1,5 @@
 #pragma once
-// Internal to tb_study: pieces shared by the trial and entity readers and the ids.
-#include <optional>
+// Internal to tb_study: pieces shared by the trial and entity readers and the resource ids.
 #include <string>
 #include <string_view>
 
