@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets whose seeds are not files of the tree as they are:
 fuzz/corpus/trial_reader/, entity_reader/ (the samples, and variants with one mistake each, as
-tests/mapping makes them), search_query/ (realistic query strings), config/ (the example
+tests/study makes them), search_query/ (realistic query strings), config/ (the example
 configuration, sections of it, and mistakes) and bundle/ (transactions and batches as the REST
 tests send them, and broken ones). The auth seeds come from make_auth_seeds.py.
 
@@ -183,6 +183,7 @@ def config_seeds():
             edit(example, pointer, value, erase=value is None), indent=1)
     seeds["broken-syntax.json"] = '{"http": {"port": 8080,}}'
     seeds["broken-not-object.json"] = "[]"
+    seeds["broken-duplicate-member.json"] = '{"http": {"port": 8080,\n  "port": 8081}}'
     return seeds
 
 
