@@ -12,6 +12,8 @@
 
 namespace trialbridge::fhirpath {
 
+struct FunctionSpec;  // functions.h
+
 enum class NodeKind : uint8_t {
   Literal,   // literal (boolean, string, number, date/time, quantity)
   Empty,     // {}
@@ -203,6 +205,8 @@ struct Node {
   std::vector<Node*> args;
   std::string regexCacheKey;             // unused unless a literal pattern
   std::shared_ptr<const void> compiled;  // precompiled data (regex for a literal pattern)
+  // Function: its row in the function library, bound by the compiler.
+  const FunctionSpec* function = nullptr;
 };
 
 // Owns the nodes of one expression.

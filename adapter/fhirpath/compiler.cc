@@ -287,6 +287,7 @@ class Compiler {
     const FunctionSpec* spec = findFunction(n->name);
     if (spec == nullptr) throw CompileError{n->pos, "unknown function '" + n->name + "'"};
     n->fn = spec->fn;
+    n->function = spec;
     if (n->args.size() < spec->minArgs || n->args.size() > spec->maxArgs) {
       throw CompileError{n->pos, "wrong number of arguments for '" + n->name + "()'"};
     }
@@ -316,123 +317,41 @@ class Compiler {
           mode == ArgMode::Lambda && (spec->fn != Fn::Iif || n->base != nullptr) ? item : self;
       argTypes.push_back(visit(a, argSelf));
     }
-    return functionResult(n, in, argTypes);
+    return functionResult(n, *spec, in, argTypes);
   }
 
-  SType functionResult(Node* n, const SType& in, const std::vector<SType>& args) {
-    SType keep = in;
-    switch (n->fn) {
-      case Fn::StartsWith:
-      case Fn::EndsWith:
-      case Fn::Contains:
-      case Fn::Matches:
-      case Fn::MatchesFull:
-      case Fn::ReplaceMatches:
-      case Fn::Replace:
-      case Fn::Substring:
-      case Fn::IndexOf:
-      case Fn::Upper:
-      case Fn::Lower:
-      case Fn::Length:
-      case Fn::ToChars:
-      case Fn::Trim:
-      case Fn::Split:
-        if (in.definitelyNone(stringLike)) {
-          throw CompileError{n->pos, "'" + n->name + "()' needs a string, not " + in.describe()};
-        }
-        break;
-      default: break;
+  // The static type of a call's result, from its row in the function library; the functions
+  // whose result depends on the input, the arguments or a type name are worked out here.
+  SType functionResult(Node* n, const FunctionSpec& spec, const SType& in,
+                       const std::vector<SType>& args) {
+    if (spec.input == InputCheck::String && in.definitelyNone(stringLike)) {
+      throw CompileError{n->pos, "'" + n->name + "()' needs a string, not " + in.describe()};
     }
     if ((n->fn == Fn::Matches || n->fn == Fn::MatchesFull || n->fn == Fn::ReplaceMatches) &&
         n->args[0]->kind == NodeKind::Literal && n->args[0]->literal.kind == Kind::String) {
       n->compiled = precompileRegex(n->args[0]->text, n->fn == Fn::MatchesFull);
     }
+    switch (spec.result) {
+      case ResultType::Unknown: return SType::unknown();
+      case ResultType::Boolean: return SType::system(SystemType::Boolean);
+      case ResultType::Integer: return SType::system(SystemType::Integer);
+      case ResultType::Decimal: return SType::system(SystemType::Decimal);
+      case ResultType::String: return SType::system(SystemType::String);
+      case ResultType::Date: return SType::system(SystemType::Date);
+      case ResultType::DateTime: return SType::system(SystemType::DateTime);
+      case ResultType::Time: return SType::system(SystemType::Time);
+      case ResultType::Quantity: return SType::system(SystemType::Quantity);
+      case ResultType::OrderedInput: checkOrdered(n, in); return in;
+      case ResultType::Input: return in;
+      case ResultType::Computed: return computedResult(n, in, args);
+    }
+    return SType::unknown();
+  }
+
+  SType computedResult(Node* n, const SType& in, const std::vector<SType>& args) {
     switch (n->fn) {
-      case Fn::Empty:
-      case Fn::Exists:
-      case Fn::All:
-      case Fn::AllTrue:
-      case Fn::AnyTrue:
-      case Fn::AllFalse:
-      case Fn::AnyFalse:
-      case Fn::SubsetOf:
-      case Fn::SupersetOf:
-      case Fn::IsDistinct:
-      case Fn::ConvertsToBoolean:
-      case Fn::ConvertsToInteger:
-      case Fn::ConvertsToDecimal:
-      case Fn::ConvertsToString:
-      case Fn::ConvertsToDate:
-      case Fn::ConvertsToDateTime:
-      case Fn::ConvertsToTime:
-      case Fn::ConvertsToQuantity:
-      case Fn::StartsWith:
-      case Fn::EndsWith:
-      case Fn::Contains:
-      case Fn::Matches:
-      case Fn::MatchesFull:
-      case Fn::HasValue:
-      case Fn::MemberOf:
-      case Fn::ConformsTo:
-      case Fn::HtmlChecks:
-      case Fn::Comparable:
-      case Fn::Subsumes:
-      case Fn::SubsumedBy:
-      case Fn::Is:
-      case Fn::Not:
-      case Fn::ToBoolean: return SType::system(SystemType::Boolean);
-      case Fn::Count:
-      case Fn::Length:
-      case Fn::IndexOf:
-      case Fn::Precision:
-      case Fn::ToInteger:
-      case Fn::Ceiling:
-      case Fn::Floor:
-      case Fn::Truncate: return SType::system(SystemType::Integer);
-      case Fn::ToDecimal:
-      case Fn::Round:
-      case Fn::Exp:
-      case Fn::Ln:
-      case Fn::Log:
-      case Fn::Sqrt: return SType::system(SystemType::Decimal);
-      case Fn::ToString:
-      case Fn::Upper:
-      case Fn::Lower:
-      case Fn::Replace:
-      case Fn::ReplaceMatches:
-      case Fn::Substring:
-      case Fn::Trim:
-      case Fn::ToChars:
-      case Fn::Split:
-      case Fn::Join:
-      case Fn::Encode:
-      case Fn::Decode:
-      case Fn::Escape:
-      case Fn::Unescape: return SType::system(SystemType::String);
-      case Fn::ToDate:
-      case Fn::Today: return SType::system(SystemType::Date);
-      case Fn::ToDateTime:
-      case Fn::Now: return SType::system(SystemType::DateTime);
-      case Fn::ToTime:
-      case Fn::TimeOfDay: return SType::system(SystemType::Time);
-      case Fn::ToQuantity: return SType::system(SystemType::Quantity);
-      case Fn::First:
-      case Fn::Last:
-      case Fn::Tail:
-      case Fn::Skip:
-      case Fn::Take:
-      case Fn::Single: checkOrdered(n, in); return keep;
-      case Fn::Where:
-      case Fn::Distinct:
-      case Fn::Intersect:
-      case Fn::Exclude:
-      case Fn::Trace:
-      case Fn::CheckModifiers:
-      case Fn::LowBoundary:
-      case Fn::HighBoundary:
-      case Fn::Abs: return keep;
       case Fn::Sort: {
-        SType s = keep;
+        SType s = in;
         s.unordered = false;
         return s;
       }
@@ -455,7 +374,7 @@ class Compiler {
       }
       case Fn::Union:
       case Fn::Combine: {
-        SType s = keep;
+        SType s = in;
         s.merge(args[0]);
         return s;
       }

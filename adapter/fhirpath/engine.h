@@ -59,7 +59,7 @@ class Engine {
            Coll& out);
   Arena& arena() { return arena_; }
 
-  // --- used by functions.cc and evaluator.cc ---
+  // --- used by the functions (functions*.cc) and evaluator.cc ---
   void eval(const Node* n, const Frame& f, Coll& out);
   void push(Coll& c, const Value& v) {
     if (c.size == c.cap) grow(c, c.size + 1);
@@ -154,8 +154,5 @@ class DistinctSet {
   uint64_t* hashes_ = nullptr;  // hash of out_[start_ + i]
   uint32_t hashCap_ = 0;
 };
-
-// Implemented in functions.cc.
-void collectDescendants(Engine& e, const core::Element* el, Coll& out);
 
 }  // namespace trialbridge::fhirpath
