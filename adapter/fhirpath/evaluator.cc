@@ -741,6 +741,149 @@ std::string combineUnits(std::string_view a, std::string_view b, char op) {
   return wrap(a) + op + wrap(b);
 }
 
+void integerArithmetic(Engine& e, const Node* n, int64_t a, int64_t b, Coll& out) {
+  int64_t r = 0;
+  switch (n->op) {
+    case BinOp::Add:
+      if (__builtin_add_overflow(a, b, &r)) e.fail(n, "integer overflow");
+      break;
+    case BinOp::Sub:
+      if (__builtin_sub_overflow(a, b, &r)) e.fail(n, "integer overflow");
+      break;
+    case BinOp::Mul:
+      if (__builtin_mul_overflow(a, b, &r)) e.fail(n, "integer overflow");
+      break;
+    case BinOp::IntDiv:
+      if (b == 0) return;
+      r = a / b;
+      break;
+    case BinOp::Mod:
+      if (b == 0) return;
+      r = a % b;
+      break;
+    default: break;
+  }
+  e.push(out, Value::ofInteger(r));
+}
+
+// Two numbers, at least one a Decimal, or two Integers divided with '/': a Decimal (an Integer
+// for div); division by zero gives empty.
+void decimalArithmetic(Engine& e, const Node* n, const Decimal& x, const Decimal& y, Coll& out) {
+  std::optional<Decimal> r;
+  switch (n->op) {
+    case BinOp::Add: r = Decimal::add(x, y); break;
+    case BinOp::Sub: r = Decimal::sub(x, y); break;
+    case BinOp::Mul: r = Decimal::mul(x, y); break;
+    case BinOp::Div:
+      if (y.isZero()) return;
+      r = Decimal::div(x, y);
+      break;
+    case BinOp::IntDiv:
+      if (y.isZero()) return;
+      r = Decimal::intDiv(x, y);
+      if (r) {
+        auto i = r->toInt64();
+        if (!i) e.fail(n, "integer overflow");
+        e.push(out, Value::ofInteger(*i));
+        return;
+      }
+      break;
+    case BinOp::Mod:
+      if (y.isZero()) return;
+      r = Decimal::mod(x, y);
+      break;
+    default: break;
+  }
+  if (!r) e.fail(n, "decimal overflow");
+  e.push(out, Value::ofDecimal(*r));
+}
+
+// A date, date-time or time plus or minus a duration, in whole units (the UCUM 'a' and 'mo',
+// which are not calendar years and months, are refused).
+void temporalArithmetic(Engine& e, const Node* n, const Value& a, const Quantity& q, Coll& out) {
+  auto unit = durationUnit(q);
+  if (!unit || (!q.calendar && !calendarKeyword(q.unit) && (q.unit == "a" || q.unit == "mo"))) {
+    e.fail(n, "cannot add a quantity in '" + std::string(q.unit) + "' to a date/time");
+  }
+  auto whole = q.value.truncated(0).toInt64();
+  if (!whole) e.fail(n, "duration out of range");
+  int64_t amount = n->op == BinOp::Add ? *whole : -*whole;
+  auto r = addToTemporal(a.temporal, a.temporalKind(), amount, *unit);
+  if (!r) e.fail(n, "date/time out of range");
+  e.push(out, Value::ofTemporal(a.kind, *r));
+}
+
+// Quantities (a number counts as a quantity of unit '1'): + and - in the left operand's unit
+// (empty when the units are not comparable), * and / with the units combined.
+void quantityArithmetic(Engine& e, const Node* n, const Value& a, const Value& b, Coll& out) {
+  const BinOp op = n->op;
+  if ((a.kind != Kind::Quantity && !isNumber(a)) || (b.kind != Kind::Quantity && !isNumber(b))) {
+    e.fail(n, "arithmetic on " + typeNameForOutput(a) + " and " + typeNameForOutput(b));
+  }
+  Quantity qa = a.kind == Kind::Quantity ? *a.quantity : Quantity{numberOf(a), "1", false};
+  Quantity qb = b.kind == Kind::Quantity ? *b.quantity : Quantity{numberOf(b), "1", false};
+  std::string_view ua = qa.calendar ? calendarToUcum(qa.unit) : qa.unit;
+  std::string_view ub = qb.calendar ? calendarToUcum(qb.unit) : qb.unit;
+  if (op == BinOp::Add || op == BinOp::Sub) {
+    if (a.kind != Kind::Quantity || b.kind != Kind::Quantity) {
+      e.fail(n, "cannot add a number and a quantity");
+    }
+    Decimal bv = qb.value;
+    if (ua != ub) {
+      auto conv = conformance::ucum::convert(qb.value.toLongDouble(), ub, ua);
+      if (!conv) return;  // not comparable units: empty
+      auto d = Decimal::fromDouble(static_cast<double>(*conv));
+      if (!d) return;
+      bv = *d;
+    }
+    auto r = op == BinOp::Add ? Decimal::add(qa.value, bv) : Decimal::sub(qa.value, bv);
+    if (!r) e.fail(n, "decimal overflow");
+    e.push(out, e.makeQuantity(*r, qa.unit, qa.calendar));
+    return;
+  }
+  if (op == BinOp::Mul || op == BinOp::Div) {
+    auto r = op == BinOp::Mul ? Decimal::mul(qa.value, qb.value) : Decimal::div(qa.value, qb.value);
+    if (!r) {
+      if (op == BinOp::Div && qb.value.isZero()) return;
+      e.fail(n, "decimal overflow");
+    }
+    std::string unit = combineUnits(ua, ub, op == BinOp::Mul ? '.' : '/');
+    if (op == BinOp::Div && ua == ub) unit = "1";
+    e.push(out, e.makeQuantity(*r, e.arena().copy(unit), false));
+    return;
+  }
+  e.fail(n, "operator not defined for quantities");
+}
+
+// + - * / div mod on single items; empty when either side is empty.
+void arithmetic(Engine& e, const Node* n, const Frame& f, Coll& out) {
+  Coll lc = e.evalArg(n->base, f);
+  Coll rc = e.evalArg(n->rhs, f);
+  auto lv = e.single(n, lc);
+  auto rv = e.single(n, rc);
+  if (!lv || !rv) return;
+  const Value a = *lv, b = *rv;
+  const BinOp op = n->op;
+  if (a.kind == Kind::Element || b.kind == Kind::Element) {
+    e.fail(n, "arithmetic on " + typeNameForOutput(a) + " and " + typeNameForOutput(b));
+  }
+  if (a.kind == Kind::Integer && b.kind == Kind::Integer && op != BinOp::Div) {
+    integerArithmetic(e, n, a.integer, b.integer, out);
+  } else if (isNumber(a) && isNumber(b)) {
+    decimalArithmetic(e, n, numberOf(a), numberOf(b), out);
+  } else if (a.kind == Kind::String && b.kind == Kind::String && op == BinOp::Add) {
+    std::string s(a.string());
+    s += b.string();
+    e.push(out, e.makeString(s));
+  } else if (isTemporal(a) && b.kind == Kind::Quantity && (op == BinOp::Add || op == BinOp::Sub)) {
+    temporalArithmetic(e, n, a, *b.quantity, out);
+  } else if (a.kind == Kind::Quantity || b.kind == Kind::Quantity) {
+    quantityArithmetic(e, n, a, b, out);
+  } else {
+    e.fail(n, "operator not defined for " + typeNameForOutput(a) + " and " + typeNameForOutput(b));
+  }
+}
+
 }  // namespace
 
 void Engine::evalBinary(const Node* n, const Frame& f, Coll& out) {
@@ -834,138 +977,7 @@ void Engine::evalBinary(const Node* n, const Frame& f, Coll& out) {
     }
     default: break;
   }
-  // Arithmetic.
-  Coll lc = evalArg(n->base, f);
-  Coll rc = evalArg(n->rhs, f);
-  auto lv = single(n, lc);
-  auto rv = single(n, rc);
-  if (!lv || !rv) return;
-  Value a = *lv, b = *rv;
-  const BinOp op = n->op;
-  if (a.kind == Kind::Element || b.kind == Kind::Element) {
-    fail(n, "arithmetic on " + typeNameForOutput(a) + " and " + typeNameForOutput(b));
-  }
-  // Integers.
-  if (a.kind == Kind::Integer && b.kind == Kind::Integer && op != BinOp::Div) {
-    int64_t r = 0;
-    switch (op) {
-      case BinOp::Add:
-        if (__builtin_add_overflow(a.integer, b.integer, &r)) fail(n, "integer overflow");
-        break;
-      case BinOp::Sub:
-        if (__builtin_sub_overflow(a.integer, b.integer, &r)) fail(n, "integer overflow");
-        break;
-      case BinOp::Mul:
-        if (__builtin_mul_overflow(a.integer, b.integer, &r)) fail(n, "integer overflow");
-        break;
-      case BinOp::IntDiv:
-        if (b.integer == 0) return;
-        r = a.integer / b.integer;
-        break;
-      case BinOp::Mod:
-        if (b.integer == 0) return;
-        r = a.integer % b.integer;
-        break;
-      default: break;
-    }
-    push(out, Value::ofInteger(r));
-    return;
-  }
-  if (isNumber(a) && isNumber(b)) {
-    Decimal x = numberOf(a), y = numberOf(b);
-    std::optional<Decimal> r;
-    switch (op) {
-      case BinOp::Add: r = Decimal::add(x, y); break;
-      case BinOp::Sub: r = Decimal::sub(x, y); break;
-      case BinOp::Mul: r = Decimal::mul(x, y); break;
-      case BinOp::Div:
-        if (y.isZero()) return;
-        r = Decimal::div(x, y);
-        break;
-      case BinOp::IntDiv:
-        if (y.isZero()) return;
-        r = Decimal::intDiv(x, y);
-        if (r) {
-          auto i = r->toInt64();
-          if (!i) fail(n, "integer overflow");
-          push(out, Value::ofInteger(*i));
-          return;
-        }
-        break;
-      case BinOp::Mod:
-        if (y.isZero()) return;
-        r = Decimal::mod(x, y);
-        break;
-      default: break;
-    }
-    if (!r) fail(n, "decimal overflow");
-    push(out, Value::ofDecimal(*r));
-    return;
-  }
-  if (a.kind == Kind::String && b.kind == Kind::String && op == BinOp::Add) {
-    std::string s(a.string());
-    s += b.string();
-    push(out, makeString(s));
-    return;
-  }
-  if (isTemporal(a) && b.kind == Kind::Quantity && (op == BinOp::Add || op == BinOp::Sub)) {
-    const Quantity& q = *b.quantity;
-    auto unit = durationUnit(q);
-    if (!unit || (!q.calendar && !calendarKeyword(q.unit) && (q.unit == "a" || q.unit == "mo"))) {
-      fail(n, "cannot add a quantity in '" + std::string(q.unit) + "' to a date/time");
-    }
-    auto whole = q.value.truncated(0).toInt64();
-    if (!whole) fail(n, "duration out of range");
-    int64_t amount = op == BinOp::Add ? *whole : -*whole;
-    auto r = addToTemporal(a.temporal, a.temporalKind(), amount, *unit);
-    if (!r) fail(n, "date/time out of range");
-    push(out, Value::ofTemporal(a.kind, *r));
-    return;
-  }
-  if (a.kind == Kind::Quantity || b.kind == Kind::Quantity) {
-    Quantity qa = a.kind == Kind::Quantity
-                      ? *a.quantity
-                      : (isNumber(a) ? Quantity{numberOf(a), "1", false} : Quantity{});
-    Quantity qb = b.kind == Kind::Quantity
-                      ? *b.quantity
-                      : (isNumber(b) ? Quantity{numberOf(b), "1", false} : Quantity{});
-    if ((a.kind != Kind::Quantity && !isNumber(a)) || (b.kind != Kind::Quantity && !isNumber(b))) {
-      fail(n, "arithmetic on " + typeNameForOutput(a) + " and " + typeNameForOutput(b));
-    }
-    std::string_view ua = qa.calendar ? calendarToUcum(qa.unit) : qa.unit;
-    std::string_view ub = qb.calendar ? calendarToUcum(qb.unit) : qb.unit;
-    if (op == BinOp::Add || op == BinOp::Sub) {
-      if (a.kind != Kind::Quantity || b.kind != Kind::Quantity) {
-        fail(n, "cannot add a number and a quantity");
-      }
-      Decimal bv = qb.value;
-      if (ua != ub) {
-        auto conv = conformance::ucum::convert(qb.value.toLongDouble(), ub, ua);
-        if (!conv) return;  // not comparable units: empty
-        auto d = Decimal::fromDouble(static_cast<double>(*conv));
-        if (!d) return;
-        bv = *d;
-      }
-      auto r = op == BinOp::Add ? Decimal::add(qa.value, bv) : Decimal::sub(qa.value, bv);
-      if (!r) fail(n, "decimal overflow");
-      push(out, makeQuantity(*r, qa.unit, qa.calendar));
-      return;
-    }
-    if (op == BinOp::Mul || op == BinOp::Div) {
-      auto r =
-          op == BinOp::Mul ? Decimal::mul(qa.value, qb.value) : Decimal::div(qa.value, qb.value);
-      if (!r) {
-        if (op == BinOp::Div && qb.value.isZero()) return;
-        fail(n, "decimal overflow");
-      }
-      std::string unit = combineUnits(ua, ub, op == BinOp::Mul ? '.' : '/');
-      if (op == BinOp::Div && ua == ub) unit = "1";
-      push(out, makeQuantity(*r, arena_.copy(unit), false));
-      return;
-    }
-    fail(n, "operator not defined for quantities");
-  }
-  fail(n, "operator not defined for " + typeNameForOutput(a) + " and " + typeNameForOutput(b));
+  arithmetic(*this, n, f, out);
 }
 
 }  // namespace trialbridge::fhirpath

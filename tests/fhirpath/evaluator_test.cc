@@ -99,6 +99,29 @@ TEST_F(EvaluatorTest, Arithmetic) {
             "ERROR: execution: cannot add a quantity in 'mo' to a date/time");
 }
 
+// Each kind of operand pair of + - * / div mod, with its errors.
+TEST_F(EvaluatorTest, ArithmeticByOperandKinds) {
+  EXPECT_EQ(p("7 / 2"), "3.5");  // two Integers divided: a Decimal
+  EXPECT_EQ(p("7 mod 0"), "");
+  EXPECT_EQ(p("7.5 div 2"), "3");
+  EXPECT_EQ(p("7.5 mod 0"), "");
+  EXPECT_EQ(p("-9223372036854775807 - 2"), "ERROR: execution: integer overflow");
+  EXPECT_EQ(p("'a' - 'b'"), "ERROR: execution: operator not defined for string and string");
+  EXPECT_EQ(p("@2020-01-31 - 1 month"), "2019-12-31");
+  EXPECT_EQ(p("@2020-01-01 + 1.9 days"), "2020-01-02");  // whole units only
+  EXPECT_EQ(p("@2020-01-01 + 1 'a'"),
+            "ERROR: execution: cannot add a quantity in 'a' to a date/time");
+  EXPECT_EQ(p("1 'm' - 20 'cm'"), "0.8 'm'");
+  EXPECT_EQ(p("1 'm' + 1 'kg'"), "");  // units not comparable
+  EXPECT_EQ(p("1 'm' + 1"), "ERROR: execution: cannot add a number and a quantity");
+  EXPECT_EQ(p("6 'm' / 2 'm'"), "3 '1'");
+  EXPECT_EQ(p("6 'm' / 0 's'"), "");
+  EXPECT_EQ(p("2 * 3 'kg'"), "6 'kg'");
+  EXPECT_EQ(p("6 'm' mod 2 'm'"), "ERROR: execution: operator not defined for quantities");
+  EXPECT_EQ(p("1 'm' + 'a'"), "ERROR: execution: arithmetic on Quantity and string");
+  EXPECT_EQ(p("name[0] + 1"), "ERROR: execution: arithmetic on HumanName and integer");
+}
+
 TEST_F(EvaluatorTest, Functions) {
   EXPECT_EQ(p("name.given.distinct().count()"), "3");
   EXPECT_EQ(p("(1 | 2 | 3).aggregate($this + $total, 0)"), "6");
