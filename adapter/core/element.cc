@@ -155,4 +155,26 @@ Element* Document::addResource(Element* parent, std::string_view jsonName,
   return e;
 }
 
+Element* copyElement(Document& dst, Element* parent, const Element& src) {
+  Element* e = dst.create(dst.intern(src.name()), src.type(), src.property());
+  if (src.hasValue()) dst.setValue(e, src.value());
+  if (src.line() != 0) dst.setPosition(e, src.line(), src.column());
+  if (parent != nullptr) dst.appendChild(parent, e);
+  for (const Element* c = src.firstChild(); c != nullptr; c = c->nextSibling()) {
+    copyElement(dst, e, *c);
+  }
+  return e;
+}
+
+std::unique_ptr<Document> copyResource(const Element& resource, const TypeResolver& types) {
+  auto doc = std::make_unique<Document>(types);
+  Element* root = doc->create(resource.type().name, resource.type(), nullptr);
+  if (resource.line() != 0) doc->setPosition(root, resource.line(), resource.column());
+  doc->setRoot(root);
+  for (const Element* c = resource.firstChild(); c != nullptr; c = c->nextSibling()) {
+    copyElement(*doc, root, *c);
+  }
+  return doc;
+}
+
 }  // namespace trialbridge::core

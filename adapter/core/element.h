@@ -128,4 +128,12 @@ class Document {
   std::string source_;
 };
 
+// Deep copies, for moving a part of one document into another without writing it as text and
+// reading it again. copyElement appends `src` and its subtree under `parent` of `dst` with the
+// same name and property (so `parent` must be of the type that defines them); names and values
+// are copied into dst's arena, source positions kept. copyResource makes a resource (a root,
+// Bundle.entry.resource or a contained one) the root of a new Document over `types`.
+Element* copyElement(Document& dst, Element* parent, const Element& src);
+std::unique_ptr<Document> copyResource(const Element& resource, const TypeResolver& types);
+
 }  // namespace trialbridge::core

@@ -82,7 +82,9 @@ enum class ChangeKind : uint8_t {
 
 struct Change {
   ChangeKind kind = ChangeKind::Create;
-  std::string type;      // the resource type (not for Transaction/Batch)
+  // The resource type (not for Transaction/Batch). create() takes it from the resource; a
+  // transport that knows the type it expects sets it, and a resource of another type is Invalid.
+  std::string type;
   std::string id;        // Update, Delete
   std::string criteria;  // ConditionalUpdate, ConditionalDelete: "identifier=urn:mrn|1&..."
   // The resource (Create, Update, ConditionalUpdate) or the Bundle (Transaction, Batch). The
@@ -236,6 +238,7 @@ class Pipeline {
   Status validate(const core::Element& resource, const std::vector<std::string>& profiles,
                   core::Issues& issues) const;
   bool canValidate() const { return validator_ != nullptr; }
+  const validation::Validator* validator() const { return validator_; }
 
   const Config& config() const { return config_; }
   store::Store& store() const { return store_; }

@@ -49,21 +49,6 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-bool takePrefix(std::string& v, Prefix& p) {
-  static const std::pair<const char*, Prefix> kPrefixes[] = {
-      {"eq", Prefix::Eq}, {"ne", Prefix::Ne}, {"gt", Prefix::Gt},
-      {"lt", Prefix::Lt}, {"ge", Prefix::Ge}, {"le", Prefix::Le},
-      {"sa", Prefix::Sa}, {"eb", Prefix::Eb}, {"ap", Prefix::Ap}};
-  if (v.size() < 3) return false;
-  for (const auto& [text, prefix] : kPrefixes) {
-    if (v.compare(0, 2, text) == 0) {
-      p = prefix;
-      v.erase(0, 2);
-      return true;
-    }
-  }
-  return false;
-}
 
 // A decimal's value and the range its precision implies ("5.4" is [5.35, 5.45)).
 bool parseNumber(const std::string& text, double& value, double& low, double& high) {
@@ -504,6 +489,22 @@ QueryParams parseQueryString(std::string_view query) {
     pos = amp + 1;
   }
   return out;
+}
+
+bool takePrefix(std::string& v, Prefix& p) {
+  static const std::pair<const char*, Prefix> kPrefixes[] = {
+      {"eq", Prefix::Eq}, {"ne", Prefix::Ne}, {"gt", Prefix::Gt},
+      {"lt", Prefix::Lt}, {"ge", Prefix::Ge}, {"le", Prefix::Le},
+      {"sa", Prefix::Sa}, {"eb", Prefix::Eb}, {"ap", Prefix::Ap}};
+  if (v.size() < 3) return false;
+  for (const auto& [text, prefix] : kPrefixes) {
+    if (v.compare(0, 2, text) == 0) {
+      p = prefix;
+      v.erase(0, 2);
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace trialbridge::store

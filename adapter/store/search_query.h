@@ -22,6 +22,9 @@
 namespace trialbridge::store {
 
 enum class Prefix : uint8_t { Eq, Ne, Gt, Lt, Ge, Le, Sa, Eb, Ap };
+// The one table of search prefixes: when `value` starts with one (eq ne gt lt ge le sa eb ap)
+// and has more after it, sets `prefix`, removes the two letters and returns true.
+bool takePrefix(std::string& value, Prefix& prefix);
 
 enum class Modifier : uint8_t {
   None,

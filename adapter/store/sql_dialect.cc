@@ -80,6 +80,12 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX audit_log_entity ON audit_log (entity, recorded_ms)",
            "CREATE INDEX audit_log_recorded ON audit_log (recorded_ms)",
        }},
+      {4,
+       "idempotency keys remember the change (a digest) and its result",
+       {
+           "ALTER TABLE idempotency_keys ADD COLUMN fingerprint {TEXT} NOT NULL DEFAULT ''",
+           "ALTER TABLE idempotency_keys ADD COLUMN result {TEXT} NOT NULL DEFAULT ''",
+       }},
   };
   return kMigrations;
 }

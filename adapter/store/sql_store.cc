@@ -255,6 +255,11 @@ class SqlStore final : public Store {
   const core::TypeResolver& types() const override { return types_; }
   const Dialect& dialect() const { return dialect_; }
   const StoreOptions& options() const { return options_; }
+  const std::vector<std::string>& outboxTopics(std::string_view type) const override {
+    static const std::vector<std::string> kNone;
+    auto it = options_.outboxTopics.find(std::string(type));
+    return it == options_.outboxTopics.end() ? kNone : it->second;
+  }
 
   Status write(Unit unit) override {
     auto job = std::make_shared<Job>();
@@ -814,9 +819,7 @@ void Writer::insertIndex(const IndexRows& rows) {
 }
 
 void Writer::addOutbox(Operation op) {
-  auto it = store_.options().outboxTopics.find(type_);
-  if (it == store_.options().outboxTopics.end()) return;
-  for (const std::string& topic : it->second) {
+  for (const std::string& topic : store_.outboxTopics(type_)) {
     OutboxMessage m;
     m.topic = topic;
     m.type = type_;
@@ -968,18 +971,21 @@ Status Writer::remove(std::string_view type, std::string_view id, const PutOptio
 
 Status Writer::findKey(std::string_view key, IdempotencyRecord& out) {
   std::string k(key);
-  std::vector<std::string> types, ids, created;
+  std::vector<std::string> types, ids, created, fingerprints, results;
   std::vector<Int64> versions;
   *session_ << dialect_.sql(
-      "SELECT res_type, res_id, version, created FROM idempotency_keys WHERE idem_key "
-      "= ?"),
-      use(k), into(types), into(ids), into(versions), into(created), kNow;
+      "SELECT res_type, res_id, version, created, fingerprint, result FROM idempotency_keys "
+      "WHERE idem_key = ?"),
+      use(k), into(types), into(ids), into(versions), into(created), into(fingerprints),
+      into(results), kNow;
   if (types.empty()) return Status::error(Code::NotFound, "no such key");
   out.key = k;
   out.type = types[0];
   out.id = ids[0];
   out.version = versions[0];
   out.created = created[0];
+  out.fingerprint = fingerprints[0];
+  out.result = results[0];
   return Status::ok();
 }
 
@@ -988,12 +994,13 @@ Status Writer::saveKey(const IdempotencyRecord& record) {
   if (findKey(record.key, existing)) {
     return Status::error(Code::Conflict, "idempotency key exists already");
   }
-  std::string k = record.key, t = record.type, i = record.id, c = now_;
+  std::string k = record.key, t = record.type, i = record.id, c = now_, f = record.fingerprint,
+              r = record.result;
   Int64 v = record.version;
   *session_ << dialect_.sql(
-      "INSERT INTO idempotency_keys (idem_key, res_type, res_id, version, created) "
-      "VALUES (?, ?, ?, ?, ?)"),
-      use(k), use(t), use(i), use(v), use(c), kNow;
+      "INSERT INTO idempotency_keys (idem_key, res_type, res_id, version, created, fingerprint, "
+      "result) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      use(k), use(t), use(i), use(v), use(c), use(f), use(r), kNow;
   return Status::ok();
 }
 

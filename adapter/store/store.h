@@ -113,7 +113,11 @@ struct IdempotencyRecord {
   std::string type;
   std::string id;
   int64_t version = 0;
-  std::string created;  // instant
+  std::string created;  // instant (set by saveKey)
+  // Free for the caller, kept with the key: what identifies the change (a digest, to tell a
+  // replay from another change under the same key) and what it returned (to answer a replay).
+  std::string fingerprint = {};
+  std::string result = {};
 };
 
 struct OutboxMessage {
@@ -241,6 +245,9 @@ class Store {
   virtual int schemaVersion() const = 0;
   virtual const SearchParameterRegistry& registry() const = 0;
   virtual const core::TypeResolver& types() const = 0;
+  // The outbox topics every change of `type` gets a row on, in the change's own unit
+  // (StoreOptions::outboxTopics); empty for most types.
+  virtual const std::vector<std::string>& outboxTopics(std::string_view type) const = 0;
 
   using Unit = std::function<Status(WriteContext&)>;
   // Runs `unit` in the next group commit and returns its status once the commit is durable. If
