@@ -36,6 +36,14 @@ std::vector<core::Issues> issuesByEntry(const core::Issues& issues, size_t entri
   return out;
 }
 
+// The reader's errors explain a planning error when they made it drop part of an entry (a
+// resource whose every element was wrong).
+void appendErrors(const core::Issues& from, core::Issues& to) {
+  for (const core::Issue& i : from.items()) {
+    if (i.severity == Severity::Error || i.severity == Severity::Fatal) to.add(i);
+  }
+}
+
 Result refuseAll(std::vector<Step>& steps, Status status, core::Issues issues) {
   Result r;
   r.status = status;
@@ -73,7 +81,10 @@ Result transaction(const core::Element& bundle, const std::vector<core::Issues>&
     ++i;
   });
   if (!issues.hasErrors()) checkTargets(steps, issues);
-  if (issues.hasErrors()) return refuseAll(steps, Status::Invalid, std::move(issues));
+  if (issues.hasErrors()) {
+    for (const core::Issues& read : readIssues) appendErrors(read, issues);
+    return refuseAll(steps, Status::Invalid, std::move(issues));
+  }
   for (const Step& st : steps) {
     if (!authorizeStep(st, s, issues)) return refuseAll(steps, Status::Forbidden, issues);
   }
@@ -102,6 +113,7 @@ EntryResult batchEntry(const core::Element& entry, size_t index, const core::Iss
   planEntry(entry, index, base, st, issues);
   if (issues.hasErrors()) {
     status = Status::Invalid;
+    appendErrors(readIssues, issues);
   } else if (!authorizeStep(st, base, issues)) {
     status = Status::Forbidden;
   } else if (!validateStep(st, readIssues, base, issues)) {
@@ -121,8 +133,11 @@ EntryResult batchEntry(const core::Element& entry, size_t index, const core::Iss
     replayed |= one.replayed;
   }
   st.result.status = status;
-  if (status != Status::Ok) st.result.outcome = Outcome::None;
-  st.result.issues.append(issues);
+  if (status != Status::Ok) {
+    // Why it failed; its warnings do not matter then.
+    st.result.outcome = Outcome::None;
+    st.result.issues = std::move(issues);
+  }
   return std::move(st.result);
 }
 
@@ -156,9 +171,7 @@ Result applyBundle(Change& change, const Settings& s) {
   const std::vector<core::Issues> readIssues = issuesByEntry(change.readIssues, entries, envelope);
   if (envelope.hasErrors()) {
     r.status = Status::Invalid;
-    for (const core::Issue& i : envelope.items()) {
-      if (i.severity == Severity::Error || i.severity == Severity::Fatal) r.issues.add(i);
-    }
+    appendErrors(envelope, r.issues);
     return r;
   }
   if (type == "transaction") return transaction(*root, readIssues, s);
