@@ -5,9 +5,6 @@
 #include <filesystem>
 #include <iostream>
 
-#include "conformance/context.h"
-#include "core/json.h"
-#include "mapping/trial_mapping.h"
 #include "service/service.h"
 #include "study/trial_reader.h"
 
@@ -34,8 +31,8 @@ constexpr const char* kHelp =
     "  trialbridge serve --config /etc/trialbridge/trialbridge.json\n"
     "  curl http://127.0.0.1:8080/fhir/ResearchStudy?identifier=NCT06813157\n\n";
 
-// Maps and loads one trial definition through the API, as a transaction.
-bool loadTrial(service::Service& svc, const std::string& path) {
+// Maps one trial definition and stores it through the pipeline, as one transaction.
+bool loadTrial(const service::Service& svc, const std::string& path) {
   std::string text, error;
   if (!readInput(path, text, error)) {
     std::cerr << "trialbridge serve: " << error << "\n";
@@ -49,33 +46,19 @@ bool loadTrial(service::Service& svc, const std::string& path) {
               << ": " << (i.location.empty() ? "" : i.location + ": ") << i.message << "\n";
   }
   if (!trial) return false;
-  mapping::MapOptions options;
-  options.fullUrlBase = svc.baseUrl();
-  auto bundle = mapping::mapTrial(*trial, {}, options, svc.context());
-  if (!bundle) {
-    std::cerr << "trialbridge serve: " << path << ": " << bundle.message() << "\n";
-    return false;
-  }
-  service::HttpRequest req;
-  req.method = "POST";
-  req.path = svc.api().options().basePath;
-  req.headers = {{"content-type", "application/fhir+json"},
-                 {"prefer", "return=minimal"},
-                 {"host", svc.baseUrl().substr(svc.baseUrl().find("://") + 3,
-                                               svc.baseUrl().rfind(svc.api().options().basePath) -
-                                                   svc.baseUrl().find("://") - 3)}};
-  req.body = core::writeJson(*bundle.value()->root());
-  req.remoteAddress = "local";
-  req.secure = svc.baseUrl().rfind("https://", 0) == 0;
-  service::HttpResponse resp;
-  svc.api().handle(req, resp);
-  if (resp.status != 200) {
-    std::cerr << "trialbridge serve: loading " << path << " failed (" << resp.status
-              << "): " << resp.body << "\n";
+  const service::TrialLoad load = svc.loadTrial(*trial, {});
+  if (!load.ok()) {
+    std::cerr << "trialbridge serve: loading " << path << " failed ("
+              << pipeline::statusName(load.status) << ")\n";
+    for (const core::Issue& i : load.issues.items()) {
+      std::cerr << "  " << core::severityCode(i.severity) << ": "
+                << (i.location.empty() ? "" : i.location + ": ") << i.message << "\n";
+    }
     return false;
   }
   std::cout << "trialbridge serve: loaded trial " << trial->id << " from " << path << " ("
-            << bundle.value()->root()->childCount("entry") << " resources)\n";
+            << load.entries.size() << " resources: " << load.created << " created, "
+            << load.updated << " updated)\n";
   return true;
 }
 

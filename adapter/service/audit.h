@@ -1,12 +1,13 @@
 #pragma once
 // AuditEvent records for every read and write of subject data (the resource types of the R4
-// Patient compartment, from CompartmentDefinition/patient, plus any configured). They go to the
-// store's append-only audit log (one row each; the API serves them as AuditEvent resources and
-// refuses to change them). A successful write's AuditEvent is stored in the same transaction as
-// the write; reads, searches and failed requests are recorded asynchronously in batches (at
-// most `flushMillis` behind; what is queued is written at shutdown). The records carry the
-// client id, the client's network address, the interaction and the resource reference or the
-// search query: never resource content.
+// Patient compartment, from CompartmentDefinition/patient, plus any configured: the
+// pipeline's AuditPolicy). They go to the store's append-only audit log (one row each; the API
+// serves them as AuditEvent resources and refuses to change them). A successful write's
+// AuditEvent is stored by the pipeline in the same transaction as the write; reads, searches and
+// failed requests are recorded here, asynchronously in batches (at most `flushMillis` behind;
+// what is queued is written at shutdown). The records carry the client id, the client's network
+// address, the interaction and the resource reference or the search query: never resource
+// content.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -19,21 +20,14 @@
 #include <vector>
 
 #include "core/element.h"
+#include "pipeline/audit_record.h"
 #include "store/store.h"
 
 namespace trialbridge::service {
 
-struct AuditRecord {
-  std::string interaction;  // restful-interaction code: read, vread, create, search-type...
-  char action = 'R';        // C R U D E
-  int httpStatus = 200;
-  std::string agentId;  // client id from the token; "anonymous" without authentication
-  std::string address;  // the client's network address
-  std::string entityType;
-  std::string entityId;
-  int64_t entityVersion = 0;
-  std::string query;  // searches: the query string
-};
+// The record and the row it becomes are the pipeline's (pipeline/audit_record.h), which stores
+// a write's row in the write's own unit.
+using AuditRecord = pipeline::AuditRecord;
 
 struct AuditOptions {
   bool enabled = true;
@@ -54,12 +48,13 @@ class AuditLog {
   AuditLog& operator=(const AuditLog&) = delete;
 
   bool enabled() const { return options_.enabled; }
+  // Which types are audited (given to the pipeline for the rows of writes).
+  const pipeline::AuditPolicy& policy() const { return policy_; }
   // True when reads and writes of `type` are audited.
-  bool covers(std::string_view type) const;
-  // Queues a record (never blocks on the database).
+  bool covers(std::string_view type) const { return policy_.covers(type); }
+  // Queues a record (never blocks on the database: it waits only when maxQueued records are
+  // queued already).
   void record(AuditRecord record);
-  // The audit-log row for `record`: a new id and the AuditEvent as JSON.
-  store::AuditEntry entry(const AuditRecord& record) const;
   // Writes what is queued and waits for it.
   void flush();
 
@@ -69,7 +64,7 @@ class AuditLog {
 
   store::Store& store_;
   AuditOptions options_;
-  std::set<std::string, std::less<>> types_;
+  pipeline::AuditPolicy policy_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::condition_variable spaceCv_;

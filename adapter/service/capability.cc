@@ -64,6 +64,8 @@ std::string buildCapabilityStatement(const FhirApi::Impl& impl) {
   }
 
   const ApiOptions& o = impl.options;
+  // The profiles writes are validated against are the pipeline's.
+  const auto& required = impl.pipeline.config().requiredProfiles;
   std::string j;
   j.reserve(1 << 20);
   j += R"({"resourceType":"CapabilityStatement","id":"trialbridge","status":"active",)";
@@ -117,7 +119,7 @@ std::string buildCapabilityStatement(const FhirApi::Impl& impl) {
           R"({"name":"outcome","type":"token"}]})";
       continue;
     }
-    if (auto it = o.requiredProfiles.find(t); it != o.requiredProfiles.end()) {
+    if (auto it = required.find(t); it != required.end()) {
       list(j, "supportedProfile", {it->second});
     }
     j +=

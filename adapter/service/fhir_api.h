@@ -1,7 +1,8 @@
 #pragma once
-// The FHIR R4 REST API over the store, independent of the HTTP library (http_server.h carries
-// it over Poco's HTTPServer; batch and transaction entries come through it too). docs/rest.md
-// lists every endpoint, parameter and status code.
+// The FHIR R4 REST API, independent of the HTTP library (http_server.h carries it over Poco's
+// HTTPServer). Reads and searches go to the store; every write (create, update, delete, their
+// conditional forms, batch and transaction) goes through the pipeline (pipeline/pipeline.h),
+// whose statuses map to HTTP ones. docs/rest.md lists every endpoint, parameter and status code.
 //
 //   GET    /fhir/metadata                      CapabilityStatement
 //   GET    /fhir/{type}/{id}                   read               (404, 410)
@@ -19,7 +20,8 @@
 //
 // Responses are application/fhir+json, or XML when asked for (_format or Accept); every error
 // is an OperationOutcome with its status. Writes are parsed and validated (R4, meta.profile,
-// and the profile configured for the type); invalid resources get 422.
+// and the profile configured for the type); invalid resources get 422. A write with an
+// Idempotency-Key header is done once: a retry with the same key gets the first answer.
 #include <map>
 #include <memory>
 #include <set>
@@ -30,8 +32,8 @@
 #include "store/search_query.h"
 #include "store/store.h"
 
-namespace trialbridge::validation {
-class Validator;
+namespace trialbridge::pipeline {
+class Pipeline;
 }
 
 namespace trialbridge::service {
@@ -46,10 +48,12 @@ struct ApiOptions {
   size_t maxBodyBytes = 16u * 1024u * 1024u;
   size_t maxBundleEntries = 1000;
   store::SearchLimits searchLimits;
-  // Validate writes (R4 and profiles) and refuse invalid ones with 422.
+  // Validate writes (R4 and profiles) and refuse invalid ones with 422 (the pipeline's
+  // ValidationPolicy::Full).
   bool validateWrites = true;
   // The profile every write of a type must conform to (besides its meta.profile), e.g.
-  // {"Observation": "http://trialbridge.org/fhir/StructureDefinition/tb-observation"}.
+  // {"Observation": "http://trialbridge.org/fhir/StructureDefinition/tb-observation"}; the
+  // service gives them to the pipeline, and the CapabilityStatement lists them.
   std::map<std::string, std::string> requiredProfiles;
   std::string softwareName = "trialbridge";
   std::string softwareVersion = "0.1.0";
@@ -58,10 +62,9 @@ struct ApiOptions {
 
 class FhirApi {
  public:
-  // `validator` may be null (then writes are only parsed, and $validate says it is unavailable);
-  // `audit` may be null (no audit records).
-  FhirApi(store::Store& store, const validation::Validator* validator, AuditLog* audit,
-          ApiOptions options);
+  // `pipeline` writes (its store serves the reads; without a validator writes are only parsed
+  // and $validate says it is unavailable); `audit` may be null (no records of reads).
+  FhirApi(pipeline::Pipeline& pipeline, AuditLog* audit, ApiOptions options);
   ~FhirApi();
 
   void handle(const HttpRequest& request, HttpResponse& response) const;
@@ -77,8 +80,5 @@ class FhirApi {
   ApiOptions options_;
   std::string capability_;
 };
-
-// "Wed, 21 Oct 2015 07:28:00 GMT" for epoch milliseconds.
-std::string httpDate(int64_t epochMillis);
 
 }  // namespace trialbridge::service

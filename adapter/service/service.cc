@@ -194,8 +194,15 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
     s->validator_ = std::make_unique<validation::Validator>(*s->context_);
   }
   s->audit_ = std::make_unique<AuditLog>(*s->store_, config.audit);
+  pipeline::Config pc;
+  pc.requiredProfiles = api.requiredProfiles;
+  pc.searchLimits = api.searchLimits;
+  pc.maxBundleEntries = api.maxBundleEntries;
+  pc.audit = &s->audit_->policy();
+  pc.recordFailure = [log = s->audit_.get()](AuditRecord r) { log->record(std::move(r)); };
+  s->pipeline_ = std::make_unique<pipeline::Pipeline>(*s->store_, s->validator_.get(), pc);
   api.authentication = config.authEnabled;
-  s->api_ = std::make_unique<FhirApi>(*s->store_, s->validator_.get(), s->audit_.get(), api);
+  s->api_ = std::make_unique<FhirApi>(*s->pipeline_, s->audit_.get(), api);
   if (config.authEnabled) {
     auto v = TokenVerifier::create(config.auth);
     if (!v) return SR::error(v.message());
@@ -221,6 +228,19 @@ std::string Service::baseUrl() const {
 }
 
 store::Store& Service::store() { return *store_; }
+const pipeline::Pipeline& Service::pipeline() const { return *pipeline_; }
+
+TrialLoad Service::loadTrial(const study::Trial& trial,
+                             const std::vector<study::Entity>& entities,
+                             mapping::MapOptions options) const {
+  options.fullUrlBase = baseUrl();
+  pipeline::Options write;
+  write.actor = {"trialbridge", "local"};
+  write.baseUrl = baseUrl();
+  write.validation = config_.api.validateWrites ? pipeline::ValidationPolicy::Full
+                                                : pipeline::ValidationPolicy::None;
+  return service::loadTrial(*pipeline_, trial, entities, options, write);
+}
 const FhirApi& Service::api() const { return *api_; }
 const conformance::Context& Service::context() const { return *context_; }
 AuditLog* Service::audit() { return audit_.get(); }
@@ -229,8 +249,9 @@ void Service::stop() {
   if (http_) http_->stop();
   http_.reset();
   if (audit_) audit_->flush();
-  audit_.reset();
   api_.reset();
+  pipeline_.reset();
+  audit_.reset();
   store_.reset();
 }
 

@@ -15,6 +15,7 @@
 #include "service/auth.h"
 #include "service/fhir_api.h"
 #include "service/http_server.h"
+#include "service/trial_loader.h"
 #include "store/store.h"
 
 namespace trialbridge::conformance {
@@ -63,7 +64,13 @@ class Service {
   // "http://127.0.0.1:8080/fhir" (the public base when configured).
   std::string baseUrl() const;
   store::Store& store();
+  // The one write path, for every way in.
+  const pipeline::Pipeline& pipeline() const;
   const FhirApi& api() const;
+  // Maps a trial (and its entities) and stores it through the pipeline as one transaction,
+  // written by "trialbridge" from "local"; the fullUrls are under baseUrl().
+  TrialLoad loadTrial(const study::Trial& trial, const std::vector<study::Entity>& entities,
+                      mapping::MapOptions options = {}) const;
   const conformance::Context& context() const;
   AuditLog* audit();
   // Things start() wants said (a default package not found...).
@@ -80,6 +87,7 @@ class Service {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<validation::Validator> validator_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<FhirApi> api_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<HttpService> http_;
