@@ -61,5 +61,38 @@ TEST(Document, ResourceInsideResource) {
       R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"p"}}]})");
 }
 
+TEST(Document, CopiesOutliveTheirSource) {
+  const std::string json =
+      R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"a"},"valueQuantity":{"value":1.50,"unit":"g"}}}]})";
+  Issues issues;
+  auto bundle = readJson(json, conformance::Context::r4(), issues);
+  ASSERT_NE(bundle, nullptr);
+  const Element* src = bundle->root()->child("entry")->child("resource");
+  std::unique_ptr<Document> copy = copyResource(*src, conformance::Context::r4());
+  const uint32_t line = src->child("status")->line();
+  const uint32_t column = src->child("status")->column();
+  bundle.reset();  // names and values live in the copy's arena
+  const Element* root = copy->root();
+  EXPECT_EQ(root->name(), "Observation");
+  EXPECT_EQ(root->property(), nullptr);
+  EXPECT_EQ(root->path(), "Observation");
+  EXPECT_EQ(root->child("value")->path(), "Observation.value");
+  EXPECT_EQ(root->child("status")->line(), line);
+  EXPECT_EQ(root->child("status")->column(), column);
+  EXPECT_EQ(
+      writeJson(*root),
+      R"({"resourceType":"Observation","status":"final","code":{"text":"a"},"valueQuantity":{"value":1.50,"unit":"g"}})");
+  // copyElement under a parent of the defining type keeps the element's name and property.
+  Document dst(conformance::Context::r4());
+  Element* b = dst.createResource("Bundle");
+  dst.addPrimitive(b, "type", "collection");
+  Element* entry = dst.add(b, "entry");
+  Element* r = dst.addResource(entry, "resource", "Observation");
+  for (const Element* c = root->firstChild(); c != nullptr; c = c->nextSibling()) {
+    copyElement(dst, r, *c);
+  }
+  EXPECT_EQ(r->child("code")->child("text")->path(), "Bundle.entry[0].resource.code.text");
+}
+
 }  // namespace
 }  // namespace trialbridge::core
