@@ -50,7 +50,7 @@ Result refuseAll(std::vector<Step>& steps, Status status, core::Issues issues) {
   r.issues = std::move(issues);
   for (Step& st : steps) {
     st.result.status = status;
-    if (st.result.outcome != Outcome::Read) st.result.outcome = Outcome::None;
+    st.result.outcome = Outcome::None;  // nothing written, nothing to read
     r.entries.push_back(std::move(st.result));
   }
   return r;
