@@ -57,8 +57,8 @@ bool loadTrial(const service::Service& svc, const std::string& path) {
     return false;
   }
   std::cout << "trialbridge serve: loaded trial " << trial->id << " from " << path << " ("
-            << load.entries.size() << " resources: " << load.created << " created, "
-            << load.updated << " updated)\n";
+            << load.entries.size() << " resources: " << load.created << " created, " << load.updated
+            << " updated)\n";
   return true;
 }
 

@@ -43,9 +43,7 @@ class AuditPolicy {
   AuditPolicy(const conformance::Context* context, const std::vector<std::string>& extraTypes,
               bool enabled = true);
   bool enabled() const { return enabled_; }
-  bool covers(std::string_view type) const {
-    return enabled_ && types_.find(type) != types_.end();
-  }
+  bool covers(std::string_view type) const { return enabled_ && types_.find(type) != types_.end(); }
 
  private:
   bool enabled_ = false;

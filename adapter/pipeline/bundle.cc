@@ -63,8 +63,7 @@ void checkTargets(const std::vector<Step>& steps, core::Issues& issues) {
     if (st.id.empty() || st.method == "GET") continue;
     if (!targets.insert(st.type + "/" + st.id).second) {
       issues.add(Severity::Error, IssueType::Duplicate,
-                 st.type + "/" + st.id + " appears more than once in the transaction",
-                 st.location);
+                 st.type + "/" + st.id + " appears more than once in the transaction", st.location);
     }
   }
 }

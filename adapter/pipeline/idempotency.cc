@@ -40,8 +40,8 @@ std::string digest(std::string_view text) {
 std::string fingerprintOf(const Change& change, const Options& options) {
   std::string text;
   text += std::to_string(static_cast<int>(change.kind));
-  for (const std::string* part : {&change.type, &change.id, &change.criteria,
-                                  &options.ifNoneExist}) {
+  for (const std::string* part :
+       {&change.type, &change.id, &change.criteria, &options.ifNoneExist}) {
     text += '\n';
     text += *part;
   }

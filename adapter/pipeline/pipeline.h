@@ -168,9 +168,9 @@ std::string_view outcomeName(Outcome outcome);
 
 // A GET entry of a Bundle, for the transport to perform after the commit.
 struct ReadRequest {
-  std::string url;   // as given in request.url
-  std::string type;  // "" for a system-level url
-  std::string id;    // "" for a search or history
+  std::string url;    // as given in request.url
+  std::string type;   // "" for a system-level url
+  std::string id;     // "" for a search or history
   std::string query;  // raw query string, without '?'
   std::string ifNoneMatch;
   std::string ifModifiedSince;
@@ -180,7 +180,7 @@ struct EntryResult {
   size_t index = 0;            // the entry's position in the Bundle (0 for a single change)
   Status status = Status::Ok;  // batch: this entry's own; otherwise the change's
   Outcome outcome = Outcome::None;
-  std::string method;  // the entry's request.method (POST PUT DELETE GET), "" for single
+  std::string method;   // the entry's request.method (POST PUT DELETE GET), "" for single
   std::string fullUrl;  // the entry's fullUrl as given
   std::string type;
   std::string id;

@@ -44,8 +44,7 @@ std::string relocate(const Step& step, const std::string& location) {
 }
 
 // The resource of a POST or PUT entry, copied into its own document.
-void planResource(const core::Element& entry, const Settings& s, Step& step,
-                  core::Issues& issues) {
+void planResource(const core::Element& entry, const Settings& s, Step& step, core::Issues& issues) {
   const core::Element* r = entry.child("resource");
   if (r == nullptr) {
     invalid(step, issues, step.method + " needs a resource", "resource", IssueType::Required);
@@ -188,9 +187,9 @@ void planSingle(Change& change, const Settings& s, Step& step, core::Issues& iss
     return invalid(step, issues, "there is no resource to write", {}, IssueType::Required);
   }
   if (writes && step.doc->root()->type().name != step.type) {
-    return invalid(step, issues,
-                   "the body is a " + std::string(step.doc->root()->type().name) + ", not a " +
-                       step.type);
+    return invalid(
+        step, issues,
+        "the body is a " + std::string(step.doc->root()->type().name) + ", not a " + step.type);
   }
   if (!store::isResourceType(types, step.type)) {
     return invalid(step, issues, "unknown resource type '" + step.type + "'", {},
@@ -207,17 +206,17 @@ void planSingle(Change& change, const Settings& s, Step& step, core::Issues& iss
     case ChangeKind::Update:
       if (bodyId.empty()) return invalid(step, issues, "the resource has no id");
       if (bodyId != step.id) {
-        return invalid(step, issues,
-                       "the resource id '" + bodyId + "' differs from the id in the URL '" +
-                           step.id + "'");
+        return invalid(
+            step, issues,
+            "the resource id '" + bodyId + "' differs from the id in the URL '" + step.id + "'");
       }
       if (!store::isValidId(step.id)) invalid(step, issues, "'" + step.id + "' is not a valid id");
       break;
     case ChangeKind::ConditionalUpdate:
-      planCondition(change.criteria,
-                    "a conditional update needs search criteria (PUT " + step.type +
-                        "?identifier=...)",
-                    s, step, issues);
+      planCondition(
+          change.criteria,
+          "a conditional update needs search criteria (PUT " + step.type + "?identifier=...)", s,
+          step, issues);
       if (!bodyId.empty() && !store::isValidId(bodyId)) {
         invalid(step, issues, "'" + bodyId + "' is not a valid id");
       }
@@ -226,8 +225,7 @@ void planSingle(Change& change, const Settings& s, Step& step, core::Issues& iss
       if (!store::isValidId(step.id)) invalid(step, issues, "'" + step.id + "' is not a valid id");
       break;
     case ChangeKind::ConditionalDelete:
-      planCondition(change.criteria, "a conditional delete needs search criteria", s, step,
-                    issues);
+      planCondition(change.criteria, "a conditional delete needs search criteria", s, step, issues);
       break;
     default: break;
   }

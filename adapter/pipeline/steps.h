@@ -30,8 +30,8 @@ struct Step {
   std::string ifMatchText, ifNoneExist, ifNoneMatch, ifModifiedSince;
   std::optional<int64_t> ifMatch;
   std::optional<store::SearchQuery> condition;  // If-None-Exist of a POST, criteria of PUT/DELETE
-  std::string tooMany;  // the message when the condition matches several resources
-  std::unique_ptr<core::Document> doc;          // POST, PUT: the entry's own document
+  std::string tooMany;                  // the message when the condition matches several resources
+  std::unique_ptr<core::Document> doc;  // POST, PUT: the entry's own document
   // Prepared before the unit when the id is known (a single create, update): the index rows,
   // and for a create with a new id its JSON and version stamp, and its audit row.
   bool indexed = false;

@@ -73,7 +73,7 @@ class Unit {
         if (store::Status r = put(*st); !r) return fail(*st, r);
       }
     }
-    return audit();
+    return finish();
   }
 
  private:
@@ -194,9 +194,9 @@ class Unit {
     std::vector<std::string> ids;
     if (store::Status s = ctx_.match(q, 2, ids); !s) return s;
     if (ids.size() != 1) {
-      return error(store::Code::PreconditionFailed,
-                   "the conditional reference '" + value + "' matches " +
-                       std::to_string(ids.size()) + " resources, not one");
+      return error(store::Code::PreconditionFailed, "the conditional reference '" + value +
+                                                        "' matches " + std::to_string(ids.size()) +
+                                                        " resources, not one");
     }
     id = std::move(ids[0]);
     return store::Status::ok();
@@ -221,8 +221,9 @@ class Unit {
     return s_.pipeline.store().outboxTopics(type);
   }
 
-  // The audit rows of the writes (and of a conditional create's match, a read), then the key.
-  store::Status audit() {
+  // The audit rows of the writes (and of a conditional create's match, a read), then the key
+  // with the results.
+  store::Status finish() {
     const AuditPolicy* policy = s_.pipeline.config().audit;
     std::vector<store::AuditEntry> rows;
     for (Step* st : steps_) {
@@ -376,9 +377,8 @@ void execute(const Settings& s, std::vector<Step*>& steps, Result& result,
   store::Store& store = s.pipeline.store();
   Step* failed = nullptr;
   bool replayed = false;
-  const store::Status st = store.write([&](store::WriteContext& ctx) {
-    return runUnit(ctx, steps, s, failed, replayed);
-  });
+  const store::Status st = store.write(
+      [&](store::WriteContext& ctx) { return runUnit(ctx, steps, s, failed, replayed); });
   if (!st) {
     result.status = statusOf(st.code());
     const IssueType code = st.code() == store::Code::Internal   ? IssueType::Exception

@@ -143,8 +143,7 @@ void FhirApi::Impl::answer(Call& c, Reply& r) const {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-bool FhirApi::Impl::allowed(const Call& c, Reply& r, std::string_view type,
-                            char permission) const {
+bool FhirApi::Impl::allowed(const Call& c, Reply& r, std::string_view type, char permission) const {
   const Principal* p = c.principal;
   if (p == nullptr || p->scopes.allows(type, permission)) return true;
   forbid(r, type, permission);
@@ -156,9 +155,9 @@ void FhirApi::Impl::forbid(Reply& r, std::string_view type, char permission) con
   static const char* const kWords[] = {"create", "read", "update", "delete", "search"};
   const size_t i = kNames.find(permission);
   const std::string scope = std::string(type) + "." + std::string(1, permission);
-  r.setHeader("WWW-Authenticate",
-              "Bearer realm=\"trialbridge\", error=\"insufficient_scope\", scope=\"system/" +
-                  scope + "\"");
+  r.setHeader(
+      "WWW-Authenticate",
+      "Bearer realm=\"trialbridge\", error=\"insufficient_scope\", scope=\"system/" + scope + "\"");
   fail(r, 403, IssueType::Security,
        "the token's scopes do not allow " + std::string(i < 5 ? kWords[i] : "this") + " on " +
            std::string(type) + " (needs system/" + scope + " or system/*." +

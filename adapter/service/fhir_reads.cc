@@ -1,12 +1,12 @@
 // Reads: read, vread, history, search, and the audit log as AuditEvent resources. They go to
 // the store directly (the pipeline is the write path) and are audited asynchronously.
+#include "pipeline/pipeline.h"
 #include "service/auth.h"
 #include "service/fhir_api_impl.h"
 #include "service/negotiation.h"
 #include "service/rendering.h"
 #include "service/search_params.h"
 #include "store/fhir_time.h"
-#include "pipeline/pipeline.h"
 
 namespace trialbridge::service {
 

@@ -30,8 +30,8 @@ void sendWritten(const Call& c, Reply& r, int status, const pipeline::EntryResul
       break;
     }
     case Prefer::Representation:
-      r.payload = e.document != nullptr ? Payload::ofDocument(e.document, e.json)
-                                        : Payload::ofJson(e.json);
+      r.payload =
+          e.document != nullptr ? Payload::ofDocument(e.document, e.json) : Payload::ofJson(e.json);
       break;
   }
 }
@@ -138,9 +138,9 @@ void FhirApi::Impl::update(Call& c, Reply& r, const std::string& type,
     o.ifMatch = pipeline::parseETag(c.ifMatch);
     if (!o.ifMatch) return fail(r, 400, IssueType::Invalid, "If-Match must be an ETag W/\"n\"");
   }
-  writeReply(c, r,
-             pipeline.apply(pipeline::Change::update(type, id, std::move(doc), std::move(issues)),
-                            o));
+  writeReply(
+      c, r,
+      pipeline.apply(pipeline::Change::update(type, id, std::move(doc), std::move(issues)), o));
 }
 
 void FhirApi::Impl::conditionalUpdate(Call& c, Reply& r, const std::string& type) const {
@@ -167,7 +167,8 @@ void FhirApi::Impl::remove(Call& c, Reply& r, const std::string& type,
 
 void FhirApi::Impl::conditionalRemove(Call& c, Reply& r, const std::string& type) const {
   if (!allowed(c, r, type, 'd')) return;
-  writeReply(c, r, pipeline.apply(pipeline::Change::conditionalRemove(type, c.query), writeOptions(c)),
+  writeReply(c, r,
+             pipeline.apply(pipeline::Change::conditionalRemove(type, c.query), writeOptions(c)),
              true);
 }
 

@@ -69,8 +69,8 @@ void addText(core::Document& doc, core::Element* parent, std::string_view name,
   if (!value.empty()) doc.addPrimitive(parent, name, value);
 }
 
-void addEntry(core::Document& doc, core::Element* root, const BundleEntry& en,
-              const Subset& sub, const core::TypeResolver& types, Keep& keep) {
+void addEntry(core::Document& doc, core::Element* root, const BundleEntry& en, const Subset& sub,
+              const core::TypeResolver& types, Keep& keep) {
   core::Element* e = doc.add(root, "entry");
   addText(doc, e, "fullUrl", en.fullUrl);
   if (const core::Element* src = rootOf(en.resource, sub, types, keep)) {

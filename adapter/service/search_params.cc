@@ -35,8 +35,7 @@ std::vector<std::string> values(const std::string& v, bool token) {
 }
 
 // A whole number >= 0, or an error naming the parameter.
-bool wholeNumber(const std::string& name, const std::string& v, size_t& out,
-                 core::Issues& issues) {
+bool wholeNumber(const std::string& name, const std::string& v, size_t& out, core::Issues& issues) {
   char* end = nullptr;
   const long long c = std::strtoll(v.c_str(), &end, 10);
   if (v.empty() || *end != 0 || c < 0) {

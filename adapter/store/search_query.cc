@@ -49,7 +49,6 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-
 // A decimal's value and the range its precision implies ("5.4" is [5.35, 5.45)).
 bool parseNumber(const std::string& text, double& value, double& low, double& high) {
   if (text.empty()) return false;

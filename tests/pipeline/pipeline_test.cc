@@ -261,7 +261,8 @@ TEST_P(PipelineTest, ConditionalCreateUpdateAndDelete) {
   // Conditional update: the match gets a new version; a body id that differs is refused.
   Result upd = apply(Change::conditionalUpdate(
       "Patient", "identifier=urn:mrn|P-1",
-      parse(R"({"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"P-1"}],"gender":"other"})")));
+      parse(
+          R"({"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"P-1"}],"gender":"other"})")));
   ASSERT_TRUE(upd.ok()) << text(upd.issues);
   EXPECT_EQ(upd.entries[0].outcome, Outcome::Updated);
   EXPECT_EQ(upd.entries[0].id, first.entries[0].id);
@@ -273,9 +274,9 @@ TEST_P(PipelineTest, ConditionalCreateUpdateAndDelete) {
 
   // If-Match on another version.
   options_.ifMatch = 1;
-  Result stale = apply(Change::update(
-      "Patient", first.entries[0].id,
-      parse(R"({"resourceType":"Patient","id":")" + first.entries[0].id + R"("})")));
+  Result stale = apply(
+      Change::update("Patient", first.entries[0].id,
+                     parse(R"({"resourceType":"Patient","id":")" + first.entries[0].id + R"("})")));
   EXPECT_EQ(stale.status, Status::PreconditionFailed);
   options_.ifMatch.reset();
 
@@ -336,8 +337,7 @@ TEST_P(PipelineTest, TransactionRewritesUuidAndConditionalReferences) {
   EXPECT_NE(rs.json.find(R"("individual":{"reference":"Patient/)" + patient + "\"}"),
             std::string::npos)
       << rs.json;
-  EXPECT_NE(rs.json.find(R"("study":{"reference":"ResearchStudy/)"), std::string::npos)
-      << rs.json;
+  EXPECT_NE(rs.json.find(R"("study":{"reference":"ResearchStudy/)"), std::string::npos) << rs.json;
   EXPECT_EQ(rs.json.find("ResearchStudy?"), std::string::npos) << rs.json;
   EXPECT_NE(r.entries[2].json.find(R"("reference":"ResearchSubject/rs-1")"), std::string::npos)
       << r.entries[2].json;
@@ -387,8 +387,8 @@ TEST_P(PipelineTest, TransactionChecksEveryEntryFirst) {
   // Too many entries.
   std::string big = R"({"resourceType":"Bundle","type":"batch","entry":[)";
   for (int i = 0; i < 11; ++i) {
-    big += std::string(i ? "," : "") +
-           R"({"request":{"method":"GET","url":"Patient/)" + std::to_string(i) + R"("}})";
+    big += std::string(i ? "," : "") + R"({"request":{"method":"GET","url":"Patient/)" +
+           std::to_string(i) + R"("}})";
   }
   EXPECT_EQ(bundle(big + "]}").status, Status::TooLarge);
   EXPECT_EQ(bundle(R"({"resourceType":"Bundle","type":"collection"})").status, Status::Invalid);
@@ -422,16 +422,19 @@ TEST_P(PipelineTest, ValidationFailuresSayWhere) {
   Config c = pipeline_->config();
   c.requiredProfiles = {{"Observation", "http://hl7.org/fhir/StructureDefinition/vitalsigns"}};
   Pipeline strict(*store_, validator_, c);
-  Result obs = strict.apply(Change::create(parse(
-                                R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})")),
-                            options_);
+  Result obs = strict.apply(
+      Change::create(
+          parse(R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})")),
+      options_);
   EXPECT_EQ(obs.status, Status::Unprocessable);
   // Without validation only the reader's errors count.
   options_.validation = ValidationPolicy::None;
-  EXPECT_TRUE(strict.apply(Change::create(parse(
-                               R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})")),
-                           options_)
-                  .ok());
+  EXPECT_TRUE(
+      strict
+          .apply(Change::create(parse(
+                     R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})")),
+                 options_)
+          .ok());
 }
 
 TEST_P(PipelineTest, BatchEntriesStandAlone) {
@@ -530,12 +533,13 @@ TEST_P(PipelineTest, OutboxRowsCommitWithTheirChange) {
 TEST_P(PipelineTest, AUnitThatFailsBeforeItsCommitLeavesNothing) {
   FailingStore failing(*store_);
   Pipeline broken(failing, validator_, pipeline_->config());
-  Result r = broken.apply(Change::bundle(parse(R"({"resourceType":"Bundle","type":"transaction","entry":[
+  Result r =
+      broken.apply(Change::bundle(parse(R"({"resourceType":"Bundle","type":"transaction","entry":[
     {"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
     {"resource":{"resourceType":"ResearchStudy","status":"active"},"request":{"method":"POST","url":"ResearchStudy"}},
     {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:1"}},
      "request":{"method":"POST","url":"Observation"}}]})")),
-                          options_);
+                   options_);
   EXPECT_EQ(r.status, Status::Internal);
   EXPECT_EQ(failing.puts, 3);  // every resource was put before the unit failed
   for (const auto& e : r.entries) EXPECT_EQ(e.outcome, Outcome::None);

@@ -74,8 +74,8 @@ TEST(Rendering, EntriesFollowTheBundlesSubsetting) {
   // A resource on its own follows the reply's render.
   Render summary;
   summary.summary = Summary::True;
-  const std::string one = renderPayload(Payload::ofJson(std::string(kObservation)), summary,
-                                        types());
+  const std::string one =
+      renderPayload(Payload::ofJson(std::string(kObservation)), summary, types());
   EXPECT_NE(one.find("SUBSETTED"), std::string::npos) << one;
   EXPECT_EQ(renderPayload(Payload::ofJson(std::string(kObservation)), Render{}, types()),
             kObservation);
