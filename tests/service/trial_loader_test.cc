@@ -8,9 +8,10 @@
 #include <sstream>
 
 #include "conformance/context.h"
-#include "mapping/profiles_package.h"
-#include "mapping/trial_reader.h"
+#include "conformance/profiles.h"
+#include "conformance/profiles_package.h"
 #include "store/search_parameters.h"
+#include "study/trial_reader.h"
 #include "validation/validator.h"
 
 namespace trialbridge::service {
@@ -18,7 +19,7 @@ namespace {
 
 TEST(TrialLoader, MapsAndStoresATrialAsOneTransaction) {
   auto context = conformance::Context::withCore();
-  context->addPackage(mapping::profilesPackage());
+  context->addPackage(conformance::profilesPackage());
   store::SearchParameterRegistry registry(*context);
   char tmpl[] = "/tmp/tb-trial-loader.XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -30,15 +31,15 @@ TEST(TrialLoader, MapsAndStoresATrialAsOneTransaction) {
   std::unique_ptr<store::Store> store = std::move(opened.value());
   validation::Validator validator(*context);
   pipeline::Config config;
-  constexpr std::string_view kProfiles = "http://trialbridge.org/fhir/StructureDefinition/";
-  config.requiredProfiles = {{"ResearchStudy", std::string(kProfiles) + "tb-research-study"}};
+  namespace profiles = conformance::profiles;
+  config.requiredProfiles = {{"ResearchStudy", std::string(profiles::kResearchStudy)}};
   pipeline::Pipeline pipeline(*store, &validator, config);
 
   std::ifstream in(std::string(TB_SOURCE_ROOT) + "/samples/trials/NCT06813157.json");
   std::stringstream text;
   text << in.rdbuf();
   core::Issues issues;
-  auto trial = mapping::readTrial(text.str(), issues);
+  auto trial = study::readTrial(text.str(), issues);
   ASSERT_TRUE(trial.has_value());
   mapping::MapOptions options;
   options.fullUrlBase = "http://127.0.0.1:8080/fhir";
@@ -70,9 +71,9 @@ TEST(TrialLoader, MapsAndStoresATrialAsOneTransaction) {
   }
   // A resource that fails its required profile (here one for another type) refuses the whole
   // trial: nothing is stored.
-  config.requiredProfiles = {{"ResearchStudy", std::string(kProfiles) + "tb-observation"}};
+  config.requiredProfiles = {{"ResearchStudy", std::string(profiles::kObservation)}};
   pipeline::Pipeline strict(*store, &validator, config);
-  mapping::Trial renamed = *trial;
+  study::Trial renamed = *trial;
   renamed.id = "another-trial";
   TrialLoad refused = loadTrial(strict, renamed, {}, options, write);
   EXPECT_EQ(refused.status, pipeline::Status::Unprocessable);
