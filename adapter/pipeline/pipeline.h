@@ -204,7 +204,8 @@ struct Result {
   // say what was done. A batch is Ok even when entries failed: see each entry's status.
   core::Issues issues;
   std::vector<EntryResult> entries;  // one for a single change; one per entry, in Bundle order
-  bool replayed = false;  // the idempotency key was known: the first result, nothing written
+  // The idempotency key was known: the first result, nothing written (a batch: for some entry).
+  bool replayed = false;
   bool ok() const { return status == Status::Ok; }
 };
 

@@ -7,6 +7,8 @@
 
 #include "conformance/context.h"
 #include "core/issue.h"
+#include "core/json.h"
+#include "core/xml.h"
 #include "test_client.h"
 #include "validation/validator.h"
 
@@ -339,6 +341,49 @@ TEST_F(RestTest, TransactionIsAtomicAndRewritesReferences) {
   Reply unprocessable = c_->post("/fhir", invalid);
   EXPECT_EQ(unprocessable.status, 422) << unprocessable.body;
   EXPECT_EQ(jsonAt(c_->get("/fhir/Patient?identifier=urn:mrn|T-3").body, "total"), "0");
+}
+
+// A retry with the same Idempotency-Key gets the first answer and writes nothing; the same key
+// with another request is a conflict.
+TEST_F(RestTest, IdempotencyKeyMakesRetriesSafe) {
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", "application/fhir+json"}, {"Idempotency-Key", "retry-1"}};
+  Reply first = c_->request("POST", "/fhir/Patient", kPatient, headers);
+  ASSERT_EQ(first.status, 201) << first.body;
+  Reply again = c_->request("POST", "/fhir/Patient", kPatient, headers);
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.header("location"), first.header("location"));
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(jsonAt(c_->get("/fhir/Patient?_summary=count").body, "total"), "1");
+  Reply other =
+      c_->request("POST", "/fhir/Patient", R"({"resourceType":"Patient","active":true})", headers);
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_EQ(jsonAt(other.body, "resourceType"), "OperationOutcome");
+  EXPECT_EQ(jsonAt(c_->get("/fhir/Patient?_summary=count").body, "total"), "1");
+}
+
+// A transaction's response as XML is written from documents: the same resources as the JSON.
+TEST_F(RestTest, TransactionResponseAsXml) {
+  const std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","id":"x1","gender":"male"},"request":{"method":"PUT","url":"Patient/x1"}},
+    {"request":{"method":"GET","url":"Patient?_id=x1"}},
+    {"request":{"method":"GET","url":"Patient/x1"}}]})";
+  Reply r =
+      c_->request("POST", "/fhir?_format=xml", tx, {{"Content-Type", "application/fhir+json"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/fhir+xml;charset=utf-8");
+  core::Issues issues;
+  auto doc = core::readXml(r.body, conformance::Context::r4(), issues);
+  ASSERT_NE(doc, nullptr) << r.body;
+  EXPECT_FALSE(issues.hasErrors()) << r.body;
+  const std::string json = core::writeJson(*doc->root());
+  EXPECT_EQ(jsonAt(json, "type"), "transaction-response");
+  EXPECT_EQ(jsonAt(json, "entry.0.resource.gender"), "male");
+  EXPECT_EQ(jsonAt(json, "entry.0.response.status"), "201 Created");
+  EXPECT_EQ(jsonAt(json, "entry.1.resource.resourceType"), "Bundle");
+  EXPECT_EQ(jsonAt(json, "entry.1.resource.total"), "1");
+  EXPECT_EQ(jsonAt(json, "entry.1.resource.entry.0.resource.id"), "x1");
+  EXPECT_EQ(jsonAt(json, "entry.2.resource.id"), "x1");
 }
 
 // What the server sends is valid FHIR R4: every kind of response body, validated with no error.
