@@ -60,8 +60,7 @@ enum class Status : uint8_t {
   PreconditionFailed,  // If-Match names another version; a condition matches several resources
   Forbidden,           // the authorisation callback refused a type and permission
   TooLarge,            // more Bundle entries than Config::maxBundleEntries
-  Unavailable,         // a step the change needs is not configured (validation without a
-                       // validator), or a kind of change not implemented yet
+  Unavailable,         // a kind of change not implemented yet; validate() without a validator
   Internal,            // the database failed
 };
 std::string_view statusName(Status status);  // "ok", "invalid", "unprocessable", ...
