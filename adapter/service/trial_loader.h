@@ -24,7 +24,7 @@ struct TrialLoad {
 // Maps `trial` and `entities` (options.fullUrlBase should be the server's base URL) and applies
 // the Bundle as a transaction with `write` (actor, validation policy, base URL).
 TrialLoad loadTrial(const pipeline::Pipeline& pipeline, const study::Trial& trial,
-                    const std::vector<study::Entity>& entities,
-                    const mapping::MapOptions& options, const pipeline::Options& write);
+                    const std::vector<study::Entity>& entities, const mapping::MapOptions& options,
+                    const pipeline::Options& write);
 
 }  // namespace trialbridge::service
