@@ -230,8 +230,7 @@ std::string Service::baseUrl() const {
 store::Store& Service::store() { return *store_; }
 const pipeline::Pipeline& Service::pipeline() const { return *pipeline_; }
 
-TrialLoad Service::loadTrial(const study::Trial& trial,
-                             const std::vector<study::Entity>& entities,
+TrialLoad Service::loadTrial(const study::Trial& trial, const std::vector<study::Entity>& entities,
                              mapping::MapOptions options) const {
   options.fullUrlBase = baseUrl();
   pipeline::Options write;

@@ -3,8 +3,8 @@
 namespace trialbridge::service {
 
 TrialLoad loadTrial(const pipeline::Pipeline& pipeline, const study::Trial& trial,
-                    const std::vector<study::Entity>& entities,
-                    const mapping::MapOptions& options, const pipeline::Options& write) {
+                    const std::vector<study::Entity>& entities, const mapping::MapOptions& options,
+                    const pipeline::Options& write) {
   TrialLoad load;
   auto bundle = mapping::mapTrial(trial, entities, options, pipeline.store().types());
   if (!bundle) {
