@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "conformance/context.h"
+#include "conformance/narrative.h"
 #include "conformance/structure_definition.h"
 #include "conformance/terminology.h"
-#include "core/text.h"
 #include "fhirpath/engine.h"
 #include "fhirpath/types.h"
 
@@ -231,88 +231,10 @@ std::optional<bool> conformsTo(Engine& e, const Value& item, std::string_view ur
 
 // --- htmlChecks ---
 
+// R4 defines txt-1 and txt-2 both as htmlChecks(): the XHTML rules and some content.
 bool htmlChecks(std::string_view x) {
-  static const std::unordered_set<std::string> kAllowed = {
-      "div",    "p",    "br",       "hr",      "h1",   "h2",   "h3",         "h4",     "h5",
-      "h6",     "span", "b",        "i",       "u",    "s",    "em",         "strong", "small",
-      "big",    "tt",   "sub",      "sup",     "a",    "img",  "ul",         "ol",     "li",
-      "dl",     "dt",   "dd",       "table",   "tr",   "td",   "th",         "thead",  "tbody",
-      "tfoot",  "col",  "colgroup", "caption", "pre",  "code", "blockquote", "q",      "cite",
-      "dfn",    "abbr", "acronym",  "address", "samp", "kbd",  "var",        "del",    "ins",
-      "center", "font", "strike",   "bdo",     "tr"};
-  static const std::unordered_set<std::string> kAllowedAttrs = {
-      "xmlns",    "xml:lang",    "lang",        "class",   "style",    "id",       "title",
-      "dir",      "href",        "name",        "src",     "alt",      "width",    "height",
-      "border",   "cellpadding", "cellspacing", "colspan", "rowspan",  "align",    "valign",
-      "span",     "summary",     "abbr",        "axis",    "headers",  "scope",    "charoff",
-      "char",     "cite",        "datetime",    "type",    "start",    "value",    "compact",
-      "nowrap",   "bgcolor",     "color",       "size",    "face",     "rules",    "frame",
-      "clear",    "noshade",     "hspace",      "vspace",  "longdesc", "usemap",   "ismap",
-      "shape",    "coords",      "rel",         "rev",     "target",   "hreflang", "accesskey",
-      "tabindex", "xml:space",   "charset"};
-  size_t i = 0;
-  while (i < x.size() && (x[i] == ' ' || x[i] == '\n' || x[i] == '\r' || x[i] == '\t')) ++i;
-  if (x.substr(i, 4) != "<div") return false;
-  bool hasContent = false;
-  while (i < x.size()) {
-    size_t lt = x.find('<', i);
-    std::string_view text =
-        x.substr(i, lt == std::string_view::npos ? std::string_view::npos : lt - i);
-    for (char c : text) {
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') hasContent = true;
-    }
-    if (lt == std::string_view::npos) break;
-    if (x.substr(lt, 4) == "<!--") {
-      size_t end = x.find("-->", lt);
-      if (end == std::string_view::npos) return false;
-      i = end + 3;
-      continue;
-    }
-    size_t gt = x.find('>', lt);
-    if (gt == std::string_view::npos) return false;
-    std::string_view tag = x.substr(lt + 1, gt - lt - 1);
-    i = gt + 1;
-    if (!tag.empty() && (tag[0] == '/' || tag[0] == '?' || tag[0] == '!')) continue;
-    size_t nameEnd = 0;
-    while (nameEnd < tag.size() && tag[nameEnd] != ' ' && tag[nameEnd] != '/' &&
-           tag[nameEnd] != '\n' && tag[nameEnd] != '\t' && tag[nameEnd] != '\r') {
-      ++nameEnd;
-    }
-    std::string name = core::asciiLower(tag.substr(0, nameEnd));
-    size_t colon = name.find(':');
-    if (colon != std::string::npos) name = name.substr(colon + 1);
-    if (kAllowed.count(name) == 0) return false;
-    if (name == "img" || name == "a" || name == "br" || name == "hr") hasContent = true;
-    // Attributes.
-    size_t p = nameEnd;
-    while (p < tag.size()) {
-      while (p < tag.size() && (tag[p] == ' ' || tag[p] == '\n' || tag[p] == '\t' ||
-                                tag[p] == '\r' || tag[p] == '/')) {
-        ++p;
-      }
-      size_t an = p;
-      while (p < tag.size() && tag[p] != '=' && tag[p] != ' ' && tag[p] != '/') ++p;
-      if (p == an) break;
-      std::string attr = core::asciiLower(tag.substr(an, p - an));
-      std::string_view value;
-      if (p < tag.size() && tag[p] == '=') {
-        ++p;
-        if (p < tag.size() && (tag[p] == '"' || tag[p] == '\'')) {
-          char q = tag[p];
-          size_t end = tag.find(q, p + 1);
-          if (end == std::string_view::npos) return false;
-          value = tag.substr(p + 1, end - p - 1);
-          p = end + 1;
-        }
-      }
-      if (attr.rfind("xmlns", 0) == 0) continue;
-      if (attr.rfind("on", 0) == 0 || kAllowedAttrs.count(attr) == 0) return false;
-      std::string v = core::asciiLower(value);
-      size_t s = v.find_first_not_of(" \t\n\r");
-      if (s != std::string::npos && v.compare(s, 11, "javascript:") == 0) return false;
-    }
-  }
-  return hasContent;
+  std::vector<std::string> problems;
+  return conformance::checkNarrativeXhtml(x, problems) && conformance::xhtmlHasContent(x);
 }
 
 }  // namespace trialbridge::fhirpath

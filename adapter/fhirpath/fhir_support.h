@@ -25,8 +25,9 @@ std::optional<bool> subsumes(Engine& e, const Value& a, const Value& b);
 // conformsTo(url): nullopt when the profile is unknown.
 std::optional<bool> conformsTo(Engine& e, const Value& item, std::string_view url);
 
-// The narrative rules of txt-1: only basic HTML formatting elements and attributes, no scripts,
-// no event handlers, no active content.
+// The narrative rules of txt-1 and txt-2 (conformance/narrative.h, the allow-list the validator
+// uses too): a <div> root, only basic HTML elements and attributes, no event attributes, no
+// javascript: URLs, and some content.
 bool htmlChecks(std::string_view xhtml);
 
 }  // namespace trialbridge::fhirpath

@@ -1,22 +1,18 @@
 #pragma once
-// The XHTML rules FHIR sets for Narrative.div (R4 section 2.4 "Narrative"): the root is a <div>
-// in the XHTML namespace; only the basic HTML elements and attributes are allowed (no <script>,
-// <form>, <iframe>, <object>, <style> elements, no event attributes such as onclick, no
-// javascript: URLs); the div must have some content.
-#include <string>
+// The validator's checks of markup in text. The XHTML rules of Narrative.div (the allow-list of
+// elements and attributes, txt-1; some content, txt-2) are conformance/narrative.h's, the one
+// list FHIRPath's htmlChecks() uses too; they are named here as the validator uses them.
 #include <string_view>
-#include <vector>
+
+#include "conformance/narrative.h"
 
 namespace trialbridge::validation {
 
-// Checks the div's XHTML text (well-formed, as the readers guarantee). Each problem found is
-// appended to `problems` as a sentence. Returns true when there is none.
-bool checkNarrativeXhtml(std::string_view xhtml, std::vector<std::string>& problems);
+using conformance::checkNarrativeXhtml;
+using conformance::xhtmlHasContent;
 
-// True when the XHTML has some non-whitespace text or an image (txt-2).
-bool xhtmlHasContent(std::string_view xhtml);
-
-// True when text contains something that looks like an HTML tag ("<b", "</", "<!").
+// True when text contains something that looks like an HTML tag ("<b", "</", "<!"): an error in
+// strings with the security checks on, and in markdown when ValidatorOptions say so.
 bool looksLikeHtml(std::string_view text);
 
 }  // namespace trialbridge::validation

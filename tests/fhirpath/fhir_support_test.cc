@@ -85,5 +85,15 @@ TEST(FhirSupport, HtmlChecks) {
   EXPECT_FALSE(htmlChecks("<p>not a div</p>"));
 }
 
+// htmlChecks() reads the validator's allow-list (conformance/narrative.h), and asks for content
+// as txt-2 does.
+TEST(FhirSupport, HtmlChecksUsesTheNarrativeAllowList) {
+  EXPECT_TRUE(htmlChecks(
+      R"(<div xmlns="http://www.w3.org/1999/xhtml"><table><tr><td colspan="2">1</td></tr></table></div>)"));
+  EXPECT_FALSE(htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><u>a</u></div>)"));
+  EXPECT_FALSE(htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><p>a</p><form/></div>)"));
+  EXPECT_FALSE(htmlChecks(R"(<div xmlns="http://www.w3.org/1999/xhtml"><br/></div>)"));
+}
+
 }  // namespace
 }  // namespace trialbridge::fhirpath

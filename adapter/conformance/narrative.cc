@@ -1,0 +1,143 @@
+#include "conformance/narrative.h"
+
+#include <algorithm>
+#include <cctype>
+#include <iterator>
+
+#include "core/text.h"
+
+namespace trialbridge::conformance {
+
+namespace {
+
+// The elements of XHTML basic text, lists, tables, images and links (the HL7 Java validator's
+// reading of R4's "chapters 7-11 and 15 of the HTML 4.0 standard, <a> elements, images").
+constexpr std::string_view kElements[] = {
+    "p",     "br",    "div",   "h1",   "h2",      "h3",     "h4",         "h5",       "h6",
+    "a",     "span",  "b",     "em",   "i",       "strong", "small",      "big",      "tt",
+    "dfn",   "q",     "var",   "abbr", "acronym", "cite",   "blockquote", "hr",       "address",
+    "bdo",   "kbd",   "pre",   "samp", "sub",     "sup",    "ins",        "del",      "ul",
+    "ol",    "li",    "dl",    "dt",   "dd",      "table",  "caption",    "colgroup", "col",
+    "thead", "tbody", "tfoot", "tr",   "th",      "td",     "img",        "code"};
+
+// Their attributes (no event attributes: onclick...), and namespace declarations.
+constexpr std::string_view kAttributes[] = {
+    "title",       "style",       "class",    "id",       "lang",           "xml:lang",
+    "dir",         "accesskey",   "tabindex", "abbr",     "accept-charset", "accept",
+    "align",       "alink",       "alt",      "axis",     "bgcolor",        "border",
+    "cellpadding", "cellspacing", "char",     "charoff",  "charset",        "cite",
+    "color",       "colspan",     "compact",  "coords",   "datetime",       "frame",
+    "headers",     "height",      "href",     "hreflang", "hspace",         "name",
+    "nowrap",      "rel",         "rev",      "rowspan",  "rules",          "scope",
+    "shape",       "size",        "span",     "src",      "start",          "summary",
+    "type",        "valign",      "value",    "vspace",   "width",          "xmlns",
+    "xmlns:xhtml", "longdesc",    "clear",    "face",     "noshade",        "target"};
+
+bool nameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '-' || c == '_' ||
+         c == '.';
+}
+
+}  // namespace
+
+bool isNarrativeElement(std::string_view name) {
+  if (name.starts_with("xhtml:")) name.remove_prefix(6);
+  return std::find(std::begin(kElements), std::end(kElements), name) != std::end(kElements);
+}
+
+bool isNarrativeAttribute(std::string_view name) {
+  return std::find(std::begin(kAttributes), std::end(kAttributes), name) != std::end(kAttributes) ||
+         name.starts_with("xmlns:");
+}
+
+bool xhtmlHasContent(std::string_view x) {
+  bool inTag = false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const char c = x[i];
+    if (inTag) {
+      if (c == '>') inTag = false;
+      continue;
+    }
+    if (c == '<') {
+      if (x.compare(i, 4, "<img") == 0) return true;
+      inTag = true;
+      continue;
+    }
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return true;
+  }
+  return false;
+}
+
+bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems) {
+  const size_t before = problems.size();
+  size_t i = 0;
+  bool first = true;
+  while (i < x.size()) {
+    const size_t lt = x.find('<', i);
+    if (lt == std::string_view::npos) break;
+    i = lt + 1;
+    if (i < x.size() && (x[i] == '/' || x[i] == '?')) {  // end tag or processing instruction
+      const size_t gt = x.find('>', i);
+      i = gt == std::string_view::npos ? x.size() : gt + 1;
+      continue;
+    }
+    if (x.compare(i, 3, "!--") == 0) {
+      const size_t end = x.find("-->", i);
+      i = end == std::string_view::npos ? x.size() : end + 3;
+      continue;
+    }
+    size_t n = i;
+    while (n < x.size() && nameChar(x[n])) ++n;
+    const std::string name = core::asciiLower(x.substr(i, n - i));
+    if (first) {
+      if (name != "div" && name != "xhtml:div") {
+        problems.push_back("The narrative must be a <div> element, not <" + name + ">");
+      }
+      first = false;
+    } else if (!isNarrativeElement(name)) {
+      problems.push_back("Illegal element name in the XHTML ('" + name + "')");
+    }
+    // Attributes up to the end of the tag.
+    i = n;
+    while (i < x.size() && x[i] != '>') {
+      if (std::isspace(static_cast<unsigned char>(x[i])) != 0 || x[i] == '/') {
+        ++i;
+        continue;
+      }
+      size_t a = i;
+      while (a < x.size() && nameChar(x[a])) ++a;
+      if (a == i) {
+        ++i;
+        continue;
+      }
+      const std::string attr = core::asciiLower(x.substr(i, a - i));
+      i = a;
+      std::string value;
+      while (i < x.size() && std::isspace(static_cast<unsigned char>(x[i])) != 0) ++i;
+      if (i < x.size() && x[i] == '=') {
+        ++i;
+        while (i < x.size() && std::isspace(static_cast<unsigned char>(x[i])) != 0) ++i;
+        if (i < x.size() && (x[i] == '"' || x[i] == '\'')) {
+          const char q = x[i];
+          const size_t end = x.find(q, i + 1);
+          value = std::string(
+              x.substr(i + 1, (end == std::string_view::npos ? x.size() : end) - i - 1));
+          i = end == std::string_view::npos ? x.size() : end + 1;
+        }
+      }
+      if (!isNarrativeAttribute(attr)) {
+        problems.push_back("Illegal attribute name in the XHTML ('" + attr + "' on '" + name +
+                           "')");
+      } else if ((attr == "href" || attr == "src") &&
+                 core::asciiLower(value).find("javascript:") != std::string::npos) {
+        problems.push_back("Script URLs are not allowed in the XHTML ('" + attr + "' on '" + name +
+                           "')");
+      }
+    }
+    if (i < x.size()) ++i;
+  }
+  // Whether there is content is txt-2's rule: xhtmlHasContent().
+  return problems.size() == before;
+}
+
+}  // namespace trialbridge::conformance
