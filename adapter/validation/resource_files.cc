@@ -5,6 +5,7 @@
 #include "conformance/package.h"
 #include "core/json.h"
 #include "core/resource_io.h"
+#include "validation/check_util.h"
 
 namespace trialbridge::validation {
 
@@ -27,11 +28,6 @@ class TextPackage : public conformance::Package {
  private:
   std::vector<std::string> texts_;
 };
-
-std::string_view childValue(const core::Element& e, std::string_view name) {
-  const core::Element* c = e.child(name);
-  return c == nullptr ? std::string_view() : c->value();
-}
 
 core::Status addText(const conformance::Context& context, TextPackage& pkg, const std::string& file,
                      const std::string& text) {
