@@ -5,7 +5,8 @@
 //
 // A family of rules lives in one file (NAME_rules.cc) whose addNAMERules() adds them to the
 // table; a new rule of a family is a function in that file and one line in its add function; a
-// new family is a new file, a declaration below and one line in RuleTable::get().
+// new family is a new file (listed in CMakeLists.txt), a declaration below and one line in
+// RuleTable::get(). Rules report through RuleContext::reporter and never throw.
 #include <memory>
 #include <string>
 #include <string_view>
