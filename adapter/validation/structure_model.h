@@ -28,7 +28,7 @@ struct Invariant {
     None,
     Ele1,  // hasValue() or (children().count() > id.count())
     Ext1,  // extension.exists() != value.exists()
-    Txt1,  // htmlChecks(): the narrative XHTML rules (validation/xhtml.h)
+    Txt1,  // htmlChecks(): the narrative XHTML rules (conformance/narrative.h)
     Txt2,  // htmlChecks() in R4 too: the narrative has some non-whitespace content
     Dom3,  // contained resources are referenced (also from the narrative) or refer back
     // name.matches('regex') on a child of the element: the regex must match the whole value,
