@@ -18,14 +18,15 @@ QUIET=0
 #   tests, benchmarks libgtest-dev libgmock-dev libbenchmark-dev
 #   store tests       postgresql-15 (the server)
 #   fuzzing, format   clang-14 libclang-rt-14-dev (libFuzzer, sanitizer runtimes) clang-format-14
-#   tools             python3 (tools/), hyperfine (start-up timing), wrk (HTTP load)
+#   tools             python3 (tools/), hyperfine (start-up timing), wrk (HTTP load),
+#                     libxml2-utils (xmllint: the PRS XML tests validate against the schema)
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpoco-dev libpcre3-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15
   clang-14 libclang-rt-14-dev clang-format-14
-  python3 hyperfine wrk
+  python3 hyperfine wrk libxml2-utils
 )
 # Node.js and npm (test peers under tests/peers/): only when there is no node at all, so a node
 # that is already installed some other way is left alone.

@@ -270,8 +270,44 @@ def bundle_seeds():
     }
 
 
+def registry_seeds():
+    """ClinicalTrials.gov records: the tests' own, the real one cut down to a few locations and
+    without its results, a page of studies, and variants that break the API's schema."""
+    seeds = {}
+    for f in sorted((ROOT / "tests" / "mapping" / "data").glob("ctgov-*.json")):
+        seeds[f.name] = f.read_text()
+    real = json.loads((ROOT / "tests" / "data" / "clinicaltrials-gov" / "NCT02513394.json").read_text())
+    cl = real["protocolSection"]["contactsLocationsModule"]
+    cl["locations"] = cl["locations"][:3]
+    cl["locations_nested"] = cl["locations_nested"][:1]
+    real["resultsSection"] = {"moreInfoModule": real["resultsSection"]["moreInfoModule"]}
+    real["derivedSection"] = {"miscInfoModule": real["derivedSection"]["miscInfoModule"]}
+    seeds["NCT02513394-cut.json"] = json.dumps(real, indent=1)
+    withdrawn = json.loads(seeds["ctgov-withdrawn.json"])
+    seeds["page.json"] = json.dumps({"studies": [withdrawn, json.loads(seeds["ctgov-expanded-access.json"])],
+                                     "nextPageToken": "x"})
+    mistakes = [
+        ("/protocolSection/statusModule/overallStatus", "OPEN", False),
+        ("/protocolSection/designModule/enrollmentInfo/count", -3, False),
+        ("/protocolSection/designModule/phases", "PHASE1", False),
+        ("/protocolSection/eligibilityModule/minimumAge", "eighteen", False),
+        ("/protocolSection/statusModule/startDateStruct/date", "2015-13-40", False),
+        ("/protocolSection/armsInterventionsModule/armGroups/0", None, True),
+        ("/protocolSection/identificationModule", [], False),
+        ("/protocolSection", None, True),
+        ("/protocolSection/conditionsModule/conditions/0", {"name": "x"}, False),
+        ("/protocolSection/referencesModule/references/0/pmid", 12345678, False),
+    ]
+    for i, (pointer, value, erase) in enumerate(mistakes):
+        seeds["broken-%02d.json" % i] = json.dumps(edit(withdrawn, pointer, value, erase), indent=1)
+    seeds["not-an-object.json"] = "[1, 2, 3]"
+    seeds["truncated.json"] = seeds["ctgov-observational.json"][:300]
+    return seeds
+
+
 def main():
     write("trial_reader", trial_seeds())
+    write("registry_import", registry_seeds())
     write("entity_reader", entity_seeds())
     write("search_query", search_seeds())
     write("config", config_seeds())

@@ -1,6 +1,7 @@
 #include "cli/cmd_convert.h"
 #include "cli/cmd_fhirpath.h"
 #include "cli/cmd_map.h"
+#include "cli/cmd_registry.h"
 #include "cli/cmd_serve.h"
 #include "cli/cmd_validate.h"
 #include "cli/command.h"
@@ -9,7 +10,8 @@ namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      validateCommand(), convertCommand(), fhirpathCommand(), mapCommand(), serveCommand(),
+      validateCommand(), convertCommand(),  fhirpathCommand(),
+      mapCommand(),      registryCommand(), serveCommand(),
   };
   return kCommands;
 }

@@ -84,6 +84,49 @@ inline constexpr std::string_view kExtAeSeriousnessCriterion =
     "http://trialbridge.org/fhir/StructureDefinition/tb-ae-seriousness-criterion";
 inline constexpr std::string_view kExtSubjectStatusHistory =
     "http://trialbridge.org/fhir/StructureDefinition/tb-subject-status-history";
+inline constexpr std::string_view kExtRecruitmentStatus =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-recruitment-status";
+inline constexpr std::string_view kExtPrimaryCompletion =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-primary-completion";
+inline constexpr std::string_view kExtDateType =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-date-type";
+inline constexpr std::string_view kExtDesignDetail =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-design-detail";
+inline constexpr std::string_view kExtDoseEscalation =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-dose-escalation";
+inline constexpr std::string_view kExtArmCohort =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-arm-cohort";
+inline constexpr std::string_view kExtArmIntervention =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-arm-intervention";
+inline constexpr std::string_view kExtIntervention =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-intervention";
+inline constexpr std::string_view kExtOutcomeMeasure =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-outcome-measure";
+inline constexpr std::string_view kExtScheduleSubjects =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-schedule-subjects";
+inline constexpr std::string_view kExtEnrollmentType =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-enrollment-type";
+inline constexpr std::string_view kExtHealthyVolunteers =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-healthy-volunteers";
+inline constexpr std::string_view kExtStudyPopulation =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-study-population";
+inline constexpr std::string_view kExtEligibilityCriteria =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-eligibility-criteria";
+inline constexpr std::string_view kExtOversight =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-oversight";
+inline constexpr std::string_view kExtIpdSharing =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-ipd-sharing";
+inline constexpr std::string_view kExtReferenceType =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-reference-type";
+inline constexpr std::string_view kExtSecondaryIdType =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-secondary-id-type";
+inline constexpr std::string_view kExtHasResults =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-has-results";
+inline constexpr std::string_view kExtRegistryUnmapped =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-registry-unmapped";
+// R5 ResearchStudy.descriptionSummary as an R4 cross-version extension.
+inline constexpr std::string_view kExtDescriptionSummary =
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ResearchStudy.descriptionSummary";
 inline constexpr std::string_view kExtWorkflowResearchStudy =
     "http://hl7.org/fhir/StructureDefinition/workflow-researchStudy";
 inline constexpr std::string_view kExtAcceptableOffsetRange =

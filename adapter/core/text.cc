@@ -179,4 +179,26 @@ std::string jsonString(std::string_view text) {
   return out;
 }
 
+namespace {
+bool endsSentence(std::string_view text) {
+  size_t end = text.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return false;
+  const char c = text[end];
+  return c == '.' || c == '!' || c == '?';
+}
+}  // namespace
+
+void appendSentence(std::string& text, std::string_view sentence) {
+  if (sentence.empty()) return;
+  if (!text.empty()) {
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.pop_back();
+    text += endsSentence(text) ? " " : ". ";
+  }
+  text += sentence;
+}
+
+void endSentence(std::string& text) {
+  if (!text.empty() && !endsSentence(text)) text += '.';
+}
+
 }  // namespace trialbridge::core

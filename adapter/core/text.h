@@ -38,6 +38,13 @@ void forEachLine(std::string_view text, Fn&& fn) {
   }
 }
 
+// Appends `sentence` to `text` as a sentence of its own: ". " before it when text does not end
+// a sentence yet ('.', '!', '?'), " " when it does; nothing between when text is empty. A full
+// stop is never doubled however the parts end.
+void appendSentence(std::string& text, std::string_view sentence);
+// Ends text with a full stop unless it already ends a sentence (or is empty).
+void endSentence(std::string& text);
+
 // Appends a code point as UTF-8 (1 to 4 bytes); one above U+10FFFF becomes U+FFFD.
 void appendUtf8(std::string& out, uint32_t codePoint);
 

@@ -130,8 +130,7 @@ core::Element* TransactionBuilder::addResource(std::string_view type, std::strin
     throw std::logic_error("mapping: unknown resource type " + std::string(type));
   }
   builder_.primitive(resource, "id", id);
-  core::Element* meta = builder_.add(resource, "meta");
-  builder_.primitive(meta, "profile", profile);
+  if (!profile.empty()) builder_.primitive(builder_.add(resource, "meta"), "profile", profile);
   core::Element* request = builder_.add(entry, "request");
   builder_.primitive(request, "method", "PUT");
   builder_.primitive(request, "url", local);

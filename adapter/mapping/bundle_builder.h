@@ -54,7 +54,7 @@ class TransactionBuilder {
  public:
   TransactionBuilder(const core::TypeResolver& types, std::string fullUrlBase);
 
-  // A new entry; the resource gets id and meta.profile.
+  // A new entry; the resource gets id and meta.profile (none when `profile` is empty).
   core::Element* addResource(std::string_view type, std::string_view id, std::string_view profile);
   ResourceBuilder& builder() { return builder_; }
   core::Document& document() { return *doc_; }

@@ -1,14 +1,15 @@
 #include "mapping/study_mapper.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "conformance/profiles.h"
+#include "core/text.h"
+#include "mapping/registry_tables.h"
+#include "mapping/study_elements.h"
 #include "study/ids.h"
 #include "study/time_amount.h"
 #include "study/vocabulary.h"
@@ -43,13 +44,7 @@ namespace {
 using core::Element;
 namespace p = conformance::profiles;
 
-// ClinicalTrials.gov enum -> the project's codes: INDUSTRY -> industry, OTHER_GOV -> other-gov.
-std::string localCode(std::string_view ctgov) {
-  std::string out;
-  for (char c : ctgov)
-    out += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using elements::localCode;
 
 std::string unitName(std::string_view unit) { return Vocabulary::get().timeUnitName(unit); }
 
@@ -85,6 +80,8 @@ class StudyMapper {
     b_.primitive(x, "country", a.country);
   }
 
+  // The arm's description followed by each intervention with its dose as registered (and its
+  // reading), route and frequency, one sentence each.
   std::string armSummary(const Arm& arm) {
     std::string s = arm.description;
     for (const ArmIntervention& ai : arm.interventions) {
@@ -99,28 +96,43 @@ class StudyMapper {
       if (ai.route) details.push_back(ai.route->text);
       if (!ai.frequency.empty()) details.push_back(ai.frequency);
       for (size_t k = 0; k < details.size(); ++k) part += (k == 0 ? ": " : "; ") + details[k];
-      s += (s.empty() ? "" : ". ") + part;
+      core::appendSentence(s, part);
     }
     return s;
   }
 
-  void researchStudy() {
-    Element* r = tx_.addResource("ResearchStudy", ids::study(t_), p::kResearchStudy);
-    const std::string title = t_.officialTitle.empty() ? t_.briefTitle : t_.officialTitle;
-    b_.narrative(r, t_.primaryIdentifier().value + ": " + title + "\nStatus: " + t_.status +
-                        "; enrollment target " + std::to_string(t_.enrollmentTarget) + ".");
-    if (!t_.officialTitle.empty() && t_.officialTitle != t_.briefTitle) {
-      b_.primitive(b_.extension(r, p::kExtBriefTitle), "valueString", t_.briefTitle);
+  // "Drug: TBX-101": how ClinicalTrials.gov names an intervention in an arm group.
+  static std::string interventionLabel(const Intervention& i) {
+    return RegistryTables::get().field("InterventionType", i.type, "label") + ": " + i.name;
+  }
+
+  RegistryArmGroup armGroup(const Arm& a) {
+    RegistryArmGroup g{a.name, a.type, armSummary(a), {}, std::nullopt};
+    for (const ArmIntervention& ai : a.interventions)
+      g.interventionNames.push_back(interventionLabel(*t_.intervention(ai.intervention)));
+    if (a.cohort) {
+      RegistryCohort c{a.cohort->sequence, a.cohort->part, a.cohort->size, {}};
+      for (const std::string& from : a.cohort->doseFrom) c.doseFrom.push_back(t_.arm(from)->name);
+      g.cohort = std::move(c);
     }
-    if (!t_.acronym.empty())
-      b_.primitive(b_.extension(r, p::kExtAcronym), "valueString", t_.acronym);
-    for (const std::string& c : t_.collaborators) {
-      b_.reference(b_.extension(r, p::kExtCollaborator), "valueReference",
-                   ref("Organization", ids::organization(t_, c)), t_.organization(c)->name);
+    return g;
+  }
+
+  RegistryIntervention registryIntervention(const Intervention& i) {
+    RegistryIntervention r{i.type, i.name, i.description, {}, i.otherNames};
+    for (const Arm& a : t_.arms) {
+      if (a.intervention(i.id) != nullptr) r.armGroupLabels.push_back(a.name);
     }
+    return r;
+  }
+
+  void identifiers(Element* r) {
     const StudyIdentifier& primary = t_.primaryIdentifier();
     for (const StudyIdentifier& i : t_.identifiers) {
       Element* x = b_.add(r, "identifier");
+      // An identifier of no known registry is, for ClinicalTrials.gov, an "other identifier".
+      if (i.registry == "other")
+        b_.primitive(b_.extension(x, p::kExtSecondaryIdType), "valueCode", "OTHER");
       b_.primitive(x, "use", &i == &primary ? "official" : "secondary");
       if (i.registry == "sponsor") {
         b_.codeable(x, "type", p::codeSystem("tb-identifier-type"), "sponsor-protocol");
@@ -135,42 +147,39 @@ class StudyMapper {
         b_.reference(x, "assigner", {}, reg->display);
       }
     }
-    b_.primitive(r, "title", title);
+  }
+
+  void researchStudy() {
+    Element* r = tx_.addResource("ResearchStudy", ids::study(t_), p::kResearchStudy);
+    const std::string title = t_.officialTitle.empty() ? t_.briefTitle : t_.officialTitle;
+    b_.narrative(r, t_.primaryIdentifier().value + ": " + title + "\nStatus: " + t_.status +
+                        "; enrollment target " + std::to_string(t_.enrollmentTarget) + ".");
+    elements::titles(b_, r, t_.briefTitle, t_.officialTitle, t_.acronym);
+    for (const std::string& c : t_.collaborators) {
+      b_.reference(b_.extension(r, p::kExtCollaborator), "valueReference",
+                   ref("Organization", ids::organization(t_, c)), t_.organization(c)->name);
+    }
+    identifiers(r);
     for (const Schedule& s : t_.schedules) {
       b_.reference(r, "protocol", ref("PlanDefinition", ids::schedule(t_, s.id)), s.name);
     }
-    b_.primitive(r, "status", Vocabulary::get().studyStatus(t_.status));
-    if (const Vocabulary::Code* purpose =
-            Vocabulary::get().primaryPurpose(t_.design.primaryPurpose)) {
-      b_.codeable(r, "primaryPurposeType", p::kResearchStudyPurpose, purpose->code,
-                  purpose->display);
-    }
-    std::string phaseKey;
-    for (const std::string& ph : t_.phases) phaseKey += (phaseKey.empty() ? "" : "+") + ph;
-    if (const Vocabulary::Code* phase = Vocabulary::get().phase(phaseKey)) {
-      b_.codeable(r, "phase", p::kResearchStudyPhase, phase->code, phase->display, phase->text);
-    } else {
-      // Phases that research-study-phase has no code for (e.g. PHASE1+PHASE3): text only.
-      Element* ph = b_.add(r, "phase");
-      b_.primitive(ph, "text", phaseKey);
-    }
-    b_.codeable(r, "category", p::codeSystem("tb-study-type"), localCode(t_.studyType));
-    const std::string design = p::codeSystem("tb-study-design");
-    if (!t_.design.allocation.empty())
-      b_.codeable(r, "category", design, "allocation-" + localCode(t_.design.allocation));
-    if (!t_.design.interventionModel.empty())
-      b_.codeable(r, "category", design, "model-" + localCode(t_.design.interventionModel));
-    if (!t_.design.masking.empty())
-      b_.codeable(r, "category", design, "masking-" + localCode(t_.design.masking));
-    if (t_.design.primaryPurpose == "ECT" || t_.design.primaryPurpose == "OTHER") {
-      b_.codeable(r, "category", design, "purpose-" + localCode(t_.design.primaryPurpose));
-    }
-    for (const Intervention& i : t_.interventions) {
-      Element* f = b_.add(r, "focus");
-      for (const Coding& c : i.codes)
-        b_.coding(f, "coding", c.system, c.code, c.display, c.version);
-      b_.primitive(f, "text", i.name);
-    }
+    elements::studyStatus(b_, r, t_.status, t_.lastKnownStatus);
+    elements::phase(b_, r, t_.phases);
+    elements::design(b_, r,
+                     {t_.studyType,
+                      t_.design.primaryPurpose,
+                      t_.design.allocation,
+                      t_.design.interventionModel,
+                      t_.design.masking,
+                      t_.design.whoMasked,
+                      t_.design.observationalModel,
+                      {},
+                      {}});
+    elements::designDetail(b_, r, {t_.design.description, {}, {}, {}});
+    if (const auto& d = t_.design.doseEscalation)
+      elements::doseEscalation(b_, r, d->rule, d->description, d->targetToxicityRate);
+    for (const Intervention& i : t_.interventions)
+      elements::intervention(b_, r, registryIntervention(i), i.codes);
     for (const Concept& c : t_.conditions) b_.codeableConcept(r, "condition", c);
     for (const Contact& c : t_.contacts) {
       if (!c.central) continue;
@@ -185,17 +194,12 @@ class StudyMapper {
         b_.codeable(r, "location", "urn:iso:std:iso:3166", s.address.country);
       }
     }
-    std::string description = t_.summary;
-    if (!t_.description.empty())
-      description += (description.empty() ? "" : "\n\n") + t_.description;
-    b_.primitive(r, "description", description);
+    elements::descriptions(b_, r, t_.summary, t_.description);
     b_.reference(r, "enrollment", ref("Group", ids::eligibilityGroup(t_)),
                  std::to_string(t_.enrollmentTarget) + " participants");
-    if (!t_.startDate.empty() || !t_.completionDate.empty()) {
-      Element* period = b_.add(r, "period");
-      b_.primitive(period, "start", t_.startDate);
-      b_.primitive(period, "end", t_.completionDate);
-    }
+    elements::dates(b_, r, {t_.startDate, t_.startDateType},
+                    {t_.primaryCompletionDate, t_.primaryCompletionDateType},
+                    {t_.completionDate, t_.completionDateType});
     b_.reference(r, "sponsor", ref("Organization", ids::organization(t_, t_.sponsor)),
                  t_.organization(t_.sponsor)->name);
     for (const Contact& c : t_.contacts) {
@@ -207,27 +211,15 @@ class StudyMapper {
     }
     for (const Site& s : t_.sites)
       b_.reference(r, "site", ref("Location", ids::location(t_, s.id)), s.name);
-    for (const Arm& a : t_.arms) {
-      Element* arm = b_.add(r, "arm");
-      b_.primitive(arm, "name", a.name);
-      b_.codeable(arm, "type", p::codeSystem("tb-arm-type"), localCode(a.type));
-      b_.primitive(arm, "description", armSummary(a));
-    }
+    for (const Arm& a : t_.arms) elements::arm(b_, r, armGroup(a));
     for (const Objective& o : t_.objectives) {
       Element* obj = b_.add(r, "objective");
       b_.primitive(obj, "name", o.text);
       b_.codeable(obj, "type", p::kResearchStudyObjective, o.type,
                   Vocabulary::get().display(p::kResearchStudyObjective, o.type));
     }
-    for (const Outcome& o : t_.outcomes) {
-      Element* obj = b_.add(r, "objective");
-      std::string name = "Outcome measure: " + o.measure;
-      if (!o.timeFrame.empty()) name += " (" + o.timeFrame + ")";
-      b_.primitive(obj, "name", name);
-      const std::string type = o.type == "other" ? "exploratory" : o.type;
-      b_.codeable(obj, "type", p::kResearchStudyObjective, type,
-                  Vocabulary::get().display(p::kResearchStudyObjective, type));
-    }
+    for (const Outcome& o : t_.outcomes)
+      elements::outcome(b_, r, {o.type, o.measure, o.description, o.timeFrame});
   }
 
   void telecom(Element* parent, const Contact& c) {
@@ -256,16 +248,7 @@ class StudyMapper {
   void location(const Site& s) {
     Element* r = tx_.addResource("Location", ids::location(t_, s.id), p::kLocation);
     b_.narrative(r, "Trial site: " + s.name + (s.status.empty() ? "" : " (" + s.status + ")"));
-    if (!s.status.empty()) {
-      const std::string& st = s.status;
-      const char* status = "active";
-      if (st == "SUSPENDED" || st == "TEMPORARILY_NOT_AVAILABLE") status = "suspended";
-      if (st == "COMPLETED" || st == "TERMINATED" || st == "WITHDRAWN" ||
-          st == "NO_LONGER_AVAILABLE") {
-        status = "inactive";
-      }
-      b_.primitive(r, "status", status);
-    }
+    elements::siteStatus(b_, r, s.status);
     b_.primitive(r, "name", s.name);
     address(r, s.address);
     if (!s.organization.empty()) {
@@ -325,13 +308,22 @@ class StudyMapper {
       b_.primitive(r, "title", a.name);
       b_.primitive(r, "status", "active");
       std::string description = a.description;
-      if (a.specimen)
-        description +=
-            (description.empty() ? "" : " ") + std::string("Specimen: ") + a.specimen->text + ".";
+      if (a.specimen) {
+        std::string specimen = "Specimen: " + a.specimen->text;
+        core::endSentence(specimen);
+        core::appendSentence(description, specimen);
+      }
       b_.primitive(r, "description", description);
       b_.codeable(r, "topic", p::codeSystem("tb-activity-kind"), a.kind);
       b_.primitive(r, "kind", requestKind(a, nullptr));
       if (a.code) b_.codeableConcept(r, "code", *a.code);
+      if (a.specimen) {
+        // The specimen as a contained SpecimenDefinition (typeCollected), with its codes.
+        Element* spec = b_.document().addResource(r, "contained", "SpecimenDefinition");
+        b_.primitive(spec, "id", "specimen");
+        b_.codeableConcept(spec, "typeCollected", *a.specimen);
+        b_.reference(r, "specimenRequirement", "#specimen", a.specimen->text);
+      }
       return;
     }
     const Intervention* i = t_.intervention(a.intervention);
@@ -346,10 +338,10 @@ class StudyMapper {
       b_.primitive(r, "status", "active");
       std::string description = a.description;
       if (ai->dose) {
-        description +=
-            (description.empty() ? "" : " ") + std::string("Dose as registered: ") + ai->dose->text;
-        if (!ai->dose->reading.empty()) description += "; read as " + ai->dose->reading;
-        description += ".";
+        std::string dose = "Dose as registered: " + ai->dose->text;
+        if (!ai->dose->reading.empty()) dose += "; read as " + ai->dose->reading;
+        core::endSentence(dose);
+        core::appendSentence(description, dose);
       }
       b_.primitive(r, "description", description);
       b_.codeable(r, "topic", p::codeSystem("tb-activity-kind"), "administration");
@@ -441,6 +433,12 @@ class StudyMapper {
     for (const std::string& a : s.arms) {
       b_.primitive(b_.extension(r, p::kExtScheduleArm), "valueString", t_.arm(a)->name);
     }
+    if (!s.sex.empty() || s.firstSubjects > 0) {
+      Element* x = b_.extension(r, p::kExtScheduleSubjects);
+      elements::part(b_, x, "sex", "valueCode", s.sex.empty() ? "" : core::asciiLower(s.sex));
+      if (s.firstSubjects > 0)
+        elements::part(b_, x, "first", "valuePositiveInt", std::to_string(s.firstSubjects));
+    }
     b_.primitive(r, "url", ids::canonical(t_, "PlanDefinition", id));
     b_.primitive(r, "title", s.name);
     b_.codeable(r, "type", p::kPlanDefinitionType, "clinical-protocol",
@@ -508,17 +506,9 @@ class StudyMapper {
     }
   }
 
-  // One characteristic of the enrollment Group, with its criterion kind.
   Element* characteristic(Element* group, std::string_view kind, const std::string& criterionId,
                           const std::string& alternative = {}) {
-    Element* c = b_.add(group, "characteristic");
-    b_.primitive(b_.extension(c, p::kExtCriterionKind), "valueCode", kind);
-    if (!criterionId.empty())
-      b_.primitive(b_.extension(c, p::kExtCriterionId), "valueId", criterionId);
-    if (!alternative.empty()) {
-      b_.primitive(b_.extension(c, p::kExtAlternativeGroup), "valueId", alternative);
-    }
-    return c;
+    return elements::characteristic(b_, group, kind, criterionId, alternative);
   }
 
   void timing(Element* c, const Rule& r) {
@@ -550,16 +540,13 @@ class StudyMapper {
       b_.codeable(b_.extension(c, p::kExtAppliesTo), "valueCodeableConcept",
                   p::codeSystem("tb-eligibility-population"), r.appliesTo);
       timing(c, r);
-      if (r.test) {
-        b_.codeableConcept(c, "code", *r.test);
-      } else {
-        std::string text = "Pregnancy test";
-        for (size_t i = 0; i < r.specimens.size(); ++i) {
-          text += (i == 0 ? " (" : " or ") + r.specimens[i];
-        }
-        if (!r.specimens.empty()) text += ")";
-        b_.primitive(b_.add(c, "code"), "text", text);
+      // The test (or "Pregnancy test"), with the specimens it may be done on.
+      Concept code = r.test ? *r.test : Concept{"Pregnancy test", {}};
+      for (size_t i = 0; i < r.specimens.size(); ++i) {
+        code.text += (i == 0 ? " (" : " or ") + r.specimens[i];
       }
+      if (!r.specimens.empty()) code.text += ")";
+      b_.codeableConcept(c, "code", code);
       b_.codeable(c, "valueCodeableConcept", "http://snomed.info/sct", "260385009",
                   Vocabulary::get().display("http://snomed.info/sct", "260385009"), "Negative");
       b_.primitive(c, "exclude", "false");
@@ -589,44 +576,11 @@ class StudyMapper {
     b_.primitive(g, "type", "person");
     b_.primitive(g, "actual", "false");
     b_.primitive(g, "name", "Eligibility and enrollment target of " + t_.primaryIdentifier().value);
-    b_.primitive(g, "quantity", std::to_string(t_.enrollmentTarget));
-    if (e.minimumAge || e.maximumAge) {
-      Element* c = characteristic(g, "age", e.ageCriterion);
-      b_.codeable(c, "code", p::kLoinc, "30525-0", Vocabulary::get().display(p::kLoinc, "30525-0"),
-                  "Age");
-      Element* range = b_.add(c, "valueRange");
-      if (e.minimumAge)
-        b_.quantity(range, "low", e.minimumAge->value, unitName(e.minimumAge->unit),
-                    e.minimumAge->unit);
-      if (e.maximumAge)
-        b_.quantity(range, "high", e.maximumAge->value, unitName(e.maximumAge->unit),
-                    e.maximumAge->unit);
-      b_.primitive(c, "exclude", "false");
-    }
-    if (e.sex == "FEMALE" || e.sex == "MALE") {
-      Element* c = characteristic(g, "sex", {});
-      b_.primitive(b_.add(c, "code"), "text", "Sex");
-      const std::string sex = e.sex == "FEMALE" ? "female" : "male";
-      b_.codeable(c, "valueCodeableConcept", "http://hl7.org/fhir/administrative-gender", sex,
-                  Vocabulary::get().display("http://hl7.org/fhir/administrative-gender", sex));
-      b_.primitive(c, "exclude", "false");
-    }
-    if (e.healthyVolunteers && !*e.healthyVolunteers) {
-      Element* c = characteristic(g, "healthy-volunteers", {});
-      b_.primitive(b_.add(c, "code"), "text", "Healthy volunteer");
-      b_.primitive(c, "valueBoolean", "true");
-      b_.primitive(c, "exclude", "true");
-    }
+    elements::enrollment(b_, g, std::to_string(t_.enrollmentTarget), t_.enrollmentType);
+    elements::ageRange(b_, g, e.minimumAge, e.maximumAge, e.ageCriterion);
+    elements::sexAndVolunteers(b_, g, e.sex, e.healthyVolunteers);
     for (const Rule& r : e.rules) rule(g, r, r.criterion, {});
-    for (const auto& [list, kind, exclude] : {std::tuple{&e.inclusion, "inclusion-text", "false"},
-                                              std::tuple{&e.exclusion, "exclusion-text", "true"}}) {
-      for (const Criterion& c : *list) {
-        Element* ch = characteristic(g, kind, c.id);
-        b_.primitive(b_.add(ch, "code"), "text", c.text);
-        b_.primitive(ch, "valueBoolean", "true");
-        b_.primitive(ch, "exclude", exclude);
-      }
-    }
+    elements::criteria(b_, g, e.inclusion, e.exclusion);
   }
 
   const Trial& t_;

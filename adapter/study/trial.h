@@ -84,8 +84,16 @@ struct ArmIntervention {
 
 struct Cohort {
   int sequence = 0;
-  std::string part;
+  std::string part;  // dose-escalation | dose-expansion | other
   int size = 0;
+  std::vector<std::string> doseFrom;  // expansion: ids of the escalation arms the dose comes from
+};
+
+// How the dose-escalation cohorts escalate.
+struct DoseEscalation {
+  std::string rule;                // 3+3 | BOIN | text
+  std::string description;         // the rule in words (required for text)
+  std::string targetToxicityRate;  // BOIN: decimal text, e.g. "0.3"
 };
 
 struct Arm {
@@ -121,6 +129,8 @@ struct Timepoint {
 struct Schedule {
   std::string id, name, description;
   std::vector<std::string> arms;  // empty: all arms
+  std::string sex;                // FEMALE | MALE: only subjects of this sex; "" for all
+  int firstSubjects = 0;          // > 0: only the first N subjects of its arms
   std::vector<Timepoint> timepoints;
 };
 
@@ -181,14 +191,17 @@ struct Trial {
   std::vector<StudyIdentifier> identifiers;
   std::string briefTitle, officialTitle, acronym;
   std::string summary, description;
-  std::string status;  // ClinicalTrials.gov overall status
+  std::string status;           // ClinicalTrials.gov overall status
+  std::string lastKnownStatus;  // with status UNKNOWN
   std::string startDate, primaryCompletionDate, completionDate;
+  std::string startDateType, primaryCompletionDateType, completionDateType;  // ACTUAL | ESTIMATED
   std::vector<std::string> phases;
   std::string studyType;
   struct Design {
     std::string primaryPurpose, allocation, interventionModel, masking, observationalModel;
     std::vector<std::string> whoMasked;
     std::string description;
+    std::optional<DoseEscalation> doseEscalation;
   } design;
   std::vector<Concept> conditions;
   std::vector<std::string> keywords;

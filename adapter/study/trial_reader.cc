@@ -58,10 +58,14 @@ class TrialReader : private core::JsonInputReporter {
     t.summary = root.str("summary");
     t.description = root.str("description");
     t.status = root.str("status");
+    t.lastKnownStatus = root.str("lastKnownStatus");
     const JsonNode dates = root.get("dates");
     t.startDate = dates.str("start");
     t.primaryCompletionDate = dates.str("primaryCompletion");
     t.completionDate = dates.str("completion");
+    t.startDateType = dates.str("startType");
+    t.primaryCompletionDateType = dates.str("primaryCompletionType");
+    t.completionDateType = dates.str("completionType");
     t.phases = root.get("phases").strings();
     t.studyType = root.str("studyType");
     const JsonNode design = root.get("design");
@@ -72,6 +76,11 @@ class TrialReader : private core::JsonInputReporter {
     t.design.whoMasked = design.get("whoMasked").strings();
     t.design.observationalModel = design.str("observationalModel");
     t.design.description = design.str("description");
+    if (design.has("doseEscalation")) {
+      const JsonNode d = design.get("doseEscalation");
+      t.design.doseEscalation =
+          DoseEscalation{d.str("rule"), d.str("description"), d.get("targetToxicityRate").number()};
+    }
     const JsonNode conditions = root.get("conditions");
     for (size_t i = 0; i < conditions.size(); ++i) {
       t.conditions.push_back(detail::readConcept(conditions.item(i), issues_));
@@ -264,7 +273,8 @@ class TrialReader : private core::JsonInputReporter {
       a.description = n.str("description");
       if (n.has("cohort")) {
         const JsonNode c = n.get("cohort");
-        a.cohort = Cohort{c.get("sequence").integer(), c.str("part"), c.get("size").integer()};
+        a.cohort = Cohort{c.get("sequence").integer(), c.str("part"), c.get("size").integer(),
+                          c.get("doseFrom").strings()};
       }
       const JsonNode list2 = n.get("interventions");
       std::set<std::string> given;
@@ -347,6 +357,8 @@ class TrialReader : private core::JsonInputReporter {
       s.name = n.str("name");
       s.description = n.str("description");
       s.arms = n.get("arms").strings();
+      s.sex = n.get("subjects").str("sex");
+      s.firstSubjects = n.get("subjects").get("first").integer();
       fitsId(n.get("id"), ids::schedule(t, s.id));
       for (size_t k = 0; k < s.arms.size(); ++k) {
         if (!t.arm(s.arms[k])) {
@@ -634,6 +646,7 @@ class TrialReader : private core::JsonInputReporter {
               "no organization has the id '" + c.organization + "'", core::IssueType::NotFound);
       }
     }
+    checkDesign(root, t);
     int cohortTotal = 0;
     for (const Arm& a : t.arms) cohortTotal += a.cohort ? a.cohort->size : 0;
     if (cohortTotal > t.enrollmentTarget) {
@@ -643,6 +656,73 @@ class TrialReader : private core::JsonInputReporter {
     }
     // The PlanDefinition of a schedule is long when the trial id is; check the longest ids.
     fitsId(root.get("id"), ids::eligibilityGroup(t));
+  }
+
+  // The status's last known status, the escalation rule's parameters, the cohorts an expansion
+  // takes its dose from, and schedules limited to subjects no arm could have.
+  void checkDesign(const JsonNode& root, const Trial& t) {
+    if (t.status == "UNKNOWN" && t.lastKnownStatus.empty()) {
+      error(root.get("status").path(),
+            "status UNKNOWN needs lastKnownStatus (the last status the registry knew)",
+            core::IssueType::Required);
+    } else if (t.status != "UNKNOWN" && !t.lastKnownStatus.empty()) {
+      error(root.get("lastKnownStatus").path(), "lastKnownStatus goes only with status UNKNOWN");
+    } else if (t.lastKnownStatus == "UNKNOWN") {
+      error(root.get("lastKnownStatus").path(), "the last known status is a known status");
+    }
+    if (const auto& d = t.design.doseEscalation) {
+      const JsonNode n = root.get("design").get("doseEscalation");
+      if (d->rule == "text" && d->description.empty()) {
+        error(n.path(), "an escalation rule of kind text needs its description",
+              core::IssueType::Required);
+      }
+      if (d->rule == "BOIN" && d->targetToxicityRate.empty()) {
+        error(n.path(), "a BOIN escalation needs targetToxicityRate (the target DLT rate)",
+              core::IssueType::Required);
+      } else if (d->rule != "BOIN" && !d->targetToxicityRate.empty()) {
+        error(n.get("targetToxicityRate").path(), "targetToxicityRate belongs to BOIN escalations");
+      }
+      const bool escalates = std::any_of(t.arms.begin(), t.arms.end(), [](const Arm& a) {
+        return a.cohort && a.cohort->part == "dose-escalation";
+      });
+      if (!escalates) {
+        warning(n.path(), "an escalation rule, but no arm is a dose-escalation cohort");
+      }
+    }
+    const JsonNode arms = root.get("arms");
+    for (size_t i = 0; i < t.arms.size(); ++i) {
+      const Arm& a = t.arms[i];
+      if (!a.cohort || a.cohort->doseFrom.empty()) continue;
+      const JsonNode from = arms.item(i).get("cohort").get("doseFrom");
+      if (a.cohort->part != "dose-expansion") {
+        error(from.path(), "only a dose-expansion cohort takes its dose from other cohorts");
+      }
+      for (size_t k = 0; k < a.cohort->doseFrom.size(); ++k) {
+        const Arm* source = t.arm(a.cohort->doseFrom[k]);
+        if (source == nullptr) {
+          error(from.item(k).path(), "no arm has the id '" + a.cohort->doseFrom[k] + "'",
+                core::IssueType::NotFound);
+        } else if (!source->cohort || source->cohort->part != "dose-escalation") {
+          error(from.item(k).path(),
+                "the arm '" + source->id +
+                    "' is not a dose-escalation cohort (part dose-escalation)");
+        }
+      }
+    }
+    const JsonNode schedules = root.get("schedules");
+    for (size_t i = 0; i < t.schedules.size(); ++i) {
+      const Schedule& s = t.schedules[i];
+      const JsonNode subjects = schedules.item(i).get("subjects");
+      if (!s.sex.empty() && t.eligibility.sex != "ALL" && t.eligibility.sex != s.sex) {
+        error(subjects.get("sex").path(),
+              "the trial enrols only " + t.eligibility.sex + " subjects; no subject is " + s.sex);
+      }
+      if (s.firstSubjects > t.enrollmentTarget) {
+        warning(subjects.get("first").path(),
+                "the first " + std::to_string(s.firstSubjects) + " subjects are more than the " +
+                    "enrollment target " + std::to_string(t.enrollmentTarget));
+      }
+    }
   }
 };
 

@@ -56,7 +56,6 @@ Vocabulary::Vocabulary() {
     throw std::logic_error("mappings/vocabulary.json is not a JSON object");
   }
   readStrings(d, "codeSystems", codeSystems_);
-  readStrings(d, "studyStatus", studyStatus_);
   readStrings(d, "subjectStatus", subjectStatus_);
   readStrings(d, "aeOutcome", aeOutcome_);
   readStrings(d, "aeRelatedness", aeRelatedness_);
@@ -107,11 +106,44 @@ const Vocabulary::Registry* Vocabulary::registry(std::string_view code) const {
   return it == registries_.end() ? nullptr : &it->second;
 }
 
-std::string Vocabulary::studyStatus(std::string_view s) const { return lookup(studyStatus_, s); }
+std::string Vocabulary::registryOfSystem(std::string_view system) const {
+  if (system.empty()) return {};
+  for (const auto& [code, r] : registries_) {
+    if (r.system == system) return code;
+  }
+  return {};
+}
+
+std::string Vocabulary::registryOfValue(std::string_view value) const {
+  constexpr size_t kMaxRegistryId = 256;  // no registry number is nearly this long
+  if (value.size() > kMaxRegistryId) return {};
+  for (const auto& [code, r] : registries_) {
+    try {
+      if (r.regex && r.regex->find(std::string(value))) return code;
+    } catch (const std::exception&) {
+      // a pattern that fails on this input matches nothing
+    }
+  }
+  return {};
+}
 
 const Vocabulary::Code* Vocabulary::phase(std::string_view phases) const {
   auto it = phases_.find(phases);
   return it == phases_.end() ? nullptr : &it->second;
+}
+
+std::string Vocabulary::phasesOf(std::string_view code) const {
+  for (const auto& [key, c] : phases_) {
+    if (c.code == code) return key;
+  }
+  return {};
+}
+
+std::string Vocabulary::primaryPurposeOf(std::string_view code) const {
+  for (const auto& [key, c] : purposes_) {
+    if (c.code == code) return key;
+  }
+  return {};
 }
 
 const Vocabulary::Code* Vocabulary::primaryPurpose(std::string_view purpose) const {

@@ -31,11 +31,18 @@ class Vocabulary {
   std::string codeSystem(std::string_view aliasOrUri) const;
   std::vector<std::string> codeSystemAliases() const;
   const Registry* registry(std::string_view code) const;
-  // research-study-status code for a ClinicalTrials.gov overall status.
-  std::string studyStatus(std::string_view overallStatus) const;
+  // The registry (nct, ctis...) whose identifier system is `system`; "" when none.
+  std::string registryOfSystem(std::string_view system) const;
+  // The registry whose identifier pattern the whole value matches; "" when none does.
+  std::string registryOfValue(std::string_view value) const;
   // research-study-phase for the phases joined with '+' ("PHASE1+PHASE2"), or nullptr.
   const Code* phase(std::string_view phases) const;
+  // The phases joined with '+' of a research-study-phase code ("phase-1-phase-2" ->
+  // "PHASE1+PHASE2"); "" when no entry has the code.
+  std::string phasesOf(std::string_view code) const;
   const Code* primaryPurpose(std::string_view purpose) const;
+  // The ClinicalTrials.gov primary purpose of a research-study-prim-purp-type code; "" if none.
+  std::string primaryPurposeOf(std::string_view code) const;
   // research-subject-status code for a status or synonym; empty when unknown.
   std::string subjectStatus(std::string_view status) const;
   std::vector<std::string> subjectStatusNames() const;
@@ -53,8 +60,8 @@ class Vocabulary {
  private:
   Vocabulary();
   using Map = std::map<std::string, std::string, std::less<>>;
-  Map codeSystems_, studyStatus_, subjectStatus_, aeOutcome_, aeRelatedness_, aeSeriousness_,
-      ctcaeSeverity_, timeUnits_;
+  Map codeSystems_, subjectStatus_, aeOutcome_, aeRelatedness_, aeSeriousness_, ctcaeSeverity_,
+      timeUnits_;
   std::map<std::string, Registry, std::less<>> registries_;
   std::map<std::string, Code, std::less<>> phases_, purposes_;
   std::vector<std::string> medicationTypes_;

@@ -22,7 +22,14 @@ namespace {
 fhirpath::Environment pathEnvironment(const WalkState& state, const conformance::Context& context) {
   fhirpath::Environment env;
   env.resource = state.resource;
+  // The resource that contains %resource when it is contained, else %resource itself (an
+  // entry of a Bundle is its own root, as the FHIRPath environment of FHIR defines it).
   env.rootResource = state.root;
+  if (state.resource != nullptr) {
+    env.rootResource = state.resource;
+    if (state.resource->name() == "contained" && state.resource->parent() != nullptr)
+      env.rootResource = state.resource->parent()->resource();
+  }
   env.context = &context;
   env.enforceAsSingleton = false;
   return env;

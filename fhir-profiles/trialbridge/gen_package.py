@@ -346,7 +346,8 @@ def extension(core, x, url=None, version=VERSION, publisher=PUBLISHER):
         diff.append({"path": "Extension.extension", "min": 1})
         for part in x["parts"]:
             name = part["name"]
-            diff.append({"path": "Extension.extension", "sliceName": name, "min": part["min"], "max": "1"})
+            diff.append({"path": "Extension.extension", "sliceName": name, "min": part["min"],
+                         "max": part.get("max", "1")})
             diff.append({"path": "Extension.extension.extension", "sliceOf": name, "max": "0"})
             diff.append({"path": "Extension.extension.url", "sliceOf": name, "fixedUri": name})
             v = {"path": "Extension.extension.value[x]", "sliceOf": name, "min": 1,

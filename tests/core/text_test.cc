@@ -82,5 +82,26 @@ TEST(JsonString, EscapedWithoutQuotes) {
   EXPECT_EQ(literal, "\"a\\\"b\"");
 }
 
+TEST(Sentences, AFullStopIsNeverDoubled) {
+  std::string s;
+  appendSentence(s, "First");
+  EXPECT_EQ(s, "First");
+  appendSentence(s, "Second.");
+  EXPECT_EQ(s, "First. Second.");
+  appendSentence(s, "Third");
+  EXPECT_EQ(s, "First. Second. Third");
+  endSentence(s);
+  EXPECT_EQ(s, "First. Second. Third.");
+  endSentence(s);
+  EXPECT_EQ(s, "First. Second. Third.");
+  std::string q = "Is it? ";
+  appendSentence(q, "Yes");
+  EXPECT_EQ(q, "Is it? Yes");
+  std::string e;
+  appendSentence(e, "");
+  endSentence(e);
+  EXPECT_EQ(e, "");
+}
+
 }  // namespace
 }  // namespace trialbridge::core

@@ -30,6 +30,32 @@ const rapidjson::Value* action(const rapidjson::Value& plan, const std::string& 
   return nullptr;
 }
 
+// The extension of `v` with this url, or nullptr.
+const rapidjson::Value* extension(const rapidjson::Value& v, const std::string& url) {
+  if (!v.HasMember("extension")) return nullptr;
+  for (auto& x : v["extension"].GetArray()) {
+    if (x["url"] == url.c_str()) return &x;
+  }
+  return nullptr;
+}
+
+// The value (as text) of a part of a complex extension.
+std::string partOf(const rapidjson::Value* ext, const std::string& name) {
+  if (ext == nullptr) return "<no extension>";
+  std::string out;
+  for (auto& x : (*ext)["extension"].GetArray()) {
+    if (x["url"] != name.c_str()) continue;
+    for (auto& m : x.GetObject()) {
+      if (std::string(m.name.GetString()).rfind("value", 0) != 0) continue;
+      if (!out.empty()) out += "|";
+      out += m.value.IsString() ? m.value.GetString() : toJson(m.value);
+    }
+  }
+  return out;
+}
+
+constexpr const char* kSd = "http://trialbridge.org/fhir/StructureDefinition/";
+
 TEST(StudyMapper, ResearchStudy) {
   const rapidjson::Value* rs = resource(nct(), "ResearchStudy", "nct06813157");
   ASSERT_NE(rs, nullptr);
@@ -254,6 +280,71 @@ TEST(StudyMapper, SitesContactsAndProducts) {
             "Organization/tbx101-fih-01-org-lyon-cancer-centre");
   EXPECT_EQ(str(at(*pi, "/location/0/reference")), "Location/tbx101-fih-01-site-lyon");
   EXPECT_NE(resource(nct(), "Medication", "nct06813157-med-msc"), nullptr);
+}
+
+TEST(StudyMapper, DoseFindingDesigns) {
+  const rapidjson::Document d =
+      parse(mapToJson(sampleTrial("samples/trials/tbx202-boin-01.json"), {}));
+  const rapidjson::Value* rs = resource(d, "ResearchStudy", "tbx202-boin-01");
+  ASSERT_NE(rs, nullptr);
+  const rapidjson::Value* esc = extension(*rs, std::string(kSd) + "tb-dose-escalation");
+  EXPECT_EQ(partOf(esc, "rule"), "BOIN");
+  EXPECT_EQ(partOf(esc, "targetToxicityRate"), "0.3");
+  // The expansion cohort names the escalation arms its dose comes from.
+  const rapidjson::Value& expansion = (*rs)["arm"][5];
+  const rapidjson::Value* cohort = extension(expansion, std::string(kSd) + "tb-arm-cohort");
+  EXPECT_EQ(partOf(cohort, "sequence"), "6");
+  EXPECT_EQ(partOf(cohort, "part"), "dose-expansion");
+  EXPECT_EQ(partOf(cohort, "size"), "36");
+  EXPECT_EQ(partOf(cohort, "doseFrom"),
+            "Dose level 3: TBX-202 100 mg once daily|Dose level 4: TBX-202 150 mg once "
+            "daily|Dose level 5: TBX-202 200 mg once daily");
+  EXPECT_EQ(
+      str(at(*extension(expansion, std::string(kSd) + "tb-arm-intervention"), "/valueString")),
+      "Drug: TBX-202");
+  // The arm's description and the dose are one sentence each, never "..".
+  const std::string desc = str(at(expansion, "/description"));
+  EXPECT_EQ(desc.find(".."), std::string::npos) << desc;
+  EXPECT_NE(desc.find("chosen when the escalation ends. TBX-202: Recommended"), std::string::npos)
+      << desc;
+  // Schedules for the first 12 subjects of the expansion, and for female subjects.
+  const rapidjson::Value* pk = resource(d, "PlanDefinition", "tbx202-boin-01-soa-pk-expansion");
+  ASSERT_NE(pk, nullptr);
+  EXPECT_EQ(partOf(extension(*pk, std::string(kSd) + "tb-schedule-subjects"), "first"), "12");
+  const rapidjson::Value* preg = resource(d, "PlanDefinition", "tbx202-boin-01-soa-pregnancy");
+  ASSERT_NE(preg, nullptr);
+  EXPECT_EQ(partOf(extension(*preg, std::string(kSd) + "tb-schedule-subjects"), "sex"), "female");
+  // Outcome measures keep their description and time frame.
+  const rapidjson::Value* outcome =
+      extension((*rs)["objective"][2], std::string(kSd) + "tb-outcome-measure");
+  EXPECT_EQ(partOf(outcome, "kind"), "primary");
+  EXPECT_EQ(partOf(outcome, "measure"), "Dose-limiting toxicities");
+  EXPECT_EQ(partOf(outcome, "timeFrame"), "Cycle 1 (28 days)");
+  EXPECT_EQ(partOf(outcome, "description"),
+            "Participants with a dose-limiting toxicity as defined in the protocol, by dose "
+            "level.");
+  EXPECT_EQ(str(at(*rs, "/phase/coding/0/code")), "phase-1-phase-2");
+}
+
+TEST(StudyMapper, RegistryStatusAndUnknown) {
+  const rapidjson::Document d =
+      parse(mapToJson(sampleTrial("tests/mapping/data/trial-observational-unknown.json"), {}));
+  const rapidjson::Value* rs = resource(d, "ResearchStudy", "obs-cohort-01");
+  ASSERT_NE(rs, nullptr);
+  // UNKNOWN never becomes "active", even when it was last known to recruit: the extension says
+  // UNKNOWN and keeps the last known status.
+  EXPECT_EQ(str(at(*rs, "/status")), "closed-to-accrual");
+  const rapidjson::Value* st = extension(*rs, std::string(kSd) + "tb-recruitment-status");
+  EXPECT_EQ(partOf(st, "status"), "UNKNOWN");
+  EXPECT_EQ(partOf(st, "lastKnownStatus"), "RECRUITING");
+  const rapidjson::Value* ref = resource(nct(), "ResearchStudy", "nct06813157");
+  EXPECT_EQ(partOf(extension(*ref, std::string(kSd) + "tb-recruitment-status"), "status"),
+            "RECRUITING");
+  // An observational model is a design category.
+  bool cohort = false;
+  for (auto& c : (*rs)["category"].GetArray())
+    cohort |= c["coding"][0]["code"] == "observational-model-cohort";
+  EXPECT_TRUE(cohort);
 }
 
 }  // namespace

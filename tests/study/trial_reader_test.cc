@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <vector>
+
 #include "edit_util.h"
 
 namespace trialbridge::study {
@@ -321,6 +324,61 @@ INSTANTIATE_TEST_SUITE_P(Each, TrialMistake, ::testing::ValuesIn(mistakes()),
                          [](const ::testing::TestParamInfo<Mistake>& p) {
                            return std::string(p.param.name);
                          });
+
+TEST(TrialReader, ReadsTheDoseFindingDesigns) {
+  core::Issues issues;
+  auto t = readTrial(readSource("samples/trials/tbx202-boin-01.json"), issues);
+  ASSERT_TRUE(t) << describe(issues);
+  EXPECT_EQ(issues.size(), 0u) << describe(issues);
+  ASSERT_TRUE(t->design.doseEscalation);
+  EXPECT_EQ(t->design.doseEscalation->rule, "BOIN");
+  EXPECT_EQ(t->design.doseEscalation->targetToxicityRate, "0.3");
+  EXPECT_EQ(t->arms[5].cohort->doseFrom,
+            (std::vector<std::string>{"level-3", "level-4", "level-5"}));
+  EXPECT_EQ(t->schedules[1].firstSubjects, 12);
+  EXPECT_EQ(t->schedules[2].sex, "FEMALE");
+  EXPECT_EQ(t->schedules[0].firstSubjects, 0);
+}
+
+// The designs' own checks, on the dose-finding sample.
+TEST(TrialReader, DoseFindingMistakes) {
+  struct Case {
+    std::function<void(rapidjson::Document&)> edit;
+    const char* path;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& d) { erase(d, "/design/doseEscalation/targetToxicityRate"); },
+       "$.design.doseEscalation", "a BOIN escalation needs targetToxicityRate"},
+      {[](auto& d) { set(d, "/design/doseEscalation/rule", "\"3+3\""); },
+       "$.design.doseEscalation.targetToxicityRate", "belongs to BOIN escalations"},
+      {[](auto& d) { set(d, "/design/doseEscalation", "{\"rule\": \"text\"}"); },
+       "$.design.doseEscalation", "needs its description"},
+      {[](auto& d) { set(d, "/arms/5/cohort/doseFrom/0", "\"expansion\""); },
+       "$.arms[5].cohort.doseFrom[0]", "is not a dose-escalation cohort"},
+      {[](auto& d) { set(d, "/arms/5/cohort/doseFrom/0", "\"level-9\""); },
+       "$.arms[5].cohort.doseFrom[0]", "no arm has the id 'level-9'"},
+      {[](auto& d) { set(d, "/arms/5/cohort/part", "\"other\""); }, "$.arms[5].cohort.doseFrom",
+       "only a dose-expansion cohort takes its dose from other cohorts"},
+      {[](auto& d) { set(d, "/eligibility/sex", "\"MALE\""); }, "$.schedules[2].subjects.sex",
+       "no subject is FEMALE"},
+      {[](auto& d) { set(d, "/status", "\"UNKNOWN\""); }, "$.status",
+       "status UNKNOWN needs lastKnownStatus"},
+      {[](auto& d) { set(d, "/lastKnownStatus", "\"RECRUITING\""); }, "$.lastKnownStatus",
+       "lastKnownStatus goes only with status UNKNOWN"},
+  };
+  for (const Case& c : cases) {
+    const core::Issues issues = failures(edited("samples/trials/tbx202-boin-01.json", c.edit));
+    EXPECT_TRUE(hasError(issues, c.path, c.message));
+  }
+  // More subjects first than the target is a warning only.
+  core::Issues issues;
+  auto t = readTrial(edited("samples/trials/tbx202-boin-01.json",
+                            [](auto& d) { set(d, "/schedules/1/subjects/first", "100"); }),
+                     issues);
+  EXPECT_TRUE(t);
+  EXPECT_EQ(issues.count(core::Severity::Warning), 1u) << describe(issues);
+}
 
 // A registry number of any length is an error, not a stack overflow (std::regex_match recursed
 // once a character: 40,000 characters crashed `trialbridge map`).

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <regex>
+
+#include "test_util.h"
 
 namespace trialbridge::study {
 namespace {
@@ -29,12 +32,12 @@ TEST(Vocabulary, Registries) {
 
 TEST(Vocabulary, StudyCodes) {
   const Vocabulary& v = Vocabulary::get();
-  EXPECT_EQ(v.studyStatus("RECRUITING"), "active");
-  EXPECT_EQ(v.studyStatus("NOT_YET_RECRUITING"), "approved");
-  EXPECT_EQ(v.studyStatus("ACTIVE_NOT_RECRUITING"), "closed-to-accrual");
   EXPECT_EQ(v.phase("NA")->code, "n-a");
   EXPECT_EQ(v.phase("PHASE1+PHASE2")->code, "phase-1-phase-2");
   EXPECT_EQ(v.phase("PHASE1+PHASE3"), nullptr);
+  EXPECT_EQ(v.phasesOf("phase-1-phase-2"), "PHASE1+PHASE2");
+  EXPECT_EQ(v.phasesOf("early-phase-1"), "EARLY_PHASE1");
+  EXPECT_EQ(v.phasesOf("phase-5"), "");
   EXPECT_EQ(v.primaryPurpose("TREATMENT")->code, "treatment");
   EXPECT_EQ(v.primaryPurpose("ECT"), nullptr);
 }
@@ -58,6 +61,27 @@ TEST(Vocabulary, EntityCodes) {
   EXPECT_TRUE(v.interventionIsMedication("DRUG"));
   EXPECT_TRUE(v.interventionIsMedication("BIOLOGICAL"));
   EXPECT_FALSE(v.interventionIsMedication("DEVICE"));
+}
+
+// One identifier system for NCT numbers everywhere: the samples and the goldens use the
+// vocabulary's, which the mapper, the registry import and export all take from there.
+TEST(Vocabulary, OneSystemForNctNumbers) {
+  const std::string nct = Vocabulary::get().registry("nct")->system;
+  std::vector<std::string> files;
+  for (const char* dir : {"samples/fhir", "tests/mapping/golden"}) {
+    for (const auto& f : std::filesystem::directory_iterator(test::sourcePath(dir))) {
+      if (f.path().extension() == ".json") files.push_back(f.path().string());
+    }
+  }
+  ASSERT_FALSE(files.empty());
+  for (const std::string& file : files) {
+    const std::string text = test::readFile(file);
+    for (size_t pos = text.find("clinicaltrials.gov\""); pos != std::string::npos;
+         pos = text.find("clinicaltrials.gov\"", pos + 1)) {
+      const size_t start = text.rfind('"', pos) + 1;
+      EXPECT_EQ(text.substr(start, pos + 18 - start), nct) << file;
+    }
+  }
 }
 
 }  // namespace

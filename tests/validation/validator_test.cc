@@ -61,6 +61,24 @@ TEST(Validator, ValidPatientHasNoErrors) {
   EXPECT_FALSE(issues.hasErrors()) << dump(issues);
 }
 
+// ref-1 (%rootResource.contained) in a Bundle entry looks in the entry resource, which is its
+// own root resource; in the Bundle there is no contained resource at all.
+TEST(Validator, RootResourceOfABundleEntryIsTheEntry) {
+  const std::string entry = R"({"resourceType":"Observation","id":"o",
+    "contained":[{"resourceType":"Patient","id":"p"}],"status":"final",
+    "code":{"text":"x"},"subject":{"reference":"#p"}})";
+  const std::string bundle = R"({"resourceType":"Bundle","type":"collection","entry":[
+    {"fullUrl":"http://example.org/fhir/Observation/o","resource":)" +
+                             entry + "}]}";
+  core::Issues issues = check(bundle);
+  EXPECT_EQ(find(issues, "ref-1"), nullptr) << dump(issues);
+  EXPECT_FALSE(issues.hasErrors()) << dump(issues);
+  // A local reference to nothing contained still fails.
+  std::string broken = bundle;
+  broken.replace(broken.find("#p"), 2, "#q");
+  EXPECT_NE(find(check(broken), "ref-1"), nullptr);
+}
+
 TEST(Validator, CardinalityWithLocationAndPosition) {
   const auto issues = check("{\"resourceType\":\"Observation\",\n \"status\":\"final\"}");
   const core::Issue* i = find(issues, "Observation.code: minimum required = 1, but only found 0");

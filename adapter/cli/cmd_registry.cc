@@ -1,0 +1,193 @@
+#include "cli/cmd_registry.h"
+
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "conformance/context.h"
+#include "conformance/profiles_package.h"
+#include "core/json.h"
+#include "core/resource_io.h"
+#include "mapping/registry_ctgov.h"
+#include "mapping/registry_fhir.h"
+#include "mapping/registry_prs.h"
+#include "mapping/registry_who.h"
+#include "validation/validator.h"
+
+namespace trialbridge::cli {
+
+namespace {
+
+constexpr const char* kHelp =
+    "Usage: trialbridge registry export --format FORMAT [--prs-org NAME]\n"
+    "                                   [--prs-sections LIST] [--verbose] FILE\n"
+    "       trialbridge registry import --format ctgov-json [--base URL] [--validate]\n"
+    "                                   [--verbose] FILE\n\n"
+    "export: reads FILE, a ResearchStudy or a Bundle from 'trialbridge map' (JSON or XML), and\n"
+    "prints the study as a registry record. FORMAT is one of\n"
+    "  ctgov-json  a ClinicalTrials.gov API v2 study (protocolSection)\n"
+    "  prs-xml     a PRS protocol record upload (ProtocolRecordSchema.xsd); --prs-org gives the\n"
+    "              organization's PRS login name, --prs-sections a comma-separated list of\n"
+    "              sections (brief_title,overall_status,...) for a partial upload\n"
+    "  who-json    the WHO Trial Registration Data Set, all 24 items, as JSON\n"
+    "  who-xml     the same as XML\n\n"
+    "import: reads FILE, a ClinicalTrials.gov API v2 study or a page {\"studies\": [...]}, and\n"
+    "prints a transaction Bundle of FHIR resources (ResearchStudy, Group, Organizations,\n"
+    "Locations, PractitionerRoles); a page gives one Bundle per study, one a line. What a record\n"
+    "holds that has no place in FHIR is kept in the ResearchStudy (extension\n"
+    "tb-registry-unmapped) and reported on standard error (with --verbose; values that break\n"
+    "the API's schema always).\n\n"
+    "Problems are printed to standard error as FILE:LINE:COLUMN: severity: PATH: reason.\n"
+    "Field mappings: docs/registries.md.\n\n"
+    "Exit status: 0 printed; 1 FILE has errors (not a study, not JSON, or with --validate\n"
+    "resources that do not validate); 2 usage or I/O error.\n\n"
+    "Examples:\n"
+    "  trialbridge map --trial samples/trials/NCT06813157.json > study.json\n"
+    "  trialbridge registry export --format ctgov-json study.json\n"
+    "  trialbridge registry export --format prs-xml --prs-org EXAMPLE \\\n"
+    "      --prs-sections overall_status,enrollment study.json\n"
+    "  trialbridge registry import --format ctgov-json NCT02513394.json\n\n";
+
+void printIssues(const std::string& file, const core::Issues& issues, bool verbose) {
+  for (const core::Issue& i : issues.items()) {
+    if (i.severity == core::Severity::Information && !verbose) continue;
+    std::cerr << issueLine(file, i) << "\n";
+  }
+}
+
+std::unique_ptr<conformance::Context> fhirContext() {
+  auto context = conformance::Context::withCore();
+  context->addPackage(conformance::profilesPackage());
+  return context;
+}
+
+std::set<std::string> splitList(const std::string& list) {
+  std::set<std::string> out;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.insert(item);
+  }
+  return out;
+}
+
+int exportStudy(const ArgParser& p, const std::string& format, const std::string& path,
+                const std::string& text) {
+  const bool verbose = p.has("--verbose");
+  auto context = fhirContext();
+  core::Issues issues;
+  auto doc = core::readResource(text, *context, issues);
+  if (doc == nullptr || issues.hasErrors()) {
+    printIssues(path, issues, verbose);
+    return kExitDataError;
+  }
+  std::optional<mapping::RegistryRecord> record = mapping::recordFromFhir(*doc->root(), issues);
+  if (!record) {
+    printIssues(path, issues, verbose);
+    return kExitDataError;
+  }
+  std::string out;
+  if (format == "ctgov-json") {
+    out = mapping::writeCtgovJson(*record);
+  } else if (format == "prs-xml") {
+    mapping::PrsOptions options;
+    if (auto org = p.value("--prs-org")) options.orgName = *org;
+    if (auto sections = p.value("--prs-sections")) options.sections = splitList(*sections);
+    out = mapping::writePrsXml(*record, options, issues);
+    if (out.empty()) {
+      printIssues(path, issues, verbose);
+      return kExitUsage;
+    }
+  } else if (format == "who-json") {
+    out = mapping::writeWhoJson(*record);
+  } else {
+    out = mapping::writeWhoXml(*record);
+  }
+  printIssues(path, issues, verbose);
+  std::cout << out;
+  return kExitOk;
+}
+
+int importStudies(const ArgParser& p, const std::string& path, const std::string& text) {
+  const bool verbose = p.has("--verbose");
+  core::Issues issues;
+  const mapping::CtgovReadResult read = mapping::readCtgovJson(text, issues);
+  printIssues(path, issues, verbose);
+  if (read.records.empty()) return kExitDataError;
+  auto context = fhirContext();
+  mapping::RegistryImportOptions options;
+  if (auto base = p.value("--base")) options.fullUrlBase = *base;
+  std::unique_ptr<validation::Validator> validator;
+  if (p.has("--validate")) validator = std::make_unique<validation::Validator>(*context);
+  const bool page = read.records.size() > 1 || text.find("\"studies\"") != std::string::npos;
+  int status = kExitOk;
+  for (const mapping::RegistryRecord& r : read.records) {
+    auto bundle = mapping::fhirFromRecord(r, *context, options);
+    if (validator) {
+      core::Issues v;
+      validator->validate(*bundle->root(), v);
+      for (const core::Issue& i : v.items()) {
+        if (i.severity > core::Severity::Error && !verbose) continue;
+        std::cerr << "trialbridge registry import: --validate: " << r.nctId << ": "
+                  << core::severityCode(i.severity) << ": " << i.location << ": " << i.message
+                  << "\n";
+      }
+      if (v.hasErrors()) status = kExitDataError;
+    }
+    std::cout << core::writeJson(*bundle->root(), core::WriteOptions{!page}) << "\n";
+  }
+  return status;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p("registry");
+  p.option("--format", "FORMAT",
+           "export: ctgov-json, prs-xml, who-json or who-xml; import: ctgov-json")
+      .option("--prs-org", "NAME", "prs-xml: the organization's PRS login name (id_info/org_name)")
+      .option("--prs-sections", "LIST",
+              "prs-xml: comma-separated sections for a partial upload (default: all)")
+      .option("--base", "URL",
+              "import: base of the entries' fullUrl (default http://trialbridge.local/fhir)")
+      .flag("--validate", "import: validate each Bundle against R4 before printing it")
+      .flag("--verbose", "also print information: what an import could not map, and why");
+  if (!p.parse(args)) return kExitUsage;
+  if (p.helpRequested()) {
+    std::cout << kHelp << p.optionsHelp();
+    return kExitOk;
+  }
+  const auto& pos = p.positionals();
+  if (pos.size() != 2 || (pos[0] != "export" && pos[0] != "import")) {
+    std::cerr << "trialbridge registry: give export or import and one FILE (see 'trialbridge "
+                 "registry --help')\n";
+    return kExitUsage;
+  }
+  const std::string format = p.value("--format").value_or("");
+  const bool exporting = pos[0] == "export";
+  const std::set<std::string> formats =
+      exporting ? std::set<std::string>{"ctgov-json", "prs-xml", "who-json", "who-xml"}
+                : std::set<std::string>{"ctgov-json"};
+  if (formats.count(format) == 0) {
+    std::cerr << "trialbridge registry " << pos[0] << ": --format must be one of";
+    for (const std::string& f : formats) std::cerr << " " << f;
+    std::cerr << "\n";
+    return kExitUsage;
+  }
+  std::string text, error;
+  if (!readInput(pos[1], text, error)) {
+    std::cerr << "trialbridge registry: " << error << "\n";
+    return kExitUsage;
+  }
+  return exporting ? exportStudy(p, format, pos[1], text) : importStudies(p, pos[1], text);
+}
+
+}  // namespace
+
+Command registryCommand() {
+  return {"registry",
+          "a study between FHIR and ClinicalTrials.gov JSON, PRS XML and the WHO data set", run};
+}
+
+}  // namespace trialbridge::cli

@@ -1,0 +1,16 @@
+#pragma once
+// The data files of mappings/ that drive the registry formats (registry_tables.h), embedded in
+// the binary at build time (mapping_data.S.in), so that the mapping needs no files at run time.
+// The trial model's own files (vocabulary, schemas) are embedded by adapter/study.
+#include <string_view>
+
+namespace trialbridge::mapping {
+
+enum class EmbeddedFile {
+  Registries,  // mappings/registries.json
+  Countries,   // mappings/countries.json
+};
+
+std::string_view embeddedFile(EmbeddedFile file);
+
+}  // namespace trialbridge::mapping
