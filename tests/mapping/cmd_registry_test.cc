@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -45,7 +47,9 @@ class RegistryCommand : public ::testing::Test {
     std::ofstream(bundle_) << m.out;
   }
   void TearDown() override { std::remove(bundle_.c_str()); }
-  std::string bundle_ = ::testing::TempDir() + "tb-registry-bundle.json";
+  // One file a test: ctest runs the tests of this fixture at the same time.
+  std::string bundle_ = ::testing::TempDir() + "tb-registry-bundle-" +
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json";
 };
 
 TEST_F(RegistryCommand, ExportsEachFormat) {
@@ -93,7 +97,8 @@ TEST(RegistryImport, PrintsATransactionBundle) {
 }
 
 TEST(RegistryImport, APageGivesOneBundleALine) {
-  const std::string page = ::testing::TempDir() + "tb-registry-page.json";
+  const std::string page = ::testing::TempDir() + "tb-registry-page-" +
+                           std::to_string(::getpid()) + ".json";
   std::ofstream(page) << "{\"studies\": ["
                       << mapping::test::readSource("tests/mapping/data/ctgov-withdrawn.json") << ","
                       << mapping::test::readSource("tests/mapping/data/ctgov-expanded-access.json")
