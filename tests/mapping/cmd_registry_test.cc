@@ -97,8 +97,8 @@ TEST(RegistryImport, PrintsATransactionBundle) {
 }
 
 TEST(RegistryImport, APageGivesOneBundleALine) {
-  const std::string page = ::testing::TempDir() + "tb-registry-page-" +
-                           std::to_string(::getpid()) + ".json";
+  const std::string page =
+      ::testing::TempDir() + "tb-registry-page-" + std::to_string(::getpid()) + ".json";
   std::ofstream(page) << "{\"studies\": ["
                       << mapping::test::readSource("tests/mapping/data/ctgov-withdrawn.json") << ","
                       << mapping::test::readSource("tests/mapping/data/ctgov-expanded-access.json")
