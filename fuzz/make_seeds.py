@@ -2,8 +2,10 @@
 """Writes the seed corpora of the fuzz targets whose seeds are not files of the tree as they are:
 fuzz/corpus/trial_reader/, entity_reader/ (the samples, and variants with one mistake each, as
 tests/study makes them), search_query/ (realistic query strings), config/ (the example
-configuration, sections of it, and mistakes) and bundle/ (transactions and batches as the REST
-tests send them, and broken ones). The auth seeds come from make_auth_seeds.py.
+configuration, sections of it, and mistakes), bundle/ (transactions and batches as the REST
+tests send them, and broken ones), hl7v2/ (the HL7 v2 samples and variants: other terminators,
+delimiters, character sets, batches, broken headers) and mllp/ (framed streams, cut, with junk).
+The auth seeds come from make_auth_seeds.py.
 
 Run from anywhere: python3 fuzz/make_seeds.py (it replaces what those folders hold).
 """
@@ -43,7 +45,10 @@ def write(folder, seeds):
     for old in path.iterdir():
         old.unlink()
     for name, text in seeds.items():
-        (path / name).write_text(text if isinstance(text, str) else json.dumps(text, indent=1))
+        if isinstance(text, bytes):
+            (path / name).write_bytes(text)
+        else:
+            (path / name).write_text(text if isinstance(text, str) else json.dumps(text, indent=1))
     print(f"{len(seeds)} seeds in {path}")
 
 
@@ -305,6 +310,75 @@ def registry_seeds():
     return seeds
 
 
+HL7_BASE = (
+    "MSH|^~\\&|LAB|TAIXIN|TRIALBRIDGE|STUDY|20250312083000+0800||ORU^R01^ORU_R01|MSG1|P|2.5.1"
+    "|||AL|NE|CHN|UNICODE UTF-8\r"
+    "PID|1||MRN0048213^^^TAIXIN&2.16.156.99999.1&ISO^MR~440-1973^^^CN&1.2&ISO^PI||Wang^Li||19880412|F\r"
+    "PV1|1|O\r"
+    "ORC|RE|ORD1|FIL1\r"
+    "OBR|1|ORD1|FIL1|58410-2^CBC^LN|||20250312073000+0800|||||||||||||||20250312082500|||F\r"
+    "OBX|1|NM|777-3^Platelets^LN||45|10*9/L^^UCUM|150-400|L|||F|||20250312073000+0800\r"
+    "NTE|1|L|Clumps \\T\\ fibrin \\.br\\ checked\r"
+    "OBX|2|SN|X^Y^L||<^10|U/L|||||C\r"
+    "SPM|1|SP1||119297000^Blood^SCT\r"
+    "ZPI|1|x\r"
+)
+
+
+def hl7v2_seeds():
+    seeds = {}
+    for folder in (ROOT / "tests" / "data" / "hl7v2-elr", ROOT / "samples" / "hl7v2"):
+        for f in sorted(folder.glob("*.hl7")):
+            seeds[folder.name + "-" + f.name] = f.read_bytes()
+    base = HL7_BASE
+    custom = base.replace("|", "!").replace("^", "@").replace("~", "*").replace("&", "%")
+    custom = custom.replace("\\", "$")
+    variants = {
+        "base.hl7": base,
+        "lf.hl7": base.replace("\r", "\n"),
+        "crlf.hl7": base.replace("\r", "\r\n"),
+        "custom-delimiters.hl7": custom,
+        "truncation-v27.hl7": base.replace("^~\\&|", "^~\\&#|", 1).replace("2.5.1", "2.7"),
+        "batch.hl7": "FHS|^~\\&|LAB\rBHS|^~\\&|LAB\r" + base + base + "BTS|2\rFTS|1\r",
+        "batch-bad-counts.hl7": "BHS|^~\\&\r" + base + "BTS|7\rFTS|x\r",
+        "no-msh.hl7": base[base.index("PID"):],
+        "bad-msh2.hl7": base.replace("^~\\&", "^~", 1),
+        "adt.hl7": base.replace("ORU^R01^ORU_R01", "ADT^A01"),
+        "old-version.hl7": base.replace("2.5.1", "2.1", 1),
+        "bad-segment-id.hl7": base.replace("NTE|", "nte|"),
+        "nulls.hl7": base.replace("|45|", '|""|').replace("|O\r", '|""\r'),
+        "many-repetitions.hl7": base.replace("|Wang^Li|", "|" + "~".join(["A^B"] * 300) + "|"),
+        "escapes.hl7": base.replace("|45|", "|\\X41\\\\H\\x\\N\\\\.sp 3\\\\Z1\\\\C2842\\"
+                                    "\\Q\\\\unclosed|"),
+        "out-of-order.hl7": base.replace("PV1|1|O\r", "").replace("PID|", "OBX|1|NM|A||1\rPID|"),
+    }
+    for name, text in variants.items():
+        seeds[name] = text.encode("utf-8")
+    seeds["latin1.hl7"] = (base.replace("UNICODE UTF-8", "8859/1").replace("Wang^Li", "M\u00fcller^Ren\u00e9")
+                           .encode("latin-1"))
+    seeds["undeclared-latin1.hl7"] = base.replace("UNICODE UTF-8", "").replace(
+        "Wang^Li", "M\u00fcller^Ren\u00e9").encode("latin-1")
+    seeds["bad-utf8.hl7"] = base.encode("utf-8").replace(b"Wang", b"W\xe4ng\xff")
+    seeds["utf16-declared.hl7"] = base.replace("UNICODE UTF-8", "UNICODE UTF-16").encode("utf-8")
+    seeds["bom.hl7"] = b"\xef\xbb\xbf" + base.encode("utf-8")
+    return seeds
+
+
+def mllp_seeds():
+    msg = HL7_BASE.encode("utf-8")
+    frame = b"\x0b" + msg + b"\x1c\r"
+    return {
+        "one.bin": b"\x01\x07" + frame,
+        "two.bin": b"\x03\x40" + frame + b"\r\n" + frame,
+        "junk.bin": b"\x02\x10" + b"GET / HTTP/1.1\r\n" + frame,
+        "cut.bin": b"\x05\x05" + frame[:40] + frame,
+        "no-cr.bin": b"\x00\x00" + b"\x0bA\x1c\x0bB\x1c\r\x0bC\x1c",
+        "unterminated.bin": b"\x09\x09" + frame[:-2],
+        "oversized.bin": b"\x10\xf0" + b"\x0b" + b"x" * 5000 + b"\x1c\r" + frame,
+        "empty-frames.bin": b"\x01\x01" + b"\x0b\x1c\r" * 5,
+    }
+
+
 def main():
     write("trial_reader", trial_seeds())
     write("registry_import", registry_seeds())
@@ -312,6 +386,8 @@ def main():
     write("search_query", search_seeds())
     write("config", config_seeds())
     write("bundle", bundle_seeds())
+    write("hl7v2", hl7v2_seeds())
+    write("mllp", mllp_seeds())
 
 
 if __name__ == "__main__":
