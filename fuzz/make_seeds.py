@@ -4,7 +4,7 @@ fuzz/corpus/trial_reader/, entity_reader/ (the samples, and variants with one mi
 tests/study makes them), search_query/ (realistic query strings), config/ (the example
 configuration, sections of it, and mistakes), bundle/ (transactions and batches as the REST
 tests send them, and broken ones), hl7v2/ (the HL7 v2 samples and variants: other terminators,
-delimiters, character sets, batches, broken headers) and mllp/ (framed streams, cut, with junk).
+delimiters, character sets, batches, broken headers; oru_mapping/ has the same) and mllp/ (framed streams, cut, with junk).
 The auth seeds come from make_auth_seeds.py.
 
 Run from anywhere: python3 fuzz/make_seeds.py (it replaces what those folders hold).
@@ -387,6 +387,7 @@ def main():
     write("config", config_seeds())
     write("bundle", bundle_seeds())
     write("hl7v2", hl7v2_seeds())
+    write("oru_mapping", hl7v2_seeds())
     write("mllp", mllp_seeds())
 
 

@@ -146,6 +146,19 @@ std::string unescape(std::string_view raw, const Encoding& enc, core::Issues* is
     warn(issues, at, 0, "hexadecimal escape sequences give bytes that are not UTF-8; replaced");
     out = repairUtf8(out);
   }
+  // Control characters other than tab, CR and LF are no text: U+FFFD stands for each.
+  bool control = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto b = static_cast<unsigned char>(out[i]);
+    if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7F) {
+      out.replace(i, 1, "\xEF\xBF\xBD");
+      i += 2;
+      control = true;
+    }
+  }
+  if (control) {
+    warn(issues, at, 0, "hexadecimal escape sequences give control characters; replaced");
+  }
   return out;
 }
 

@@ -12,8 +12,8 @@
 // list, and then: locally defined sequences (EZ...E) and the character-set switches (EC...E,
 // EM...E) give no text; a sequence it does not know, a hexadecimal one with a digit missing or
 // wrong, and an escape character with no closing one stay as written. Decoded text is UTF-8
-// (hexadecimal bytes in an ISO 8859-1 message are converted; bytes that do not make UTF-8 become
-// U+FFFD, with a warning).
+// (hexadecimal bytes in an ISO 8859-1 message are converted; bytes that do not make UTF-8, and
+// control characters other than tab, CR and LF, become U+FFFD, with a warning).
 #include <string>
 #include <string_view>
 

@@ -245,9 +245,17 @@ class MessageReader {
       if (first == "MSH") readCharset(*data);
     }
     const uint64_t badByte = convertText(*data);
+    const uint64_t control = replaceControls(*data);
     if (!index(*data, requireMsh)) return std::nullopt;
     Message message(std::move(data));
     if (badByte != UINT64_MAX) reportBadByte(message, badByte);
+    if (control != UINT64_MAX) {
+      error(core::IssueType::Value,
+            "byte " + std::to_string(control) +
+                " is a control character, which HL7 v2 text may not hold (only escape sequences "
+                "may carry them); replaced with '?'",
+            message.locate(control));
+    }
     return message;
   }
 
@@ -386,6 +394,28 @@ class MessageReader {
     data.ownsText = true;
     data.text = data.owned;
     return bad;
+  }
+
+  // Control characters other than tab, CR and LF (segment terminators) are replaced with '?'
+  // in place; the offset of the first, or UINT64_MAX when there is none.
+  static uint64_t replaceControls(MessageData& data) {
+    const auto isControl = [](char ch) {
+      const auto b = static_cast<unsigned char>(ch);
+      return (b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7F;
+    };
+    const std::string_view text = data.text;
+    const auto first = std::find_if(text.begin(), text.end(), isControl);
+    if (first == text.end()) return UINT64_MAX;
+    const auto offset = static_cast<uint64_t>(first - text.begin());
+    if (!data.ownsText) {
+      data.owned = std::string(text);
+      data.ownsText = true;
+      data.text = data.owned;
+    }
+    for (size_t i = offset; i < data.owned.size(); ++i) {
+      if (isControl(data.owned[i])) data.owned[i] = '?';
+    }
+    return offset;
   }
 
   void reportBadByte(const Message& message, uint64_t offset) {

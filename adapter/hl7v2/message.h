@@ -11,7 +11,8 @@
 // Segments end at CR (the standard), LF or CR LF; empty lines are skipped. Any segment with a
 // well-formed id is kept, Z-segments included. A field that is empty is not present; a field of
 // exactly "" (two double quotes) is an explicit null, which a receiver reads as "delete the value"
-// (Value::isNull()). Every value handed out is valid UTF-8.
+// (Value::isNull()). Every value handed out is valid UTF-8 without control characters other than
+// tab, CR and LF (a control character in the text is an error, and is replaced with '?').
 //
 // Problems are issues (hl7v2/location.h says what their location, line and column mean). Reading
 // gives no Message (nullopt) only when there is no usable MSH (it does not start the text, or its

@@ -10,8 +10,25 @@ using study::Coding;
 using study::Concept;
 namespace profiles = conformance::profiles;
 
+core::TypeInfo::JsonMatch ResourceBuilder::lookup(const core::TypeInfo& type,
+                                                  std::string_view jsonName) {
+  const size_t h = (reinterpret_cast<uintptr_t>(&type) >> 4) * 31 +
+                   (reinterpret_cast<uintptr_t>(jsonName.data()) >> 1) + jsonName.size();
+  CacheEntry& e = cache_[h % kCacheSize];
+  if (e.type == &type && e.name == jsonName) return e.match;
+  e.type = &type;
+  e.name.assign(jsonName);
+  e.match = type.propertyForJsonName(jsonName);
+  return e.match;
+}
+
 core::Element* ResourceBuilder::add(core::Element* parent, std::string_view jsonName) {
-  core::Element* e = doc_.add(parent, jsonName);
+  const core::TypeInfo::JsonMatch m = lookup(parent->type(), jsonName);
+  core::Element* e = nullptr;
+  if (m.property != nullptr && m.type != nullptr) {
+    e = doc_.create(m.property->name, *m.type, m.property);
+    doc_.appendChildOrdered(parent, e);
+  }
   if (e == nullptr) {
     throw std::logic_error("mapping: " + std::string(parent->type().name) + " has no element " +
                            std::string(jsonName));

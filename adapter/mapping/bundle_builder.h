@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/element.h"
 #include "study/trial.h"
@@ -19,7 +20,7 @@ namespace trialbridge::mapping {
 
 class ResourceBuilder {
  public:
-  explicit ResourceBuilder(core::Document& doc) : doc_(doc) {}
+  explicit ResourceBuilder(core::Document& doc) : doc_(doc), cache_(kCacheSize) {}
   core::Document& document() { return doc_; }
 
   core::Element* add(core::Element* parent, std::string_view jsonName);
@@ -47,7 +48,20 @@ class ResourceBuilder {
   void narrative(core::Element* resource, std::string_view text);
 
  private:
+  // The property a JSON name resolves to in a type, remembered: a mapper asks for the same few
+  // names of the same few types over and over, and the lookup by name is the costly part of
+  // adding an element. Direct-mapped on the type and the name's address; the name is compared
+  // on a hit, so a name in a reused buffer cannot match wrongly.
+  struct CacheEntry {
+    const core::TypeInfo* type = nullptr;
+    std::string name;
+    core::TypeInfo::JsonMatch match;
+  };
+  static constexpr size_t kCacheSize = 512;
+  core::TypeInfo::JsonMatch lookup(const core::TypeInfo& type, std::string_view jsonName);
+
   core::Document& doc_;
+  std::vector<CacheEntry> cache_;
 };
 
 class TransactionBuilder {

@@ -54,6 +54,13 @@ TEST(Unescape, HexadecimalThatIsNotUtf8IsReplaced) {
   EXPECT_EQ(issues.items()[0].severity, core::Severity::Warning);
 }
 
+TEST(Unescape, HexadecimalControlCharactersAreReplaced) {
+  core::Issues issues;
+  EXPECT_EQ(decode("a\\X0009000D0A\\b", &issues), "a\xEF\xBF\xBD\t\xEF\xBF\xBD\r\nb");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues.items()[0].severity, core::Severity::Warning);
+}
+
 TEST(Unescape, MalformedHexadecimalStaysAsWritten) {
   core::Issues issues;
   EXPECT_EQ(decode("a\\X4\\b", &issues), "a\\X4\\b");

@@ -353,6 +353,22 @@ TEST(MessageCharset, UnknownCharsetIsNotSupported) {
   EXPECT_EQ(issues.items()[0].location, "MSH-18");
 }
 
+TEST(MessageErrors, ControlCharactersAreErrorsAndReplaced) {
+  core::Issues issues;
+  const std::string text = segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1",
+                                     std::string("PID|1||X||Do") + '\x01' + '\0' + "e"});
+  const Message m = parseOk(text, &issues);
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues.items()[0].severity, core::Severity::Error);
+  EXPECT_EQ(issues.items()[0].location, "PID-5");
+  EXPECT_NE(issues.items()[0].message.find("control character"), std::string::npos);
+  EXPECT_EQ(m.find("PID")->field(5).text(), "Do??e");
+  // Tab is text.
+  core::Issues none;
+  parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||a\tb"}), &none);
+  EXPECT_TRUE(none.empty());
+}
+
 TEST(MessageCharset, OnlyTheFirstRepetitionOfMsh18Counts) {
   const Message m = parseOk(withCharset("8859/1~ISO IR87", "Ren\xE9"));
   EXPECT_EQ(m.encoding().charset, Charset::Latin1);
