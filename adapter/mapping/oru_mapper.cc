@@ -264,11 +264,7 @@ std::string OruMapper::encounter(const Segment& pv1, const std::string& patientR
     b_.coding(e, "class", "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "UNK");
   }
   if (!patientRef.empty()) b_.reference(e, "subject", patientRef);
-  if (!start.empty() || !end.empty()) {
-    Element* period = b_.add(e, "period");
-    b_.primitive(period, "start", start);
-    b_.primitive(period, "end", end);
-  }
+  dt_.when(e, "period", "", start, end, pv1.field(45));
   return ref;
 }
 

@@ -233,13 +233,8 @@ bool OruMapper::dateTimeValue(Element* parent, std::string_view type, const Valu
     return true;
   }
   if (type == "DR") {
-    const std::string start = dt_.dateTime(v.component(1));
-    const std::string end = dt_.dateTime(v.component(2));
-    if (start.empty() && end.empty()) return false;
-    Element* period = b_.add(parent, "valuePeriod");
-    b_.primitive(period, "start", start);
-    b_.primitive(period, "end", end);
-    return true;
+    return dt_.when(parent, "valuePeriod", "", dt_.dateTime(v.component(1)),
+                    dt_.dateTime(v.component(2)), v.component(2));
   }
   return b_.primitive(parent, "valueDateTime", dt_.dateTime(v)) != nullptr;
 }
@@ -379,15 +374,8 @@ void OruMapper::effective(Element* resource, const Segment& obx, const Observati
   }
   // The observation time of the order (OBR-7 to OBR-8), else the specimen's collection.
   if (ctx.obr && ctx.obr->field(7).hasValue()) {
-    const std::string start = dt_.dateTime(ctx.obr->field(7));
-    const std::string end = dt_.dateTime(ctx.obr->field(8));
-    if (!end.empty()) {
-      Element* period = b_.add(resource, "effectivePeriod");
-      b_.primitive(period, "start", start);
-      b_.primitive(period, "end", end);
-    } else {
-      b_.primitive(resource, "effectiveDateTime", start);
-    }
+    dt_.when(resource, "effectivePeriod", "effectiveDateTime", dt_.dateTime(ctx.obr->field(7)),
+             dt_.dateTime(ctx.obr->field(8)), ctx.obr->field(8));
     return;
   }
   if (ctx.spm && ctx.spm->field(17).hasValue()) {
@@ -403,10 +391,10 @@ std::string OruMapper::observation(const hl7v2::oru::Observation& obs,
   const Segment& obx = obs.obx;
   const std::string id = observationId(obx, ctx);
   Element* o = addResource("Observation", id);
-  if (obx.field(19).hasValue()) {
+  if (const std::string analysed = dt_.dateTime(obx.field(19)); !analysed.empty()) {
     Element* x =
         b_.extension(o, "http://hl7.org/fhir/StructureDefinition/observation-analysis-date-time");
-    b_.primitive(x, "valueDateTime", dt_.dateTime(obx.field(19)));
+    b_.primitive(x, "valueDateTime", analysed);
   }
   dt_.identifierFromEi(o, "identifier", obx.field(21), false, "FILL");
   if (!ctx.serviceRequest.empty()) b_.reference(o, "basedOn", ctx.serviceRequest);

@@ -121,15 +121,8 @@ std::string OruMapper::specimen(const Segment& spm, const ObservationContext& ct
   b_.primitive(s, "receivedTime", dt_.dateTime(spm.field(18)));
   Element* collection = b_.add(s, "collection");
   const Value when = spm.field(17);
-  const std::string start = dt_.dateTime(when.component(1));
-  const std::string end = dt_.dateTime(when.component(2));
-  if (!end.empty()) {
-    Element* period = b_.add(collection, "collectedPeriod");
-    b_.primitive(period, "start", start);
-    b_.primitive(period, "end", end);
-  } else {
-    b_.primitive(collection, "collectedDateTime", start);
-  }
+  dt_.when(collection, "collectedPeriod", "collectedDateTime", dt_.dateTime(when.component(1)),
+           dt_.dateTime(when.component(2)), when.component(2));
   const Value amount = spm.field(12);
   if (const auto value = v2Decimal(amount.component(1).text()); value) {
     dt_.quantity(collection, "quantity", *value, amount.component(2), true);
@@ -168,15 +161,8 @@ std::string OruMapper::specimenFromObr(const Segment& obr, const ObservationCont
   if (!ctx.patient.empty()) b_.reference(s, "subject", ctx.patient);
   b_.primitive(s, "receivedTime", dt_.dateTime(obr.field(14)));
   Element* collection = b_.add(s, "collection");
-  const std::string start = dt_.dateTime(obr.field(7));
-  const std::string end = dt_.dateTime(obr.field(8));
-  if (!end.empty()) {
-    Element* period = b_.add(collection, "collectedPeriod");
-    b_.primitive(period, "start", start);
-    b_.primitive(period, "end", end);
-  } else {
-    b_.primitive(collection, "collectedDateTime", start);
-  }
+  dt_.when(collection, "collectedPeriod", "collectedDateTime", dt_.dateTime(obr.field(7)),
+           dt_.dateTime(obr.field(8)), obr.field(8));
   dt_.codeableConcept(collection, "bodySite", source.component(4), true);
   if (!collection->hasChildren()) tx_.document().removeLastChild(s);
   return ref;
@@ -217,15 +203,8 @@ void OruMapper::diagnosticReport(const hl7v2::oru::Order& order, const Observati
   observationCode(dr, obr.field(4));
   if (!ctx.patient.empty()) b_.reference(dr, "subject", ctx.patient);
   if (!ctx.encounter.empty()) b_.reference(dr, "encounter", ctx.encounter);
-  const std::string start = dt_.dateTime(obr.field(7));
-  const std::string end = dt_.dateTime(obr.field(8));
-  if (!end.empty()) {
-    Element* period = b_.add(dr, "effectivePeriod");
-    b_.primitive(period, "start", start);
-    b_.primitive(period, "end", end);
-  } else {
-    b_.primitive(dr, "effectiveDateTime", start);
-  }
+  dt_.when(dr, "effectivePeriod", "effectiveDateTime", dt_.dateTime(obr.field(7)),
+           dt_.dateTime(obr.field(8)), obr.field(8));
   b_.primitive(dr, "issued", dt_.instant(obr.field(22)));
   // OBR-32 principal result interpreter (NDL; its first component a CNN in subcomponents).
   const Value interpreter = obr.field(32).component(1);
@@ -338,7 +317,7 @@ std::string OruMapper::organizationOf(const Value& xon, const Value& address,
     b_.primitive(identifier, "value", producer);
   }
   b_.primitive(o, "name", name);
-  dt_.address(o, "address", address);
+  dt_.address(o, "address", address, true);
   return ref;
 }
 

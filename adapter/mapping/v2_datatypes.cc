@@ -382,13 +382,7 @@ Element* V2DataTypes::identifierFromCx(Element* parent, std::string_view name, c
   identifierType(id, cx.component(5));
   b_.primitive(id, "system", hdSystem(authority));
   b_.primitive(id, "value", value);
-  const std::string start = date(cx.component(7));
-  const std::string end = date(cx.component(8));
-  if (!start.empty() || !end.empty()) {
-    Element* period = b_.add(id, "period");
-    b_.primitive(period, "start", start);
-    b_.primitive(period, "end", end);
-  }
+  when(id, "period", "", date(cx.component(7)), date(cx.component(8)), cx.component(8));
   if (!authority.namespaceId.empty()) {
     Element* assigner = b_.add(id, "assigner");
     b_.primitive(assigner, "display", authority.namespaceId);
@@ -442,7 +436,8 @@ Element* V2DataTypes::humanName(Element* parent, std::string_view name, const Va
   return n;
 }
 
-Element* V2DataTypes::address(Element* parent, std::string_view name, const Value& xad) {
+Element* V2DataTypes::address(Element* parent, std::string_view name, const Value& xad,
+                              bool organization) {
   const std::string street = text(xad.component(1).subcomponent(1));
   const std::string other = text(xad.component(2));
   const std::string city = text(xad.component(3));
@@ -460,7 +455,9 @@ Element* V2DataTypes::address(Element* parent, std::string_view name, const Valu
   if (typeCode == "M") {
     b_.primitive(a, "type", "postal");
   } else if (type.hasValue()) {
-    b_.primitive(a, "use", tableCode(type, "0190", "http://hl7.org/fhir/address-use", false));
+    const std::string use = tableCode(type, "0190", "http://hl7.org/fhir/address-use", false);
+    // An organization has no home (org-2): a home address type given to one is left out.
+    if (!(organization && use == "home")) b_.primitive(a, "use", use);
   }
   b_.primitive(a, "line", street);
   b_.primitive(a, "line", other);
@@ -552,6 +549,23 @@ std::string V2DataTypes::date(const Value& dtm) {
   std::string raw;
   auto parsed = readTime(*this, dtm, raw);
   return parsed ? v2time::toDate(*parsed) : std::string();
+}
+
+bool V2DataTypes::when(Element* parent, std::string_view periodName, std::string_view singleName,
+                       const std::string& start, std::string end, const Value& endAt) {
+  if (!start.empty() && !end.empty() && v2time::isAfter(start, end)) {
+    warning(endAt, "the end (" + end + ") is before the start (" + start + "); left out");
+    end.clear();
+  }
+  if (start.empty() && end.empty()) return false;
+  if (end.empty() && !singleName.empty()) {
+    b_.primitive(parent, singleName, start);
+    return true;
+  }
+  Element* period = b_.add(parent, periodName);
+  b_.primitive(period, "start", start);
+  b_.primitive(period, "end", end);
+  return true;
 }
 
 // ---- quantities --------------------------------------------------------------------------

@@ -106,7 +106,9 @@ class V2DataTypes {
                                   const hl7v2::Value& ei, bool sub, std::string_view typeCode);
   // XPN, and the XCN/XON name parts, as HumanName; nullptr when no part is valued.
   core::Element* humanName(core::Element* parent, std::string_view name, const hl7v2::Value& xpn);
-  core::Element* address(core::Element* parent, std::string_view name, const hl7v2::Value& xad);
+  // XAD as Address; `organization`: the address of an organization, which is never a home.
+  core::Element* address(core::Element* parent, std::string_view name, const hl7v2::Value& xad,
+                         bool organization = false);
   core::Element* telecom(core::Element* parent, std::string_view name, const hl7v2::Value& xtn,
                          std::string_view defaultUse);
 
@@ -115,6 +117,12 @@ class V2DataTypes {
   std::string dateTime(const hl7v2::Value& dtm);
   std::string instant(const hl7v2::Value& dtm);
   std::string date(const hl7v2::Value& dtm);
+
+  // When something happened, from FHIR dateTimes: a Period named periodName when there is an end
+  // (an end before the start is left out, with a warning at `endAt`), else the start as
+  // singleName (or, when that is empty, a Period with the start alone). False when both are empty.
+  bool when(core::Element* parent, std::string_view periodName, std::string_view singleName,
+            const std::string& start, std::string end, const hl7v2::Value& endAt);
 
   // Fills a Quantity from a CWE unit (OBX-6, CQ-2): unit text (CWE-2, else CWE-9, else CWE-1),
   // and system and code when the unit is UCUM, as written or through the unit map.

@@ -1,6 +1,7 @@
 #include "mapping/v2_time.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace trialbridge::mapping::v2time {
 
@@ -169,6 +170,45 @@ std::string toDateTime(const DateTime& dt, std::string_view defaultOffset) {
 std::optional<std::string> toInstant(const DateTime& dt, std::string_view defaultOffset) {
   if (dt.time.empty()) return std::nullopt;
   return toDateTime(dt, defaultOffset);
+}
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// Seconds since the epoch of a DateTime with a day, a time and a zone.
+int64_t epochSeconds(const DateTime& dt) {
+  const int64_t days = daysFromCivil(number(dt.date.substr(0, 4)),
+                                     static_cast<unsigned>(number(dt.date.substr(5, 2))),
+                                     static_cast<unsigned>(number(dt.date.substr(8, 2))));
+  int64_t s = days * 86400 + number(dt.time.substr(0, 2)) * 3600 +
+              number(dt.time.substr(3, 2)) * 60 + number(dt.time.substr(6, 2));
+  if (dt.offset.size() == 6) {
+    const int64_t off = number(dt.offset.substr(1, 2)) * 3600 + number(dt.offset.substr(4, 2)) * 60;
+    s -= dt.offset[0] == '+' ? off : -off;
+  }
+  return s;
+}
+
+}  // namespace
+
+bool isAfter(std::string_view a, std::string_view b) {
+  const auto x = parse(a);
+  const auto y = parse(b);
+  if (!x || !y) return false;
+  if (!x->time.empty() && !y->time.empty() && !x->offset.empty() && !y->offset.empty()) {
+    return epochSeconds(*x) > epochSeconds(*y);
+  }
+  const size_t n = std::min(x->date.size(), y->date.size());
+  return x->date.compare(0, n, y->date, 0, n) > 0;
 }
 
 std::optional<std::string> parseTime(std::string_view value, bool* hadOffset) {

@@ -31,6 +31,11 @@ std::optional<std::string> toInstant(const DateTime& dt, std::string_view defaul
 // FHIR date (the date part).
 inline const std::string& toDate(const DateTime& dt) { return dt.date; }
 
+// Whether FHIR dateTime a is certainly later than b: both with a time (and zone) compared as
+// instants; otherwise their dates at the precision both have ("2025-03" and "2025-03-12" compare
+// as months). False when either does not read.
+bool isAfter(std::string_view a, std::string_view b);
+
 // v2 TM (HH[MM[SS[.S...]]][+/-ZZZZ]) as a FHIR time (hh:mm:ss); FHIR times have no zone, so one
 // given is dropped (hadOffset says so). nullopt when malformed.
 std::optional<std::string> parseTime(std::string_view value, bool* hadOffset = nullptr);

@@ -137,6 +137,27 @@ TEST(Specimen, ObservationsAboutTheSpecimenHaveItAsFocus) {
   EXPECT_EQ(r.first("DiagnosticReport")["result"].Size(), 1u);  // not a result of the report
 }
 
+TEST(Report, AnEndBeforeTheStartIsLeftOut) {
+  auto r = mapV2(oru({"OBX|1|NM|A^A^L||1||||||F"}, kMsh, obr("F", "20250312070000")));
+  ASSERT_TRUE(r.mapped) << r.describe();
+  EXPECT_EQ(jsonAt(r.first("DiagnosticReport"), "/effectiveDateTime"),
+            "\"2025-03-12T07:30:00+08:00\"");
+  EXPECT_TRUE(r.has(Severity::Warning, "OBR-8", "before the start"));
+}
+
+TEST(Order, AnOrganizationHasNoHomeAddress) {
+  auto r = mapV2(oru({"OBX|1|NM|A^A^L||1||||||F||||||||||||Lab One|1 Lab St^^Town^^^^H"}));
+  ASSERT_TRUE(r.mapped) << r.describe();
+  bool lab = false;
+  for (const auto* org : r.all("Organization")) {
+    if (test::str(test::at(*org, "/name")) != "Lab One") continue;
+    lab = true;
+    EXPECT_EQ(jsonAt(*org, "/address/0/city"), "\"Town\"");
+    EXPECT_EQ(jsonAt(*org, "/address/0/use"), "<missing>");
+  }
+  EXPECT_TRUE(lab);
+}
+
 TEST(Order, NoOrderNumbersIsAWarning) {
   auto r =
       mapV2(oru({"OBX|1|NM|A^A^L||1||||||F"}, kMsh, "OBR|1|||CBC^CBC^L|||||||||||||||||||||F"));

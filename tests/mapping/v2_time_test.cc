@@ -64,6 +64,16 @@ TEST(V2Time, Offsets) {
   EXPECT_FALSE(offset("+08:00"));
 }
 
+TEST(V2Time, IsAfter) {
+  EXPECT_TRUE(isAfter("2025-03-12T08:00:00+08:00", "2025-03-12T07:59:59+08:00"));
+  EXPECT_FALSE(isAfter("2025-03-12T08:00:00+08:00", "2025-03-12T00:00:00Z"));  // the same instant
+  EXPECT_TRUE(isAfter("2025-03-12T08:00:01+08:00", "2025-03-12T00:00:00Z"));
+  EXPECT_TRUE(isAfter("2025-03-13", "2025-03-12T23:00:00Z"));
+  EXPECT_FALSE(isAfter("2025-03", "2025-03-12"));  // the same month
+  EXPECT_TRUE(isAfter("2025-04", "2025-03-12"));
+  EXPECT_FALSE(isAfter("not a date", "2025"));
+}
+
 TEST(V2Time, Times) {
   EXPECT_EQ(*parseTime("0730"), "07:30:00");
   EXPECT_EQ(*parseTime("07"), "07:00:00");
