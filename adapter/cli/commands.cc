@@ -11,7 +11,7 @@ namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      validateCommand(), convertCommand(), fhirpathCommand(), mapCommand(),
+      validateCommand(), convertCommand(),  fhirpathCommand(), mapCommand(),
       mapV2Command(),    registryCommand(), serveCommand(),
   };
   return kCommands;
