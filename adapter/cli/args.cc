@@ -17,6 +17,11 @@ ArgParser& ArgParser::flag(std::string name, std::string help) {
   return *this;
 }
 
+ArgParser& ArgParser::choices(std::vector<std::string> values) {
+  if (!specs_.empty()) specs_.back().choices = std::move(values);
+  return *this;
+}
+
 bool ArgParser::parse(std::span<const std::string> args) {
   bool optionsEnded = false;
   for (size_t i = 0; i < args.size(); ++i) {

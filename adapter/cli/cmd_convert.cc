@@ -9,7 +9,7 @@ namespace trialbridge::cli {
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr std::string_view kHelp =
     "Usage: trialbridge convert --to json|xml FILE\n\n"
     "Reads one FHIR resource (JSON or XML; FILE '-' reads stdin) and prints it in the other\n"
     "format (or re-formatted in the same one). Problems in the input are printed to stderr as\n"
@@ -21,9 +21,14 @@ constexpr const char* kHelp =
     "  trialbridge convert --to xml samples/fhir/patient-example.json\n"
     "  cat observation.xml | trialbridge convert --to json -\n\n";
 
-int run(std::span<const std::string> args) {
+ArgParser options() {
   ArgParser p("convert");
-  p.option("--to", "FORMAT", "output format: json or xml");
+  p.option("--to", "FORMAT", "output format: json or xml").choices({"json", "xml"});
+  return p;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p = options();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -57,7 +62,7 @@ int run(std::span<const std::string> args) {
 }  // namespace
 
 Command convertCommand() {
-  return {"convert", "convert a FHIR resource between JSON and XML", run};
+  return {"convert", "convert a FHIR resource between JSON and XML", run, kHelp, options};
 }
 
 }  // namespace trialbridge::cli

@@ -10,7 +10,7 @@ namespace trialbridge::cli {
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr std::string_view kHelp =
     "Usage: trialbridge fhirpath [--input FILE] [--strict] EXPRESSION\n\n"
     "Evaluates a FHIRPath expression against the resource in FILE (JSON or XML; '-' reads\n"
     "stdin; without --input the context is empty) and prints the result collection as a JSON\n"
@@ -30,10 +30,15 @@ constexpr const char* kHelp =
     "  trialbridge fhirpath \"today() + 7 days\"\n"
     "  trialbridge fhirpath --input obs.xml \"value.as(Quantity).toQuantity('g/L')\"\n\n";
 
-int run(std::span<const std::string> args) {
+ArgParser options() {
   ArgParser p("fhirpath");
   p.option("--input", "FILE", "the resource to evaluate against (JSON or XML; '-' for stdin)");
   p.flag("--strict", "check paths against the input's type (semantic errors)");
+  return p;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p = options();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -95,7 +100,7 @@ int run(std::span<const std::string> args) {
 }  // namespace
 
 Command fhirpathCommand() {
-  return {"fhirpath", "evaluate a FHIRPath expression against a resource", run};
+  return {"fhirpath", "evaluate a FHIRPath expression against a resource", run, kHelp, options, ""};
 }
 
 }  // namespace trialbridge::cli

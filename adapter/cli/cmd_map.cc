@@ -17,7 +17,7 @@ namespace trialbridge::cli {
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr std::string_view kHelp =
     "Usage: trialbridge map --trial TRIAL.json [--secret-file FILE] [--base URL] [--validate]\n"
     "                       [--verbose] [ENTITY.json]...\n\n"
     "Maps a trial definition and trial entities (subjects, adverse-event reports; each file\n"
@@ -62,7 +62,7 @@ std::string secretVariable(const std::string& trialId) {
   return name;
 }
 
-int run(std::span<const std::string> args) {
+ArgParser options() {
   ArgParser p("map");
   p.option("--trial", "TRIAL.json", "the trial definition (required)")
       .option("--secret-file", "FILE", "the trial's pseudonymisation secret (needed for subjects)")
@@ -71,6 +71,11 @@ int run(std::span<const std::string> args) {
       .flag("--validate", "validate the Bundle against R4 and the trialbridge profiles first")
       .flag("--verbose",
             "also print information messages, and with --validate the Bundle's warnings");
+  return p;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p = options();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -177,8 +182,8 @@ int run(std::span<const std::string> args) {
 }  // namespace
 
 Command mapCommand() {
-  return {"map", "map a trial definition and its subjects and adverse events to a FHIR Bundle",
-          run};
+  return {"map", "map a trial definition and its subjects and adverse events to a FHIR Bundle", run,
+          kHelp, options};
 }
 
 }  // namespace trialbridge::cli

@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/version.h"
+#include "core/json_overrides.h"
+#include "core/log.h"
 #include "service/service.h"
 #include "study/trial_reader.h"
 
@@ -12,24 +15,42 @@ namespace trialbridge::cli {
 
 namespace {
 
-constexpr const char* kHelp =
-    "Usage: trialbridge serve [--config FILE] [--port N] [--trial TRIAL.json]...\n\n"
+constexpr std::string_view kHelp =
+    "Usage: trialbridge serve [--config FILE] [--port N] [--trial TRIAL.json]... "
+    "[--check-config]\n\n"
     "Runs the FHIR R4 REST service (docs/rest.md) until SIGTERM or SIGINT, then stops cleanly:\n"
     "the server stops accepting, requests in progress finish, queued audit records are written\n"
     "and the database is closed.\n\n"
     "Without --config it serves on 127.0.0.1 only, port 8080 (or --port), WITHOUT\n"
     "authentication, with the SQLite database trialbridge.db in the working directory.\n"
     "The configuration file (JSON; docs/configuration.md, deploy/trialbridge.example.json) sets\n"
-    "the address, TLS, bearer-token authentication, the store (SQLite or PostgreSQL), profiles\n"
-    "and audit. --trial maps a trial definition (docs/trial-definition.md) and stores its\n"
-    "resources at start through the write pipeline (validated, audited), as one transaction.\n\n"
+    "the address, TLS, bearer-token authentication, the store (SQLite or PostgreSQL), profiles,\n"
+    "audit and logs. Every setting can also be given as an environment variable named after its\n"
+    "key (http.port: TRIALBRIDGE_HTTP_PORT), which wins over the file; secrets can be read from\n"
+    "files (store.databaseFile, TRIALBRIDGE_STORE_DATABASE_FILE). --check-config validates the\n"
+    "settings and the files they name, prints what was used and exits. --trial maps a trial\n"
+    "definition (docs/trial-definition.md) and stores its resources at start through the write\n"
+    "pipeline (validated, audited), as one transaction.\n\n"
     "When it is serving it prints the base URL on standard output:\n"
-    "  trialbridge serve: FHIR base http://127.0.0.1:8080/fhir\n\n"
-    "Exit status: 0 stopped on request; 2 usage, configuration or start-up error.\n\n"
+    "  trialbridge serve: FHIR base http://127.0.0.1:8080/fhir\n"
+    "Its log (start, stop, errors, the access log) goes to standard error: JSON lines, or text on\n"
+    "a terminal (setting log.format).\n\n"
+    "Exit status: 0 stopped on request (or, with --check-config, the configuration is valid);\n"
+    "2 usage, configuration or start-up error.\n\n"
     "Examples:\n"
     "  trialbridge serve --trial samples/trials/NCT06813157.json\n"
     "  trialbridge serve --config /etc/trialbridge/trialbridge.json\n"
-    "  curl http://127.0.0.1:8080/fhir/ResearchStudy?identifier=NCT06813157\n\n";
+    "  TRIALBRIDGE_HTTP_PORT=9090 trialbridge serve --config tb.json --check-config\n"
+    "  curl 'http://127.0.0.1:8080/fhir/ResearchStudy?identifier=NCT06813157'\n\n";
+
+ArgParser serveOptions() {
+  ArgParser p("serve");
+  p.option("--config", "FILE", "the configuration file (JSON); default: see above")
+      .option("--port", "N", "the TCP port (overrides the configuration; 0: any free port)")
+      .option("--trial", "TRIAL.json", "a trial definition to map and load at start", true)
+      .flag("--check-config", "validate the configuration and the files it names, then exit");
+  return p;
+}
 
 // Maps one trial definition and stores it through the pipeline, as one transaction.
 bool loadTrial(const service::Service& svc, const std::string& path) {
@@ -70,35 +91,46 @@ class ServeApp final : public Poco::Util::ServerApplication {
 
  protected:
   int main(const std::vector<std::string>&) override {
+    using core::Log;
+    Log::configure(config_.log);
     if (defaults_) {
-      std::cerr << "trialbridge serve: no --config: serving on " << config_.http.host << ":"
-                << config_.http.port << " only, WITHOUT authentication, SQLite database "
-                << std::filesystem::absolute(config_.store.database).string() << "\n";
+      Log::warning("serve.defaults",
+                   "no configuration: serving on the loopback only, WITHOUT authentication",
+                   {{"host", config_.http.host},
+                    {"port", config_.http.port},
+                    {"database", std::filesystem::absolute(config_.store.database).string()}});
     } else if (!config_.authEnabled) {
-      std::cerr << "trialbridge serve: authentication is OFF (no 'auth' in " << config_.source
-                << ")\n";
+      Log::warning("serve.no_auth", "authentication is OFF (no 'auth' setting)",
+                   {{"config", config_.source}});
     }
     auto started = service::Service::start(config_);
     if (!started) {
-      std::cerr << "trialbridge serve: " << started.message() << "\n";
+      Log::error("serve.failed", "cannot start", {{"reason", started.message()}});
       status_ = kExitUsage;
       return EXIT_CONFIG;
     }
     std::unique_ptr<service::Service> svc = std::move(started.value());
-    for (const auto& w : svc->warnings()) std::cerr << "trialbridge serve: warning: " << w << "\n";
+    for (const auto& w : svc->warnings()) Log::warning("serve.warning", "warning", {{"reason", w}});
     for (const std::string& trial : config_.trials) {
       if (!loadTrial(*svc, trial)) {
+        Log::error("serve.failed", "cannot load a trial", {{"file", trial}});
         status_ = kExitUsage;
         return EXIT_CONFIG;
       }
     }
     std::cout << "trialbridge serve: FHIR base " << svc->baseUrl() << std::endl;
+    Log::info("serve.started", "serving",
+              {{"base", svc->baseUrl()},
+               {"port", svc->port()},
+               {"backend", config_.store.backend},
+               {"version", versionText()},
+               {"config", config_.source},
+               {"variables", config_.environment.size()}});
     waitForTerminationRequest();
-    std::cerr << "trialbridge serve: stopping\n";
+    Log::info("serve.stopping", "stopping");
     const store::StoreStats before = svc->store().stats();
     svc->stop();
-    std::cerr << "trialbridge serve: stopped (" << before.units << " units of work in "
-              << before.commits << " commits)\n";
+    Log::info("serve.stopped", "stopped", {{"units", before.units}, {"commits", before.commits}});
     status_ = kExitOk;
     return EXIT_OK;
   }
@@ -109,11 +141,46 @@ class ServeApp final : public Poco::Util::ServerApplication {
   int status_ = kExitUsage;
 };
 
+// Prints a configuration problem (one per line of `message`) the way start-up does.
+void printProblems(const std::string& message) {
+  size_t start = 0;
+  while (start <= message.size()) {
+    const size_t end = std::min(message.find('\n', start), message.size());
+    std::cerr << "trialbridge serve: " << message.substr(start, end - start) << "\n";
+    start = end + 1;
+  }
+}
+
+// --check-config: the settings, then the files they name (trial files read and checked too),
+// without binding the port or connecting to the database.
+int checkConfig(const service::ServiceConfig& config) {
+  std::vector<std::string> problems = service::checkConfigFiles(config);
+  for (const std::string& path : config.trials) {
+    std::string text, error;
+    if (!readInput(path, text, error)) continue;  // checkConfigFiles said so
+    core::Issues issues;
+    if (!study::readTrial(text, issues)) {
+      for (const core::Issue& i : issues.items()) {
+        if (i.severity > core::Severity::Error) continue;
+        problems.push_back(path + ":" + std::to_string(i.line) + ":" + std::to_string(i.column) +
+                           ": " + (i.location.empty() ? "" : i.location + ": ") + i.message);
+      }
+    }
+  }
+  for (const std::string& p : problems) std::cerr << "trialbridge serve: " << p << "\n";
+  if (!problems.empty()) return kExitUsage;
+  std::cout << "trialbridge serve: the configuration is valid ("
+            << (config.source.empty() ? "no file" : config.source);
+  if (!config.environment.empty()) {
+    std::cout << "; environment:";
+    for (const std::string& v : config.environment) std::cout << " " << v;
+  }
+  std::cout << ")\n";
+  return kExitOk;
+}
+
 int run(std::span<const std::string> args) {
-  ArgParser p("serve");
-  p.option("--config", "FILE", "the configuration file (JSON); default: see above")
-      .option("--port", "N", "the TCP port (overrides the configuration; 0: any free port)")
-      .option("--trial", "TRIAL.json", "a trial definition to map and load at start", true);
+  ArgParser p = serveOptions();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -123,16 +190,16 @@ int run(std::span<const std::string> args) {
     std::cerr << "trialbridge serve: unexpected argument '" << p.positionals()[0] << "'\n";
     return kExitUsage;
   }
-  service::ServiceConfig config = service::defaultConfig();
+  core::JsonOverrides env =
+      core::JsonOverrides::fromEnvironment(std::string(service::kEnvironmentPrefix));
   const auto configPath = p.value("--config");
-  if (configPath) {
-    auto loaded = service::loadConfig(*configPath);
-    if (!loaded) {
-      std::cerr << "trialbridge serve: " << loaded.message() << "\n";
-      return kExitUsage;
-    }
-    config = std::move(loaded.value());
+  auto loaded =
+      configPath ? service::loadConfig(*configPath, &env) : service::environmentConfig(env);
+  if (!loaded) {
+    printProblems(loaded.message());
+    return kExitUsage;
   }
+  service::ServiceConfig config = std::move(loaded.value());
   if (auto port = p.value("--port")) {
     char* end = nullptr;
     const long n = std::strtol(port->c_str(), &end, 10);
@@ -143,13 +210,17 @@ int run(std::span<const std::string> args) {
     config.http.port = static_cast<int>(n);
   }
   for (const std::string& t : p.values("--trial")) config.trials.push_back(t);
-  ServeApp app(std::move(config), !configPath);
+  if (p.has("--check-config")) return checkConfig(config);
+  const bool defaults = !configPath && config.environment.empty();
+  ServeApp app(std::move(config), defaults);
   app.run(std::vector<std::string>{"trialbridge"});
   return app.status();
 }
 
 }  // namespace
 
-Command serveCommand() { return {"serve", "run the FHIR REST service", run}; }
+Command serveCommand() {
+  return {"serve", "run the FHIR REST service", run, kHelp, serveOptions, ""};
+}
 
 }  // namespace trialbridge::cli

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/progress.h"
+#include "cli/terminal.h"
 #include "conformance/context.h"
 #include "conformance/profiles_package.h"
 #include "core/resource_io.h"
@@ -21,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr std::string_view kHelp =
     "Usage: trialbridge validate [--profile URL]... [--package PATH]... [--load FILE]...\n"
     "                            [--format text|json] PATH...\n\n"
     "Checks FHIR R4 resources. PATH is a JSON or XML file, an NDJSON file (one resource a line),\n"
@@ -135,19 +137,45 @@ Outcome check(const Input& input, const Checker& context) {
   return out;
 }
 
-void printText(const std::vector<Input>& inputs, const std::vector<Outcome>& outcomes) {
+Style styleOf(core::Severity s) {
+  switch (s) {
+    case core::Severity::Fatal:
+    case core::Severity::Error: return Style::Error;
+    case core::Severity::Warning: return Style::Warning;
+    case core::Severity::Information: return Style::Information;
+  }
+  return Style::Information;
+}
+
+void printText(const std::vector<Input>& inputs, const std::vector<Outcome>& outcomes,
+               const Painter& paint) {
   size_t errors = 0, warnings = 0, infos = 0, bad = 0;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const core::Issues& issues = outcomes[k].issues;
-    for (const core::Issue& i : issues.items()) std::cout << issueLine(inputs[k].path, i) << "\n";
+    for (const core::Issue& i : issues.items()) {
+      std::string line = issueLine(inputs[k].path, i);
+      if (paint.on()) {
+        // file:line:col: severity: ... -> the severity word coloured.
+        const std::string word = std::string(core::severityCode(i.severity)) + ":";
+        const size_t at = line.find(": " + word);
+        if (at != std::string::npos) {
+          line = line.substr(0, at + 2) + paint(styleOf(i.severity), word) +
+                 line.substr(at + 2 + word.size());
+        }
+      }
+      std::cout << line << "\n";
+    }
     errors += issues.count(core::Severity::Error) + issues.count(core::Severity::Fatal);
     warnings += issues.count(core::Severity::Warning);
     infos += issues.count(core::Severity::Information);
     bad += issues.hasErrors() ? 1 : 0;
   }
+  const std::string valid = std::to_string(inputs.size() - bad) + " valid";
+  const std::string withErrors = std::to_string(bad) + " with errors";
   std::cout << inputs.size() << (inputs.size() == 1 ? " file" : " files")
-            << " checked: " << (inputs.size() - bad) << " valid, " << bad << " with errors ("
-            << errors << " errors, " << warnings << " warnings, " << infos << " information)\n";
+            << " checked: " << paint(Style::Ok, valid) << ", "
+            << (bad > 0 ? paint(Style::Error, withErrors) : withErrors) << " (" << errors
+            << " errors, " << warnings << " warnings, " << infos << " information)\n";
 }
 
 void printJson(const std::vector<Input>& inputs, const std::vector<Outcome>& outcomes,
@@ -167,13 +195,19 @@ void printJson(const std::vector<Input>& inputs, const std::vector<Outcome>& out
   std::cout << core::writeJson(*doc.root(), core::WriteOptions{true}) << "\n";
 }
 
-int run(std::span<const std::string> args) {
+ArgParser options() {
   ArgParser p("validate");
   p.option("--profile", "URL", "also validate against this profile (canonical URL)", true)
       .option("--package", "PATH", "load a FHIR package (.tgz or folder)", true)
       .option("--load", "FILE", "load one conformance resource (StructureDefinition, ValueSet...)",
               true)
-      .option("--format", "FORMAT", "text or json");
+      .option("--format", "FORMAT", "text or json")
+      .choices({"text", "json"});
+  return p;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p = options();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -232,15 +266,12 @@ int run(std::span<const std::string> args) {
 
   std::vector<Outcome> outcomes(inputs.size());
   std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
-  const bool progress = isatty(STDERR_FILENO) != 0 && inputs.size() >= 50;
+  // On a terminal, long runs show their progress on standard error (cli/progress.h).
+  Progress progress(inputs.size(), "files", interactive(STDERR_FILENO));
   auto worker = [&] {
     for (size_t k = next++; k < inputs.size(); k = next++) {
       outcomes[k] = check(inputs[k], checker);
-      const size_t d = ++done;
-      if (progress && (d % 25 == 0 || d == inputs.size())) {
-        std::cerr << "\r[" << d << "/" << inputs.size() << "] " << std::flush;
-      }
+      progress.advance();
     }
   };
   const size_t threads =
@@ -249,10 +280,10 @@ int run(std::span<const std::string> args) {
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
-  if (progress) std::cerr << "\r\033[K";
+  progress.finish();
 
   if (format == "text") {
-    printText(inputs, outcomes);
+    printText(inputs, outcomes, Painter(colourWanted(STDOUT_FILENO)));
   } else {
     printJson(inputs, outcomes, *context);
   }
@@ -268,7 +299,7 @@ int run(std::span<const std::string> args) {
 
 Command validateCommand() {
   return {"validate", "validate FHIR resources (files, folders, NDJSON) against R4 and profiles",
-          run};
+          run, kHelp, options};
 }
 
 }  // namespace trialbridge::cli

@@ -1,7 +1,8 @@
 #pragma once
 // The trialbridge executable's subcommands. Each lives in its own cmd_<name>.cc and is listed in
-// commands.cc. Exit codes: 0 success, 1 the input has errors (or evaluation failed), 2 usage or
-// I/O errors (and, for `fhirpath`, a syntax error in the expression).
+// commands.cc, with its help text and its option table: the same table parses its arguments,
+// prints its --help, and generates the man page and the shell completion (cli/help.h), so the
+// three cannot drift apart. Exit codes: kExitCodes below (docs/cli.md).
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -19,6 +20,17 @@ constexpr int kExitOk = 0;
 constexpr int kExitDataError = 1;
 constexpr int kExitUsage = 2;
 
+struct ExitCode {
+  int code;
+  std::string_view meaning;
+};
+// Every command's exit codes; each command's help says what they mean for it.
+inline constexpr ExitCode kExitCodes[] = {
+    {kExitOk, "success"},
+    {kExitDataError, "the data has problems (an input with errors, an evaluation that failed)"},
+    {kExitUsage, "usage, configuration or I/O error (bad options, a file that cannot be read)"},
+};
+
 // Declares a command's options; parse() fills values and positional arguments.
 // "--name VALUE", "--name=VALUE", repeatable options, flags, "-" as a positional (stdin), "--" ends
 // options. Unknown options and missing values give a message and kExitUsage.
@@ -28,6 +40,8 @@ class ArgParser {
   ArgParser& option(std::string name, std::string valueName, std::string help,
                     bool repeatable = false);
   ArgParser& flag(std::string name, std::string help);
+  // The values the last option accepts (for its help, the man page and the shell completion).
+  ArgParser& choices(std::vector<std::string> values);
 
   // Returns false (after printing to stderr) on a usage error. "--help"/"-h" sets helpRequested().
   bool parse(std::span<const std::string> args);
@@ -40,11 +54,14 @@ class ArgParser {
   // The options block of a help text.
   std::string optionsHelp() const;
 
- private:
   struct Spec {
     std::string name, valueName, help;
     bool takesValue = false, repeatable = false;
+    std::vector<std::string> choices = {};
   };
+  const std::vector<Spec>& specs() const { return specs_; }
+
+ private:
   std::string command_;
   std::vector<Spec> specs_;
   std::map<std::string, std::vector<std::string>, std::less<>> values_;
@@ -57,6 +74,12 @@ struct Command {
   std::string summary;  // one line for `trialbridge --help`
   // Runs the command with the arguments after the command name. Prints its own --help.
   std::function<int(std::span<const std::string> args)> run;
+  // What --help prints before the options: usage, description, exit status, examples.
+  std::string_view help = {};
+  // The option table run() parses with.
+  std::function<ArgParser()> options = {};
+  // What the positional arguments are, for the shell completion: "files" or "" (none to offer).
+  std::string_view positionals = "files";
 };
 
 const std::vector<Command>& commands();

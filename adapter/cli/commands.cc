@@ -6,13 +6,14 @@
 #include "cli/cmd_serve.h"
 #include "cli/cmd_validate.h"
 #include "cli/command.h"
+#include "cli/help.h"
 
 namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       validateCommand(), convertCommand(),  fhirpathCommand(), mapCommand(),
-      mapV2Command(),    registryCommand(), serveCommand(),
+      mapV2Command(),    registryCommand(), serveCommand(),    helpCommand(),
   };
   return kCommands;
 }

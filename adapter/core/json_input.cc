@@ -4,12 +4,17 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <set>
 #include <unordered_map>
 #include <vector>
 
 #include "core/json.h"
+#include "core/json_overrides.h"
 
 namespace trialbridge::core {
 
@@ -363,9 +368,18 @@ std::vector<std::string> JsonNode::keys() const {
   return out;
 }
 
-JsonObjectReader::JsonObjectReader(const JsonNode& node, Issues& issues)
-    : node_(node), issues_(issues) {
-  if (!node_.isObject()) fail(node_, "must be an object");
+JsonObjectReader::JsonObjectReader(const JsonNode& node, Issues& issues, JsonOverrides* overrides)
+    : node_(node), issues_(issues), overrides_(overrides) {
+  if (node_.exists() && !node_.isObject()) fail(node_, "must be an object");
+}
+
+JsonObjectReader JsonObjectReader::section(std::string_view key) {
+  known_.emplace(key);
+  return JsonObjectReader(node_.get(key), issues_, overrides_);
+}
+
+bool JsonObjectReader::present() const {
+  return node_.isObject() || (overrides_ != nullptr && overrides_->anyUnder(node_.path()));
 }
 
 void JsonObjectReader::fail(const JsonNode& at, std::string message) {
@@ -373,35 +387,83 @@ void JsonObjectReader::fail(const JsonNode& at, std::string message) {
                        IssueType::Structure);
 }
 
+void JsonObjectReader::fail(const Found& at, std::string message) {
+  if (at.variable.empty()) return fail(at.node, std::move(message));
+  issues_.add(Severity::Error, IssueType::Structure, std::move(message), at.variable);
+}
+
+std::string JsonObjectReader::variableFor(std::string_view key) const {
+  return overrides_ == nullptr ? std::string()
+                               : overrides_->nameFor(JsonInput::memberPath(node_.path(), key));
+}
+
+JsonObjectReader::Found JsonObjectReader::find(std::string_view key, bool plainText,
+                                               std::string* text) {
+  known_.emplace(key);
+  if (const std::string name = variableFor(key); !name.empty()) {
+    if (const std::string* value = overrides_->take(name)) {
+      if (plainText) {
+        *text = *value;
+        return {JsonNode(node_.input(), nullptr, node_.path()), name};
+      }
+      JsonNode parsed = overrides_->parse(name, *value, issues_);
+      const bool failed = !parsed.exists();
+      return {std::move(parsed), name, failed};
+    }
+  }
+  return {node_.get(key), ""};
+}
+
+bool JsonObjectReader::given(std::string_view key) const {
+  const std::string name = variableFor(key);
+  return node_.get(key).exists() || (!name.empty() && overrides_->isSet(name));
+}
+
+void JsonObjectReader::error(std::string_view key, std::string message) {
+  // A variable's value is the one in force when both give the member.
+  if (const std::string name = variableFor(key); !name.empty() && overrides_->isSet(name)) {
+    issues_.add(Severity::Error, IssueType::Structure, std::move(message), name);
+    return;
+  }
+  fail(node_.get(key), std::move(message));
+}
+
+void JsonObjectReader::error(std::string message) { fail(node_, std::move(message)); }
+
 JsonNode JsonObjectReader::member(std::string_view key) {
   known_.emplace(key);
   return node_.get(key);
 }
 
 void JsonObjectReader::str(std::string_view key, std::string& out) {
-  const JsonNode m = member(key);
-  if (!m.exists()) return;
-  if (m.isString()) {
-    out = m.str();
+  std::string text;
+  const Found m = find(key, true, &text);
+  if (!m.variable.empty()) {
+    out = std::move(text);
+    return;
+  }
+  if (!m.node.exists()) return;
+  if (m.node.isString()) {
+    out = m.node.str();
   } else {
     fail(m, "must be a string");
   }
 }
 
 void JsonObjectReader::boolean(std::string_view key, bool& out) {
-  const JsonNode m = member(key);
-  if (!m.exists()) return;
-  if (m.isBool()) {
-    out = m.isTrue();
+  const Found m = find(key, false, nullptr);
+  if (!m.node.exists() || m.failed) return;
+  if (m.node.isBool()) {
+    out = m.node.isTrue();
   } else {
     fail(m, "must be true or false");
   }
 }
 
 bool JsonObjectReader::int64(std::string_view key, int64_t& out, int64_t min, int64_t max) {
-  const JsonNode m = member(key);
-  if (!m.exists()) return false;
-  const std::optional<int64_t> v = m.int64();
+  const Found m = find(key, false, nullptr);
+  if (!m.node.exists() || m.failed) return false;
+  const std::optional<int64_t> v = m.node.int64();
   if (!v || *v < min || *v > max) {
     fail(m, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
     return false;
@@ -411,53 +473,111 @@ bool JsonObjectReader::int64(std::string_view key, int64_t& out, int64_t min, in
 }
 
 void JsonObjectReader::strings(std::string_view key, std::vector<std::string>& out) {
-  const JsonNode m = member(key);
-  if (!m.exists()) return;
+  const Found m = find(key, false, nullptr);
+  if (!m.node.exists() || m.failed) return;
   std::vector<std::string> values;
-  for (size_t i = 0; i < m.size(); ++i) {
-    if (!m.item(i).isString()) return fail(m, "must be an array of strings");
-    values.push_back(m.item(i).str());
+  for (size_t i = 0; i < m.node.size(); ++i) {
+    if (!m.node.item(i).isString()) return fail(m, "must be an array of strings");
+    values.push_back(m.node.item(i).str());
   }
-  if (!m.isArray()) return fail(m, "must be an array of strings");
+  if (!m.node.isArray()) return fail(m, "must be an array of strings");
   out = std::move(values);
 }
 
 void JsonObjectReader::stringMap(std::string_view key, std::map<std::string, std::string>& out) {
-  const JsonNode m = member(key);
-  if (!m.exists()) return;
+  const Found m = find(key, false, nullptr);
+  if (!m.node.exists() || m.failed) return;
   std::map<std::string, std::string> values;
-  for (const std::string& name : m.keys()) {
-    const JsonNode v = m.get(name);
+  for (const std::string& name : m.node.keys()) {
+    const JsonNode v = m.node.get(name);
     if (!v.isString()) return fail(m, "must be an object of strings");
     values[name] = v.str();
   }
-  if (!m.isObject()) return fail(m, "must be an object of strings");
+  if (!m.node.isObject()) return fail(m, "must be an object of strings");
   out = std::move(values);
 }
 
 void JsonObjectReader::listMap(std::string_view key,
                                std::map<std::string, std::vector<std::string>>& out) {
-  const JsonNode m = member(key);
-  if (!m.exists()) return;
+  const Found m = find(key, false, nullptr);
+  if (!m.node.exists() || m.failed) return;
   std::map<std::string, std::vector<std::string>> values;
-  for (const std::string& name : m.keys()) {
-    const JsonNode list = m.get(name);
+  for (const std::string& name : m.node.keys()) {
+    const JsonNode list = m.node.get(name);
     if (!list.isArray()) return fail(m, "must be an object of string arrays");
     for (size_t i = 0; i < list.size(); ++i) {
       if (!list.item(i).isString()) return fail(m, "must be an object of string arrays");
       values[name].push_back(list.item(i).str());
     }
   }
-  if (!m.isObject()) return fail(m, "must be an object of string arrays");
+  if (!m.node.isObject()) return fail(m, "must be an object of string arrays");
   out = std::move(values);
+}
+
+void JsonObjectReader::readSecretFile(const Found& at, const std::string& file, std::string& out) {
+  if (file.empty()) return fail(at, "must name a file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return fail(
+        at, "names the file '" + file + "', which cannot be read (" + std::strerror(errno) + ")");
+  }
+  std::string text(kMaxSecretBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) return fail(at, "names the file '" + file + "', which cannot be read");
+  if (text.size() > kMaxSecretBytes) {
+    return fail(at, "names the file '" + file + "', which is longer than " +
+                        std::to_string(kMaxSecretBytes) + " bytes");
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  if (text.empty()) return fail(at, "names the file '" + file + "', which is empty");
+  out = std::move(text);
+}
+
+bool JsonObjectReader::secret(std::string_view key, std::string& out) {
+  const std::string fileKey = std::string(key) + "File";
+  std::string direct, file;
+  const Found d = find(key, true, &direct);
+  const Found f = find(fileKey, true, &file);
+  // The variables first: they replace whatever the file says about this setting.
+  if (!d.variable.empty() && !f.variable.empty()) {
+    fail(d, "and " + f.variable + " are both set; set one");
+    return false;
+  }
+  if (!d.variable.empty()) {
+    out = std::move(direct);
+    return true;
+  }
+  if (!f.variable.empty()) {
+    readSecretFile(f, file, out);
+    return true;
+  }
+  if (d.node.exists() && f.node.exists()) {
+    fail(f, "and '" + std::string(key) + "' are both given; give one");
+    return false;
+  }
+  if (d.node.exists()) {
+    if (!d.node.isString()) {
+      fail(d, "must be a string");
+      return false;
+    }
+    out = d.node.str();
+    return true;
+  }
+  if (f.node.exists()) {
+    if (!f.node.isString()) {
+      fail(f, "must be a string (a file name)");
+      return false;
+    }
+    readSecretFile(f, f.node.str(), out);
+    return true;
+  }
+  return false;
 }
 
 void JsonObjectReader::noOthers(std::string_view noun) {
   for (const std::string& name : node_.keys()) {
-    if (known_.count(name) == 0) {
-      fail(node_.get(name), "is not a known " + std::string(noun));
-      return;
-    }
+    if (known_.count(name) == 0) fail(node_.get(name), "is not a known " + std::string(noun));
   }
 }
 

@@ -26,6 +26,7 @@
 namespace trialbridge::core {
 
 class JsonNode;
+class JsonOverrides;
 
 class JsonInput {
  public:
@@ -129,16 +130,28 @@ class JsonInputReporter {
   Issues& issues_;
 };
 
-// Reads the members of one object with type checks, for files that have no JSON Schema. Each
-// accessor reads one member when it is there (leaving `out` as it was when it is not), reports a
-// wrong type or a number out of range as an error at the member's path, and remembers the name;
-// noOthers(), called last, reports the first member that no accessor asked for. A node that is
-// not an object is reported once, at construction.
+// Reads the members of one object with type checks, for files that have no JSON Schema (the
+// service's configuration). Each accessor reads one member when it is there (leaving `out` as it
+// was when it is not), reports a wrong type or a number out of range as an error at the member's
+// path, and remembers the name; noOthers(), called last, reports every member that no accessor
+// asked for. A node that exists and is not an object is reported once, at construction; a node
+// that does not exist reads as an empty object.
+//
+// With `overrides` (core/json_overrides.h), every accessor first asks for the member's variable:
+// when it is set, its value replaces the file's, with the same checks, and an error is located at
+// the variable's name instead of the member's path.
 class JsonObjectReader {
  public:
-  JsonObjectReader(const JsonNode& node, Issues& issues);
+  JsonObjectReader(const JsonNode& node, Issues& issues, JsonOverrides* overrides = nullptr);
 
-  // The member, remembered as known, without a type check (e.g. a nested object).
+  // The member `key` read as an object by a reader with the same issues and overrides, and
+  // remembered as known. A section that is not in the file reads as empty (see present()).
+  JsonObjectReader section(std::string_view key);
+  // The object is in the file (as an object), or an override sets one of its members.
+  bool present() const;
+  const std::string& path() const { return node_.path(); }
+
+  // The member, remembered as known, without a type check and without overrides.
   JsonNode member(std::string_view key);
   void str(std::string_view key, std::string& out);
   void boolean(std::string_view key, bool& out);
@@ -152,14 +165,39 @@ class JsonObjectReader {
   void strings(std::string_view key, std::vector<std::string>& out);
   void stringMap(std::string_view key, std::map<std::string, std::string>& out);
   void listMap(std::string_view key, std::map<std::string, std::vector<std::string>>& out);
-  // Reports the first member not asked for: "is not a known {noun}".
+  // A secret string (a password, a connection string that holds one): the member `key` itself,
+  // or the member `key`File naming a file that holds it (at most kMaxSecretBytes, trailing white
+  // space dropped, not empty), not both. With overrides, the variables NAME and NAME_FILE (NAME
+  // the member's variable) the same way, and before the file's members. A relative file name is
+  // taken from the working directory. True when a value was read.
+  static constexpr size_t kMaxSecretBytes = 64u * 1024u;
+  bool secret(std::string_view key, std::string& out);
+  // True when `key` was given, in the file or by an override.
+  bool given(std::string_view key) const;
+  // Reports an error at the member `key`, or at the variable that set it.
+  void error(std::string_view key, std::string message);
+  // Reports an error about the object as a whole (a combination of members), at its path.
+  void error(std::string message);
+  // Reports every member not asked for: "is not a known {noun}".
   void noOthers(std::string_view noun = "member");
 
  private:
+  // Where a member's value comes from: the file's node, or a variable (its name and its value
+  // parsed as JSON). `failed`: the variable's value is not JSON (already reported).
+  struct Found {
+    JsonNode node;
+    std::string variable;
+    bool failed = false;
+  };
+  Found find(std::string_view key, bool plainText, std::string* text);
+  std::string variableFor(std::string_view key) const;
+  void fail(const Found& at, std::string message);
   void fail(const JsonNode& at, std::string message);
+  void readSecretFile(const Found& at, const std::string& file, std::string& out);
 
   JsonNode node_;
   Issues& issues_;
+  JsonOverrides* overrides_;
   std::set<std::string, std::less<>> known_;
 };
 

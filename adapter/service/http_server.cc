@@ -15,11 +15,11 @@
 #include <Poco/URI.h>
 
 #include <chrono>
-#include <iostream>
 #include <mutex>
 
 #include "conformance/context.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/resource_io.h"
 #include "service/auth.h"
 #include "service/fhir_api.h"
@@ -80,7 +80,6 @@ struct HttpService::Impl {
   int port = 0;
   bool stopped = false;
   std::atomic<uint64_t> requests{0};
-  std::mutex logMutex;
 
   Impl(const FhirApi& a, const TokenVerifier* v, HttpServerOptions o)
       : api(a), verifier(v), options(std::move(o)) {}
@@ -128,7 +127,7 @@ void send(Poco::Net::HTTPServerResponse& resp, const HttpResponse& out) {
 
 // A request that failed inside the program: logged, and answered 500 unless a response went out.
 void sendInternalError(Poco::Net::HTTPServerResponse& resp, const std::string& what) {
-  std::cerr << "trialbridge serve: request failed: " << what << "\n";
+  core::Log::error("http.failed", "request failed", {{"reason", what}});
   if (resp.sent()) return;
   HttpResponse err;
   err.status = 500;
@@ -222,9 +221,11 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
-    std::lock_guard lock(logMutex);
-    std::cerr << in.method << " " << pathTemplate(in.path) << " " << out.status << " " << ms
-              << "ms\n";
+    core::Log::info("http.request", "request",
+                    {{"method", in.method},
+                     {"route", pathTemplate(in.path)},
+                     {"status", out.status},
+                     {"ms", ms}});
   }
 }
 

@@ -25,8 +25,8 @@ struct HttpServerOptions {
   bool tls = false;
   std::string certificateFile;
   std::string privateKeyFile;
-  // One line per request on stderr: method, path with ids replaced by ":id", status, time. No
-  // query strings, bodies or client identities are logged.
+  // One access-log record per request (core/log.h): method, path with ids replaced by ":id",
+  // status, time. No query strings, bodies or client identities are logged.
   bool accessLog = false;
 };
 

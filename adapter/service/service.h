@@ -3,13 +3,16 @@
 // the project's profile packages), the store, the validator, the audit log, the API and the HTTP
 // server. `trialbridge serve` runs one; tests start one on port 0.
 //
-// Configuration is a JSON file (docs/configuration.md, deploy/trialbridge.example.json). Unknown
-// keys and bad values stop start-up with a message naming the key.
+// Configuration is a JSON file (docs/configuration.md, deploy/trialbridge.example.json) and
+// environment variables over it, one per setting (TRIALBRIDGE_HTTP_PORT...; the rule is in
+// core/json_overrides.h). Unknown keys and variables, bad values and missing settings stop
+// start-up with one message for each, naming the key or the variable (service/config.cc).
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "core/result.h"
 #include "service/audit.h"
 #include "service/auth.h"
@@ -20,6 +23,9 @@
 
 namespace trialbridge::conformance {
 class Context;
+}
+namespace trialbridge::core {
+class JsonOverrides;
 }
 namespace trialbridge::validation {
 class Validator;
@@ -34,6 +40,7 @@ struct ServiceConfig {
   bool authEnabled = false;
   AuthOptions auth;
   AuditOptions audit;
+  core::LogOptions log;
   // The project's profiles (fhir-profiles/trialbridge, embedded in the binary) are loaded.
   bool projectProfiles = true;
   // FHIR packages to load besides the R4 core and the project's (folders or .tgz).
@@ -42,18 +49,35 @@ struct ServiceConfig {
   std::vector<std::string> trials;
   // Where the configuration came from ("" for the defaults), for messages.
   std::string source;
+  // The environment variables that set a value, by name.
+  std::vector<std::string> environment;
   // requiredProfiles are the defaults (the project's profiles for the trial's types); when the
   // project's profiles are not loaded they are dropped instead of stopping start-up.
   bool defaultProfiles = false;
 };
 
+// The environment variables of the configuration start with this prefix; those that start with
+// the reserved one are read elsewhere (`trialbridge map`'s TRIALBRIDGE_SECRET_{TRIAL}) and are not
+// settings.
+inline constexpr std::string_view kEnvironmentPrefix = "TRIALBRIDGE_";
+inline constexpr std::string_view kReservedVariablePrefix = "TRIALBRIDGE_SECRET_";
+
 // The defaults: 127.0.0.1:8080, no TLS, no authentication, SQLite trialbridge.db in the working
-// directory, writes validated, audit on.
+// directory, writes validated, audit on, logs as text on a terminal and JSON otherwise.
 ServiceConfig defaultConfig();
-// Reads a JSON configuration file over the defaults.
-core::Result<ServiceConfig> loadConfig(const std::string& path);
+// Reads a JSON configuration file over the defaults, and `overrides` (may be null) over the file.
+// The error, when there is one, has one line per problem.
+core::Result<ServiceConfig> loadConfig(const std::string& path,
+                                       core::JsonOverrides* overrides = nullptr);
 // Parses configuration text (for tests); `source` names it in messages.
-core::Result<ServiceConfig> parseConfig(std::string_view json, const std::string& source);
+core::Result<ServiceConfig> parseConfig(std::string_view json, const std::string& source,
+                                        core::JsonOverrides* overrides = nullptr);
+// The defaults and `overrides`, without a file.
+core::Result<ServiceConfig> environmentConfig(core::JsonOverrides& overrides);
+// What start-up would refuse in the files the configuration names, one message each: TLS files
+// that cannot be read, a JWKS that cannot be used, missing packages or trial files, an SQLite
+// folder that cannot be written. It neither binds the port nor connects to the database.
+std::vector<std::string> checkConfigFiles(const ServiceConfig& config);
 
 class Service {
  public:

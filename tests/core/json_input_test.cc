@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "core/json_overrides.h"
 
 namespace trialbridge::core {
 namespace {
@@ -229,6 +233,171 @@ TEST(JsonObjectReader, UnknownMembersAndNonObjectsAreRefused) {
   ASSERT_EQ(issues.size(), 1u);
   EXPECT_EQ(issues.items()[0].message, "must be an object");
   EXPECT_EQ(issues.items()[0].location, "$.section");
+}
+
+TEST(JsonObjectReader, EveryUnknownMemberIsReported) {
+  std::string s;
+  const Issues issues =
+      readObject(R"({"a": 1, "known": "x", "b": 2})", [&](JsonObjectReader& r, Issues&) {
+        r.str("known", s);
+        r.noOthers("setting");
+      });
+  ASSERT_EQ(issues.size(), 2u);
+  EXPECT_EQ(issues.items()[0].location, "$.a");
+  EXPECT_EQ(issues.items()[1].location, "$.b");
+}
+
+// Settings read with overrides: a variable replaces the file's value, with the same checks, and
+// its errors are located at the variable.
+struct Settings {
+  std::string host = "h0";
+  int port = 1;
+  bool on = false;
+  std::vector<std::string> list;
+  std::map<std::string, std::vector<std::string>> lists;
+  bool present = false;
+};
+
+Issues readWith(const std::string& json, JsonOverrides& env, Settings& out) {
+  JsonInput in;
+  Issues issues;
+  EXPECT_TRUE(in.parse(json, issues));
+  JsonObjectReader top(in.root(), issues, &env);
+  JsonObjectReader http = top.section("http");
+  out.present = http.present();
+  http.str("host", out.host);
+  http.integer("port", out.port, 0, 65535);
+  http.boolean("on", out.on);
+  http.listMap("lists", out.lists);
+  http.noOthers("setting");
+  top.strings("list", out.list);
+  top.noOthers("setting");
+  return issues;
+}
+
+TEST(JsonObjectReader, OverridesReplaceTheFileWithTheSameChecks) {
+  JsonOverrides env("TB_", {{"TB_HTTP_PORT", "9090"},
+                            {"TB_HTTP_HOST", "0.0.0.0"},
+                            {"TB_HTTP_ON", "true"},
+                            {"TB_HTTP_LISTS", R"({"a": ["b"]})"},
+                            {"TB_LIST", R"(["x", "y"])"}});
+  Settings s;
+  const Issues issues = readWith(R"({"http": {"port": 80, "host": "h1"}})", env, s);
+  EXPECT_TRUE(issues.empty()) << issues.items()[0].message;
+  EXPECT_EQ(s.port, 9090);
+  EXPECT_EQ(s.host, "0.0.0.0");
+  EXPECT_TRUE(s.on);
+  EXPECT_EQ(s.lists.at("a"), std::vector<std::string>{"b"});
+  EXPECT_EQ(s.list, (std::vector<std::string>{"x", "y"}));
+  EXPECT_TRUE(env.unused().empty());
+}
+
+TEST(JsonObjectReader, ASectionSetOnlyByVariablesIsPresent) {
+  JsonOverrides env("TB_", {{"TB_HTTP_PORT", "7"}});
+  Settings s;
+  EXPECT_TRUE(readWith("{}", env, s).empty());
+  EXPECT_TRUE(s.present);
+  EXPECT_EQ(s.port, 7);
+  JsonOverrides none("TB_", {});
+  Settings t;
+  EXPECT_TRUE(readWith("{}", none, t).empty());
+  EXPECT_FALSE(t.present);
+  EXPECT_EQ(t.port, 1);  // the default stays
+}
+
+TEST(JsonObjectReader, BadVariablesAreErrorsAtTheVariable) {
+  JsonOverrides env("TB_", {{"TB_HTTP_PORT", "eighty"},
+                            {"TB_HTTP_ON", "yes"},
+                            {"TB_LIST", "[1,"},
+                            {"TB_HTTP_LISTS", "{\"a\": 1}"}});
+  Settings s;
+  const Issues issues = readWith(R"({"http": {"port": 80}})", env, s);
+  std::map<std::string, std::string> byLocation;
+  for (const Issue& i : issues.items()) byLocation[i.location] = i.message;
+  EXPECT_EQ(byLocation["TB_HTTP_PORT"], "must be a whole number from 0 to 65535");
+  EXPECT_EQ(byLocation["TB_HTTP_ON"], "must be true or false");
+  EXPECT_EQ(byLocation["TB_HTTP_LISTS"], "must be an object of string arrays");
+  EXPECT_EQ(byLocation["TB_LIST"].rfind("is not JSON (", 0), 0u) << byLocation["TB_LIST"];
+  EXPECT_EQ(issues.size(), 4u);
+  EXPECT_EQ(s.port, 1);  // a bad value sets nothing (and start-up stops)
+}
+
+TEST(JsonObjectReader, ErrorsAboutAMemberGoWhereItsValueCameFrom) {
+  JsonInput in;
+  Issues issues;
+  ASSERT_TRUE(in.parse(R"({"a": 1, "b": 2})", issues));
+  JsonOverrides env("TB_", {{"TB_B", "3"}});
+  JsonObjectReader r(in.root(), issues, &env);
+  int64_t a = 0, b = 0;
+  r.int64("a", a, 0, 9);
+  r.int64("b", b, 0, 9);
+  EXPECT_TRUE(r.given("a"));
+  EXPECT_TRUE(r.given("b"));
+  EXPECT_FALSE(r.given("c"));
+  r.error("a", "is wrong");
+  r.error("b", "is wrong too");
+  r.error("c", "is missing");
+  ASSERT_EQ(issues.size(), 3u);
+  EXPECT_EQ(issues.items()[0].location, "$.a");
+  EXPECT_EQ(issues.items()[1].location, "TB_B");
+  EXPECT_EQ(issues.items()[2].location, "$.c");
+}
+
+class SecretTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "secret_test";
+    std::filesystem::create_directories(dir_);
+  }
+  std::string file(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  // Reads "db" from `json` with `vars`; the value, or "!" + the first issue's location and message.
+  std::string read(const std::string& json, std::map<std::string, std::string> vars = {}) {
+    JsonInput in;
+    Issues issues;
+    EXPECT_TRUE(in.parse(json, issues));
+    JsonOverrides env("TB_", std::move(vars));
+    JsonObjectReader r(in.root(), issues, &env);
+    std::string out = "default";
+    r.secret("db", out);
+    r.noOthers();
+    if (!issues.empty()) return "!" + issues.items()[0].location + " " + issues.items()[0].message;
+    return out;
+  }
+  std::string dir_;
+};
+
+TEST_F(SecretTest, FromTheFileItselfOrAFileItNames) {
+  const std::string f = file("db.secret", "host=x password=p\n\n");
+  EXPECT_EQ(read(R"({"db": "inline"})"), "inline");
+  EXPECT_EQ(read(R"({"dbFile": ")" + f + R"("})"), "host=x password=p");  // trailing space gone
+  EXPECT_EQ(read("{}"), "default");
+}
+
+TEST_F(SecretTest, VariablesWinOverTheFile) {
+  const std::string f = file("env.secret", "from-file");
+  EXPECT_EQ(read(R"({"db": "inline"})", {{"TB_DB", "from-env"}}), "from-env");
+  EXPECT_EQ(read(R"({"db": "inline"})", {{"TB_DB_FILE", f}}), "from-file");
+}
+
+TEST_F(SecretTest, MistakesAreRefusedWithTheReason) {
+  const std::string empty = file("empty.secret", " \n");
+  const std::string big =
+      file("big.secret", std::string(JsonObjectReader::kMaxSecretBytes + 1, 'x'));
+  EXPECT_EQ(read(R"({"db": "a", "dbFile": "b"})"), "!$.dbFile and 'db' are both given; give one");
+  EXPECT_EQ(read("{}", {{"TB_DB", "a"}, {"TB_DB_FILE", "b"}}),
+            "!TB_DB and TB_DB_FILE are both set; set one");
+  EXPECT_EQ(read(R"({"dbFile": "/nonexistent/x"})"),
+            "!$.dbFile names the file '/nonexistent/x', which cannot be read (No such file or "
+            "directory)");
+  EXPECT_EQ(read(R"({"dbFile": ")" + empty + R"("})"),
+            "!$.dbFile names the file '" + empty + "', which is empty");
+  EXPECT_EQ(read("{}", {{"TB_DB_FILE", big}}),
+            "!TB_DB_FILE names the file '" + big + "', which is longer than 65536 bytes");
+  EXPECT_EQ(read(R"({"db": 5})"), "!$.db must be a string");
 }
 
 }  // namespace
