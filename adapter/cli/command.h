@@ -59,7 +59,9 @@ class ArgParser {
     bool takesValue = false, repeatable = false;
     std::vector<std::string> choices = {};
   };
-  const std::vector<Spec>& specs() const { return specs_; }
+  const std::vector<Spec>& specs() const& { return specs_; }
+  // On a temporary parser (commands()[i].options().specs()): the table itself, not a reference.
+  std::vector<Spec> specs() && { return std::move(specs_); }
 
  private:
   std::string command_;

@@ -10,8 +10,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
+
+#include <rapidjson/document.h>
 
 #include "test_client.h"
 
@@ -24,7 +27,8 @@ struct Child {
 };
 
 Child spawn(const std::vector<std::string>& args, const std::string& cwd,
-            const std::string& errPath) {
+            const std::string& errPath,
+            const std::vector<std::pair<std::string, std::string>>& env = {}) {
   int pipefd[2];
   if (::pipe(pipefd) != 0) return {};
   const pid_t pid = ::fork();
@@ -34,6 +38,7 @@ Child spawn(const std::vector<std::string>& args, const std::string& cwd,
     ::dup2(err, 2);
     ::close(pipefd[0]);
     if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -128,6 +133,98 @@ TEST(ServeCommand, BadConfigurationStopsStartUp) {
             std::string::npos)
       << slurp(dir + "/stderr.log");
   ::close(c.out);
+  std::filesystem::remove_all(dir);
+}
+
+int waitFor(const Child& c) {
+  int status = 0;
+  if (::waitpid(c.pid, &status, 0) != c.pid) return -1;
+  ::close(c.out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Settings from the environment over the file (the database from a secret file), the log as JSON
+// lines on standard error, and no personal data in it: not the patient's name or identifier sent
+// in a body and a query string, even with the access log on.
+TEST(ServeCommand, EnvironmentOverridesAndJsonLogsWithoutPersonalData) {
+  const std::string dir = tempDir();
+  writeFile(dir + "/tb.json",
+            R"({"http": {"port": 1, "accessLog": false}, "log": {"format": "text"}})");
+  writeFile(dir + "/database.secret", dir + "/from-secret.db\n");
+  Child c = spawn({TB_SERVE_BINARY, "--config", dir + "/tb.json"}, dir, dir + "/stderr.log",
+                  {{"TRIALBRIDGE_HTTP_PORT", "0"},
+                   {"TRIALBRIDGE_HTTP_ACCESS_LOG", "true"},
+                   {"TRIALBRIDGE_LOG_FORMAT", "json"},
+                   {"TRIALBRIDGE_STORE_DATABASE_FILE", dir + "/database.secret"}});
+  ASSERT_GT(c.pid, 0);
+  const std::string out = readUntil(c.out, "FHIR base ", 120);
+  const size_t at = out.find("FHIR base http://127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << out << slurp(dir + "/stderr.log");
+  const std::string base = out.substr(at + 10, out.find('\n', at) - at - 10);
+  Client client("127.0.0.1", std::stoi(base.substr(base.rfind(':') + 1)));
+  const std::string patient =
+      R"({"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"MRN-98765"}],
+          "name":[{"family":"Zyxwvutsrq"}]})";
+  const Reply created = client.post("/fhir/Patient", patient);
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(client.get("/fhir/Patient?name=Zyxwvutsrq&identifier=MRN-98765").status, 200);
+  EXPECT_EQ(client.get("/fhir/Patient/" + jsonAt(created.body, "id")).status, 200);
+  ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
+  EXPECT_EQ(waitFor(c), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/from-secret.db"));
+
+  const std::string log = slurp(dir + "/stderr.log");
+  EXPECT_EQ(log.find("Zyxwvutsrq"), std::string::npos) << log;
+  EXPECT_EQ(log.find("MRN-98765"), std::string::npos) << log;
+  std::istringstream lines(log);
+  std::string line;
+  std::set<std::string> events, routes;
+  while (std::getline(lines, line)) {
+    rapidjson::Document doc;
+    doc.Parse(line.c_str());
+    ASSERT_FALSE(doc.HasParseError()) << "not a JSON line: " << line;
+    ASSERT_TRUE(doc.IsObject() && doc.HasMember("time") && doc.HasMember("level") &&
+                doc.HasMember("event") && doc.HasMember("message"))
+        << line;
+    events.insert(doc["event"].GetString());
+    if (doc.HasMember("route")) routes.insert(doc["route"].GetString());
+  }
+  for (const char* e :
+       {"serve.no_auth", "serve.started", "http.request", "serve.stopping", "serve.stopped"}) {
+    EXPECT_EQ(events.count(e), 1u) << e << " missing in:\n" << log;
+  }
+  EXPECT_EQ(routes, (std::set<std::string>{"/fhir/Patient", "/fhir/Patient/:id"})) << log;
+  std::filesystem::remove_all(dir);
+}
+
+// --check-config: every problem on its own line and status 2, or "valid" and status 0; it starts
+// nothing (no database file appears).
+TEST(ServeCommand, CheckConfigValidatesAndExits) {
+  const std::string dir = tempDir();
+  writeFile(dir + "/bad.json", R"({"http": {"port": 70000}, "store": {"backend": "postgresql"}})");
+  Child bad = spawn({TB_SERVE_BINARY, "--config", dir + "/bad.json", "--check-config"}, dir,
+                    dir + "/bad.log", {{"TRIALBRIDGE_HTTP_TREADS", "4"}});
+  EXPECT_EQ(waitFor(bad), 2);
+  const std::string errors = slurp(dir + "/bad.log");
+  for (const char* line : {
+           "trialbridge serve: " /* file */,
+           "'http.port' must be a whole number from 0 to 65535\n",
+           "'store.database' is required with the \"postgresql\" backend",
+           "trialbridge serve: environment variable TRIALBRIDGE_HTTP_TREADS is not a known setting",
+       }) {
+    EXPECT_NE(errors.find(line), std::string::npos) << line << "\n--- in:\n" << errors;
+  }
+
+  const std::string trial = std::string(TB_SOURCE_ROOT) + "/samples/trials/NCT06813157.json";
+  writeFile(dir + "/good.json",
+            R"({"store": {"database": ")" + dir + R"(/good.db"}, "trials": [")" + trial + R"("]})");
+  Child good = spawn({TB_SERVE_BINARY, "--config", dir + "/good.json", "--check-config"}, dir,
+                     dir + "/good.log", {{"TRIALBRIDGE_HTTP_PORT", "9"}});
+  const std::string out = readUntil(good.out, "valid", 60);
+  EXPECT_EQ(waitFor(good), 0) << slurp(dir + "/good.log");
+  EXPECT_EQ(out, "trialbridge serve: the configuration is valid (" + dir +
+                     "/good.json; environment: TRIALBRIDGE_HTTP_PORT)\n");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/good.db"));
   std::filesystem::remove_all(dir);
 }
 
