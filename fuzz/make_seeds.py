@@ -189,6 +189,16 @@ def config_seeds():
     seeds["broken-syntax.json"] = '{"http": {"port": 8080,}}'
     seeds["broken-not-object.json"] = "[]"
     seeds["broken-duplicate-member.json"] = '{"http": {"port": 8080,\n  "port": 8081}}'
+    # Environment variables over the file (config_fuzz.cc: after a line "--env--").
+    env = "\n--env--\n"
+    seeds["env-overrides.txt"] = ('{"http": {"port": 80}}' + env + "TRIALBRIDGE_HTTP_PORT=8080\n"
+                                  "TRIALBRIDGE_HTTP_ACCESS_LOG=true\nTRIALBRIDGE_LOG_FORMAT=json\n"
+                                  'TRIALBRIDGE_FHIR_PACKAGES=["a.tgz"]\n'
+                                  'TRIALBRIDGE_STORE_OUTBOX={"ResearchStudy":["registry"]}\n')
+    seeds["env-only.txt"] = ("{}" + env + "STORE_BACKEND=postgresql\nSTORE_DATABASE=host=db\n"
+                             "AUTH_JWKS=/etc/jwks.json\nTLS_CERTIFICATE=c.pem\nTLS_PRIVATE_KEY=k.pem\n")
+    seeds["env-broken.txt"] = ("{}" + env + "HTTP_PORT=eighty\nHTTP_PROT=1\nTRIALS=[1,\n"
+                               "STORE_DATABASE=a\nSTORE_DATABASE_FILE=b\nLOG_LEVEL=loud\n")
     return seeds
 
 

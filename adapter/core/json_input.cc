@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -516,6 +517,12 @@ void JsonObjectReader::listMap(std::string_view key,
 
 void JsonObjectReader::readSecretFile(const Found& at, const std::string& file, std::string& out) {
   if (file.empty()) return fail(at, "must name a file");
+  // Only a regular file (or a link to one, as Kubernetes mounts secrets): a FIFO or a device
+  // would block start-up or never end.
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return fail(at, "names '" + file + "', which is not a regular file");
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     return fail(

@@ -398,6 +398,8 @@ TEST_F(SecretTest, MistakesAreRefusedWithTheReason) {
   EXPECT_EQ(read("{}", {{"TB_DB_FILE", big}}),
             "!TB_DB_FILE names the file '" + big + "', which is longer than 65536 bytes");
   EXPECT_EQ(read(R"({"db": 5})"), "!$.db must be a string");
+  EXPECT_EQ(read(R"({"dbFile": "/dev/null"})"),
+            "!$.dbFile names '/dev/null', which is not a regular file");
 }
 
 }  // namespace
