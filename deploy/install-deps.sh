@@ -20,6 +20,9 @@ QUIET=0
 #   fuzzing, format   clang-14 libclang-rt-14-dev (libFuzzer, sanitizer runtimes) clang-format-14
 #   tools             python3 (tools/), hyperfine (start-up timing), wrk (HTTP load),
 #                     libxml2-utils (xmllint: the PRS XML tests validate against the schema)
+#   deploy checks     python3-yaml (tests/deploy/check_deploy.py), debootstrap
+#                     (deploy/chroot-image.py), curl (the README's examples: a fresh bookworm has
+#                     none)
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpoco-dev libpcre3-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
@@ -27,6 +30,7 @@ PACKAGES=(
   postgresql-15
   clang-14 libclang-rt-14-dev clang-format-14
   python3 hyperfine wrk libxml2-utils
+  python3-yaml debootstrap curl
 )
 # Node.js and npm (test peers under tests/peers/): only when there is no node at all, so a node
 # that is already installed some other way is left alone.
