@@ -214,6 +214,16 @@ class ExampleConfiguration(unittest.TestCase):
         self.assertTrue(c["tls"]["privateKey"].startswith("/run/secrets/"))
         self.assertTrue(c["tls"]["certificate"].startswith("/etc/trialbridge/"))
 
+    def test_every_setting_is_documented(self):
+        # docs/configuration.md has a table per section with a row per key.
+        doc = (ROOT / "docs/configuration.md").read_text()
+        for section, value in example().items():
+            part = doc.split(f"## `{section}`", 1)
+            self.assertEqual(len(part), 2, f"no section `{section}` in docs/configuration.md")
+            body = part[1].split("\n## ", 1)[0]
+            for key in (value if isinstance(value, dict) else {}):
+                self.assertIn(f"| `{key}` |", body, f"{section}.{key} is not documented")
+
     def test_several_nodes_share_postgresql_without_the_cache(self):
         c = example()
         self.assertEqual(c["store"]["backend"], "postgresql")
