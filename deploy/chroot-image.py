@@ -158,11 +158,24 @@ def debootstrap(base, target, work, reuse):
     policy = target / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
+    # As Debian's images: no package lists or downloaded packages left; for "-slim", no
+    # documentation, manuals or translations, now or from packages installed later.
+    for leftover in ("var/lib/apt/lists", "var/cache/apt/archives"):
+        for f in (target / leftover).glob("*"):
+            if f.is_file():
+                f.unlink()
     if base.endswith("-slim"):
         (target / "etc/dpkg/dpkg.cfg.d/slim").write_text(
             "path-exclude /usr/share/doc/*\npath-include /usr/share/doc/*/copyright\n"
             "path-exclude /usr/share/man/*\npath-exclude /usr/share/info/*\n"
             "path-exclude /usr/share/locale/*\n")
+        for folder in ("usr/share/man", "usr/share/info", "usr/share/locale"):
+            shutil.rmtree(target / folder, ignore_errors=True)
+            (target / folder).mkdir(parents=True)
+        for doc in (target / "usr/share/doc").glob("*"):
+            for f in doc.rglob("*"):
+                if f.is_file() and f.name != "copyright":
+                    f.unlink()
     shutil.copy("/etc/resolv.conf", target / "etc/resolv.conf")
 
 
