@@ -158,8 +158,12 @@ def debootstrap(base, target, work, reuse):
     policy = target / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
-    # As Debian's images: no package lists or downloaded packages left; for "-slim", no
+    # As Debian's images: apt keeps no caches (its binary caches, downloaded packages,
+    # translations), no package lists or downloaded packages are left; for "-slim", no
     # documentation, manuals or translations, now or from packages installed later.
+    (target / "etc/apt/apt.conf.d/90-image-clean").write_text(
+        'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\nAcquire::Languages "none";\n'
+        'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb || true"; };\n')
     for leftover in ("var/lib/apt/lists", "var/cache/apt/archives"):
         for f in (target / leftover).glob("*"):
             if f.is_file():
