@@ -167,9 +167,9 @@ class JsonObjectReader {
   void listMap(std::string_view key, std::map<std::string, std::vector<std::string>>& out);
   // A secret string (a password, a connection string that holds one): the member `key` itself,
   // or the member `key`File naming a regular file that holds it (at most kMaxSecretBytes,
-  // trailing white space dropped, not empty), not both. With overrides, the variables NAME and NAME_FILE (NAME
-  // the member's variable) the same way, and before the file's members. A relative file name is
-  // taken from the working directory. True when a value was read.
+  // trailing white space dropped, not empty), not both. With overrides, the variables NAME and
+  // NAME_FILE (NAME the member's variable) the same way, and before the file's members. A relative
+  // file name is taken from the working directory. True when a value was read.
   static constexpr size_t kMaxSecretBytes = 64u * 1024u;
   bool secret(std::string_view key, std::string& out);
   // True when `key` was given, in the file or by an override.
