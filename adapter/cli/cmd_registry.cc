@@ -19,7 +19,7 @@ namespace trialbridge::cli {
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr std::string_view kHelp =
     "Usage: trialbridge registry export --format FORMAT [--prs-org NAME]\n"
     "                                   [--prs-sections LIST] [--verbose] FILE\n"
     "       trialbridge registry import --format ctgov-json [--base URL] [--validate]\n"
@@ -142,10 +142,11 @@ int importStudies(const ArgParser& p, const std::string& path, const std::string
   return status;
 }
 
-int run(std::span<const std::string> args) {
+ArgParser options() {
   ArgParser p("registry");
   p.option("--format", "FORMAT",
            "export: ctgov-json, prs-xml, who-json or who-xml; import: ctgov-json")
+      .choices({"ctgov-json", "prs-xml", "who-json", "who-xml"})
       .option("--prs-org", "NAME", "prs-xml: the organization's PRS login name (id_info/org_name)")
       .option("--prs-sections", "LIST",
               "prs-xml: comma-separated sections for a partial upload (default: all)")
@@ -153,6 +154,11 @@ int run(std::span<const std::string> args) {
               "import: base of the entries' fullUrl (default http://trialbridge.local/fhir)")
       .flag("--validate", "import: validate each Bundle against R4 before printing it")
       .flag("--verbose", "also print information: what an import could not map, and why");
+  return p;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p = options();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -187,7 +193,8 @@ int run(std::span<const std::string> args) {
 
 Command registryCommand() {
   return {"registry",
-          "a study between FHIR and ClinicalTrials.gov JSON, PRS XML and the WHO data set", run};
+          "a study between FHIR and ClinicalTrials.gov JSON, PRS XML and the WHO data set", run,
+          kHelp, options};
 }
 
 }  // namespace trialbridge::cli

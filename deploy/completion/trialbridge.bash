@@ -4,7 +4,7 @@ _trialbridge() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   COMPREPLY=()
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'validate convert fhirpath map serve help --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'validate convert fhirpath map registry serve help --help --version' -- "$cur"))
     return
   fi
   case ${COMP_WORDS[1]} in
@@ -45,6 +45,17 @@ _trialbridge() {
       esac
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '--trial --secret-file --base --validate --verbose --help' -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      ;;
+    registry)
+      case $prev in
+        --format) COMPREPLY=($(compgen -W 'ctgov-json prs-xml who-json who-xml' -- "$cur")); return ;;
+        --prs-org|--prs-sections|--base) return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--format --prs-org --prs-sections --base --validate --verbose --help' -- "$cur"))
       else
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
