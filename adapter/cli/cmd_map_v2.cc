@@ -16,7 +16,7 @@ namespace trialbridge::cli {
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr std::string_view kHelp =
     "Usage: trialbridge map-v2 [--maps DIR] [--timezone +HH:MM] [--base URL] [--ndjson]\n"
     "                          [--validate] [--verbose] FILE.hl7|-\n\n"
     "Maps HL7 v2 ORU^R01 lab result messages (v2.3 to v2.8.2) to FHIR R4, after the HL7\n"
@@ -98,7 +98,7 @@ std::optional<std::vector<Part>> split(const std::string& text, const Printer& p
   return parts;
 }
 
-int run(std::span<const std::string> args) {
+ArgParser options() {
   ArgParser p("map-v2");
   p.option("--maps", "DIR", "a site's mapping files (ConceptMaps, coding-systems.json, units.json)")
       .option("--timezone", "+HH:MM", "the zone of times without one when MSH-7 has none")
@@ -107,6 +107,11 @@ int run(std::span<const std::string> args) {
       .flag("--ndjson", "one Bundle a line")
       .flag("--validate", "validate each Bundle against R4 before printing it")
       .flag("--verbose", "also print information messages");
+  return p;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p = options();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -182,7 +187,8 @@ int run(std::span<const std::string> args) {
 }  // namespace
 
 Command mapV2Command() {
-  return {"map-v2", "map HL7 v2 ORU^R01 lab results to FHIR transaction Bundles", run};
+  return {"map-v2", "map HL7 v2 ORU^R01 lab results to FHIR transaction Bundles", run, kHelp,
+          options};
 }
 
 }  // namespace trialbridge::cli

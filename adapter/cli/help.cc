@@ -55,7 +55,7 @@ ValueKind valueKind(const ArgParser::Spec& s) {
   if (!s.choices.empty()) return ValueKind::Choices;
   const std::string& v = s.valueName;
   if (v.find("FILE") != std::string::npos || v.find("PATH") != std::string::npos ||
-      v.find(".json") != std::string::npos) {
+      v.find("DIR") != std::string::npos || v.find(".json") != std::string::npos) {
     return ValueKind::Files;
   }
   return ValueKind::None;

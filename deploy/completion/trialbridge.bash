@@ -4,7 +4,7 @@ _trialbridge() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   COMPREPLY=()
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'validate convert fhirpath map registry serve help --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'validate convert fhirpath map map-v2 registry serve help --help --version' -- "$cur"))
     return
   fi
   case ${COMP_WORDS[1]} in
@@ -45,6 +45,17 @@ _trialbridge() {
       esac
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '--trial --secret-file --base --validate --verbose --help' -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      ;;
+    map-v2)
+      case $prev in
+        --maps) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --timezone|--base) return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--maps --timezone --base --ndjson --validate --verbose --help' -- "$cur"))
       else
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
