@@ -9,12 +9,9 @@ namespace trialbridge::study {
 
 std::string_view verdictName(Verdict v) {
   switch (v) {
-    case Verdict::Met:
-      return "met";
-    case Verdict::NotMet:
-      return "not-met";
-    case Verdict::CannotEvaluate:
-      return "cannot-be-evaluated";
+    case Verdict::Met: return "met";
+    case Verdict::NotMet: return "not-met";
+    case Verdict::CannotEvaluate: return "cannot-be-evaluated";
   }
   return "cannot-be-evaluated";
 }
@@ -111,9 +108,8 @@ RuleOutcome labRule(const Trial& trial, const Rule& rule, const EligibilityInput
     out.reason = testName + " has no code in the trial file: results cannot be matched to it";
     return out;
   }
-  const LabResult* r = latestResult(trial, rule, in, [&](const LabResult& x) {
-    return sameTest(*rule.test, x.system, x.code);
-  });
+  const LabResult* r = latestResult(
+      trial, rule, in, [&](const LabResult& x) { return sameTest(*rule.test, x.system, x.code); });
   if (r == nullptr) {
     out.reason = "no result of " + testName + timeFrame(rule, in);
     return out;
@@ -134,8 +130,8 @@ RuleOutcome labRule(const Trial& trial, const Rule& rule, const EligibilityInput
       return out;
     }
     limit = factor * *lim;
-    limitText = th.value + " x " + th.relativeTo + " (" + number(*lim) + " " + r->unit + ", from the " +
-                limits.source + ") = " + number(limit) + " " + r->unit;
+    limitText = th.value + " x " + th.relativeTo + " (" + number(*lim) + " " + r->unit +
+                ", from the " + limits.source + ") = " + number(limit) + " " + r->unit;
     v = valueIn(*r, r->unit, analyte, &why);
   } else {
     limit = factor;
@@ -148,7 +144,10 @@ RuleOutcome labRule(const Trial& trial, const Rule& rule, const EligibilityInput
   }
   out.verdict = compare(*v, th.comparator, limit);
   const std::string shown = r->comparator + number(*r->value) + " " + r->unit;
-  out.reason = testName + " " + shown + (out.verdict == Verdict::Met ? " meets " : out.verdict == Verdict::NotMet ? " fails " : " may or may not meet ") +
+  out.reason = testName + " " + shown +
+               (out.verdict == Verdict::Met      ? " meets "
+                : out.verdict == Verdict::NotMet ? " fails "
+                                                 : " may or may not meet ") +
                th.comparator + " " + limitText;
   return out;
 }
@@ -210,7 +209,8 @@ RuleOutcome pregnancyRule(const Trial& trial, const Rule& rule, const Eligibilit
                           : LabCatalog::get().find(x.system, x.code) == hcg;
     return test && specimenAllowed(rule, x);
   });
-  const std::string potential = s.childbearingPotential ? "" : " (childbearing potential not recorded)";
+  const std::string potential =
+      s.childbearingPotential ? "" : " (childbearing potential not recorded)";
   if (r == nullptr) {
     out.reason = "no pregnancy test" + timeFrame(rule, in) + potential;
     return out;
@@ -299,8 +299,8 @@ RuleOutcome anyOfRule(const Trial& trial, const Rule& rule, const EligibilityInp
   }
   if (out.verdict != Verdict::Met) {
     out.verdict = cannot ? Verdict::CannotEvaluate : Verdict::NotMet;
-    out.reason = cannot ? "no alternative is met, and some cannot be evaluated"
-                        : "no alternative is met";
+    out.reason =
+        cannot ? "no alternative is met, and some cannot be evaluated" : "no alternative is met";
   }
   return out;
 }
@@ -317,26 +317,28 @@ std::optional<RuleOutcome> ageRule(const Trial& trial, const EligibilityInput& i
   std::vector<RuleOutcome> parts;
   if (e.minimumAge) {
     RuleOutcome p = outcome("age", "age", e.ageCriterion);
-    std::optional<bool> reached =
-        hasReachedAge(in.subject.birthDate, at, decimalNumber(e.minimumAge->value), e.minimumAge->unit);
+    std::optional<bool> reached = hasReachedAge(
+        in.subject.birthDate, at, decimalNumber(e.minimumAge->value), e.minimumAge->unit);
     p.verdict = !reached ? Verdict::CannotEvaluate : *reached ? Verdict::Met : Verdict::NotMet;
     parts.push_back(p);
   }
   if (e.maximumAge) {
     RuleOutcome p = outcome("age", "age", e.ageCriterion);
     // Bounds included: 75 years holds until the 76th birthday.
-    std::optional<bool> over = hasReachedAge(in.subject.birthDate, at,
-                                             decimalNumber(e.maximumAge->value) + 1, e.maximumAge->unit);
+    std::optional<bool> over = hasReachedAge(
+        in.subject.birthDate, at, decimalNumber(e.maximumAge->value) + 1, e.maximumAge->unit);
     p.verdict = !over ? Verdict::CannotEvaluate : *over ? Verdict::NotMet : Verdict::Met;
     parts.push_back(p);
   }
   out.verdict = allOf(parts);
-  const std::string range = (e.minimumAge ? e.minimumAge->value + " " + e.minimumAge->unit : "") + " to " +
+  const std::string range = (e.minimumAge ? e.minimumAge->value + " " + e.minimumAge->unit : "") +
+                            " to " +
                             (e.maximumAge ? e.maximumAge->value + " " + e.maximumAge->unit : "");
-  out.reason = std::string(out.verdict == Verdict::Met      ? "the age at screening is within "
-                           : out.verdict == Verdict::NotMet ? "the age at screening is outside "
-                                                            : "the birth date (" + in.subject.birthDate +
-                                                                  ") cannot tell whether the age is within ") +
+  out.reason = std::string(out.verdict == Verdict::Met ? "the age at screening is within "
+                           : out.verdict == Verdict::NotMet
+                               ? "the age at screening is outside "
+                               : "the birth date (" + in.subject.birthDate +
+                                     ") cannot tell whether the age is within ") +
                range;
   return out;
 }
@@ -350,7 +352,8 @@ std::optional<RuleOutcome> sexRule(const Trial& trial, const EligibilityInput& i
     out.verdict = in.subject.sex == want ? Verdict::Met : Verdict::NotMet;
     out.reason = "the trial enrols " + want + " subjects; the subject is " + in.subject.sex;
   } else {
-    out.reason = "the trial enrols " + want + " subjects; the subject's sex is not recorded as male or female";
+    out.reason = "the trial enrols " + want +
+                 " subjects; the subject's sex is not recorded as male or female";
   }
   return out;
 }

@@ -61,8 +61,8 @@ struct RuleOutcome {
   std::string kind;       // lab, pregnancy-test, washout, anyOf, age, sex
   std::string criterion;  // the criterion it belongs to ("" for sex)
   Verdict verdict = Verdict::CannotEvaluate;
-  std::string reason;    // what was compared, or why it could not be
-  std::string evidence;  // the result used (LabResult::source), if any
+  std::string reason;                     // what was compared, or why it could not be
+  std::string evidence;                   // the result used (LabResult::source), if any
   std::vector<RuleOutcome> alternatives;  // anyOf: each alternative's outcome
 };
 

@@ -246,11 +246,12 @@ class EntityChecks : private core::JsonInputReporter {
         continue;
       }
       if (tp->type != "dosing") {
-        error(d.get("timepoint").path(), "the timepoint '" + tp->id + "' is not a dosing timepoint");
+        error(d.get("timepoint").path(),
+              "the timepoint '" + tp->id + "' is not a dosing timepoint");
       } else if (!armHasIt) {
         error(d.get("timepoint").path(), "the timepoint '" + tp->id +
-                                             "' is not in a schedule of the subject's arm '" +
-                                             arm + "'");
+                                             "' is not in a schedule of the subject's arm '" + arm +
+                                             "'");
       }
       const int most = tp->repeatCount > 0 ? tp->repeatCount : 1;
       if (dose.occurrence > most) {
@@ -260,13 +261,15 @@ class EntityChecks : private core::JsonInputReporter {
       }
       for (size_t k = 0; k < s.doses.size(); ++k) {
         if (s.doses[k].timepoint == dose.timepoint && s.doses[k].occurrence == dose.occurrence) {
-          error(d.path(), "the dose at '" + dose.timepoint + "' (occurrence " +
-                              std::to_string(dose.occurrence) + ") is also at " + paths[k],
+          error(d.path(),
+                "the dose at '" + dose.timepoint + "' (occurrence " +
+                    std::to_string(dose.occurrence) + ") is also at " + paths[k],
                 core::IssueType::Duplicate);
         }
       }
       if (root.has("consent")) {
-        ordered(root.get("consent").get("date"), d.get("dateTime"), "a dose is dated before consent");
+        ordered(root.get("consent").get("date"), d.get("dateTime"),
+                "a dose is dated before consent");
       }
       fits(d.get("timepoint"), ids::dose(trial_, s.subjectId, dose.timepoint, dose.occurrence));
       s.doses.push_back(std::move(dose));

@@ -177,7 +177,9 @@ std::string formatSeconds(int64_t seconds, int32_t zoneMinutes) {
 std::string formatInstant(const Instant& i) {
   if (i.hasTime()) return formatSeconds(i.seconds, i.zoneMinutes);
   std::string full = formatSeconds(i.seconds, i.zoneMinutes);
-  const size_t len = i.precision == TimePrecision::Year ? 4 : i.precision == TimePrecision::Month ? 7 : 10;
+  const size_t len = i.precision == TimePrecision::Year    ? 4
+                     : i.precision == TimePrecision::Month ? 7
+                                                           : 10;
   return full.substr(0, len);
 }
 

@@ -25,8 +25,8 @@ inline constexpr int64_t kNoUpperBound = std::numeric_limits<int64_t>::max() / 4
 enum class TimePrecision : uint8_t { Year, Month, Day, Second };
 
 struct Instant {
-  int64_t seconds = 0;     // UTC seconds since 1970-01-01T00:00Z of the value's start
-  int64_t span = 1;        // how many seconds the value covers (1 for a date-time)
+  int64_t seconds = 0;      // UTC seconds since 1970-01-01T00:00Z of the value's start
+  int64_t span = 1;         // how many seconds the value covers (1 for a date-time)
   int32_t zoneMinutes = 0;  // the offset it was written with (or the zone given for a date)
   TimePrecision precision = TimePrecision::Second;
 

@@ -32,8 +32,7 @@ LabCatalog::LabCatalog() {
   const std::string_view json = embeddedFile(EmbeddedFile::LabAnalytes);
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("analytes") ||
-      !d["analytes"].IsArray()) {
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("analytes") || !d["analytes"].IsArray()) {
     throw std::logic_error("mappings/lab-analytes.json has no list of analytes");
   }
   for (const auto& a : d["analytes"].GetArray()) {
@@ -41,7 +40,8 @@ LabCatalog::LabCatalog() {
     x.id = text(a, "id");
     x.name = text(a, "name");
     x.unit = text(a, "unit");
-    if (a.HasMember("molarMass") && a["molarMass"].IsNumber()) x.molarMass = a["molarMass"].GetDouble();
+    if (a.HasMember("molarMass") && a["molarMass"].IsNumber())
+      x.molarMass = a["molarMass"].GetDouble();
     if (a.HasMember("codes") && a["codes"].IsArray()) {
       for (const auto& c : a["codes"].GetArray()) {
         x.codes.push_back({text(c, "system"), text(c, "code"), text(c, "specimen")});
@@ -114,8 +114,8 @@ std::optional<double> convertUnit(double value, std::string_view from, std::stri
     if (why) *why = std::move(reason);
     return std::nullopt;
   };
-  if (from.empty()) return fail("the result has no unit (expected one comparable with " +
-                                std::string(to) + ")");
+  if (from.empty())
+    return fail("the result has no unit (expected one comparable with " + std::string(to) + ")");
   if (!ucum::isValid(from)) return fail("'" + std::string(from) + "' is not a UCUM unit");
   if (!ucum::isValid(to)) return fail("'" + std::string(to) + "' is not a UCUM unit");
   if (auto v = ucum::convert(value, from, to)) return static_cast<double>(*v);
@@ -135,7 +135,8 @@ std::optional<ValueRange> valueIn(const LabResult& r, std::string_view unit, con
     if (why) *why = "the result has no numeric value";
     return std::nullopt;
   }
-  std::optional<double> v = convertUnit(*r.value, r.unit, unit.empty() ? r.unit : unit, analyte, why);
+  std::optional<double> v =
+      convertUnit(*r.value, r.unit, unit.empty() ? r.unit : unit, analyte, why);
   if (!v) return std::nullopt;
   constexpr double inf = std::numeric_limits<double>::infinity();
   ValueRange out{*v, *v};

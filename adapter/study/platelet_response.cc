@@ -7,18 +7,12 @@ namespace trialbridge::study {
 
 std::string_view responseCodeName(ResponseCode code) {
   switch (code) {
-    case ResponseCode::CR:
-      return "CR";
-    case ResponseCode::R:
-      return "R";
-    case ResponseCode::NR:
-      return "NR";
-    case ResponseCode::LossOfCR:
-      return "CR-lost";
-    case ResponseCode::LossOfR:
-      return "R-lost";
-    case ResponseCode::NotEvaluable:
-      return "NE";
+    case ResponseCode::CR: return "CR";
+    case ResponseCode::R: return "R";
+    case ResponseCode::NR: return "NR";
+    case ResponseCode::LossOfCR: return "CR-lost";
+    case ResponseCode::LossOfR: return "R-lost";
+    case ResponseCode::NotEvaluable: return "NE";
   }
   return "NE";
 }
@@ -98,9 +92,9 @@ ResponseCourse evaluatePlateletResponse(const PlateletResponseSettings& settings
   for (const PlateletCount& c : counts) {
     if (c.seconds >= treatmentStart) sorted.push_back(c);
   }
-  std::stable_sort(sorted.begin(), sorted.end(), [](const PlateletCount& a, const PlateletCount& b) {
-    return a.seconds < b.seconds;
-  });
+  std::stable_sort(
+      sorted.begin(), sorted.end(),
+      [](const PlateletCount& a, const PlateletCount& b) { return a.seconds < b.seconds; });
   const int64_t confirm = *addTime(0, settings.confirmation.number, settings.confirmation.unit, 0);
   const int64_t confirmLoss =
       *addTime(0, settings.lossConfirmation.number, settings.lossConfirmation.unit, 0);
@@ -120,7 +114,8 @@ ResponseCourse evaluatePlateletResponse(const PlateletResponseSettings& settings
     } else if (!baseline) {
       out.level = ResponseCode::NotEvaluable;
     } else {
-      out.level = c.value >= settings.foldOfBaseline * *baseline ? ResponseCode::R : ResponseCode::NR;
+      out.level =
+          c.value >= settings.foldOfBaseline * *baseline ? ResponseCode::R : ResponseCode::NR;
     }
     const int r = rank(out.level);
     const bool known = r >= 0;
@@ -129,7 +124,8 @@ ResponseCourse evaluatePlateletResponse(const PlateletResponseSettings& settings
     belowR.update(known && r < 1, i);
     belowCR.update(known && r < 2, i);
     auto lasted = [&](const Run& run, int64_t interval) {
-      return run.start >= 0 && c.seconds - sorted[static_cast<size_t>(run.start)].seconds > interval;
+      return run.start >= 0 &&
+             c.seconds - sorted[static_cast<size_t>(run.start)].seconds > interval;
     };
     const bool crConfirmed = lasted(atLeastCR, confirm);
     const bool rConfirmed = lasted(atLeastR, confirm);
@@ -141,7 +137,8 @@ ResponseCourse evaluatePlateletResponse(const PlateletResponseSettings& settings
     }
     if (rConfirmed && !holdsR) {
       holdsR = true;
-      if (!course.responseAt) course.responseAt = sorted[static_cast<size_t>(atLeastR.start)].seconds;
+      if (!course.responseAt)
+        course.responseAt = sorted[static_cast<size_t>(atLeastR.start)].seconds;
     }
     bool lostCR = false, lostR = false;
     if (holdsCR && lasted(belowCR, confirmLoss)) {

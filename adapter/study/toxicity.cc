@@ -196,21 +196,25 @@ ToxicityGrade gradeToxicity(const Trial& trial, const ToxicityTermSettings& sett
   out.grade = gLo->grade;
   out.basis = gLo->basis;
   out.ratio = gLo->ratio;
-  std::string how = std::string(out.term->ctcae) + ": " + result.comparator + number(lo) + " " +
-                    unit;
-  if (out.basis == "ULN") how += " = " + number(out.ratio) + " x ULN (" + number(*limits.high) + ")";
-  if (out.basis == "baseline") how += " = " + number(out.ratio) + " x baseline (" + number(*base) + ")";
+  std::string how =
+      std::string(out.term->ctcae) + ": " + result.comparator + number(lo) + " " + unit;
+  if (out.basis == "ULN")
+    how += " = " + number(out.ratio) + " x ULN (" + number(*limits.high) + ")";
+  if (out.basis == "baseline")
+    how += " = " + number(out.ratio) + " x baseline (" + number(*base) + ")";
   how += ": grade " + std::to_string(out.grade);
   if (settings.grading == "relative-to-baseline") {
     if (!base) {
       out.evaluated = false;
       out.grade = 0;
-      out.reason = "cannot be evaluated: graded relative to baseline and the subject has no "
-                   "baseline value";
+      out.reason =
+          "cannot be evaluated: graded relative to baseline and the subject has no "
+          "baseline value";
       return out;
     }
     std::string baseWhy = limitWhy;
-    std::optional<Graded> gb = gradeValue(*out.term, *base, limits, std::nullopt, std::nullopt, baseWhy);
+    std::optional<Graded> gb =
+        gradeValue(*out.term, *base, limits, std::nullopt, std::nullopt, baseWhy);
     out.baselineGrade = gb ? gb->grade : 0;
     if (out.grade <= *out.baselineGrade) {
       how += ", not worse than the baseline's grade " + std::to_string(*out.baselineGrade);

@@ -239,7 +239,7 @@ struct ToxicityTermSettings {
 
 struct SafetySettings {
   std::string criteria = "ctcae-5.0";
-  int draftFromGrade = 3;  // a draft AdverseEvent is proposed from this grade
+  int draftFromGrade = 3;                   // a draft AdverseEvent is proposed from this grade
   std::vector<ToxicityTermSettings> terms;  // only these terms are graded
 
   const ToxicityTermSettings* term(std::string_view id) const;

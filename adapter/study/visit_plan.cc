@@ -13,7 +13,8 @@ namespace {
 bool calendarUnit(std::string_view unit) { return unit == "d" || unit == "wk" || unit == "mo"; }
 
 bool applies(const Schedule& s, std::string_view arm) {
-  return arm.empty() || s.arms.empty() || std::find(s.arms.begin(), s.arms.end(), arm) != s.arms.end();
+  return arm.empty() || s.arms.empty() ||
+         std::find(s.arms.begin(), s.arms.end(), arm) != s.arms.end();
 }
 
 int occurrences(const Timepoint& tp) { return tp.repeatCount > 0 ? tp.repeatCount : 1; }
@@ -33,12 +34,9 @@ int64_t VisitWindow::distanceTo(int64_t second) const {
 
 std::string_view placementName(PlacementKind kind) {
   switch (kind) {
-    case PlacementKind::InWindow:
-      return "in-window";
-    case PlacementKind::OutOfWindow:
-      return "out-of-window";
-    case PlacementKind::Unscheduled:
-      return "unscheduled";
+    case PlacementKind::InWindow: return "in-window";
+    case PlacementKind::OutOfWindow: return "out-of-window";
+    case PlacementKind::Unscheduled: return "unscheduled";
   }
   return "unscheduled";
 }
@@ -200,7 +198,11 @@ class PlanBuilder {
     w.schedule = &s;
     w.timepoint = &tp;
     w.occurrence = k;
-    if (const DoseGiven* d = dose(tp.id, k)) w.doseGiven = d->time.seconds;
+    if (const DoseGiven* d = dose(tp.id, k)) {
+      w.doseGiven = d->time.seconds;
+    } else if (tp.type == "dosing" && events_.dosingComplete) {
+      return;  // a dose that will not be given has no visit
+    }
     if (!tp.offset) {
       std::optional<EventTime> a = anchorTime(s, tp);
       if (a) {
@@ -223,7 +225,8 @@ class PlanBuilder {
     w.basis = n->basis;
     const TimeAmount* before = tp.windowBefore ? &*tp.windowBefore : nullptr;
     const TimeAmount* after = tp.windowAfter ? &*tp.windowAfter : nullptr;
-    const bool calendar = calendarUnit(tp.offset->unit) && (!before || calendarUnit(before->unit)) &&
+    const bool calendar = calendarUnit(tp.offset->unit) &&
+                          (!before || calendarUnit(before->unit)) &&
                           (!after || calendarUnit(after->unit));
     int64_t lo = n->seconds, hi = n->seconds;
     if (before) lo = addTime(lo, -before->number, before->unit, n->zoneMinutes).value_or(lo);
@@ -272,18 +275,25 @@ std::optional<VisitPlan::EventTime> VisitPlan::event(std::string_view name) cons
 
 namespace {
 
-// Whether timepoint `tp` schedules a result of (system, code): a laboratory or sample-collection
-// activity with that test (or analyte), or one that does not say which tests it is.
-bool schedules(const Trial& trial, const Timepoint& tp, std::string_view system,
-               std::string_view code) {
-  if (code.empty()) return true;
+enum class Scheduled : uint8_t { No, Unnamed, Named };
+
+// Whether timepoint `tp` schedules a result of (system, code): Named when a laboratory or
+// sample-collection activity names that test (or its analyte), Unnamed when one of them does not
+// say which tests it is (a "haematology panel" without codes).
+Scheduled schedules(const Trial& trial, const Timepoint& tp, std::string_view system,
+                    std::string_view code) {
+  if (code.empty()) return Scheduled::Named;
+  Scheduled out = Scheduled::No;
   for (const std::string& id : tp.activities) {
     const Activity* a = trial.activity(id);
     if (a == nullptr || !labActivity(*a)) continue;
-    if (!a->code || a->code->codes.empty()) return true;
-    if (sameTest(*a->code, system, code)) return true;
+    if (!a->code || a->code->codes.empty()) {
+      out = Scheduled::Unnamed;
+    } else if (sameTest(*a->code, system, code)) {
+      return Scheduled::Named;
+    }
   }
-  return false;
+  return out;
 }
 
 // Better of two windows that both hold `t`: bounded before open, then nearer nominal time.
@@ -302,27 +312,26 @@ int compareHolding(const VisitWindow& a, const VisitWindow& b, int64_t t) {
 
 int64_t magnitude(int64_t v) { return v < 0 ? -v : v; }
 
-}  // namespace
-
-Placement VisitPlan::place(const Instant& time, std::string_view system,
-                           std::string_view code) const {
-  Placement p;
+// The candidates of one kind (named or unnamed): the best window holding the time, an equally
+// good second, and the nearest that does not hold it.
+struct Candidates {
+  bool any = false;
   const VisitWindow* best = nullptr;
   const VisitWindow* tie = nullptr;
   const VisitWindow* nearest = nullptr;
   int64_t nearestDistance = 0;
-  // A date-only time: the window holds it when it overlaps the day; its distance is from the
-  // nearer end of the day.
-  const int64_t first = time.seconds, last = time.end() - 1;
-  const int64_t mid = time.hasTime() ? time.seconds : first + (last - first) / 2;
-  for (const VisitWindow& w : windows_) {
-    if (!schedules(*trial_, *w.timepoint, system, code)) continue;
-    const bool holds = last >= w.earliest && first < w.latest;
-    if (holds) {
+
+  void add(const VisitWindow& w, const Instant& time) {
+    any = true;
+    // A date-only time: the window holds it when it overlaps the day; its distance is from the
+    // nearer end of the day.
+    const int64_t first = time.seconds, last = time.end() - 1;
+    if (last >= w.earliest && first < w.latest) {
+      const int64_t mid = time.hasTime() ? first : first + (last - first) / 2;
       const int64_t at = w.holds(mid) ? mid : (first >= w.earliest ? first : w.earliest);
       if (best == nullptr) {
         best = &w;
-        continue;
+        return;
       }
       const int c = compareHolding(w, *best, at);
       if (c < 0) {
@@ -331,7 +340,7 @@ Placement VisitPlan::place(const Instant& time, std::string_view system,
       } else if (c == 0 && tie == nullptr) {
         tie = &w;
       }
-      continue;
+      return;
     }
     const int64_t d = last < w.earliest ? w.distanceTo(last) : w.distanceTo(first);
     if (nearest == nullptr || magnitude(d) < magnitude(nearestDistance)) {
@@ -339,20 +348,38 @@ Placement VisitPlan::place(const Instant& time, std::string_view system,
       nearestDistance = d;
     }
   }
-  if (best != nullptr) {
+};
+
+}  // namespace
+
+Placement VisitPlan::place(const Instant& time, std::string_view system,
+                           std::string_view code) const {
+  // Timepoints that name the test are the candidates; only when none does (anywhere in the
+  // plan) are those with unnamed laboratory activities.
+  Candidates named, unnamed;
+  for (const VisitWindow& w : windows_) {
+    switch (schedules(*trial_, *w.timepoint, system, code)) {
+      case Scheduled::Named: named.add(w, time); break;
+      case Scheduled::Unnamed: unnamed.add(w, time); break;
+      case Scheduled::No: break;
+    }
+  }
+  const Candidates& c = named.any ? named : unnamed;
+  Placement p;
+  if (c.best != nullptr) {
     p.kind = PlacementKind::InWindow;
-    p.window = best;
-    p.alternative = tie;
+    p.window = c.best;
+    p.alternative = c.tie;
     return p;
   }
-  p.window = nearest;
-  p.distance = nearestDistance;
-  if (nearest == nullptr) return p;  // unscheduled: no window of a timepoint for this test
+  p.window = c.nearest;
+  p.distance = c.nearestDistance;
+  if (c.nearest == nullptr) return p;  // unscheduled: no window of a timepoint for this test
   p.kind = PlacementKind::OutOfWindow;
   if (unscheduledBeyond_) {
     const std::optional<int64_t> limit =
         addTime(0, unscheduledBeyond_->number, unscheduledBeyond_->unit, 0);
-    if (limit && magnitude(nearestDistance) > *limit) p.kind = PlacementKind::Unscheduled;
+    if (limit && magnitude(c.nearestDistance) > *limit) p.kind = PlacementKind::Unscheduled;
   }
   return p;
 }

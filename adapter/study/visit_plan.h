@@ -23,13 +23,16 @@
 // Recorded late or corrected doses change the plan: compute it again from the new events; it is
 // a pure function of the trial and the events.
 //
-// Placement of a result: among the windows of timepoints that schedule the result's test (an
-// activity of kind laboratory with the same test or analyte), the one that holds its time is
-// the timepoint (a bounded window before an open one, then the nearest nominal time, then the
-// order of the trial file; an equally good second is reported as `alternative`). Outside all of
-// them, it is out of window of the nearest, with the distance; unscheduled when no timepoint
-// schedules the test, none of their windows is known, or the nearest is farther than the
-// trial's laboratory.unscheduledBeyond.
+// Placement of a result: the candidates are the timepoints that schedule its test (a laboratory
+// or sample-collection activity whose code is the test or its analyte); only when no timepoint
+// names the test are those whose laboratory activities name no test at all ("haematology
+// panel"). Among the candidates' windows, the one that holds its time is the timepoint (a
+// bounded window before an open one, then the nearest nominal time, then the order of the trial
+// file; an equally good second is reported as `alternative`). Outside all of them, it is out of
+// window of the nearest, with the distance; unscheduled when there is no candidate window, or
+// the nearest is farther than the trial's laboratory.unscheduledBeyond.
+//
+// With SubjectEvents::dosingComplete, dosing timepoints not given have no window.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,7 +72,7 @@ struct VisitWindow {
   const Schedule* schedule = nullptr;
   const Timepoint* timepoint = nullptr;
   int occurrence = 1;
-  std::optional<int64_t> nominal;  // UTC seconds; none for a relation-only timepoint
+  std::optional<int64_t> nominal;    // UTC seconds; none for a relation-only timepoint
   int64_t earliest = kNoLowerBound;  // first second in the window
   int64_t latest = kNoUpperBound;    // first second after it
   int32_t zoneMinutes = 0;           // the zone of its anchor
