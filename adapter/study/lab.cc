@@ -106,6 +106,23 @@ bool sameTest(const Concept& test, std::string_view system, std::string_view cod
   return false;
 }
 
+std::vector<Coding> testCodes(const Concept& test) {
+  std::vector<Coding> out;
+  auto add = [&](std::string_view system, std::string_view code) {
+    for (const Coding& c : out) {
+      if (c.system == system && c.code == code) return;
+    }
+    out.push_back({std::string(system), std::string(code), "", ""});
+  };
+  for (const Coding& c : test.codes) {
+    add(c.system, c.code);
+    if (const Analyte* a = LabCatalog::get().find(c.system, c.code)) {
+      for (const Analyte::Code& k : a->codes) add(k.system, k.code);
+    }
+  }
+  return out;
+}
+
 std::optional<double> convertUnit(double value, std::string_view from, std::string_view to,
                                   const Analyte* analyte, std::string* why) {
   namespace ucum = conformance::ucum;

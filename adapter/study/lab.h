@@ -74,6 +74,10 @@ bool sameTest(const Concept& test, std::string_view system, std::string_view cod
 bool sameTest(std::string_view systemA, std::string_view codeA, std::string_view systemB,
               std::string_view codeB);
 
+// The codes of `test` and every code of the same analytes (the codes a store search for the test
+// must list, e.g. SubjectDirectory::results).
+std::vector<Coding> testCodes(const Concept& test);
+
 // Converts `value` from unit `from` to unit `to`: by UCUM when comparable, else through the
 // analyte's molar mass (mass concentration <-> substance concentration). nullopt, with `why`,
 // when the units are not UCUM or cannot be converted.
