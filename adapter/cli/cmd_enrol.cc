@@ -90,8 +90,11 @@ std::string summary(const std::string& bundle) {
     created += status.rfind("201", 0) == 0;
     updated += status.rfind("200", 0) == 0;
     const std::string location = e.get("response").str("location");
-    if (location.rfind("ResearchSubject/", 0) == 0)
-      subject = location.substr(0, location.find("/_history"));
+    // The location is absolute: {base}/ResearchSubject/{id}/_history/{version}.
+    const size_t at = location.find("/ResearchSubject/");
+    if (at != std::string::npos) {
+      subject = location.substr(at + 1, location.find("/_history") - at - 1);
+    }
   }
   return std::to_string(entries.size()) + " resources: " + std::to_string(created) + " created, " +
          std::to_string(updated) + " updated" + (subject.empty() ? "" : "; " + subject);
@@ -147,6 +150,9 @@ int run(std::span<const std::string> args) {
   std::string path = url.getPath();
   while (!path.empty() && path.back() == '/') path.pop_back();
   url.setPath(path + "/ResearchSubject/$enrol");
+  std::string shown = *server;  // for messages, as given (the URI would encode the '$')
+  while (!shown.empty() && shown.back() == '/') shown.pop_back();
+  shown += "/ResearchSubject/$enrol";
   int exit = kExitOk;
   for (const std::string& file : p.positionals()) {
     std::string text, error;
@@ -157,7 +163,7 @@ int run(std::span<const std::string> args) {
     }
     Response r;
     if (!post(url, p.value("--token").value_or(""), text, r, error)) {
-      std::cerr << "trialbridge enrol: " << url.toString() << ": " << error << "\n";
+      std::cerr << "trialbridge enrol: " << shown << ": " << error << "\n";
       return kExitUsage;
     }
     if (r.status == 200) {
