@@ -12,9 +12,16 @@ namespace {
 
 bool calendarUnit(std::string_view unit) { return unit == "d" || unit == "wk" || unit == "mo"; }
 
-bool applies(const Schedule& s, std::string_view arm) {
-  return arm.empty() || s.arms.empty() ||
-         std::find(s.arms.begin(), s.arms.end(), arm) != s.arms.end();
+bool applies(const Schedule& s, const SubjectEvents& e) {
+  if (!e.arm.empty() && !s.arms.empty() &&
+      std::find(s.arms.begin(), s.arms.end(), e.arm) == s.arms.end()) {
+    return false;
+  }
+  if (!s.sex.empty() && !(s.sex == "FEMALE" && e.sex == "female") &&
+      !(s.sex == "MALE" && e.sex == "male")) {
+    return false;
+  }
+  return s.firstSubjects == 0 || e.enrolmentOrder == 0 || e.enrolmentOrder <= s.firstSubjects;
 }
 
 int occurrences(const Timepoint& tp) { return tp.repeatCount > 0 ? tp.repeatCount : 1; }
@@ -44,6 +51,7 @@ std::string_view placementName(PlacementKind kind) {
 SubjectEvents subjectEvents(const SubjectRecord& s) {
   SubjectEvents e;
   e.arm = !s.actualArm.empty() ? s.actualArm : s.arm;
+  e.sex = s.sex;
   int32_t zone = 0;
   for (const DoseRecord& d : s.doses) {
     if (auto i = parseInstant(d.dateTime); i && i->hasTime()) {
@@ -84,7 +92,7 @@ class PlanBuilder {
     plan_.lastDose_ = lastDose();
     computingLastDose_ = false;
     for (const Schedule& s : trial_.schedules) {
-      if (!applies(s, events_.arm)) continue;
+      if (!applies(s, events_)) continue;
       for (const Timepoint& tp : s.timepoints) {
         for (int k = 1; k <= occurrences(tp); ++k) addWindow(s, tp, k);
       }
@@ -127,7 +135,7 @@ class PlanBuilder {
     }
     if (events_.dosingComplete) return latest;
     for (const Schedule& s : trial_.schedules) {
-      if (!applies(s, events_.arm)) continue;
+      if (!applies(s, events_)) continue;
       for (const Timepoint& tp : s.timepoints) {
         if (tp.type != "dosing") continue;
         for (int k = 1; k <= occurrences(tp); ++k) {

@@ -53,12 +53,19 @@ struct DoseGiven {
 // What happened to the subject, as far as the schedules care.
 struct SubjectEvents {
   std::string arm;  // arm id: schedules limited to other arms do not apply; "" : all schedules
+  // For schedules limited to some subjects of their arms: the subject's administrative sex (a
+  // schedule for FEMALE or MALE applies to that sex only; not when the sex is unknown), and the
+  // subject's place in the order of enrolment in its arm, 1-based (a schedule for the first N
+  // applies when it is at most N; 0: unknown, the schedule applies).
+  std::string sex;
+  int enrolmentOrder = 0;
   std::optional<Instant> consent, enrollment, randomization;
   std::vector<DoseGiven> doses;
   bool dosingComplete = false;  // no further dose will be given (treatment ended early)
 };
 
-// The events of a subject record (consent and enrolment dates, the doses of its file). Dates
+// The events of a subject record (arm, sex, consent and enrolment dates, the doses of its file).
+// Dates
 // without a time are taken in the zone of the first dose with one (else UTC). Values that do not
 // parse are left out (the entity reader refuses them before).
 SubjectEvents subjectEvents(const SubjectRecord& subject);

@@ -262,5 +262,28 @@ TEST(VisitPlan, FarFromEveryWindowIsUnscheduledWhenTheTrialSaysHowFar) {
   EXPECT_NE(plan.find("esc-cnd1", 2), nullptr);
 }
 
+TEST(VisitPlan, SchedulesLimitedBySexOrToTheFirstSubjects) {
+  const Trial boin = test::sampleTrial("samples/trials/tbx202-boin-01.json");
+  SubjectEvents e;
+  e.arm = "expansion";
+  e.doses.push_back({"c1d1", 1, when("2026-05-04T08:00+02:00")});
+  e.sex = "male";
+  e.enrolmentOrder = 13;
+  VisitPlan plan = VisitPlan::compute(boin, e);
+  EXPECT_EQ(plan.find("preg-monthly"), nullptr);  // pregnancy tests: female subjects only
+  EXPECT_EQ(plan.find("pk-2h"), nullptr);         // intensive PK: the first 12 of the expansion
+  EXPECT_NE(plan.find("cnd1", 5), nullptr);
+  e.sex = "female";
+  e.enrolmentOrder = 12;
+  VisitPlan hers = VisitPlan::compute(boin, e);
+  EXPECT_EQ(*hers.find("preg-monthly", 2)->nominal, at("2026-06-29T08:00+02:00"));
+  EXPECT_NE(hers.find("pk-2h"), nullptr);
+  e.sex.clear();  // unknown sex: not a schedule for women; unknown order: the schedule applies
+  e.enrolmentOrder = 0;
+  VisitPlan unknown = VisitPlan::compute(boin, e);
+  EXPECT_EQ(unknown.find("preg-monthly"), nullptr);
+  EXPECT_NE(unknown.find("pk-2h"), nullptr);
+}
+
 }  // namespace
 }  // namespace trialbridge::study
