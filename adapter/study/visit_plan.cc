@@ -194,10 +194,10 @@ class PlanBuilder {
       v = nominal(s, tp, k);
       if (v && tp.type == "dosing") v->basis = WindowBasis::Projected;
     }
-    Memo& again = memo_[{&tp, k}];  // the map may not move, but say so
-    again.busy = false;
-    again.done = !computingLastDose_;  // results seen while last-dose is open are provisional
-    again.value = v;
+    // `m` is still valid: a std::map does not move its elements on insertion.
+    m.busy = false;
+    m.done = !computingLastDose_;  // what is seen while last-dose is open is provisional
+    m.value = v;
     return v;
   }
 

@@ -144,7 +144,7 @@ TEST_P(StoreSubjectDirectoryTest, FindsASubjectByItsPseudonym) {
   ASSERT_TRUE(s.consent);
   EXPECT_EQ(s.consent->date, "2024-11-04");
   EXPECT_EQ(s.sex, "male");
-  EXPECT_EQ(s.birthDate, "2015-07-21");
+  EXPECT_EQ(s.birthDate, "2015");  // the reference trial stores the year of birth only
   ASSERT_EQ(s.history.size(), 3u);
   EXPECT_EQ(s.history[2].reason, "Fifth infusion given");
   // The store keeps no hospital number: the record has none.
