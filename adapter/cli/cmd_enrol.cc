@@ -20,7 +20,7 @@ namespace trialbridge::cli {
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr std::string_view kHelp =
     "Usage: trialbridge enrol --server URL [--token TOKEN] SUBJECT.json...\n\n"
     "Enrols subjects in a running trialbridge service: each file is a subject's entity file\n"
     "(docs/trial-definition.md, \"Entity files\") for a trial the service has loaded, sent to\n"
@@ -31,9 +31,11 @@ constexpr const char* kHelp =
     "Prints one line per file: what was stored, or the service's reasons.\n\n"
     "Exit status: 0 every file enrolled; 1 the service refused some file (its errors are\n"
     "printed); 2 usage, I/O or connection error, or a server error.\n\n"
-    "Example:\n"
+    "Examples:\n"
     "  trialbridge enrol --server http://127.0.0.1:8080/fhir \\\n"
-    "      samples/entities/nct06813157-subject-itp-0001.json\n\n";
+    "      samples/entities/nct06813157-subject-itp-0001.json\n"
+    "  trialbridge enrol --server https://trials.example.org/fhir --token \"$TOKEN\" \\\n"
+    "      subjects/*.json\n\n";
 
 struct Response {
   int status = 0;
@@ -120,10 +122,15 @@ void printOutcome(const std::string& file, const Response& r) {
   std::cerr << file << ": refused (HTTP " << r.status << ")\n";
 }
 
-int run(std::span<const std::string> args) {
+ArgParser options() {
   ArgParser p("enrol");
   p.option("--server", "URL", "the service's FHIR base URL (required)")
       .option("--token", "TOKEN", "a bearer token, when the service requires authentication");
+  return p;
+}
+
+int run(std::span<const std::string> args) {
+  ArgParser p = options();
   if (!p.parse(args)) return kExitUsage;
   if (p.helpRequested()) {
     std::cout << kHelp << p.optionsHelp();
@@ -179,7 +186,8 @@ int run(std::span<const std::string> args) {
 }  // namespace
 
 Command enrolCommand() {
-  return {"enrol", "enrol subjects in a running service from their entity files", run};
+  return {"enrol", "enrol subjects in a running service from their entity files", run, kHelp,
+          options};
 }
 
 }  // namespace trialbridge::cli

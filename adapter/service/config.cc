@@ -230,7 +230,8 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& c) {
       out.push_back("the FHIR package '" + p + "' (fhir.packages) is missing");
   }
   for (const std::string& t : c.trials) readable(t, "the trial definition");
-  for (const auto& [trial, file] : c.trialSecrets) readable(file, "the secret of " + trial);
+  for (const auto& [trial, file] : c.trialSecrets)
+    readable(file, "the pseudonymisation secret of " + trial + " (trialSecrets)");
   if (c.store.backend == "sqlite") {
     fs::path dir = fs::path(c.store.database).parent_path();
     if (dir.empty()) dir = ".";
