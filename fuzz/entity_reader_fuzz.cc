@@ -1,7 +1,8 @@
 // libFuzzer target: reading trial entity files (study::readEntity: subjects and adverse-event
 // reports, against each of the sample trials), the checks across entities
 // (study::checkEntities) and mapping what reads to FHIR (mapping::mapTrial, as
-// `trialbridge map --trial T --secret-file S ENTITY.json` does).
+// `trialbridge map --trial T --secret-file S ENTITY.json` does), and a subject's visit windows
+// from its doses (study::VisitPlan).
 //
 // Contract checked: no input crashes, hangs, leaks or trips a sanitizer; readEntity returns an
 // entity exactly when it reported no error; the same entity given twice is reported as a
@@ -19,6 +20,7 @@
 #include "mapping_fuzz.h"
 #include "study/entity_reader.h"
 #include "study/trial_reader.h"
+#include "study/visit_plan.h"
 
 namespace {
 
@@ -74,6 +76,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!bundle) fuzz::failFor(kTarget, "mapTrial failed: " + bundle.message(), text);
     if (core::writeJson(*bundle.value()->root()).empty()) {
       fuzz::failFor(kTarget, "the Bundle wrote as nothing", text);
+    }
+    // A subject's visit windows from its doses, and each dose placed in them.
+    if (entity->kind == study::Entity::Kind::Subject) {
+      const study::SubjectEvents events = study::subjectEvents(entity->subject);
+      const study::VisitPlan plan = study::VisitPlan::compute(trial, events);
+      for (const study::DoseGiven& d : events.doses) (void)plan.place(d.time);
     }
   }
   return 0;

@@ -52,16 +52,6 @@ void printIssues(const std::string& file, const core::Issues& issues, bool verbo
   }
 }
 
-std::string secretVariable(const std::string& trialId) {
-  std::string name = "TRIALBRIDGE_SECRET_";
-  for (char c : trialId) {
-    name += std::isalnum(static_cast<unsigned char>(c)) != 0
-                ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                : '_';
-  }
-  return name;
-}
-
 ArgParser options() {
   ArgParser p("map");
   p.option("--trial", "TRIAL.json", "the trial definition (required)")
@@ -133,27 +123,19 @@ int run(std::span<const std::string> args) {
   bool subjects = false;
   for (const study::Entity& e : entities) subjects |= e.kind == study::Entity::Kind::Subject;
   if (subjects) {
-    const std::string variable = secretVariable(trial->id);
-    if (auto file = p.value("--secret-file")) {
-      auto ps = mapping::Pseudonymizer::fromFile(*file);
-      if (!ps) {
-        std::cerr << "trialbridge map: " << ps.message() << "\n";
-        return kExitUsage;
-      }
-      options.pseudonymizer = std::move(ps.value());
-    } else if (const char* secret = std::getenv(variable.c_str()); secret != nullptr) {
-      auto ps = mapping::Pseudonymizer::fromSecret(secret);
-      if (!ps) {
-        std::cerr << "trialbridge map: " << variable << ": " << ps.message() << "\n";
-        return kExitUsage;
-      }
-      options.pseudonymizer = std::move(ps.value());
-    } else {
+    auto ps = mapping::Pseudonymizer::forTrial(trial->id, p.value("--secret-file"));
+    if (!ps) {
+      std::cerr << "trialbridge map: " << ps.message() << "\n";
+      return kExitUsage;
+    }
+    if (!ps.value()) {
       std::cerr << "trialbridge map: no pseudonymisation secret for the trial " << trial->id
-                << ": give --secret-file FILE or set " << variable
+                << ": give --secret-file FILE or set "
+                << mapping::Pseudonymizer::secretVariable(trial->id)
                 << " (subjects are never mapped without one)\n";
       return kExitUsage;
     }
+    options.pseudonymizer = std::move(*ps.value());
   }
 
   std::unique_ptr<conformance::Context> context = conformance::Context::withCore();

@@ -17,7 +17,8 @@ namespace {
 
 constexpr std::string_view kHelp =
     "Usage: trialbridge serve [--config FILE] [--port N] [--trial TRIAL.json]... "
-    "[--check-config]\n\n"
+    "[--secret-file FILE]\n"
+    "                         [--check-config]\n\n"
     "Runs the FHIR R4 REST service (docs/rest.md) until SIGTERM or SIGINT, then stops cleanly:\n"
     "the server stops accepting, requests in progress finish, queued audit records are written\n"
     "and the database is closed.\n\n"
@@ -30,7 +31,10 @@ constexpr std::string_view kHelp =
     "files (store.databaseFile, TRIALBRIDGE_STORE_DATABASE_FILE). --check-config validates the\n"
     "settings and the files they name, prints what was used and exits. --trial maps a trial\n"
     "definition (docs/trial-definition.md) and stores its resources at start through the write\n"
-    "pipeline (validated, audited), as one transaction.\n\n"
+    "pipeline (validated, audited), as one transaction. Subjects are enrolled into a loaded\n"
+    "trial with POST [base]/ResearchSubject/$enrol or 'trialbridge enrol'; that needs the\n"
+    "trial's pseudonymisation secret: --secret-file FILE, the setting trialSecrets, or the\n"
+    "variable TRIALBRIDGE_SECRET_{TRIAL}.\n\n"
     "When it is serving it prints the base URL on standard output:\n"
     "  trialbridge serve: FHIR base http://127.0.0.1:8080/fhir\n"
     "Its log (start, stop, errors, the access log) goes to standard error: JSON lines, or text on\n"
@@ -48,12 +52,17 @@ ArgParser serveOptions() {
   p.option("--config", "FILE", "the configuration file (JSON); default: see above")
       .option("--port", "N", "the TCP port (overrides the configuration; 0: any free port)")
       .option("--trial", "TRIAL.json", "a trial definition to map and load at start", true)
+      .option("--secret-file", "FILE",
+              "the pseudonymisation secret of the --trial trials (enrolment of subjects)")
       .flag("--check-config", "validate the configuration and the files it names, then exit");
   return p;
 }
 
-// Maps one trial definition and stores it through the pipeline, as one transaction.
-bool loadTrial(const service::Service& svc, const std::string& path) {
+// Maps one trial definition and stores it through the pipeline, as one transaction; its
+// subjects can then be enrolled with the secret of `secretFile` (else the configuration's or the
+// environment's).
+bool loadTrial(const service::Service& svc, const std::string& path,
+               const std::optional<std::string>& secretFile) {
   std::string text, error;
   if (!readInput(path, text, error)) {
     std::cerr << "trialbridge serve: " << error << "\n";
@@ -67,7 +76,16 @@ bool loadTrial(const service::Service& svc, const std::string& path) {
               << ": " << (i.location.empty() ? "" : i.location + ": ") << i.message << "\n";
   }
   if (!trial) return false;
-  const service::TrialLoad load = svc.loadTrial(*trial, {});
+  mapping::MapOptions options;
+  if (secretFile) {
+    auto secret = mapping::Pseudonymizer::forTrial(trial->id, secretFile);
+    if (!secret) {
+      std::cerr << "trialbridge serve: " << secret.message() << "\n";
+      return false;
+    }
+    options.pseudonymizer = std::move(secret.value());
+  }
+  const service::TrialLoad load = svc.loadTrial(*trial, {}, options);
   if (!load.ok()) {
     std::cerr << "trialbridge serve: loading " << path << " failed ("
               << pipeline::statusName(load.status) << ")\n";
@@ -79,14 +97,18 @@ bool loadTrial(const service::Service& svc, const std::string& path) {
   }
   std::cout << "trialbridge serve: loaded trial " << trial->id << " from " << path << " ("
             << load.entries.size() << " resources: " << load.created << " created, " << load.updated
-            << " updated)\n";
+            << " updated)"
+            << (svc.trials().find(trial->id)->pseudonymizer
+                    ? ""
+                    : "; no pseudonymisation secret: subjects cannot be enrolled")
+            << "\n";
   return true;
 }
 
 class ServeApp final : public Poco::Util::ServerApplication {
  public:
-  ServeApp(service::ServiceConfig config, bool defaults)
-      : config_(std::move(config)), defaults_(defaults) {}
+  ServeApp(service::ServiceConfig config, bool defaults, std::optional<std::string> secretFile)
+      : config_(std::move(config)), defaults_(defaults), secretFile_(std::move(secretFile)) {}
   int status() const { return status_; }
 
  protected:
@@ -112,7 +134,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
     std::unique_ptr<service::Service> svc = std::move(started.value());
     for (const auto& w : svc->warnings()) Log::warning("serve.warning", "warning", {{"reason", w}});
     for (const std::string& trial : config_.trials) {
-      if (!loadTrial(*svc, trial)) {
+      if (!loadTrial(*svc, trial, secretFile_)) {
         Log::error("serve.failed", "cannot load a trial", {{"file", trial}});
         status_ = kExitUsage;
         return EXIT_CONFIG;
@@ -138,6 +160,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
  private:
   service::ServiceConfig config_;
   bool defaults_;
+  std::optional<std::string> secretFile_;
   int status_ = kExitUsage;
 };
 
@@ -212,7 +235,7 @@ int run(std::span<const std::string> args) {
   for (const std::string& t : p.values("--trial")) config.trials.push_back(t);
   if (p.has("--check-config")) return checkConfig(config);
   const bool defaults = !configPath && config.environment.empty();
-  ServeApp app(std::move(config), defaults);
+  ServeApp app(std::move(config), defaults, p.value("--secret-file"));
   app.run(std::vector<std::string>{"trialbridge"});
   return app.status();
 }

@@ -1,4 +1,5 @@
 #include "cli/cmd_convert.h"
+#include "cli/cmd_enrol.h"
 #include "cli/cmd_fhirpath.h"
 #include "cli/cmd_map.h"
 #include "cli/cmd_map_v2.h"
@@ -12,8 +13,8 @@ namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      validateCommand(), convertCommand(),  fhirpathCommand(), mapCommand(),
-      mapV2Command(),    registryCommand(), serveCommand(),    helpCommand(),
+      validateCommand(), convertCommand(), fhirpathCommand(), mapCommand(),  mapV2Command(),
+      registryCommand(), serveCommand(),   enrolCommand(),    helpCommand(),
   };
   return kCommands;
 }

@@ -37,11 +37,14 @@ inline constexpr std::string_view kPractitionerRole =
     "http://trialbridge.org/fhir/StructureDefinition/tb-practitioner-role";
 inline constexpr std::string_view kMedication =
     "http://trialbridge.org/fhir/StructureDefinition/tb-medication";
+inline constexpr std::string_view kMedicationAdministration =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-medication-administration";
 inline constexpr std::string_view kTransactionBundle =
     "http://trialbridge.org/fhir/StructureDefinition/tb-transaction-bundle";
 
 // The profile each resource type of the trial's records is kept to (ResearchStudy,
-// ResearchSubject, Observation, AdverseEvent): what the service requires on write by default.
+// ResearchSubject, Observation, AdverseEvent, and the doses: MedicationAdministration): what the
+// service requires on write by default.
 struct TypeProfile {
   std::string_view type;
   std::string_view profile;
@@ -51,6 +54,7 @@ inline constexpr TypeProfile kTrialRecordProfiles[] = {
     {"ResearchSubject", kResearchSubject},
     {"Observation", kObservation},
     {"AdverseEvent", kAdverseEvent},
+    {"MedicationAdministration", kMedicationAdministration},
 };
 
 // Extensions.
@@ -127,6 +131,10 @@ inline constexpr std::string_view kExtRegistryUnmapped =
 // R5 ResearchStudy.descriptionSummary as an R4 cross-version extension.
 inline constexpr std::string_view kExtDescriptionSummary =
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ResearchStudy.descriptionSummary";
+// Where a dose or result belongs in the schedule: parts timepoint, occurrence, placement
+// (tb-placement), distance.
+inline constexpr std::string_view kExtTimepoint =
+    "http://trialbridge.org/fhir/StructureDefinition/tb-timepoint";
 inline constexpr std::string_view kExtWorkflowResearchStudy =
     "http://hl7.org/fhir/StructureDefinition/workflow-researchStudy";
 inline constexpr std::string_view kExtAcceptableOffsetRange =

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -31,6 +33,33 @@ core::Result<Pseudonymizer> Pseudonymizer::fromFile(const std::string& path) {
   auto p = fromSecret(std::move(secret));
   if (!p) return core::Result<Pseudonymizer>::error(path + ": " + p.message());
   return p;
+}
+
+std::string Pseudonymizer::secretVariable(std::string_view trialId) {
+  std::string name = "TRIALBRIDGE_SECRET_";
+  for (char c : trialId) {
+    name += std::isalnum(static_cast<unsigned char>(c)) != 0
+                ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                : '_';
+  }
+  return name;
+}
+
+core::Result<std::optional<Pseudonymizer>> Pseudonymizer::forTrial(
+    std::string_view trialId, const std::optional<std::string>& secretFile) {
+  using R = core::Result<std::optional<Pseudonymizer>>;
+  if (secretFile) {
+    auto p = fromFile(*secretFile);
+    if (!p) return R::error(p.message());
+    return std::optional<Pseudonymizer>(std::move(p.value()));
+  }
+  const std::string variable = secretVariable(trialId);
+  if (const char* secret = std::getenv(variable.c_str()); secret != nullptr) {
+    auto p = fromSecret(secret);
+    if (!p) return R::error(variable + ": " + p.message());
+    return std::optional<Pseudonymizer>(std::move(p.value()));
+  }
+  return std::optional<Pseudonymizer>();
 }
 
 std::string Pseudonymizer::pseudonym(std::string_view system, std::string_view value) const {

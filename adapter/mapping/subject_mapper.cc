@@ -33,6 +33,71 @@ std::string truncatedBirthDate(const std::string& date, const std::string& preci
   return date;
 }
 
+// The intervention a dosing timepoint gives to the subject's arm: its first administration
+// activity (the trial reader checked that the arm receives it).
+const study::Intervention* givenAt(const Trial& t, const study::Timepoint& tp) {
+  for (const std::string& id : tp.activities) {
+    const study::Activity* a = t.activity(id);
+    if (a != nullptr && a->kind == "administration") return t.intervention(a->intervention);
+  }
+  return nullptr;
+}
+
+const study::Timepoint* timepoint(const Trial& t, std::string_view id) {
+  for (const study::Schedule& s : t.schedules) {
+    for (const study::Timepoint& tp : s.timepoints) {
+      if (tp.id == id) return &tp;
+    }
+  }
+  return nullptr;
+}
+
+// One dose given: a MedicationAdministration naming its timepoint (tb-timepoint).
+void mapDose(const Trial& t, const SubjectRecord& s, const study::DoseRecord& d,
+             TransactionBuilder& tx) {
+  ResourceBuilder& b = tx.builder();
+  const study::Timepoint* tp = timepoint(t, d.timepoint);
+  const study::Intervention* given = tp ? givenAt(t, *tp) : nullptr;
+  const std::string arm = !s.actualArm.empty() ? s.actualArm : s.arm;
+  const study::ArmIntervention* dose =
+      given && !arm.empty() ? t.arm(arm)->intervention(given->id) : nullptr;
+  Element* r = tx.addResource("MedicationAdministration",
+                              ids::dose(t, s.subjectId, d.timepoint, d.occurrence),
+                              p::kMedicationAdministration);
+  b.narrative(
+      r, "Dose of " + (given ? given->name : std::string("study intervention")) + " to subject " +
+             s.subjectId + " at " + (tp ? tp->label : d.timepoint) +
+             (d.occurrence > 1 ? " (occurrence " + std::to_string(d.occurrence) + ")" : "") +
+             ", given " + d.dateTime + ".");
+  b.reference(b.extension(r, p::kExtWorkflowResearchStudy), "valueReference",
+              "ResearchStudy/" + ids::study(t));
+  Element* place = b.extension(r, p::kExtTimepoint);
+  b.primitive(b.extension(place, "timepoint"), "valueString", d.timepoint);
+  b.primitive(b.extension(place, "occurrence"), "valuePositiveInt", std::to_string(d.occurrence));
+  Element* id = b.add(r, "identifier");
+  b.primitive(id, "system", ids::doseIdSystem(t));
+  b.primitive(id, "value", s.subjectId + "/" + d.timepoint + "/" + std::to_string(d.occurrence));
+  b.primitive(r, "status", "completed");
+  if (given && Vocabulary::get().interventionIsMedication(given->type)) {
+    b.reference(r, "medicationReference", "Medication/" + ids::medication(t, given->id),
+                given->name);
+  } else {
+    Element* code = b.add(r, "medicationCodeableConcept");
+    b.primitive(code, "text", given ? given->name : std::string("study intervention"));
+  }
+  b.reference(r, "subject", "Patient/" + ids::patient(t, s.subjectId));
+  b.primitive(r, "effectiveDateTime", d.dateTime);
+  if (dose && dose->dose) {
+    Element* dosage = b.add(r, "dosage");
+    b.primitive(dosage, "text", dose->dose->text);
+    if (dose->route) b.codeableConcept(dosage, "route", *dose->route);
+    if (dose->dose->quantity) {
+      const study::Quantity& q = *dose->dose->quantity;
+      b.quantity(dosage, "dose", q.value, q.unit, q.ucum);
+    }
+  }
+}
+
 }  // namespace
 
 void mapSubject(const Trial& t, const SubjectRecord& s, const Pseudonymizer& pseudonymizer,
@@ -127,6 +192,8 @@ void mapSubject(const Trial& t, const SubjectRecord& s, const Pseudonymizer& pse
   if (!s.arm.empty()) b.primitive(rs, "assignedArm", t.arm(s.arm)->name);
   if (!s.actualArm.empty()) b.primitive(rs, "actualArm", t.arm(s.actualArm)->name);
   if (s.consent) b.reference(rs, "consent", "Consent/" + consentId);
+
+  for (const study::DoseRecord& d : s.doses) mapDose(t, s, d, tx);
 }
 
 }  // namespace trialbridge::mapping

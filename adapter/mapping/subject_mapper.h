@@ -1,6 +1,7 @@
 #pragma once
 // Subject -> Patient (pseudonymous: one identifier, the HMAC-SHA256 of the hospital identifier;
-// no name, no hospital number), Consent, and ResearchSubject (docs/mappings.md). Pure.
+// no name, no hospital number), Consent, ResearchSubject, and a MedicationAdministration per dose
+// given (tb-medication-administration, naming its timepoint) (docs/mappings.md). Pure.
 #include "mapping/bundle_builder.h"
 #include "mapping/pseudonymizer.h"
 #include "study/trial.h"

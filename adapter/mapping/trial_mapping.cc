@@ -10,10 +10,13 @@ namespace trialbridge::mapping {
 using study::Entity;
 using study::Trial;
 
-core::Result<std::unique_ptr<core::Document>> mapTrial(const Trial& trial,
-                                                       const std::vector<Entity>& entities,
-                                                       const MapOptions& options,
-                                                       const core::TypeResolver& types) {
+namespace {
+
+core::Result<std::unique_ptr<core::Document>> build(const Trial& trial,
+                                                    const std::vector<Entity>& entities,
+                                                    const MapOptions& options,
+                                                    const core::TypeResolver& types,
+                                                    bool withStudy) {
   using R = core::Result<std::unique_ptr<core::Document>>;
   for (const Entity& e : entities) {
     if (e.kind == Entity::Kind::Subject && !options.pseudonymizer) {
@@ -22,7 +25,7 @@ core::Result<std::unique_ptr<core::Document>> mapTrial(const Trial& trial,
     }
   }
   TransactionBuilder tx(types, options.fullUrlBase);
-  mapStudy(trial, tx);
+  if (withStudy) mapStudy(trial, tx);
   for (const Entity& e : entities) {
     if (e.kind == Entity::Kind::Subject) {
       mapSubject(trial, e.subject, *options.pseudonymizer, tx);
@@ -31,6 +34,22 @@ core::Result<std::unique_ptr<core::Document>> mapTrial(const Trial& trial,
     }
   }
   return tx.release();
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<core::Document>> mapTrial(const Trial& trial,
+                                                       const std::vector<Entity>& entities,
+                                                       const MapOptions& options,
+                                                       const core::TypeResolver& types) {
+  return build(trial, entities, options, types, true);
+}
+
+core::Result<std::unique_ptr<core::Document>> mapEntities(const Trial& trial,
+                                                          const std::vector<Entity>& entities,
+                                                          const MapOptions& options,
+                                                          const core::TypeResolver& types) {
+  return build(trial, entities, options, types, false);
 }
 
 }  // namespace trialbridge::mapping

@@ -25,5 +25,10 @@ core::Result<std::unique_ptr<core::Document>> mapTrial(const study::Trial& trial
                                                        const std::vector<study::Entity>& entities,
                                                        const MapOptions& options,
                                                        const core::TypeResolver& types);
+// The entities' resources only, for a trial whose own resources are stored already (enrolment
+// in the running service). The same failure.
+core::Result<std::unique_ptr<core::Document>> mapEntities(
+    const study::Trial& trial, const std::vector<study::Entity>& entities,
+    const MapOptions& options, const core::TypeResolver& types);
 
 }  // namespace trialbridge::mapping

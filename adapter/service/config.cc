@@ -180,6 +180,7 @@ R parseConfig(std::string_view json, const std::string& source, core::JsonOverri
     s.noOthers("setting");
   }
   top.strings("trials", c.trials);
+  top.stringMap("trialSecrets", c.trialSecrets);
   top.noOthers("setting");
   if (overrides != nullptr) {
     const std::vector<std::string> reserved = {std::string(kReservedVariablePrefix)};
@@ -229,6 +230,8 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& c) {
       out.push_back("the FHIR package '" + p + "' (fhir.packages) is missing");
   }
   for (const std::string& t : c.trials) readable(t, "the trial definition");
+  for (const auto& [trial, file] : c.trialSecrets)
+    readable(file, "the pseudonymisation secret of " + trial + " (trialSecrets)");
   if (c.store.backend == "sqlite") {
     fs::path dir = fs::path(c.store.database).parent_path();
     if (dir.empty()) dir = ".";

@@ -61,6 +61,8 @@ FhirApi::FhirApi(pipeline::Pipeline& pipeline, AuditLog* audit, ApiOptions optio
 
 FhirApi::~FhirApi() = default;
 
+void FhirApi::setTrials(const TrialCatalog* trials) { impl_->trials = trials; }
+
 void FhirApi::handle(const HttpRequest& request, HttpResponse& response) const {
   Call call;
   Reply reply;
@@ -114,6 +116,9 @@ void FhirApi::Impl::answer(Call& c, Reply& r) const {
     return notAllowed(c, r);
   }
   const std::string& second = seg[1];
+  if (seg.size() == 2 && type == "ResearchSubject" && second == "$enrol") {
+    return m == "POST" ? enrol(c, r) : notAllowed(c, r, "POST");
+  }
   if (seg.size() == 2 && (second == "_search" || second == "_history" || second == "$validate")) {
     if (second == "_search") return m == "POST" ? search(c, r, type) : notAllowed(c, r);
     if (second == "_history") return m == "GET" ? history(c, r, type, "") : notAllowed(c, r);

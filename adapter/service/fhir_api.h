@@ -17,6 +17,8 @@
 //   POST   /fhir                               batch or transaction Bundle (a transaction is
 //                                               atomic)
 //   POST   /fhir/{type}/$validate, /fhir/{type}/{id}/$validate   validation, OperationOutcome
+//   POST   /fhir/ResearchSubject/$enrol        a subject's entity file (not FHIR) mapped and
+//                                               stored as one transaction (service/enrolment.h)
 //
 // Responses are application/fhir+json, or XML when asked for (_format or Accept); every error
 // is an OperationOutcome with its status. Writes are parsed and validated (R4, meta.profile,
@@ -39,6 +41,7 @@ class Pipeline;
 namespace trialbridge::service {
 
 class AuditLog;
+class TrialCatalog;
 
 struct ApiOptions {
   std::string basePath = "/fhir";  // where the API is mounted
@@ -68,6 +71,8 @@ class FhirApi {
   ~FhirApi();
 
   void handle(const HttpRequest& request, HttpResponse& response) const;
+  // The trials whose subjects $enrol takes (they must outlive the API); none by default.
+  void setTrials(const TrialCatalog* trials);
 
   const ApiOptions& options() const { return options_; }
   // The CapabilityStatement as JSON (built once).

@@ -11,6 +11,7 @@
 #include "pipeline/pipeline.h"
 #include "service/audit.h"
 #include "service/call.h"
+#include "service/enrolment.h"
 #include "service/fhir_api.h"
 #include "store/store.h"
 
@@ -62,9 +63,16 @@ struct FhirApi::Impl {
 
   // Batch and transaction (fhir_bundle.cc).
   void bundle(Call& c, Reply& r) const;
+  // The batch-response or transaction-response Bundle of a successful result.
+  void bundleReply(const Call& c, Reply& r, pipeline::Result& result, bool batch) const;
   BundleEntry performRead(const Call& c, const pipeline::ReadRequest& read) const;
   BundleEntry batchEntry(const Call& c, pipeline::EntryResult& e) const;
   BundleEntry transactionEntry(const Call& c, pipeline::EntryResult& e) const;
+
+  // Enrolment of a subject from its entity file (fhir_enrol.cc, service/enrolment.h); null when
+  // the service has no trials.
+  const TrialCatalog* trials = nullptr;
+  void enrol(Call& c, Reply& r) const;
 
   // Helpers (fhir_api.cc).
   // True when the client may; else a 403 with WWW-Authenticate naming the scope it needs.

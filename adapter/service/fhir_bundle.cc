@@ -67,6 +67,11 @@ void FhirApi::Impl::bundle(Call& c, Reply& r) const {
     return forbid(r, std::string_view(denied).substr(1), denied[0]);
   }
   if (!result.ok()) return failResult(r, result);
+  bundleReply(c, r, result, batch);
+}
+
+void FhirApi::Impl::bundleReply(const Call& c, Reply& r, pipeline::Result& result,
+                                bool batch) const {
   auto b = std::make_shared<BundleBody>();
   b->id = store::newId();
   b->type = batch ? "batch-response" : "transaction-response";

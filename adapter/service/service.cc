@@ -50,6 +50,7 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
   s->pipeline_ = std::make_unique<pipeline::Pipeline>(*s->store_, s->validator_.get(), pc);
   api.authentication = config.authEnabled;
   s->api_ = std::make_unique<FhirApi>(*s->pipeline_, s->audit_.get(), api);
+  s->api_->setTrials(s->trials_.get());
   if (config.authEnabled) {
     auto v = TokenVerifier::create(config.auth);
     if (!v) return SR::error(v.message());
@@ -85,7 +86,22 @@ TrialLoad Service::loadTrial(const study::Trial& trial, const std::vector<study:
   write.baseUrl = baseUrl();
   write.validation = config_.api.validateWrites ? pipeline::ValidationPolicy::Full
                                                 : pipeline::ValidationPolicy::None;
-  return service::loadTrial(*pipeline_, trial, entities, options, write);
+  if (!options.pseudonymizer) {
+    auto file = config_.trialSecrets.find(trial.id);
+    auto secret = mapping::Pseudonymizer::forTrial(
+        trial.id, file == config_.trialSecrets.end() ? std::nullopt
+                                                     : std::optional<std::string>(file->second));
+    if (!secret) {
+      TrialLoad failed;
+      failed.status = pipeline::Status::Invalid;
+      failed.issues.add(core::Severity::Error, core::IssueType::Security, secret.message());
+      return failed;
+    }
+    options.pseudonymizer = std::move(secret.value());
+  }
+  TrialLoad load = service::loadTrial(*pipeline_, trial, entities, options, write);
+  if (load.ok()) trials_->add(trial, options.pseudonymizer);
+  return load;
 }
 const FhirApi& Service::api() const { return *api_; }
 const conformance::Context& Service::context() const { return *context_; }

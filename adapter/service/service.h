@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "service/audit.h"
 #include "service/auth.h"
+#include "service/enrolment.h"
 #include "service/fhir_api.h"
 #include "service/http_server.h"
 #include "service/trial_loader.h"
@@ -47,6 +48,9 @@ struct ServiceConfig {
   std::vector<std::string> packages;
   // Trial definitions to map and load at start (samples/trials/*.json).
   std::vector<std::string> trials;
+  // The pseudonymisation secret of each trial (trial id -> file), for subjects loaded at start
+  // and enrolled later; without one here the environment's TRIALBRIDGE_SECRET_{TRIAL}.
+  std::map<std::string, std::string> trialSecrets;
   // Where the configuration came from ("" for the defaults), for messages.
   std::string source;
   // The environment variables that set a value, by name.
@@ -92,9 +96,14 @@ class Service {
   const pipeline::Pipeline& pipeline() const;
   const FhirApi& api() const;
   // Maps a trial (and its entities) and stores it through the pipeline as one transaction,
-  // written by "trialbridge" from "local"; the fullUrls are under baseUrl().
+  // written by "trialbridge" from "local"; the fullUrls are under baseUrl(). Once stored, the
+  // trial's subjects can be enrolled (POST ResearchSubject/$enrol) with its secret: the
+  // options' pseudonymizer, else the configuration's trialSecrets, else the environment's
+  // TRIALBRIDGE_SECRET_{TRIAL}; a secret that cannot be read fails the load (Invalid).
   TrialLoad loadTrial(const study::Trial& trial, const std::vector<study::Entity>& entities,
                       mapping::MapOptions options = {}) const;
+  // The trials loaded so far.
+  const TrialCatalog& trials() const { return *trials_; }
   const conformance::Context& context() const;
   AuditLog* audit();
   // Things start() wants said (a default package not found...).
@@ -112,6 +121,7 @@ class Service {
   std::unique_ptr<validation::Validator> validator_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::unique_ptr<TrialCatalog> trials_ = std::make_unique<TrialCatalog>();
   std::unique_ptr<FhirApi> api_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<HttpService> http_;

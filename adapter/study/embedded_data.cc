@@ -11,6 +11,8 @@ extern const char tb_study_subject_schema_begin[];
 extern const char tb_study_subject_schema_end[];
 extern const char tb_study_ae_schema_begin[];
 extern const char tb_study_ae_schema_end[];
+extern const char tb_study_lab_analytes_begin[];
+extern const char tb_study_lab_analytes_end[];
 }
 
 namespace trialbridge::study {
@@ -30,6 +32,8 @@ std::string_view embeddedFile(EmbeddedFile file) {
       return span(tb_study_subject_schema_begin, tb_study_subject_schema_end);
     case EmbeddedFile::AdverseEventSchema:
       return span(tb_study_ae_schema_begin, tb_study_ae_schema_end);
+    case EmbeddedFile::LabAnalytes:
+      return span(tb_study_lab_analytes_begin, tb_study_lab_analytes_end);
   }
   return {};
 }

@@ -11,6 +11,7 @@ enum class EmbeddedFile {
   TrialSchema,         // mappings/schemas/trial-definition.schema.json
   SubjectSchema,       // mappings/schemas/subject.schema.json
   AdverseEventSchema,  // mappings/schemas/adverse-event.schema.json
+  LabAnalytes,         // mappings/lab-analytes.json
 };
 
 std::string_view embeddedFile(EmbeddedFile file);

@@ -109,6 +109,9 @@ class EntityChecks : private core::JsonInputReporter {
     s.enrollmentDate = detail::fhirDateTime(root.str("enrollmentDate"));
     s.endDate = detail::fhirDateTime(root.str("endDate"));
     ordered(root.get("enrollmentDate"), root.get("endDate"), "the end date is before enrollment");
+    if (root.get("childbearingPotential").isBool())
+      s.childbearingPotential = root.get("childbearingPotential").isTrue();
+    readDoses(root, s);
     static const std::vector<std::string> kNeedConsent = {"eligible",
                                                           "on-study",
                                                           "on-study-intervention",
@@ -214,6 +217,64 @@ class EntityChecks : private core::JsonInputReporter {
       }
     }
     return a;
+  }
+
+  // The doses: each at a dosing timepoint of a schedule of the subject's arm, within the
+  // timepoint's repetitions, given once, not before consent.
+  void readDoses(const JsonNode& root, SubjectRecord& s) {
+    const JsonNode doses = root.get("doses");
+    const std::string& arm = !s.actualArm.empty() ? s.actualArm : s.arm;
+    std::vector<std::string> paths;  // of s.doses
+    for (size_t i = 0; i < doses.size(); ++i) {
+      const JsonNode d = doses.item(i);
+      DoseRecord dose{d.str("timepoint"), 1, detail::fhirDateTime(d.str("dateTime"))};
+      if (d.has("occurrence")) dose.occurrence = d.get("occurrence").integer();
+      const Timepoint* tp = nullptr;
+      bool armHasIt = false;
+      for (const Schedule& sc : trial_.schedules) {
+        for (const Timepoint& x : sc.timepoints) {
+          if (x.id != dose.timepoint) continue;
+          tp = &x;
+          armHasIt = arm.empty() || sc.arms.empty() ||
+                     std::find(sc.arms.begin(), sc.arms.end(), arm) != sc.arms.end();
+        }
+      }
+      if (tp == nullptr) {
+        error(d.get("timepoint").path(),
+              "the trial has no timepoint with the id '" + dose.timepoint + "'",
+              core::IssueType::NotFound);
+        continue;
+      }
+      if (tp->type != "dosing") {
+        error(d.get("timepoint").path(),
+              "the timepoint '" + tp->id + "' is not a dosing timepoint");
+      } else if (!armHasIt) {
+        error(d.get("timepoint").path(), "the timepoint '" + tp->id +
+                                             "' is not in a schedule of the subject's arm '" + arm +
+                                             "'");
+      }
+      const int most = tp->repeatCount > 0 ? tp->repeatCount : 1;
+      if (dose.occurrence > most) {
+        error(d.get("occurrence").path(), "the timepoint '" + tp->id + "' occurs " +
+                                              std::to_string(most) + " time" +
+                                              (most == 1 ? "" : "s"));
+      }
+      for (size_t k = 0; k < s.doses.size(); ++k) {
+        if (s.doses[k].timepoint == dose.timepoint && s.doses[k].occurrence == dose.occurrence) {
+          error(d.path(),
+                "the dose at '" + dose.timepoint + "' (occurrence " +
+                    std::to_string(dose.occurrence) + ") is also at " + paths[k],
+                core::IssueType::Duplicate);
+        }
+      }
+      if (root.has("consent")) {
+        ordered(root.get("consent").get("date"), d.get("dateTime"),
+                "a dose is dated before consent");
+      }
+      fits(d.get("timepoint"), ids::dose(trial_, s.subjectId, dose.timepoint, dose.occurrence));
+      s.doses.push_back(std::move(dose));
+      paths.push_back(d.path());
+    }
   }
 
   void fits(const JsonNode& n, const std::string& resourceId) {

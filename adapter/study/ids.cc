@@ -26,6 +26,11 @@ std::string patient(const Trial& t, std::string_view s) { return join(t, "pt", s
 std::string researchSubject(const Trial& t, std::string_view s) { return join(t, "rs", s); }
 std::string consent(const Trial& t, std::string_view s) { return join(t, "consent", s); }
 std::string adverseEvent(const Trial& t, std::string_view r) { return join(t, "ae", r); }
+std::string dose(const Trial& t, std::string_view s, std::string_view timepoint, int occurrence) {
+  std::string out = join(t, "dose", s) + "-" + detail::idPart(timepoint);
+  if (occurrence > 1) out += "-" + std::to_string(occurrence);
+  return out;
+}
 
 std::string canonical(const Trial& t, std::string_view type, std::string_view id) {
   return t.canonicalBase + "/" + std::string(type) + "/" + std::string(id);
@@ -36,5 +41,6 @@ std::string screeningNumberSystem(const Trial& t) { return t.canonicalBase + "/s
 std::string pseudonymSystem(const Trial& t) { return t.canonicalBase + "/pseudonym"; }
 std::string adverseEventIdSystem(const Trial& t) { return t.canonicalBase + "/adverse-event-id"; }
 std::string sponsorProtocolSystem(const Trial& t) { return t.canonicalBase + "/sponsor-protocol"; }
+std::string doseIdSystem(const Trial& t) { return t.canonicalBase + "/dose"; }
 
 }  // namespace trialbridge::study::ids

@@ -22,6 +22,9 @@ std::string patient(const Trial& t, std::string_view subjectId);          // {t}
 std::string researchSubject(const Trial& t, std::string_view subjectId);  // {t}-rs-{subject}
 std::string consent(const Trial& t, std::string_view subjectId);          // {t}-consent-{subject}
 std::string adverseEvent(const Trial& t, std::string_view reportId);      // {t}-ae-{report}
+// {t}-dose-{subject}-{timepoint}, and -{occurrence} after the first: a MedicationAdministration.
+std::string dose(const Trial& t, std::string_view subjectId, std::string_view timepoint,
+                 int occurrence);
 
 // {canonicalBase}/{type}/{id}: the url of a PlanDefinition or ActivityDefinition.
 std::string canonical(const Trial& t, std::string_view type, std::string_view id);
@@ -33,5 +36,7 @@ std::string screeningNumberSystem(const Trial& t);
 std::string pseudonymSystem(const Trial& t);
 std::string adverseEventIdSystem(const Trial& t);
 std::string sponsorProtocolSystem(const Trial& t);
+// {canonicalBase}/dose: a dose's identifier, "{subject}/{timepoint}/{occurrence}".
+std::string doseIdSystem(const Trial& t);
 
 }  // namespace trialbridge::study::ids

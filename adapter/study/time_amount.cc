@@ -1,5 +1,6 @@
 #include "study/time_amount.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace trialbridge::study {
@@ -25,6 +26,12 @@ std::string decimalText(double value) {
   if (!s.empty() && s.back() == '.') s.pop_back();
   if (s == "-0") s = "0";
   return s;
+}
+
+double decimalNumber(std::string_view text) {
+  double v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
 }
 
 }  // namespace trialbridge::study

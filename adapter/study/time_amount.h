@@ -14,5 +14,7 @@ std::optional<double> minutesPer(std::string_view unit);
 bool convertible(std::string_view unitA, std::string_view unitB);
 // A number as a FHIR decimal: no exponent, no trailing zeros after the point.
 std::string decimalText(double value);
+// The number a decimal text of the model holds ("0.30" -> 0.3); 0 for text that is not one.
+double decimalNumber(std::string_view text);
 
 }  // namespace trialbridge::study

@@ -185,6 +185,66 @@ struct Outcome {
   std::string type, measure, description, timeFrame;
 };
 
+// --- The protocol's logic (docs/study-logic.md): settings of the trial file's "laboratory",
+// "efficacy" and "safety" blocks. Numbers are read as numbers: they are compared, not mapped.
+
+// A limit of normal the trial configures for results that come without a reference range.
+struct ReferenceRange {
+  Concept test;
+  std::optional<double> low, high;
+  std::string unit;  // UCUM
+  std::string sex;   // female | male | "" (both)
+  std::optional<Age> minimumAge, maximumAge;
+};
+
+struct LaboratorySettings {
+  // How long before consent a result may date and still be kept (for eligibility criteria about
+  // the history, e.g. "thrombocytopenia for more than 3 months"); absent: none before consent.
+  std::optional<TimeAmount> lookBack;
+  // A result farther than this from every window of a timepoint that schedules its test is
+  // unscheduled rather than out of window; absent: always out of window of the nearest.
+  std::optional<TimeAmount> unscheduledBeyond;
+  std::vector<ReferenceRange> referenceRanges;
+};
+
+// Platelet response by the ITP International Working Group (Rodeghiero et al., Blood 2009).
+struct PlateletResponseSettings {
+  std::string criteria = "itp-iwg-2009";
+  Concept test;                   // the platelet count (default LOINC 777-3 and its analyte)
+  std::string baselineTimepoint;  // the protocol's baseline visit; "" : the last count before
+                                  // the first dose
+  std::string unit = "10*9/L";    // the unit of the thresholds
+  double completeResponse = 100;  // CR: count >= this
+  double response = 30;           // R: count >= this and >= foldOfBaseline x baseline
+  double foldOfBaseline = 2;
+  TimeAmount confirmation{"7", 7, "d"};      // two counts more than this apart confirm CR/R
+  TimeAmount lossConfirmation{"1", 1, "d"};  // ... and a loss
+  std::vector<std::string> assessAt;  // timepoints a response is reported at; empty: every count
+};
+
+struct EfficacySettings {
+  std::optional<PlateletResponseSettings> plateletResponse;
+};
+
+// How one CTCAE term is graded in this trial.
+struct ToxicityTermSettings {
+  // platelet-count-decreased | alanine-aminotransferase-increased |
+  // aspartate-aminotransferase-increased | blood-bilirubin-increased | creatinine-increased
+  std::string term;
+  // ctcae: the CTCAE v5.0 grade; relative-to-baseline: reported only when worse than the grade
+  // of the subject's baseline value (a disease-defining lab); none: not graded.
+  std::string grading = "ctcae";
+  std::optional<int> draftFromGrade;  // overrides SafetySettings::draftFromGrade
+};
+
+struct SafetySettings {
+  std::string criteria = "ctcae-5.0";
+  int draftFromGrade = 3;                   // a draft AdverseEvent is proposed from this grade
+  std::vector<ToxicityTermSettings> terms;  // only these terms are graded
+
+  const ToxicityTermSettings* term(std::string_view id) const;
+};
+
 struct Trial {
   std::string id;
   std::string canonicalBase;  // given, or http://trialbridge.org/fhir/trials/{id}
@@ -220,6 +280,10 @@ struct Trial {
   std::vector<Objective> objectives;
   std::vector<Outcome> outcomes;
   std::string birthDatePrecision = "day";  // year | month | day
+  // The protocol's logic.
+  LaboratorySettings laboratory;
+  EfficacySettings efficacy;
+  SafetySettings safety;
 
   const Organization* organization(std::string_view key) const;
   const Site* site(std::string_view key) const;
@@ -242,6 +306,13 @@ struct StatusChange {
   std::string reason;
 };
 
+// A dose of study intervention given to a subject at a dosing timepoint.
+struct DoseRecord {
+  std::string timepoint;  // a dosing timepoint's id
+  int occurrence = 1;     // which repetition of a repeating timepoint (1-based)
+  std::string dateTime;   // FHIR dateTime (or date) when it was given
+};
+
 struct SubjectRecord {
   std::string subjectId, screeningNumber, site;
   std::vector<HospitalIdentifier> hospitalIdentifiers;
@@ -255,6 +326,9 @@ struct SubjectRecord {
   };
   std::optional<Consent> consent;
   std::string enrollmentDate, endDate;
+  // For the protocol's logic.
+  std::optional<bool> childbearingPotential;
+  std::vector<DoseRecord> doses;  // in the order given
 };
 
 struct Causality {

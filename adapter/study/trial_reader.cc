@@ -10,6 +10,7 @@
 #include "core/json_input.h"
 #include "core/regex.h"
 #include "study/detail/read_common.h"
+#include "study/detail/read_logic.h"
 #include "study/detail/schema_check.h"
 #include "study/ids.h"
 #include "study/time_amount.h"
@@ -103,6 +104,7 @@ class TrialReader : private core::JsonInputReporter {
     readActivities(root.get("activities"), t);
     readSchedules(root.get("schedules"), t);
     readEligibility(root.get("eligibility"), t);
+    detail::readProtocolLogic(in_, t, issues_);
     const JsonNode objectives = root.get("objectives");
     for (size_t i = 0; i < objectives.size(); ++i) {
       t.objectives.push_back({objectives.item(i).str("type"), objectives.item(i).str("text")});
@@ -783,6 +785,13 @@ bool Trial::isNamed(std::string_view key) const {
     if (i.value == key) return true;
   }
   return false;
+}
+
+const ToxicityTermSettings* SafetySettings::term(std::string_view id) const {
+  for (const ToxicityTermSettings& t : terms) {
+    if (t.term == id) return &t;
+  }
+  return nullptr;
 }
 
 }  // namespace trialbridge::study

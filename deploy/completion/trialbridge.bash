@@ -4,7 +4,7 @@ _trialbridge() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   COMPREPLY=()
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'validate convert fhirpath map map-v2 registry serve help --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'validate convert fhirpath map map-v2 registry serve enrol help --help --version' -- "$cur"))
     return
   fi
   case ${COMP_WORDS[1]} in
@@ -73,11 +73,21 @@ _trialbridge() {
       ;;
     serve)
       case $prev in
-        --config|--trial) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --config|--trial|--secret-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --port) return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--config --port --trial --check-config --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--config --port --trial --secret-file --check-config --help' -- "$cur"))
+      fi
+      ;;
+    enrol)
+      case $prev in
+        --server|--token) return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--server --token --help' -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -- "$cur"))
       fi
       ;;
     help)

@@ -117,6 +117,23 @@ TEST(ProfilesPackage, TerminologyIsThere) {
   EXPECT_NE(ctx.find(profiles::kExtAcceptableOffsetRange), nullptr);
 }
 
+// The protocol's logic: doses name their timepoint; response, placement and criterion outcomes
+// have their code systems (docs/study-logic.md).
+TEST(ProfilesPackage, DosesAndTheProtocolsLogic) {
+  const conformance::Context& ctx = context();
+  const auto* ma = ctx.structureDefinition(profiles::kMedicationAdministration);
+  ASSERT_NE(ma, nullptr);
+  const auto* timepoint = element(*ma, "MedicationAdministration.extension:timepoint");
+  ASSERT_NE(timepoint, nullptr);
+  EXPECT_EQ(timepoint->min, 1u);
+  EXPECT_EQ(timepoint->types.at(0).profiles.at(0), profiles::kExtTimepoint);
+  EXPECT_EQ(element(*ma, "MedicationAdministration.extension:researchStudy")->min, 1u);
+  EXPECT_NE(ctx.structureDefinition(profiles::kExtTimepoint), nullptr);
+  for (const char* cs : {"tb-platelet-response", "tb-placement", "tb-criterion-outcome"}) {
+    EXPECT_NE(ctx.find(profiles::codeSystem(cs)), nullptr) << cs;
+  }
+}
+
 // The service's default: each trial record type is kept to a profile of that type.
 TEST(ProfilesPackage, TrialRecordProfilesConstrainTheirType) {
   size_t n = 0;
@@ -127,8 +144,9 @@ TEST(ProfilesPackage, TrialRecordProfilesConstrainTheirType) {
     EXPECT_TRUE(sd->isConstraint()) << profile;
     ++n;
   }
-  EXPECT_EQ(n, 4u);
+  EXPECT_EQ(n, 5u);
   EXPECT_EQ(profiles::kTrialRecordProfiles[0].profile, profiles::kResearchStudy);
+  EXPECT_EQ(profiles::kTrialRecordProfiles[4].profile, profiles::kMedicationAdministration);
 }
 
 }  // namespace

@@ -249,5 +249,27 @@ TEST(Config, CheckingTheFilesNamesEachProblem) {
   std::filesystem::remove_all(dir);
 }
 
+// The trials' pseudonymisation secrets (for enrolment), by trial id: a file each, from the file or
+// its variable; a secret file that cannot be read is a problem --check-config names.
+TEST(Config, TrialSecretsByTrial) {
+  auto file = parse(R"({"trialSecrets": {"nct06813157": "/etc/tb/nct.secret"}})", {});
+  ASSERT_TRUE(file) << file.message();
+  EXPECT_EQ(file.value().trialSecrets.at("nct06813157"), "/etc/tb/nct.secret");
+  auto variable =
+      parse("{}", {{"TRIALBRIDGE_TRIAL_SECRETS", R"({"tbx101-fih-01": "/run/secrets/tbx"})"},
+                   {"TRIALBRIDGE_SECRET_NCT06813157", "0123456789abcdef0123456789abcdef"}});
+  ASSERT_TRUE(variable) << variable.message();  // TRIALBRIDGE_SECRET_* is not a setting
+  EXPECT_EQ(variable.value().trialSecrets.at("tbx101-fih-01"), "/run/secrets/tbx");
+  EXPECT_FALSE(parse(R"({"trialSecrets": ["a"]})", {}));
+  const std::string dir = tempDir();
+  auto missing = parse(R"({"trialSecrets": {"nct06813157": ")" + dir + R"(/none"}})", {});
+  ASSERT_TRUE(missing);
+  const std::vector<std::string> problems = service::checkConfigFiles(missing.value());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0], "cannot read the pseudonymisation secret of nct06813157 (trialSecrets) '" +
+                             dir + "/none'");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace trialbridge::testing

@@ -52,6 +52,28 @@ TEST(EntityReader, Subject) {
   EXPECT_EQ(s.hospitalIdentifiers[0].value, "MRN0048213");
 }
 
+TEST(EntityReader, DosesAndChildbearingPotential) {
+  core::Issues issues;
+  auto e = readEntity(readSource(kSubject), trial(), issues);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->subject.childbearingPotential, true);
+  ASSERT_EQ(e->subject.doses.size(), 1u);
+  EXPECT_EQ(e->subject.doses[0].timepoint, "inf-1");
+  EXPECT_EQ(e->subject.doses[0].occurrence, 1);
+  EXPECT_EQ(e->subject.doses[0].dateTime, "2025-02-12T09:30:00+08:00");
+  const Trial tbx = sampleTrial("samples/trials/tbx101-fih-01.json");
+  auto t = readEntity(readSource("samples/entities/tbx101-subject-101-001.json"), tbx, issues);
+  ASSERT_TRUE(t) << describe(issues);
+  EXPECT_EQ(t->subject.childbearingPotential, false);
+  ASSERT_EQ(t->subject.doses.size(), 2u);
+  EXPECT_EQ(t->subject.doses[1].timepoint, "esc-cnd1");
+  auto none =
+      readEntity(readSource("samples/entities/nct06813157-subject-itp-0002.json"), trial(), issues);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->subject.childbearingPotential);
+  EXPECT_TRUE(none->subject.doses.empty());
+}
+
 TEST(EntityReader, StatusSynonymsMapToR4) {
   core::Issues issues;
   auto e =
@@ -150,6 +172,27 @@ const std::vector<Mistake>& mistakes() {
        "$.codes[0].system", "unknown code system 'medra'"},
       {"MissingOnset", kEvent, [](auto& d) { erase(d, "/onset"); }, "$",
        "missing required property 'onset'"},
+      {"DoseAtAnUnknownTimepoint", kSubject,
+       [](auto& d) { set(d, "/doses/0/timepoint", "\"inf-6\""); }, "$.doses[0].timepoint",
+       "no timepoint with the id 'inf-6'"},
+      {"DoseAtAnAssessment", kSubject,
+       [](auto& d) { set(d, "/doses/0/timepoint", "\"v2-baseline\""); }, "$.doses[0].timepoint",
+       "is not a dosing timepoint"},
+      {"DoseTwice", kSubject,
+       [](auto& d) {
+         set(d, "/doses/1", R"({"timepoint": "inf-1", "dateTime": "2025-02-13T09:30+08:00"})");
+       },
+       "$.doses[1]", "is also at $.doses[0]"},
+      {"DoseOccurrenceBeyondTheRepeats", kSubject,
+       [](auto& d) { set(d, "/doses/0/occurrence", "2"); }, "$.doses[0].occurrence",
+       "occurs 1 time"},
+      {"DoseBeforeConsent", kSubject,
+       [](auto& d) { set(d, "/doses/0/dateTime", "\"2025-01-30T09:30+08:00\""); },
+       "$.doses[0].dateTime", "a dose is dated before consent"},
+      {"DoseWithoutTime", kSubject, [](auto& d) { erase(d, "/doses/0/dateTime"); }, "$.doses[0]",
+       "missing required property 'dateTime'"},
+      {"ChildbearingPotentialNotABoolean", kSubject,
+       [](auto& d) { set(d, "/childbearingPotential", "\"yes\""); }, "$.childbearingPotential", ""},
   };
   return kMistakes;
 }

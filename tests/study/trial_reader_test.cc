@@ -427,6 +427,7 @@ TEST(TrialReader, DefaultsAndNormalisation) {
                             [](auto& d) {
                               set(d, "/canonicalBase", "\"https://trials.example.org/fhir/\"");
                               erase(d, "/arms/0/interventions/0/dose");
+                              erase(d, "/pseudonymization");
                             }),
                      issues);
   ASSERT_TRUE(t) << describe(issues);
