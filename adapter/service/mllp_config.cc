@@ -1,0 +1,102 @@
+// The "mllp" section of the configuration (docs/configuration.md) and the sender allow-list.
+#include <Poco/Exception.h>
+#include <Poco/Net/IPAddress.h>
+
+#include "core/json_input.h"
+#include "service/mllp_listener.h"
+
+namespace trialbridge::service {
+
+namespace {
+
+// "10.1.0.0/16" -> the network and its prefix length; a plain address is a network of one.
+bool parseEntry(const std::string& entry, Poco::Net::IPAddress& net, unsigned& prefix) {
+  const size_t slash = entry.find('/');
+  const std::string address = entry.substr(0, slash);
+  if (!Poco::Net::IPAddress::tryParse(address, net)) return false;
+  const unsigned bits = net.family() == Poco::Net::IPAddress::IPv4 ? 32 : 128;
+  prefix = bits;
+  if (slash == std::string::npos) return true;
+  const std::string digits = entry.substr(slash + 1);
+  if (digits.empty() || digits.size() > 3 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  prefix = static_cast<unsigned>(std::stoul(digits));
+  return prefix <= bits;
+}
+
+// An IPv4 peer seen through an IPv6 socket (::ffff:10.1.2.3) as the IPv4 address.
+Poco::Net::IPAddress plain(const Poco::Net::IPAddress& a) {
+  if (a.family() == Poco::Net::IPAddress::IPv6 && a.isIPv4Mapped()) {
+    const std::string text = a.toString();
+    Poco::Net::IPAddress v4;
+    if (Poco::Net::IPAddress::tryParse(text.substr(text.rfind(':') + 1), v4)) return v4;
+  }
+  return a;
+}
+
+}  // namespace
+
+bool validAllowEntry(const std::string& entry) {
+  Poco::Net::IPAddress net;
+  unsigned prefix = 0;
+  return parseEntry(entry, net, prefix);
+}
+
+bool addressAllowed(const std::vector<std::string>& allow, const std::string& address) {
+  if (allow.empty()) return true;
+  Poco::Net::IPAddress peer;
+  if (!Poco::Net::IPAddress::tryParse(address, peer)) return false;
+  peer = plain(peer);
+  for (const std::string& entry : allow) {
+    Poco::Net::IPAddress net;
+    unsigned prefix = 0;
+    if (!parseEntry(entry, net, prefix) || net.family() != peer.family()) continue;
+    try {
+      const Poco::Net::IPAddress mask(prefix, net.family());
+      if ((peer & mask) == (net & mask)) return true;
+    } catch (const Poco::Exception&) {
+    }
+  }
+  return false;
+}
+
+void readMllpConfig(core::JsonObjectReader& s, MllpOptions& c) {
+  c.enabled = s.present();
+  s.boolean("enabled", c.enabled);
+  s.str("host", c.host);
+  s.integer("port", c.port, 0, 65535);
+  s.integer("maxConnections", c.maxConnections, 1, 10000);
+  s.integer("maxFrameBytes", c.maxFrameBytes, 1024, int64_t{256} << 20);
+  s.integer("idleSeconds", c.idleSeconds, 1, 86400);
+  s.integer("frameSeconds", c.frameSeconds, 1, 3600);
+  s.strings("allow", c.allow);
+  s.str("application", c.application);
+  s.str("facility", c.facility);
+  s.boolean("messageLog", c.messageLog);
+  core::JsonObjectReader t = s.section("tls");
+  c.tls = t.present();
+  t.boolean("enabled", c.tls);
+  t.str("certificate", c.certificateFile);
+  t.str("privateKey", c.privateKeyFile);
+  t.str("clientCa", c.clientCaFile);
+  t.boolean("requireClientCertificate", c.requireClientCertificate);
+  t.noOthers("setting");
+  if (c.tls && (c.certificateFile.empty() || c.privateKeyFile.empty())) {
+    t.error("needs both 'certificate' and 'privateKey' (PEM files)");
+  }
+  if (c.requireClientCertificate && c.clientCaFile.empty()) {
+    t.error(
+        "'requireClientCertificate' needs 'clientCa' (the CA that signs client certificates, "
+        "PEM)");
+  }
+  for (const std::string& entry : c.allow) {
+    if (!validAllowEntry(entry)) {
+      s.error("allow",
+              "must hold IP addresses or networks (\"10.1.0.0/16\"), not '" + entry + "'");
+    }
+  }
+}
+
+}  // namespace trialbridge::service
