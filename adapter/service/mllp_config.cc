@@ -2,6 +2,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/IPAddress.h>
 
+#include <algorithm>
+
 #include "core/json_input.h"
 #include "service/mllp_listener.h"
 
@@ -13,6 +15,9 @@ namespace {
 bool parseEntry(const std::string& entry, Poco::Net::IPAddress& net, unsigned& prefix) {
   const size_t slash = entry.find('/');
   const std::string address = entry.substr(0, slash);
+  // Four dotted numbers for IPv4 (inet_aton would take "10.1" as 10.0.0.1).
+  const bool v6 = address.find(':') != std::string::npos;
+  if (!v6 && std::count(address.begin(), address.end(), '.') != 3) return false;
   if (!Poco::Net::IPAddress::tryParse(address, net)) return false;
   const unsigned bits = net.family() == Poco::Net::IPAddress::IPv4 ? 32 : 128;
   prefix = bits;
