@@ -1,6 +1,6 @@
 #pragma once
 // The one write path, free of any transport (../shared/DESIGN.md, "pipeline"). Every way in
-// (the REST API, `serve --trial` and enrolment, later the MLLP listener and bulk import) turns
+// (the REST API, `serve --trial` and enrolment, the MLLP listener, later bulk import) turns
 // what it received into a Change, calls Pipeline::apply with its Options, and maps the Result's
 // status to its own answer (HTTP status, ACK code, exit status). Nothing else writes resources.
 //
