@@ -1,8 +1,9 @@
-// End to end: `trialbridge serve --mllp-port 0` in a child process, and two MLLP clients written
-// by others, mllp_send (Debian python3-hl7) and @medplum/hl7's Hl7Client (npm, tests/peers/),
-// sending the messages of samples/hl7v2/ (a batch file's messages one by one). Every ACK is
-// positive (AA; CA in enhanced mode), the second and third sendings are resends that create
-// nothing, and the store keeps one receipt per message and nothing of the plain mapping.
+// End to end: `trialbridge serve --mllp-port 0` in a child process, and three MLLP clients written
+// by others, mllp_send (Debian python3-hl7), @medplum/hl7's Hl7Client and node-hl7-client's
+// Client (npm, tests/peers/), sending the messages of samples/hl7v2/ (a batch file's messages one
+// by one). Every ACK is positive (AA; CA in enhanced mode), every sending after the first is a
+// resend that creates nothing, and the store keeps one receipt per message and nothing of the
+// plain mapping.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -102,7 +103,7 @@ std::vector<std::pair<std::string, std::string>> peerLines(const std::string& te
 
 void expectPositive(const std::string& who, const std::string& output,
                     const std::vector<Sample>& sent) {
-  const auto acks = who.find("medplum") != std::string::npos ? peerLines(output) : msas(output);
+  const auto acks = who.rfind("mllp_send", 0) == 0 ? msas(output) : peerLines(output);
   ASSERT_EQ(acks.size(), sent.size()) << who << ":\n" << output;
   for (size_t i = 0; i < acks.size(); ++i) {
     EXPECT_TRUE(acks[i].first == "AA" || acks[i].first == "CA")
@@ -112,10 +113,12 @@ void expectPositive(const std::string& who, const std::string& output,
   }
 }
 
-TEST(MllpPeers, MllpSendAndMedplumSendTheSamplesAndResendsCreateNothing) {
+TEST(MllpPeers, MllpSendMedplumAndNodeHl7ClientSendTheSamplesAndResendsCreateNothing) {
   const std::string peers = std::string(TB_SOURCE_ROOT) + "/tests/peers";
   ASSERT_TRUE(std::filesystem::exists(peers + "/node_modules/@medplum/hl7/package.json"))
       << "@medplum/hl7 is not installed: run 'npm ci' in tests/peers (deploy/test.sh does)";
+  ASSERT_TRUE(std::filesystem::exists(peers + "/node_modules/node-hl7-client/package.json"))
+      << "node-hl7-client is not installed: run 'npm ci' in tests/peers (deploy/test.sh does)";
   ASSERT_EQ(std::system("command -v mllp_send >/dev/null 2>&1"), 0)
       << "mllp_send is not installed (Debian python3-hl7; deploy/install-deps.sh installs it)";
   const std::string dir = tempDir();
@@ -139,9 +142,10 @@ TEST(MllpPeers, MllpSendAndMedplumSendTheSamplesAndResendsCreateNothing) {
 
   const std::string mllpSend = "mllp_send -f " + dir + "/all.mllp -p " + port + " 127.0.0.1";
   expectPositive("mllp_send", run(mllpSend), sent);
-  const std::string node =
-      "node " + std::string(TB_SOURCE_ROOT) + "/tests/service/mllp_peer.mjs " + port + " " + peers;
-  expectPositive("@medplum/hl7", run(node + files), sent);
+  const std::string node = "node " + std::string(TB_SOURCE_ROOT) + "/tests/service/mllp_peer.mjs ";
+  const std::string args = " " + port + " " + peers + files;
+  expectPositive("@medplum/hl7", run(node + "medplum" + args), sent);
+  expectPositive("node-hl7-client", run(node + "node-hl7-client" + args), sent);
   expectPositive("mllp_send again", run(mllpSend), sent);
 
   EXPECT_EQ(serve.terminate(), 0);
@@ -150,7 +154,7 @@ TEST(MllpPeers, MllpSendAndMedplumSendTheSamplesAndResendsCreateNothing) {
   for (size_t p = log.find("(resent)"); p != std::string::npos; p = log.find("(resent)", p + 1)) {
     ++resent;
   }
-  EXPECT_EQ(resent, 2 * sent.size()) << log;
+  EXPECT_EQ(resent, 3 * sent.size()) << log;
   EXPECT_EQ(log.find("quarantine"), std::string::npos) << log;
 
   store::StoreOptions o;
