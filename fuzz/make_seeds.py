@@ -182,7 +182,7 @@ def config_seeds():
         ("/fhir/basePath", "fhir/"), ("/fhir/maxBodyBytes", 1.5), ("/fhir/packages", [1]),
         ("/fhir/requiredProfiles", {"Patient": 3}), ("/audit/unknownKey", True),
         ("/trials", "one.json"), ("/http/port", -1), ("/mllp/allow", ["10.0.0.0/40"]),
-        ("/mllp/tls/clientCa", None),
+        ("/mllp/tlsClientCa", None),
     ]
     for i, (pointer, value) in enumerate(mistakes):
         seeds[f"broken-{i:02d}.json"] = json.dumps(

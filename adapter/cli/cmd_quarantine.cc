@@ -155,8 +155,11 @@ int run(std::span<const std::string> args) {
 }  // namespace
 
 Command quarantineCommand() {
-  return {"quarantine", "list, show, retry or discard the HL7 v2 messages in quarantine", run,
-          kHelp,        quarantineOptions,
+  return {"quarantine",
+          "list, show, retry or discard the HL7 v2 messages in quarantine",
+          run,
+          kHelp,
+          quarantineOptions,
           ""};
 }
 

@@ -13,9 +13,8 @@ namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      validateCommand(), convertCommand(),  fhirpathCommand(), mapCommand(),
-      mapV2Command(),    registryCommand(), serveCommand(),    quarantineCommand(),
-      helpCommand(),
+      validateCommand(), convertCommand(), fhirpathCommand(),   mapCommand(),  mapV2Command(),
+      registryCommand(), serveCommand(),   quarantineCommand(), helpCommand(),
   };
   return kCommands;
 }

@@ -231,10 +231,10 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& c) {
       out.push_back("the FHIR package '" + p + "' (fhir.packages) is missing");
   }
   if (c.mllp.enabled && c.mllp.tls) {
-    readable(c.mllp.certificateFile, "the MLLP TLS certificate (mllp.tls.certificate)");
-    readable(c.mllp.privateKeyFile, "the MLLP TLS private key (mllp.tls.privateKey)");
+    readable(c.mllp.certificateFile, "the MLLP TLS certificate (mllp.tlsCertificate)");
+    readable(c.mllp.privateKeyFile, "the MLLP TLS private key (mllp.tlsPrivateKey)");
     if (!c.mllp.clientCaFile.empty()) {
-      readable(c.mllp.clientCaFile, "the MLLP client CA (mllp.tls.clientCa)");
+      readable(c.mllp.clientCaFile, "the MLLP client CA (mllp.tlsClientCa)");
     }
   }
   for (const std::string& t : c.trials) readable(t, "the trial definition");

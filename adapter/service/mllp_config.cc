@@ -80,26 +80,24 @@ void readMllpConfig(core::JsonObjectReader& s, MllpOptions& c) {
   s.str("application", c.application);
   s.str("facility", c.facility);
   s.boolean("messageLog", c.messageLog);
-  core::JsonObjectReader t = s.section("tls");
-  c.tls = t.present();
-  t.boolean("enabled", c.tls);
-  t.str("certificate", c.certificateFile);
-  t.str("privateKey", c.privateKeyFile);
-  t.str("clientCa", c.clientCaFile);
-  t.boolean("requireClientCertificate", c.requireClientCertificate);
-  t.noOthers("setting");
+  // Flat keys (not a "tls" object) so that each has its variable (TRIALBRIDGE_MLLP_TLS_...).
+  s.str("tlsCertificate", c.certificateFile);
+  s.str("tlsPrivateKey", c.privateKeyFile);
+  s.str("tlsClientCa", c.clientCaFile);
+  s.boolean("tlsRequireClientCertificate", c.requireClientCertificate);
+  c.tls = !c.certificateFile.empty() || !c.privateKeyFile.empty();
   if (c.tls && (c.certificateFile.empty() || c.privateKeyFile.empty())) {
-    t.error("needs both 'certificate' and 'privateKey' (PEM files)");
+    s.error("needs both 'tlsCertificate' and 'tlsPrivateKey' (PEM files) for TLS");
   }
   if (c.requireClientCertificate && c.clientCaFile.empty()) {
-    t.error(
-        "'requireClientCertificate' needs 'clientCa' (the CA that signs client certificates, "
-        "PEM)");
+    s.error(
+        "'tlsRequireClientCertificate' needs 'tlsClientCa' (the CA that signs client "
+        "certificates, PEM)");
   }
-  for (const std::string& entry : c.allow) {
-    if (!validAllowEntry(entry)) {
-      s.error("allow",
-              "must hold IP addresses or networks (\"10.1.0.0/16\"), not '" + entry + "'");
+  for (size_t i = 0; i < c.allow.size(); ++i) {
+    if (!validAllowEntry(c.allow[i])) {
+      s.error("allow", i,
+              "must be an IP address or a network (\"10.1.0.0/16\"), not '" + c.allow[i] + "'");
     }
   }
 }

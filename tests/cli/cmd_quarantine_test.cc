@@ -46,7 +46,7 @@ class QuarantineCommand : public ::testing::Test {
     ASSERT_TRUE(loaded) << loaded.message();
     auto opened = service::Service::open(loaded.value());
     ASSERT_TRUE(opened) << opened.message();
-    for (const std::string& m : {kAdt, kBadStatus}) {
+    for (const char* m : {kAdt, kBadStatus}) {
       pipeline::Change c = pipeline::Change::v2Message(m);
       c.source = "10.0.0.9";
       const pipeline::Result r = opened.value()->pipeline().apply(std::move(c), {});

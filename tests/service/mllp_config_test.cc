@@ -29,8 +29,8 @@ TEST(MllpConfig, TheSectionIsReadAndCheckedWithItsLocation) {
   auto c = service::parseConfig(
       R"({"mllp":{"port":2576,"host":"0.0.0.0","maxConnections":8,"maxFrameBytes":65536,
           "idleSeconds":30,"frameSeconds":5,"allow":["10.0.0.0/8"],"application":"TB",
-          "facility":"SITE","tls":{"certificate":"c.pem","privateKey":"k.pem","clientCa":"ca.pem",
-          "requireClientCertificate":true}}})",
+          "facility":"SITE","tlsCertificate":"c.pem","tlsPrivateKey":"k.pem","tlsClientCa":"ca.pem",
+          "tlsRequireClientCertificate":true}})",
       "t.json");
   ASSERT_TRUE(c) << c.message();
   const service::MllpOptions& m = c.value().mllp;
@@ -50,11 +50,10 @@ TEST(MllpConfig, TheSectionIsReadAndCheckedWithItsLocation) {
   EXPECT_NE(bad(R"({"mllp":{"allow":["10.0.0.0/40"]}})").find("'mllp.allow[0]'"),
             std::string::npos);
   EXPECT_NE(bad(R"({"mllp":{"port":70000}})").find("'mllp.port'"), std::string::npos);
-  EXPECT_NE(bad(R"({"mllp":{"tls":{"certificate":"c.pem"}}})").find("privateKey"),
-            std::string::npos);
-  EXPECT_NE(bad(R"({"mllp":{"tls":{"certificate":"c","privateKey":"k",)"
-                R"("requireClientCertificate":true}}})")
-                .find("clientCa"),
+  EXPECT_NE(bad(R"({"mllp":{"tlsCertificate":"c.pem"}})").find("tlsPrivateKey"), std::string::npos);
+  EXPECT_NE(bad(R"({"mllp":{"tlsCertificate":"c","tlsPrivateKey":"k",)"
+                R"("tlsRequireClientCertificate":true}})")
+                .find("tlsClientCa"),
             std::string::npos);
   EXPECT_NE(bad(R"({"mllp":{"colour":"blue"}})").find("'mllp.colour'"), std::string::npos);
 }

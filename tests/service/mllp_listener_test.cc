@@ -323,9 +323,9 @@ TEST(MllpListener, TlsWithClientCertificates) {
   const std::string dir = tempDir();
   makeCertificate(dir + "/server.pem", dir + "/server.key");
   makeCertificate(dir + "/client.pem", dir + "/client.key");
-  MllpServer s(R"({"port":0,"tls":{"certificate":")" + dir + R"(/server.pem","privateKey":")" +
-               dir + R"(/server.key","clientCa":")" + dir +
-               R"(/client.pem","requireClientCertificate":true}})");
+  MllpServer s(R"({"port":0,"tlsCertificate":")" + dir + R"(/server.pem","tlsPrivateKey":")" + dir +
+               R"(/server.key","tlsClientCa":")" + dir +
+               R"(/client.pem","tlsRequireClientCertificate":true})");
   START(s);
   Poco::Net::Context::Params params;
   params.verificationMode = Poco::Net::Context::VERIFY_NONE;
