@@ -30,7 +30,12 @@ constexpr std::string_view kHelp =
     "An SQLite store is owned by one process: while `trialbridge serve` runs on it, read the\n"
     "quarantine through its REST view (GET /mllp/quarantine) and stop it to retry or discard.\n\n"
     "Exit status: 0 done; 1 no such entry, not open, or the retried message still fails;\n"
-    "2 usage, configuration or store error.\n\n";
+    "2 usage, configuration or store error.\n\n"
+    "Examples:\n"
+    "  trialbridge quarantine --config /etc/trialbridge/trialbridge.json list\n"
+    "  trialbridge quarantine list --status all --count 20\n"
+    "  trialbridge quarantine show 0193a2c4-7f1e-7b3a-9c41-2d5e8f0a1b6c\n"
+    "  trialbridge quarantine retry 0193a2c4-7f1e-7b3a-9c41-2d5e8f0a1b6c\n\n";
 
 int fail(const std::string& message, int status = kExitUsage) {
   std::cerr << "trialbridge quarantine: " << message << "\n";
