@@ -23,6 +23,7 @@ QUIET=0
 #   deploy checks     python3-yaml (tests/deploy/check_deploy.py), debootstrap
 #                     (deploy/chroot-image.py), curl (the README's examples: a fresh bookworm has
 #                     none)
+#   test peers        python3-hl7 (mllp_send, an MLLP client the MLLP tests send with)
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpoco-dev libpcre3-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
@@ -31,6 +32,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format-14
   python3 hyperfine wrk libxml2-utils
   python3-yaml debootstrap curl
+  python3-hl7
 )
 # Node.js and npm (test peers under tests/peers/): only when there is no node at all, so a node
 # that is already installed some other way is left alone.

@@ -181,7 +181,8 @@ def config_seeds():
         ("/auth/jwks", ""), ("/store/backend", "mysql"), ("/store/outbox", {"X": "registry"}),
         ("/fhir/basePath", "fhir/"), ("/fhir/maxBodyBytes", 1.5), ("/fhir/packages", [1]),
         ("/fhir/requiredProfiles", {"Patient": 3}), ("/audit/unknownKey", True),
-        ("/trials", "one.json"), ("/http/port", -1),
+        ("/trials", "one.json"), ("/http/port", -1), ("/mllp/allow", ["10.0.0.0/40"]),
+        ("/mllp/tlsClientCa", None),
     ]
     for i, (pointer, value) in enumerate(mistakes):
         seeds[f"broken-{i:02d}.json"] = json.dumps(
@@ -194,7 +195,9 @@ def config_seeds():
     seeds["env-overrides.txt"] = ('{"http": {"port": 80}}' + env + "TRIALBRIDGE_HTTP_PORT=8080\n"
                                   "TRIALBRIDGE_HTTP_ACCESS_LOG=true\nTRIALBRIDGE_LOG_FORMAT=json\n"
                                   'TRIALBRIDGE_FHIR_PACKAGES=["a.tgz"]\n'
-                                  'TRIALBRIDGE_STORE_OUTBOX={"ResearchStudy":["registry"]}\n')
+                                  'TRIALBRIDGE_STORE_OUTBOX={"ResearchStudy":["registry"]}\n'
+                                  'TRIALBRIDGE_MLLP_PORT=0\nTRIALBRIDGE_MLLP_ALLOW=["10.0.0.0/8"]\n'
+                                  "TRIALBRIDGE_MLLP_TLS_CLIENT_CA=ca.pem\n")
     seeds["env-only.txt"] = ("{}" + env + "STORE_BACKEND=postgresql\nSTORE_DATABASE=host=db\n"
                              "AUTH_JWKS=/etc/jwks.json\nTLS_CERTIFICATE=c.pem\nTLS_PRIVATE_KEY=k.pem\n")
     seeds["env-broken.txt"] = ("{}" + env + "HTTP_PORT=eighty\nHTTP_PROT=1\nTRIALS=[1,\n"

@@ -16,9 +16,8 @@ namespace trialbridge::cli {
 namespace {
 
 constexpr std::string_view kHelp =
-    "Usage: trialbridge serve [--config FILE] [--port N] [--trial TRIAL.json]... "
-    "[--secret-file FILE]\n"
-    "                         [--check-config]\n\n"
+    "Usage: trialbridge serve [--config FILE] [--port N] [--mllp-port N] [--trial TRIAL.json]...\n"
+    "                         [--secret-file FILE] [--check-config]\n\n"
     "Runs the FHIR R4 REST service (docs/rest.md) until SIGTERM or SIGINT, then stops cleanly:\n"
     "the server stops accepting, requests in progress finish, queued audit records are written\n"
     "and the database is closed.\n\n"
@@ -35,8 +34,12 @@ constexpr std::string_view kHelp =
     "trial with POST [base]/ResearchSubject/$enrol or 'trialbridge enrol'; that needs the\n"
     "trial's pseudonymisation secret: --secret-file FILE, the setting trialSecrets, or the\n"
     "variable TRIALBRIDGE_SECRET_{TRIAL}.\n\n"
-    "When it is serving it prints the base URL on standard output:\n"
+    "--mllp-port (or an 'mllp' section) also starts the HL7 v2 MLLP listener (docs/mllp.md):\n"
+    "ORU^R01 lab results, each ACKed once it is durable, unusable ones kept in quarantine\n"
+    "(`trialbridge quarantine`).\n\n"
+    "When it is serving it prints the base URL (and the MLLP address) on standard output:\n"
     "  trialbridge serve: FHIR base http://127.0.0.1:8080/fhir\n"
+    "  trialbridge serve: MLLP on 127.0.0.1:2575\n"
     "Its log (start, stop, errors, the access log) goes to standard error: JSON lines, or text on\n"
     "a terminal (setting log.format).\n\n"
     "Exit status: 0 stopped on request (or, with --check-config, the configuration is valid);\n"
@@ -51,11 +54,28 @@ ArgParser serveOptions() {
   ArgParser p("serve");
   p.option("--config", "FILE", "the configuration file (JSON); default: see above")
       .option("--port", "N", "the TCP port (overrides the configuration; 0: any free port)")
+      .option("--mllp-port", "N",
+              "start the MLLP listener on this port (overrides the configuration; 0: any free "
+              "port)")
       .option("--trial", "TRIAL.json", "a trial definition to map and load at start", true)
       .option("--secret-file", "FILE",
               "the pseudonymisation secret of the --trial trials (enrolment of subjects)")
       .flag("--check-config", "validate the configuration and the files it names, then exit");
   return p;
+}
+
+// A port option's value into `port` when it is given; false (said) when it is not a port.
+bool portOption(const ArgParser& p, const std::string& name, int& port) {
+  const auto value = p.value(name);
+  if (!value) return true;
+  char* end = nullptr;
+  const long n = std::strtol(value->c_str(), &end, 10);
+  if (value->empty() || *end != 0 || n < 0 || n > 65535) {
+    std::cerr << "trialbridge serve: " << name << " takes a number from 0 to 65535\n";
+    return false;
+  }
+  port = static_cast<int>(n);
+  return true;
 }
 
 // Maps one trial definition and stores it through the pipeline, as one transaction; its
@@ -141,6 +161,10 @@ class ServeApp final : public Poco::Util::ServerApplication {
       }
     }
     std::cout << "trialbridge serve: FHIR base " << svc->baseUrl() << std::endl;
+    if (const service::MllpListener* mllp = svc->mllp()) {
+      std::cout << "trialbridge serve: MLLP on " << mllp->host() << ":" << mllp->port()
+                << std::endl;
+    }
     Log::info("serve.started", "serving",
               {{"base", svc->baseUrl()},
                {"port", svc->port()},
@@ -223,14 +247,10 @@ int run(std::span<const std::string> args) {
     return kExitUsage;
   }
   service::ServiceConfig config = std::move(loaded.value());
-  if (auto port = p.value("--port")) {
-    char* end = nullptr;
-    const long n = std::strtol(port->c_str(), &end, 10);
-    if (port->empty() || *end != 0 || n < 0 || n > 65535) {
-      std::cerr << "trialbridge serve: --port takes a number from 0 to 65535\n";
-      return kExitUsage;
-    }
-    config.http.port = static_cast<int>(n);
+  if (!portOption(p, "--port", config.http.port)) return kExitUsage;
+  if (p.value("--mllp-port")) {
+    if (!portOption(p, "--mllp-port", config.mllp.port)) return kExitUsage;
+    config.mllp.enabled = true;
   }
   for (const std::string& t : p.values("--trial")) config.trials.push_back(t);
   if (p.has("--check-config")) return checkConfig(config);

@@ -3,6 +3,7 @@
 #include "cli/cmd_fhirpath.h"
 #include "cli/cmd_map.h"
 #include "cli/cmd_map_v2.h"
+#include "cli/cmd_quarantine.h"
 #include "cli/cmd_registry.h"
 #include "cli/cmd_serve.h"
 #include "cli/cmd_validate.h"
@@ -13,8 +14,8 @@ namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      validateCommand(), convertCommand(), fhirpathCommand(), mapCommand(),  mapV2Command(),
-      registryCommand(), serveCommand(),   enrolCommand(),    helpCommand(),
+      validateCommand(), convertCommand(), fhirpathCommand(),   mapCommand(),   mapV2Command(),
+      registryCommand(), serveCommand(),   quarantineCommand(), enrolCommand(), helpCommand(),
   };
   return kCommands;
 }

@@ -429,6 +429,15 @@ void JsonObjectReader::error(std::string_view key, std::string message) {
   fail(node_.get(key), std::move(message));
 }
 
+void JsonObjectReader::error(std::string_view key, size_t index, std::string message) {
+  if (const std::string name = variableFor(key); !name.empty() && overrides_->isSet(name)) {
+    issues_.add(Severity::Error, IssueType::Structure, std::move(message), name);
+    return;
+  }
+  node_.input().report(issues_, JsonInput::itemPath(node_.get(key).path(), index),
+                       std::move(message), Severity::Error, IssueType::Structure);
+}
+
 void JsonObjectReader::error(std::string message) { fail(node_, std::move(message)); }
 
 JsonNode JsonObjectReader::member(std::string_view key) {

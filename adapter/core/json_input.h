@@ -176,6 +176,8 @@ class JsonObjectReader {
   bool given(std::string_view key) const;
   // Reports an error at the member `key`, or at the variable that set it.
   void error(std::string_view key, std::string message);
+  // Reports an error at item `index` of the array member `key`, or at the variable that set it.
+  void error(std::string_view key, size_t index, std::string message);
   // Reports an error about the object as a whole (a combination of members), at its path.
   void error(std::string message);
   // Reports every member not asked for: "is not a known {noun}".

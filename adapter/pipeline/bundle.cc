@@ -72,23 +72,11 @@ Result transaction(const core::Element& bundle, const std::vector<core::Issues>&
                    const Settings& base) {
   Settings s = base;
   s.rewriteReferences = true;
-  std::vector<Step> steps(readIssues.size());
+  std::vector<Step> steps;
   core::Issues issues;
-  size_t i = 0;
-  bundle.forEachChild("entry", [&](const core::Element& e) {
-    planEntry(e, i, s, steps[i], issues);
-    ++i;
-  });
-  if (!issues.hasErrors()) checkTargets(steps, issues);
-  if (issues.hasErrors()) {
-    for (const core::Issues& read : readIssues) appendErrors(read, issues);
-    return refuseAll(steps, Status::Invalid, std::move(issues));
+  if (const Status st = planTransaction(bundle, readIssues, s, steps, issues); st != Status::Ok) {
+    return refuseAll(steps, st, std::move(issues));
   }
-  for (const Step& st : steps) {
-    if (!authorizeStep(st, s, issues)) return refuseAll(steps, Status::Forbidden, issues);
-  }
-  for (i = 0; i < steps.size(); ++i) validateStep(steps[i], readIssues[i], s, issues);
-  if (issues.hasErrors()) return refuseAll(steps, Status::Unprocessable, std::move(issues));
   Result r;
   std::vector<Step*> writes;
   for (Step& st : steps) {
@@ -102,6 +90,30 @@ Result transaction(const core::Element& bundle, const std::vector<core::Issues>&
   }
   return r;
 }
+
+}  // namespace
+
+Status planTransaction(const core::Element& bundle, const std::vector<core::Issues>& readIssues,
+                       const Settings& s, std::vector<Step>& steps, core::Issues& issues) {
+  steps.resize(readIssues.size());
+  size_t i = 0;
+  bundle.forEachChild("entry", [&](const core::Element& e) {
+    if (i < steps.size()) planEntry(e, i, s, steps[i], issues);
+    ++i;
+  });
+  if (!issues.hasErrors()) checkTargets(steps, issues);
+  if (issues.hasErrors()) {
+    for (const core::Issues& read : readIssues) appendErrors(read, issues);
+    return Status::Invalid;
+  }
+  for (const Step& st : steps) {
+    if (!authorizeStep(st, s, issues)) return Status::Forbidden;
+  }
+  for (i = 0; i < steps.size(); ++i) validateStep(steps[i], readIssues[i], s, issues);
+  return issues.hasErrors() ? Status::Unprocessable : Status::Ok;
+}
+
+namespace {
 
 // One entry of a batch, in its own unit; its result carries its own status and issues.
 EntryResult batchEntry(const core::Element& entry, size_t index, const core::Issues& readIssues,

@@ -95,6 +95,13 @@ Change Change::bundle(std::unique_ptr<core::Document> bundle, core::Issues readI
   return c;
 }
 
+Change Change::v2Message(std::string bytes) {
+  Change c;
+  c.kind = ChangeKind::V2Message;
+  c.payload = std::move(bytes);
+  return c;
+}
+
 std::string_view statusName(Status status) {
   switch (status) {
     case Status::Ok: return "ok";
@@ -175,7 +182,7 @@ Result Pipeline::apply(Change change, const Options& options) const {
     case ChangeKind::ConditionalDelete: return applySingle(change, s);
     case ChangeKind::Transaction:
     case ChangeKind::Batch: return detail::applyBundle(change, s);
-    case ChangeKind::V2Message:
+    case ChangeKind::V2Message: return detail::applyV2Message(change, s);
     case ChangeKind::ImportLine: break;
   }
   return failure(Status::Unavailable, IssueType::NotSupported,

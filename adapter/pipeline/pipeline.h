@@ -1,6 +1,6 @@
 #pragma once
 // The one write path, free of any transport (../shared/DESIGN.md, "pipeline"). Every way in
-// (the REST API, `serve --trial` and enrolment, later the MLLP listener and bulk import) turns
+// (the REST API, `serve --trial` and enrolment, the MLLP listener, later bulk import) turns
 // what it received into a Change, calls Pipeline::apply with its Options, and maps the Result's
 // status to its own answer (HTTP status, ACK code, exit status). Nothing else writes resources.
 //
@@ -36,12 +36,17 @@
 
 #include "core/element.h"
 #include "core/issue.h"
+#include "hl7v2/ack.h"
+#include "hl7v2/message.h"
 #include "pipeline/audit_record.h"
 #include "store/search_query.h"
 #include "store/store.h"
 
 namespace trialbridge::validation {
 class Validator;
+}
+namespace trialbridge::mapping {
+class V2Mapper;
 }
 
 namespace trialbridge::pipeline {
@@ -65,8 +70,8 @@ enum class Status : uint8_t {
 };
 std::string_view statusName(Status status);  // "ok", "invalid", "unprocessable", ...
 
-// What a change is. V2Message and ImportLine are reserved for the HL7 v2 listener and bulk
-// import (issues 10, 11); apply() answers Unavailable for them until those land.
+// What a change is. ImportLine is reserved for bulk import (issue 11); apply() answers
+// Unavailable for it until that lands.
 enum class ChangeKind : uint8_t {
   Create,             // POST Type (Options::ifNoneExist: conditional create)
   Update,             // PUT Type/id (Options::ifMatch), creates the resource when it is new
@@ -75,7 +80,7 @@ enum class ChangeKind : uint8_t {
   ConditionalDelete,  // DELETE Type?criteria
   Transaction,        // a Bundle of type transaction: all or nothing, one unit
   Batch,              // a Bundle of type batch: each entry on its own, one unit each
-  V2Message,          // reserved: an HL7 v2 message (payload)
+  V2Message,          // an HL7 v2 message (payload, as received; source: the sender's address)
   ImportLine,         // reserved: one NDJSON line of a bulk import (payload)
 };
 
@@ -107,6 +112,8 @@ struct Change {
   // A transaction or batch by Bundle.type; any other type gives a change that apply() refuses
   // as Invalid (with the type named).
   static Change bundle(std::unique_ptr<core::Document> bundle, core::Issues readIssues = {});
+  // An HL7 v2 message as received (one frame's bytes).
+  static Change v2Message(std::string bytes);
 };
 
 // The permissions of SMART scopes, as the authorisation callback sees them.
@@ -197,6 +204,21 @@ struct EntryResult {
   std::vector<std::string> outbox;
 };
 
+// What the ACK of an HL7 v2 message needs (ChangeKind::V2Message). The pipeline decides the
+// code; the transport builds the ACK (hl7v2::buildAck) with Result::issues as its ERR segments.
+//   AA  the message and what it produced are durable (status Ok; a resend: replayed);
+//   AE  it was understood but cannot be used: it is in quarantine (status Unprocessable);
+//   AR  rejected: an unsupported type, event, processing id or version, or an unreadable header;
+//       in quarantine too (status Invalid);
+//   AE  with status Internal: nothing could be stored (the database failed); the sender should
+//       send it again, and then it is processed as new.
+struct V2Answer {
+  hl7v2::AckCode code = hl7v2::AckCode::AA;
+  hl7v2::AckHeader header;   // from the message, or its best-effort reading of the bytes
+  std::string key;           // the receipt's key: "hl7:MSH-3|MSH-4|MSH-10" (as written)
+  std::string quarantineId;  // the message's quarantine entry, when it has one
+};
+
 struct Result {
   Status status = Status::Ok;
   // Why the change failed, located in it (Bundle.entry[2].resource.code); information issues
@@ -205,7 +227,28 @@ struct Result {
   std::vector<EntryResult> entries;  // one for a single change; one per entry, in Bundle order
   // The idempotency key was known: the first result, nothing written (a batch: for some entry).
   bool replayed = false;
+  std::optional<V2Answer> v2;  // ChangeKind::V2Message, retryQuarantined()
   bool ok() const { return status == Status::Ok; }
+};
+
+// What an HL7 v2 message leaves in the store besides its receipt: the study context's decision
+// (issue 11: the subject matched by PID-3, the results pseudonymised and placed in the visit
+// schedule, derived results). Called by apply() for each message that mapped without error,
+// before its unit, on any thread.
+struct V2Decision {
+  // A transaction Bundle written in the message's unit, checked and validated as any
+  // transaction; null: nothing but the receipt (a patient who is not a subject).
+  std::unique_ptr<core::Document> writes;
+  // An error puts the message in quarantine (AE) with the error's location; warnings go to the
+  // ACK.
+  core::Issues issues;
+};
+class V2StudyContext {
+ public:
+  virtual ~V2StudyContext() = default;
+  // `mapped` is the plain mapping (mapping::V2Mapper: a transaction Bundle with the hospital's
+  // identities), which is never stored as it is.
+  virtual V2Decision decide(const hl7v2::Message& message, const core::Document& mapped) const = 0;
 };
 
 struct Config {
@@ -220,6 +263,11 @@ struct Config {
   // Receives the audit record of a change that failed (its unit was rolled back, so the record
   // must be written apart, e.g. by an asynchronous audit log). Called only for audited types.
   std::function<void(AuditRecord)> recordFailure;
+  // HL7 v2 messages: the mapping (null: V2Message changes are Unavailable), the study context
+  // (null: a message leaves only its receipt) and the parser's limits. Must outlive the pipeline.
+  const mapping::V2Mapper* v2Mapper = nullptr;
+  const V2StudyContext* v2Study = nullptr;
+  hl7v2::Limits v2Limits = {};
 };
 
 class Pipeline {
@@ -232,6 +280,14 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   Result apply(Change change, const Options& options) const;
+
+  // The quarantine (docs/mllp.md): retry runs an open entry's message through the pipeline again
+  // (after a mapping or enrolment fix), in one unit that also marks the entry retried when the
+  // message is now accepted (its receipt then says AA), or records the new reason when it is
+  // not. Discard marks an open entry discarded (its receipt stays: a resend gets the same
+  // answer). NotFound for no such entry, Conflict for one that is not open.
+  Result retryQuarantined(std::string_view id, const Options& options) const;
+  Result discardQuarantined(std::string_view id, const Options& options) const;
 
   // The validation step alone ($validate): R4, meta.profile, the type's required profile and
   // `profiles`. Unavailable without a validator.

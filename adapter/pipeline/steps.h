@@ -71,13 +71,23 @@ bool validateStep(Step& step, const core::Issues& readIssues, const Settings& s,
 // stamped with version 1.
 void prepareStep(Step& step, const Settings& s);
 
+// What a unit reports besides its status.
+struct UnitState {
+  Step* failed = nullptr;  // the step that failed, if one did
+  bool replayed = false;   // the key was known: nothing written, the results are the first ones
+  bool keyTaken = false;   // the key was saved by another unit while this one ran
+};
+
 // The body of the store unit for `steps`: DELETE, then POST, then PUT (the order of FHIR
 // transactions), conditions resolved, references rewritten (Settings::rewriteReferences), audit
-// rows and the idempotency key written. On failure `failed` names the step, if one did.
-// `replayed` is set when the key was known (then nothing is written and the results are the
-// first ones, without JSON).
+// rows and the idempotency key written. After a replay the results are the first ones, without
+// JSON.
 store::Status runUnit(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s,
-                      Step*& failed, bool& replayed);
+                      UnitState& state);
+// The same without looking the key up first (the caller did): the writes, audit rows and, when
+// Settings::key is set, the key.
+store::Status runSteps(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s,
+                       UnitState& state);
 
 // The pipeline's status for a store status.
 Status statusOf(store::Code code);
@@ -92,6 +102,13 @@ void execute(const Settings& s, std::vector<Step*>& steps, Result& result,
 Result refuse(Step& step, Status status, core::Issues issues);
 // Transactions and batches (bundle.cc).
 Result applyBundle(Change& change, const Settings& s);
+// A transaction's steps (one per entry of `bundle`, `readIssues` holding the reader's issues of
+// each), checked, authorised and validated under `s` (rewriteReferences set by the caller): Ok,
+// or Invalid, Forbidden or Unprocessable with the reasons in `issues`.
+Status planTransaction(const core::Element& bundle, const std::vector<core::Issues>& readIssues,
+                       const Settings& s, std::vector<Step>& steps, core::Issues& issues);
+// HL7 v2 messages (v2_message.cc).
+Result applyV2Message(Change& change, const Settings& s);
 
 std::string childText(const core::Element& e, std::string_view name);
 void setId(core::Document& doc, std::string_view id);

@@ -49,8 +49,8 @@ void fillFrom(EntryResult& e, const store::WriteResult& w) {
 
 class Unit {
  public:
-  Unit(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s, Step*& failed)
-      : ctx_(ctx), steps_(steps), s_(s), failed_(failed) {}
+  Unit(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s, UnitState& state)
+      : ctx_(ctx), steps_(steps), s_(s), state_(state) {}
 
   store::Status run() {
     for (Step* st : steps_) {
@@ -78,7 +78,7 @@ class Unit {
 
  private:
   store::Status fail(Step& st, store::Status s) {
-    failed_ = &st;
+    state_.failed = &st;
     return s;
   }
 
@@ -266,13 +266,16 @@ class Unit {
     }
     record.fingerprint = s_.fingerprint;
     record.result = encodeResults(steps_);
-    return ctx_.saveKey(record);
+    store::Status saved = ctx_.saveKey(record);
+    // findKey found nothing at the start of the unit: another unit took the key since.
+    if (saved.code() == store::Code::Conflict) state_.keyTaken = true;
+    return saved;
   }
 
   store::WriteContext& ctx_;
   std::vector<Step*>& steps_;
   const Settings& s_;
-  Step*& failed_;
+  UnitState& state_;
   std::map<std::string, std::string> idFor_;  // fullUrl -> Type/id
 };
 
@@ -307,10 +310,14 @@ Status statusOf(store::Code code) {
   return Status::Internal;
 }
 
+store::Status runSteps(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s,
+                       UnitState& state) {
+  return Unit(ctx, steps, s, state).run();
+}
+
 store::Status runUnit(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s,
-                      Step*& failed, bool& replayed) {
-  failed = nullptr;
-  replayed = false;
+                      UnitState& state) {
+  state = UnitState();
   if (!s.key.empty()) {
     store::IdempotencyRecord record;
     const store::Status found = ctx.findKey(s.key, record);
@@ -323,12 +330,12 @@ store::Status runUnit(store::WriteContext& ctx, std::vector<Step*>& steps, const
         return error(store::Code::Internal,
                      "the result kept with the idempotency key '" + s.key + "' is unreadable");
       }
-      replayed = true;
+      state.replayed = true;
       return store::Status::ok();
     }
     if (found.code() != store::Code::NotFound) return found;
   }
-  return Unit(ctx, steps, s, failed).run();
+  return Unit(ctx, steps, s, state).run();
 }
 
 Result refuse(Step& step, Status status, core::Issues issues) {
@@ -375,10 +382,16 @@ void recordFailure(const Settings& s, const std::vector<Step*>& steps, const sto
 void execute(const Settings& s, std::vector<Step*>& steps, Result& result,
              std::string_view failurePrefix) {
   store::Store& store = s.pipeline.store();
-  Step* failed = nullptr;
-  bool replayed = false;
-  const store::Status st = store.write(
-      [&](store::WriteContext& ctx) { return runUnit(ctx, steps, s, failed, replayed); });
+  UnitState state;
+  store::Status st =
+      store.write([&](store::WriteContext& ctx) { return runUnit(ctx, steps, s, state); });
+  if (!st && state.keyTaken) {
+    // A change with the same key committed while this one ran (several writers or nodes on
+    // PostgreSQL: the key's insert waited for it): run again, which replays its result.
+    st = store.write([&](store::WriteContext& ctx) { return runUnit(ctx, steps, s, state); });
+  }
+  Step* failed = state.failed;
+  const bool replayed = state.replayed;
   if (!st) {
     result.status = statusOf(st.code());
     const IssueType code = st.code() == store::Code::Internal   ? IssueType::Exception

@@ -116,9 +116,11 @@ struct SectionRule {
   void (*read)(Section&, ServiceConfig&);
 };
 
+void readMllp(Section& s, ServiceConfig& c) { readMllpConfig(s, c.mllp); }
+
 constexpr SectionRule kSections[] = {
     {"http", readHttp}, {"tls", readTls},     {"auth", readAuth}, {"store", readStore},
-    {"fhir", readFhir}, {"audit", readAudit}, {"log", readLog},
+    {"fhir", readFhir}, {"audit", readAudit}, {"log", readLog},   {"mllp", readMllp},
 };
 
 // One problem as its line: "c.json: 'http.port' must be ..." for the file (its path without
@@ -228,6 +230,13 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& c) {
     std::error_code ec;
     if (!fs::exists(p, ec))
       out.push_back("the FHIR package '" + p + "' (fhir.packages) is missing");
+  }
+  if (c.mllp.enabled && c.mllp.tls) {
+    readable(c.mllp.certificateFile, "the MLLP TLS certificate (mllp.tlsCertificate)");
+    readable(c.mllp.privateKeyFile, "the MLLP TLS private key (mllp.tlsPrivateKey)");
+    if (!c.mllp.clientCaFile.empty()) {
+      readable(c.mllp.clientCaFile, "the MLLP client CA (mllp.tlsClientCa)");
+    }
   }
   for (const std::string& t : c.trials) readable(t, "the trial definition");
   for (const auto& [trial, file] : c.trialSecrets)

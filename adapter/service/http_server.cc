@@ -23,6 +23,7 @@
 #include "core/resource_io.h"
 #include "service/auth.h"
 #include "service/fhir_api.h"
+#include "service/quarantine_view.h"
 #include "store/store.h"
 
 namespace trialbridge::service {
@@ -75,6 +76,7 @@ struct HttpService::Impl {
   const FhirApi& api;
   const TokenVerifier* verifier;
   HttpServerOptions options;
+  const QuarantineView* quarantine = nullptr;
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> server;
   int port = 0;
@@ -207,7 +209,11 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
     }
     if (out.body.empty()) {
       in.principal = principal.get();
-      api.handle(in, out);
+      if (quarantine != nullptr && QuarantineView::handles(in)) {
+        quarantine->handle(in, out);
+      } else {
+        api.handle(in, out);
+      }
     }
     send(resp, out);
   } catch (const Poco::Exception& e) {
@@ -231,9 +237,11 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
 
 core::Result<std::unique_ptr<HttpService>> HttpService::start(const FhirApi& api,
                                                               const TokenVerifier* verifier,
-                                                              const HttpServerOptions& options) {
+                                                              const HttpServerOptions& options,
+                                                              const QuarantineView* quarantine) {
   using R = core::Result<std::unique_ptr<HttpService>>;
   auto impl = std::make_unique<Impl>(api, verifier, options);
+  impl->quarantine = quarantine;
   try {
     const Poco::Net::SocketAddress address(options.host, static_cast<Poco::UInt16>(options.port));
     std::unique_ptr<Poco::Net::ServerSocket> socket;

@@ -12,6 +12,7 @@
 namespace trialbridge::service {
 
 class FhirApi;
+class QuarantineView;
 class TokenVerifier;
 
 struct HttpServerOptions {
@@ -32,11 +33,12 @@ struct HttpServerOptions {
 
 class HttpService {
  public:
-  // Binds and starts serving. `verifier` null: no authentication. `api` and `verifier` must
-  // outlive the service.
-  static core::Result<std::unique_ptr<HttpService>> start(const FhirApi& api,
-                                                          const TokenVerifier* verifier,
-                                                          const HttpServerOptions& options);
+  // Binds and starts serving. `verifier` null: no authentication. `quarantine` (may be null)
+  // answers its paths beside the API. `api`, `verifier` and `quarantine` must outlive the
+  // service.
+  static core::Result<std::unique_ptr<HttpService>> start(
+      const FhirApi& api, const TokenVerifier* verifier, const HttpServerOptions& options,
+      const QuarantineView* quarantine = nullptr);
   ~HttpService();
   int port() const;
   bool tls() const;

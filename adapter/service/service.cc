@@ -2,12 +2,30 @@
 
 #include "conformance/context.h"
 #include "conformance/profiles_package.h"
+#include "mapping/oru_mapping.h"
 #include "store/search_parameters.h"
 #include "validation/validator.h"
 
 namespace trialbridge::service {
 
 core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& config) {
+  using SR = core::Result<std::unique_ptr<Service>>;
+  auto opened = open(config);
+  if (!opened) return opened;
+  std::unique_ptr<Service> s = std::move(opened.value());
+  s->quarantine_ = std::make_unique<QuarantineView>(*s->store_);
+  auto http = HttpService::start(*s->api_, s->verifier_.get(), config.http, s->quarantine_.get());
+  if (!http) return SR::error(http.message());
+  s->http_ = std::move(http.value());
+  if (config.mllp.enabled) {
+    auto mllp = MllpListener::start(*s->pipeline_, config.mllp);
+    if (!mllp) return SR::error(mllp.message());
+    s->mllp_ = std::move(mllp.value());
+  }
+  return SR(std::move(s));
+}
+
+core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config) {
   using SR = core::Result<std::unique_ptr<Service>>;
   std::unique_ptr<Service> s(new Service());
   s->config_ = config;
@@ -47,6 +65,9 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
   pc.maxBundleEntries = api.maxBundleEntries;
   pc.audit = &s->audit_->policy();
   pc.recordFailure = [log = s->audit_.get()](AuditRecord r) { log->record(std::move(r)); };
+  s->v2Mapper_ = std::make_unique<mapping::V2Mapper>(*s->context_);
+  pc.v2Mapper = s->v2Mapper_.get();
+  pc.v2Limits.maxBytes = config.mllp.maxFrameBytes;
   s->pipeline_ = std::make_unique<pipeline::Pipeline>(*s->store_, s->validator_.get(), pc);
   api.authentication = config.authEnabled;
   s->api_ = std::make_unique<FhirApi>(*s->pipeline_, s->audit_.get(), api);
@@ -56,9 +77,6 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
     if (!v) return SR::error(v.message());
     s->verifier_ = std::move(v.value());
   }
-  auto http = HttpService::start(*s->api_, s->verifier_.get(), config.http);
-  if (!http) return SR::error(http.message());
-  s->http_ = std::move(http.value());
   return SR(std::move(s));
 }
 
@@ -108,10 +126,13 @@ const conformance::Context& Service::context() const { return *context_; }
 AuditLog* Service::audit() { return audit_.get(); }
 
 void Service::stop() {
+  if (mllp_) mllp_->stop();
+  mllp_.reset();
   if (http_) http_->stop();
   http_.reset();
   if (audit_) audit_->flush();
   api_.reset();
+  quarantine_.reset();
   pipeline_.reset();
   audit_.reset();
   store_.reset();

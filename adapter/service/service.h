@@ -19,6 +19,8 @@
 #include "service/enrolment.h"
 #include "service/fhir_api.h"
 #include "service/http_server.h"
+#include "service/mllp_listener.h"
+#include "service/quarantine_view.h"
 #include "service/trial_loader.h"
 #include "store/store.h"
 
@@ -31,6 +33,9 @@ class JsonOverrides;
 namespace trialbridge::validation {
 class Validator;
 }
+namespace trialbridge::mapping {
+class V2Mapper;
+}
 
 namespace trialbridge::service {
 
@@ -42,6 +47,8 @@ struct ServiceConfig {
   AuthOptions auth;
   AuditOptions audit;
   core::LogOptions log;
+  // The HL7 v2 MLLP listener (the "mllp" section; off without it).
+  MllpOptions mllp;
   // The project's profiles (fhir-profiles/trialbridge, embedded in the binary) are loaded.
   bool projectProfiles = true;
   // FHIR packages to load besides the R4 core and the project's (folders or .tgz).
@@ -86,9 +93,14 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& config);
 class Service {
  public:
   static core::Result<std::unique_ptr<Service>> start(const ServiceConfig& config);
+  // The same without listening (no HTTP, no MLLP): the store and the pipeline for commands
+  // (`trialbridge quarantine`).
+  static core::Result<std::unique_ptr<Service>> open(const ServiceConfig& config);
   ~Service();
 
   int port() const;
+  // The MLLP listener, or null when it is off.
+  const MllpListener* mllp() const { return mllp_.get(); }
   // "http://127.0.0.1:8080/fhir" (the public base when configured).
   std::string baseUrl() const;
   store::Store& store();
@@ -108,7 +120,8 @@ class Service {
   AuditLog* audit();
   // Things start() wants said (a default package not found...).
   const std::vector<std::string>& warnings() const { return warnings_; }
-  // Stops the HTTP server, then writes what the audit log holds, then closes the store.
+  // Stops the MLLP listener and the HTTP server, then writes what the audit log holds, then
+  // closes the store.
   void stop();
 
  private:
@@ -120,9 +133,12 @@ class Service {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<validation::Validator> validator_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<mapping::V2Mapper> v2Mapper_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<TrialCatalog> trials_ = std::make_unique<TrialCatalog>();
   std::unique_ptr<FhirApi> api_;
+  std::unique_ptr<QuarantineView> quarantine_;
+  std::unique_ptr<MllpListener> mllp_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<HttpService> http_;
 };

@@ -86,6 +86,24 @@ const std::vector<Migration>& migrations() {
            "ALTER TABLE idempotency_keys ADD COLUMN fingerprint {TEXT} NOT NULL DEFAULT ''",
            "ALTER TABLE idempotency_keys ADD COLUMN result {TEXT} NOT NULL DEFAULT ''",
        }},
+      {5,
+       "HL7 v2 message receipts (deduplication) and the quarantine",
+       {
+           "CREATE TABLE message_receipts (msg_key {TEXT} PRIMARY KEY, "
+           "sender_app {TEXT} NOT NULL, sender_facility {TEXT} NOT NULL, "
+           "control_id {TEXT} NOT NULL, message_type {TEXT} NOT NULL, ack_code {TEXT} NOT NULL, "
+           "quarantine_id {TEXT} NOT NULL, fingerprint {TEXT} NOT NULL, result {TEXT} NOT NULL, "
+           "received {TEXT} NOT NULL)",
+           "CREATE TABLE quarantine (seq {SERIAL}, id {TEXT} NOT NULL UNIQUE, "
+           "msg_key {TEXT} NOT NULL, peer {TEXT} NOT NULL, sender_app {TEXT} NOT NULL, "
+           "sender_facility {TEXT} NOT NULL, control_id {TEXT} NOT NULL, "
+           "message_type {TEXT} NOT NULL, ack_code {TEXT} NOT NULL, error_code {INT} NOT NULL, "
+           "location {TEXT} NOT NULL, reason {TEXT} NOT NULL, raw {TEXT} NOT NULL, "
+           "status {TEXT} NOT NULL, attempts {INT} NOT NULL, received {TEXT} NOT NULL, "
+           "received_ms {INT} NOT NULL, updated {TEXT} NOT NULL)",
+           "CREATE INDEX quarantine_status ON quarantine (status, received_ms)",
+           "CREATE INDEX quarantine_received ON quarantine (received_ms)",
+       }},
   };
   return kMigrations;
 }

@@ -24,6 +24,7 @@
 #include "conformance/context.h"
 #include "core/json.h"
 #include "store/fhir_time.h"
+#include "store/message_sql.h"
 #include "store/search_sql.h"
 #include "store/sql_dialect.h"
 #include "store/store.h"
@@ -178,6 +179,18 @@ class Writer final : public WriteContext {
   Status enqueue(const OutboxMessage& message) override;
   Status audit(const std::vector<AuditEntry>& entries) override;
   const std::string& now() const override { return now_; }
+  Status findReceipt(std::string_view key, MessageReceipt& out) override {
+    return sql::selectReceipt(*session_, dialect_, key, out);
+  }
+  Status saveReceipt(const MessageReceipt& receipt, bool replace) override {
+    return sql::insertReceipt(*session_, dialect_, receipt, replace, now_);
+  }
+  Status saveQuarantine(const QuarantineEntry& entry) override {
+    return sql::upsertQuarantine(*session_, dialect_, entry, now_, nowMs_);
+  }
+  Status findQuarantine(std::string_view id, QuarantineEntry& out) override {
+    return sql::selectQuarantine(*session_, dialect_, id, out);
+  }
 
   Session& session() { return *session_; }
   void savepoint() { savepoint_->execute(); }
@@ -399,6 +412,21 @@ class SqlStore final : public Store {
         out.matches.push_back(std::move(v));
       }
       return Status::ok();
+    });
+  }
+
+  Status readReceipt(std::string_view key, MessageReceipt& out) override {
+    return withReader(
+        [&](Reader& r) { return sql::selectReceipt(*r.session, dialect_, key, out); });
+  }
+  Status readQuarantine(std::string_view id, QuarantineEntry& out) override {
+    return withReader(
+        [&](Reader& r) { return sql::selectQuarantine(*r.session, dialect_, id, out); });
+  }
+  Status listQuarantine(const QuarantineQuery& query, std::vector<QuarantineEntry>& out,
+                        int64_t& total) override {
+    return withReader([&](Reader& r) {
+      return sql::selectQuarantineList(*r.session, dialect_, query, out, total);
     });
   }
 
@@ -997,10 +1025,14 @@ Status Writer::saveKey(const IdempotencyRecord& record) {
   std::string k = record.key, t = record.type, i = record.id, c = now_, f = record.fingerprint,
               r = record.result;
   Int64 v = record.version;
-  *session_ << dialect_.sql(
+  // A unit on another connection (PostgreSQL) may hold the key uncommitted: the insert waits for
+  // it, and does nothing when it committed. Then the key is taken, as if findKey had found it.
+  Statement st(*session_);
+  st << dialect_.sql(
       "INSERT INTO idempotency_keys (idem_key, res_type, res_id, version, created, fingerprint, "
-      "result) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-      use(k), use(t), use(i), use(v), use(c), use(f), use(r), kNow;
+      "result) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING"),
+      use(k), use(t), use(i), use(v), use(c), use(f), use(r);
+  if (st.execute() == 0) return Status::error(Code::Conflict, "idempotency key exists already");
   return Status::ok();
 }
 

@@ -166,6 +166,47 @@ struct AuditQuery {
   bool summaryCount = false;
 };
 
+// What the store keeps of every HL7 v2 message it answered, keyed for deduplication: never names,
+// MRNs or other content of the message, only who sent it, its control id and the answer. A
+// message's receipt is written in the same unit as whatever the message produced (docs/mllp.md).
+struct MessageReceipt {
+  std::string key;                                // e.g. "hl7:LAB|HOSP|MSG00001"
+  std::string senderApplication, senderFacility;  // MSH-3, MSH-4 as written
+  std::string controlId;                          // MSH-10
+  std::string messageType;                        // MSH-9 as written ("ORU^R01")
+  std::string ackCode;                            // the ACK sent: AA, AE or AR
+  std::string quarantineId = {};                  // when the message is in quarantine
+  std::string fingerprint = {};                   // a digest of the message: a resend has the same
+  std::string result = {};                        // what the unit wrote (free for the caller)
+  std::string received = {};                      // instant (set by saveReceipt: the unit's time)
+};
+
+// A message that could not be processed, kept with its bytes and the reason, until someone
+// retries it (after a mapping or enrolment fix) or discards it.
+struct QuarantineEntry {
+  std::string id;    // set by the caller (newId())
+  std::string key;   // its receipt's
+  std::string peer;  // the sender's network address
+  std::string senderApplication, senderFacility, controlId, messageType;
+  std::string ackCode;   // the ACK it got: AE or AR
+  int errorCode = 0;     // HL7 table 0357 (ERR-3)
+  std::string location;  // ERR-2 as text ("OBX[2]-5"), "" when the problem has no place
+  std::string reason;
+  std::string raw;              // the message's bytes as received
+  std::string status = "open";  // open, retried (processed by a retry), discarded
+  int attempts = 1;             // times it was processed (1 + retries)
+  std::string received = {};    // instant of the first arrival (set on insert)
+  int64_t receivedMs = 0;
+  std::string updated = {};  // instant of the last change (set by the store)
+};
+
+struct QuarantineQuery {
+  std::string status;  // "" all, or open, retried, discarded
+  size_t limit = 100;
+  size_t offset = 0;
+  bool withRaw = false;  // listings leave the bytes out unless asked
+};
+
 // Inside a unit of work. Everything here sees the unit's own changes.
 class WriteContext {
  public:
@@ -182,12 +223,23 @@ class WriteContext {
   virtual Status remove(std::string_view type, std::string_view id, const PutOptions& options,
                         WriteResult& out) = 0;
   virtual Status findKey(std::string_view key, IdempotencyRecord& out) = 0;  // or NotFound
-  virtual Status saveKey(const IdempotencyRecord& record) = 0;  // Conflict when it exists
+  // Conflict when the key exists, also when a unit on another connection saved it meanwhile (a
+  // PostgreSQL insert waits for that unit to finish): the caller may then replay the first result.
+  virtual Status saveKey(const IdempotencyRecord& record) = 0;
   virtual Status enqueue(const OutboxMessage& message) = 0;
   // Appends audit records (in this unit's transaction).
   virtual Status audit(const std::vector<AuditEntry>& entries) = 0;
   // The time this unit's changes are stamped with.
   virtual const std::string& now() const = 0;
+  // HL7 v2 receipts: the one with `key` or NotFound; save inserts it (Conflict when the key is
+  // taken, also by a unit committed meanwhile on another connection: a PostgreSQL insert waits
+  // for that unit to finish) or, with `replace`, overwrites it.
+  virtual Status findReceipt(std::string_view key, MessageReceipt& out) = 0;
+  virtual Status saveReceipt(const MessageReceipt& receipt, bool replace) = 0;
+  // The quarantine: inserts the entry, or updates the one with its id (status, attempts, reason,
+  // location, codes); NotFound when there is no such entry to read.
+  virtual Status saveQuarantine(const QuarantineEntry& entry) = 0;
+  virtual Status findQuarantine(std::string_view id, QuarantineEntry& out) = 0;
 };
 
 struct HistoryQuery {
@@ -276,6 +328,13 @@ class Store {
   // The audit log: one record as a stored AuditEvent (NotFound), and searches.
   virtual Status readAudit(std::string_view id, ResourceVersion& out) = 0;
   virtual Status searchAudit(const AuditQuery& query, SearchResult& out) = 0;
+
+  // HL7 v2 receipts and the quarantine (NotFound when there is none), newest first; `total`
+  // counts every entry the query matches.
+  virtual Status readReceipt(std::string_view key, MessageReceipt& out) = 0;
+  virtual Status readQuarantine(std::string_view id, QuarantineEntry& out) = 0;
+  virtual Status listQuarantine(const QuarantineQuery& query, std::vector<QuarantineEntry>& out,
+                                int64_t& total) = 0;
 
   virtual StoreStats stats() const = 0;
 };

@@ -4,7 +4,7 @@ _trialbridge() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   COMPREPLY=()
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'validate convert fhirpath map map-v2 registry serve enrol help --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'validate convert fhirpath map map-v2 registry serve quarantine enrol help --help --version' -- "$cur"))
     return
   fi
   case ${COMP_WORDS[1]} in
@@ -74,10 +74,19 @@ _trialbridge() {
     serve)
       case $prev in
         --config|--trial|--secret-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --port) return ;;
+        --port|--mllp-port) return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--config --port --trial --secret-file --check-config --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--config --port --mllp-port --trial --secret-file --check-config --help' -- "$cur"))
+      fi
+      ;;
+    quarantine)
+      case $prev in
+        --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --status|--count) return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--config --status --count --help' -- "$cur"))
       fi
       ;;
     enrol)

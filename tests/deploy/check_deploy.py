@@ -120,8 +120,9 @@ def file_settings(config):
     """The settings of a configuration that name files: {key path: file}."""
     out = {}
     for section, key in (("tls", "certificate"), ("tls", "privateKey"), ("auth", "jwks"),
-                         ("store", "databaseFile")):
-        if key in config.get(section, {}):
+                         ("store", "databaseFile"), ("mllp", "tlsCertificate"),
+                         ("mllp", "tlsPrivateKey"), ("mllp", "tlsClientCa")):
+        if config.get(section, {}).get(key):
             out[f"{section}.{key}"] = config[section][key]
     for i, t in enumerate(config.get("trials", [])):
         out[f"trials[{i}]"] = t
@@ -176,6 +177,8 @@ class Fixtures:
         self.env = {
             "TRIALBRIDGE_TLS_CERTIFICATE": str(self.dir / "server.crt"),
             "TRIALBRIDGE_TLS_PRIVATE_KEY": str(self.dir / "tls.key"),
+            "TRIALBRIDGE_MLLP_TLS_CERTIFICATE": str(self.dir / "server.crt"),
+            "TRIALBRIDGE_MLLP_TLS_PRIVATE_KEY": str(self.dir / "tls.key"),
             "TRIALBRIDGE_AUTH_JWKS": str(ROOT / "fuzz" / "keys" / "jwks.json"),
             "TRIALBRIDGE_STORE_DATABASE_FILE": str(self.dir / "database"),
             "TRIALBRIDGE_TRIALS": json.dumps([str(ROOT / "samples/trials/NCT06813157.json")]),

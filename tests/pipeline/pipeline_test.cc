@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "conformance/context.h"
 #include "core/json.h"
@@ -68,6 +70,18 @@ class FailingContext final : public store::WriteContext {
     return store::Status::error(Code::Internal, "the database went away");
   }
   const std::string& now() const override { return inner_.now(); }
+  store::Status findReceipt(std::string_view key, store::MessageReceipt& out) override {
+    return inner_.findReceipt(key, out);
+  }
+  store::Status saveReceipt(const store::MessageReceipt& r, bool replace) override {
+    return inner_.saveReceipt(r, replace);
+  }
+  store::Status saveQuarantine(const store::QuarantineEntry& e) override {
+    return inner_.saveQuarantine(e);
+  }
+  store::Status findQuarantine(std::string_view id, store::QuarantineEntry& out) override {
+    return inner_.findQuarantine(id, out);
+  }
   int puts = 0;
 
  private:
@@ -121,6 +135,16 @@ class FailingStore final : public store::Store {
   }
   store::Status searchAudit(const store::AuditQuery& q, store::SearchResult& out) override {
     return inner_.searchAudit(q, out);
+  }
+  store::Status readReceipt(std::string_view key, store::MessageReceipt& out) override {
+    return inner_.readReceipt(key, out);
+  }
+  store::Status readQuarantine(std::string_view id, store::QuarantineEntry& out) override {
+    return inner_.readQuarantine(id, out);
+  }
+  store::Status listQuarantine(const store::QuarantineQuery& q,
+                               std::vector<store::QuarantineEntry>& out, int64_t& total) override {
+    return inner_.listQuarantine(q, out, total);
   }
   store::StoreStats stats() const override { return inner_.stats(); }
   int puts = 0;
@@ -507,6 +531,36 @@ TEST_P(PipelineTest, AReplayWithTheSameKeyWritesNothing) {
   EXPECT_EQ(b2.entries[0].id, b1.entries[0].id);
   EXPECT_EQ(b2.entries[1].status, Status::NotFound);  // failed entries are not remembered
   EXPECT_EQ(count("Patient", "gender=male"), 1);
+}
+
+// Two changes with one key at the same time (a client retrying while its first request is in
+// flight): on PostgreSQL several writers run them at once, and the second's key insert waits for
+// the first. Every answer is the first result; one resource is written.
+TEST_P(PipelineTest, ConcurrentChangesWithOneKeyWriteOnce) {
+  for (int round = 0; round < 10; ++round) {
+    Options o = options_;
+    o.idempotencyKey = "http:client-1:race-" + std::to_string(round);
+    constexpr int kThreads = 8;
+    std::vector<Result> results(kThreads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        ready++;
+        while (ready.load() < kThreads) std::this_thread::yield();
+        results[t] = pipeline_->apply(Change::create(parse(kPatient)), o);
+      });
+    }
+    for (auto& t : threads) t.join();
+    int first = 0;
+    for (const Result& r : results) {
+      ASSERT_TRUE(r.ok()) << statusName(r.status) << ": " << text(r.issues);
+      EXPECT_EQ(r.entries[0].id, results[0].entries[0].id);
+      first += r.replayed ? 0 : 1;
+    }
+    EXPECT_EQ(first, 1) << "round " << round;
+  }
+  EXPECT_EQ(versions("Patient"), 10);
 }
 
 TEST_P(PipelineTest, OutboxRowsCommitWithTheirChange) {

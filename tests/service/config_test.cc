@@ -217,6 +217,12 @@ TEST(Config, EverySettingOfTheExampleHasItsVariable) {
   EXPECT_EQ(a.audit.flushMillis, b.audit.flushMillis);
   EXPECT_EQ(a.log.format, b.log.format);
   EXPECT_EQ(a.log.level, b.log.level);
+  EXPECT_EQ(a.mllp.enabled, b.mllp.enabled);
+  EXPECT_EQ(a.mllp.port, b.mllp.port);
+  EXPECT_EQ(a.mllp.allow, b.mllp.allow);
+  EXPECT_EQ(a.mllp.tls, b.mllp.tls);
+  EXPECT_EQ(a.mllp.clientCaFile, b.mllp.clientCaFile);
+  EXPECT_EQ(a.mllp.requireClientCertificate, b.mllp.requireClientCertificate);
   EXPECT_EQ(a.trials, b.trials);
   EXPECT_EQ(a.store.database, "host=db dbname=trialbridge user=tb password=p");
   std::filesystem::remove_all(dir);

@@ -296,6 +296,86 @@ TEST_P(StoreTest, IdempotencyKeys) {
             Code::Conflict);
 }
 
+TEST_P(StoreTest, MessageReceiptsAreKeptOnceUnlessReplaced) {
+  MessageReceipt r{"hl7:LAB|HOSP|M1", "LAB", "HOSP", "M1", "ORU^R01", "AA"};
+  r.fingerprint = "f1";
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) { return ctx.saveReceipt(r, false); }));
+  MessageReceipt again = r;
+  again.ackCode = "AE";
+  EXPECT_EQ(store_->write([&](WriteContext& ctx) { return ctx.saveReceipt(again, false); }).code(),
+            Code::Conflict);
+  MessageReceipt read;
+  ASSERT_TRUE(store_->readReceipt(r.key, read));
+  EXPECT_EQ(read.ackCode, "AA");
+  EXPECT_EQ(read.senderApplication, "LAB");
+  EXPECT_EQ(read.controlId, "M1");
+  EXPECT_EQ(read.fingerprint, "f1");
+  EXPECT_FALSE(read.received.empty());
+  again.quarantineId = "q-1";
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) { return ctx.saveReceipt(again, true); }));
+  ASSERT_TRUE(store_->readReceipt(r.key, read));
+  EXPECT_EQ(read.ackCode, "AE");
+  EXPECT_EQ(read.quarantineId, "q-1");
+  EXPECT_EQ(store_->readReceipt("hl7:none", read).code(), Code::NotFound);
+}
+
+TEST_P(StoreTest, QuarantineKeepsBytesAndListsByStatus) {
+  // Bytes in any character set, a NUL among them.
+  const std::string raw = std::string("MSH|^~\\&|LAB\rPID|1||\xE9t\xE9\r", 24) + '\0' + "x";
+  for (int i = 0; i < 3; ++i) {
+    QuarantineEntry e;
+    e.id = "q-" + std::to_string(i);
+    e.key = "hl7:LAB|HOSP|M" + std::to_string(i);
+    e.peer = "10.0.0.9";
+    e.ackCode = i == 0 ? "AR" : "AE";
+    e.errorCode = i == 0 ? 200 : 103;
+    e.location = "OBX-11";
+    e.reason = "reason " + std::to_string(i);
+    e.raw = raw;
+    ASSERT_TRUE(store_->write([&](WriteContext& ctx) { return ctx.saveQuarantine(e); }));
+  }
+  QuarantineEntry e;
+  ASSERT_TRUE(store_->readQuarantine("q-1", e));
+  EXPECT_EQ(e.raw, raw);
+  EXPECT_EQ(e.errorCode, 103);
+  EXPECT_EQ(e.status, "open");
+  EXPECT_EQ(e.attempts, 1);
+  const std::string received = e.received;
+  e.status = "retried";
+  e.attempts = 2;
+  e.reason = "fixed";
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) {
+    QuarantineEntry inUnit;
+    if (Status s = ctx.findQuarantine("q-1", inUnit); !s) return s;
+    EXPECT_EQ(inUnit.raw, raw);
+    return ctx.saveQuarantine(e);
+  }));
+  ASSERT_TRUE(store_->readQuarantine("q-1", e));
+  EXPECT_EQ(e.status, "retried");
+  EXPECT_EQ(e.attempts, 2);
+  EXPECT_EQ(e.received, received);  // the first arrival stays
+  EXPECT_EQ(e.raw, raw);
+  std::vector<QuarantineEntry> list;
+  int64_t total = 0;
+  QuarantineQuery q;
+  q.status = "open";
+  ASSERT_TRUE(store_->listQuarantine(q, list, total));
+  EXPECT_EQ(total, 2);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "q-2");  // newest first
+  EXPECT_TRUE(list[0].raw.empty());
+  list.clear();
+  q = {};
+  q.limit = 1;
+  q.offset = 1;
+  q.withRaw = true;
+  ASSERT_TRUE(store_->listQuarantine(q, list, total));
+  EXPECT_EQ(total, 3);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].raw, raw);
+  EXPECT_EQ(store_->readQuarantine("q-9", e).code(), Code::NotFound);
+}
+
 TEST_P(StoreTest, OutboxRowsGoWithTheChange) {
   open({{"ResearchStudy", {"registry"}}});
   const std::string id = create(R"({"resourceType":"ResearchStudy","status":"active"})");
