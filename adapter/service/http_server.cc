@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/resource_io.h"
 #include "service/auth.h"
+#include "service/console_assets.h"
 #include "service/fhir_api.h"
 #include "service/quarantine_view.h"
 #include "store/store.h"
@@ -174,7 +175,9 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
     }
     std::shared_ptr<const Principal> principal;
     const bool open = in.path == api.options().basePath + "/metadata";
-    if (tooLarge) {
+    if (isConsolePath(in.path)) {
+      serveConsole(in, out);  // static files without data: no token (console_assets.h)
+    } else if (tooLarge) {
       out.status = 413;
       out.contentType = "application/fhir+json;charset=utf-8";
       out.body = outcomeJson("too-long",
@@ -207,7 +210,7 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
                           desc + "\"");
       }
     }
-    if (out.body.empty()) {
+    if (out.body.empty() && !isConsolePath(in.path)) {
       in.principal = principal.get();
       if (quarantine != nullptr && QuarantineView::handles(in)) {
         quarantine->handle(in, out);

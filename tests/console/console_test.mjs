@@ -1,0 +1,244 @@
+// The web console in a real browser (docs/console.md): Debian's chromium, headless, driven by
+// puppeteer-core, against a running `trialbridge serve` with the reference trial, the sample
+// subjects and adverse events, draft AEs and a generated load (40 subjects x 104 weekly counts).
+// Checks what each page shows against the store (read through the REST API), confirms and
+// rejects draft AEs through the UI and reads them back, keyboard navigation, an axe-core scan
+// with no serious or critical violation, at 1280x800 and 390x844, and times each page.
+// Screenshots go to --artefacts (and to docs/console/ with --docs).
+//
+//   node tests/console/console_test.mjs --trialbridge BIN --source DIR --artefacts DIR
+//        [--docs] [--subjects 40] [--weeks 104] [--strict-timing]
+// Ends with "console: N passed, M failed"; exit status 1 when a check failed.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, copyFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { kItp1, kItp1Counts, rest, seedLoad, seedSamples } from './seed.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]);
+  return acc;
+}, []));
+const source = resolve(args.source);
+const peers = join(source, 'tests/peers');
+const require = createRequire(join(peers, 'package.json'));
+const puppeteer = require('puppeteer-core');
+const axePath = require.resolve('axe-core/axe.min.js');
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
+const artefacts = args.artefacts || mkdtempSync(join(tmpdir(), 'tb-console-'));
+mkdirSync(artefacts, { recursive: true });
+const kBudgetMs = 300;
+
+let passed = 0;
+let failed = 0;
+function check(ok, what, detail = '') {
+  if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`); }
+}
+
+async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'tb-console-serve-'));
+  const child = spawn(resolve(args.trialbridge), ['serve', '--port', '0', '--trial', join(source, 'samples/trials/NCT06813157.json')],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let errText = '';
+  child.stderr.on('data', (d) => { errText += d; });
+  const base = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${errText}`)), 30000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /FHIR base (http:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${errText}`)));
+  });
+  return { child, dir, base, root: base.replace(/\/fhir$/, '') };
+}
+
+async function show(page, hash, name) {
+  const t0 = performance.now();
+  await page.evaluate((h) => { document.body.dataset.ready = ''; location.hash = h; }, hash);
+  await page.waitForSelector(`body[data-ready="${name}"]`, { timeout: 15000 });
+  return performance.now() - t0;
+}
+
+async function axe(page, label) {
+  await page.addScriptTag({ path: axePath });
+  const res = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `axe: no serious violation on ${label}`, bad.map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`).join(', '));
+}
+
+async function main() {
+  if (!chromium) throw new Error('chromium is not installed (apt package chromium; deploy/install-deps.sh installs it)');
+  const server = await startServer();
+  const fhirBase = server.base;
+  const timings = {};
+  let browser;
+  try {
+    await seedSamples(fhirBase, resolve(args.trialbridge), source);
+    const t0 = performance.now();
+    await seedLoad(fhirBase, Number(args.subjects || 40), Number(args.weeks || 104));
+    console.log(`seeded ${args.subjects || 40} generated subjects x ${args.weeks || 104} weeks in ${Math.round(performance.now() - t0)} ms`);
+
+    // The assets: built in, with their type and ETag, revalidated with 304.
+    const idx = await fetch(`${server.root}/console/`);
+    check(idx.status === 200 && idx.headers.get('content-type').startsWith('text/html'), 'GET /console/ serves index.html');
+    const etag = idx.headers.get('etag');
+    const again = await fetch(`${server.root}/console/`, { headers: { 'If-None-Match': etag } });
+    check(again.status === 304, 'If-None-Match with the ETag gives 304');
+    const js = await fetch(`${server.root}/console/vendor/uPlot.esm.js`);
+    check(js.status === 200 && js.headers.get('content-type').startsWith('text/javascript'), 'uPlot is served from the binary');
+
+    browser = await puppeteer.launch({ executablePath: chromium, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--font-render-hinting=none'] });
+    const page = await browser.newPage();
+    await page.setBypassCSP(true);  // to inject axe-core; the console itself runs under its CSP
+    const consoleErrors = [];
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    // A 404 of an operation the server lacks is expected (the page says "not available").
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 404/.test(m.text())) consoleErrors.push(m.text()); });
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(`${server.root}/console/#/overview`);
+    await page.waitForSelector('body[data-ready="overview"]');
+
+    // Keyboard: the first Tab reaches the skip link, then the navigation; Enter on a link routes
+    // and moves the focus to the page's heading.
+    await page.keyboard.press('Tab');
+    check(await page.evaluate(() => document.activeElement.className === 'skip'), 'keyboard: the first Tab reaches the skip link');
+    let reached = false;
+    for (let i = 0; i < 8 && !reached; ++i) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement.getAttribute('href') === '#/ae-inbox');
+    }
+    check(reached, 'keyboard: Tab reaches the Draft AEs link');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('body[data-ready="ae-inbox"]');
+    check(await page.evaluate(() => document.activeElement.tagName === 'H1'), 'keyboard: after navigation the focus is on the heading');
+
+    // Overview against the store.
+    timings.overview = await show(page, '#/overview', 'overview');
+    const subjectsInStore = (await rest(fhirBase, 'GET', '/ResearchSubject?study=ResearchStudy/nct06813157&_summary=count')).total;
+    const rows = await page.$$eval('table caption', (cs) => cs.find((c) => c.textContent === 'Subjects of the study')?.closest('table').querySelectorAll('tbody tr').length || 0);
+    check(rows === subjectsInStore, 'overview lists every subject of the store', `${rows} shown, ${subjectsInStore} stored`);
+    const text = await page.$eval('main', (m) => m.innerText);
+    check(text.includes('ITP-0001') && text.includes('ITP-0002') && text.includes('ITP-0003'), 'overview shows the sample subjects');
+    check(/\/ 40/.test(text), 'overview shows the enrolment target of the trial (40)');
+    await page.screenshot({ path: join(artefacts, 'overview.png') });
+    await axe(page, 'overview');
+
+    // Subject ITP-0001: the platelet points are the store's.
+    timings.subject = await show(page, '#/subject/nct06813157-rs-ITP-0001', 'subject');
+    const stored = (await rest(fhirBase, 'GET', `/Observation?subject=${kItp1}&code=http://loinc.org|777-3&_count=1000`)).entry.map((e) => e.resource.valueQuantity.value).sort((a, b) => a - b);
+    const shown = (await page.$$eval('tr[data-platelet]', (trs) => trs.map((t) => Number(t.dataset.platelet)))).sort((a, b) => a - b);
+    check(JSON.stringify(shown) === JSON.stringify(stored) && shown.length === kItp1Counts.length, 'subject: the platelet points are the stored counts', `${shown} vs ${stored}`);
+    check(await page.$('.chart canvas') !== null, 'subject: the chart is drawn');
+    const subjText = await page.$eval('main', (m) => m.innerText);
+    check(subjText.includes('draft') && subjText.includes('Fever'), 'subject: its adverse events, drafts and confirmed');
+    check(subjText.includes('inc-2'), 'subject: the eligibility worksheet lists the criteria');
+    await page.screenshot({ path: join(artefacts, 'subject.png'), fullPage: true });
+    await axe(page, 'subject');
+    timings.subjectGenerated = await show(page, '#/subject/gen-rs-001', 'subject');
+    const genPoints = await page.$$eval('tr[data-platelet]', (trs) => trs.length);
+    check(genPoints === Number(args.weeks || 104), 'subject: a generated subject shows all its weekly counts', String(genPoints));
+
+    // Draft AE inbox: confirm one through the UI, read it back; reject the other with a reason.
+    timings['ae-inbox'] = await show(page, '#/ae-inbox', 'ae-inbox');
+    await page.screenshot({ path: join(artefacts, 'ae-inbox.png'), fullPage: true });
+    await axe(page, 'ae-inbox');
+    await page.select('#ae-draft-alt-0001-serious', 'SeriousResultsInHospitalization');
+    await page.select('#ae-draft-alt-0001-related', 'possibly-related');
+    await page.type('#ae-draft-alt-0001-note', 'checked with the site');
+    await page.click('form[aria-label="Confirm draft-alt-0001"] button[type=submit]');
+    await page.waitForFunction(() => (!document.getElementById('ae-draft-alt-0001-serious') && document.body.dataset.ready === 'ae-inbox') || document.querySelector('.form-error .error'), { timeout: 10000 });
+    check(await page.$('.form-error .error') === null, 'the UI reports no error', await page.$eval('.form-error .error', (e) => e.innerText).catch(() => ''));
+    const confirmed = await rest(fhirBase, 'GET', '/AdverseEvent/draft-alt-0001');
+    check(confirmed.actuality === 'actual', 'AE confirmed through the UI reads back as actual');
+    check(confirmed.seriousness?.coding?.[0]?.code === 'SeriousResultsInHospitalization', 'AE confirmed: seriousness as chosen');
+    check(confirmed.suspectEntity?.[0]?.causality?.[0]?.assessment?.coding?.[0]?.code === 'possibly-related', 'AE confirmed: relatedness as chosen');
+    const prov = await rest(fhirBase, 'GET', '/Provenance?target=AdverseEvent/draft-alt-0001');
+    check(prov.total >= 1, 'AE confirmed: a Provenance records the decision');
+    await page.type('#ae-draft-alt-0002-reason', 'lab error: haemolysed sample');
+    await page.click('form[aria-label="Reject draft-alt-0002"] button[type=submit]');
+    await page.waitForFunction(() => (!document.getElementById('ae-draft-alt-0002-reason') && document.body.dataset.ready === 'ae-inbox') || document.querySelector('.form-error .error'), { timeout: 10000 });
+    check(await page.$('.form-error .error') === null, 'the UI reports no error', await page.$eval('.form-error .error', (e) => e.innerText).catch(() => ''));
+    const gone = await fetch(`${fhirBase}/AdverseEvent/draft-alt-0002`);
+    check(gone.status === 410, 'AE rejected through the UI is deleted (410)', String(gone.status));
+    const why = await rest(fhirBase, 'GET', '/Provenance?target=AdverseEvent/draft-alt-0002');
+    check(why.entry?.[0]?.resource?.reason?.[0]?.text === 'lab error: haemolysed sample', 'AE rejected: the reason is recorded');
+    const audit = await rest(fhirBase, 'GET', '/AuditEvent?entity=AdverseEvent/draft-alt-0001&_summary=count').catch(() => null);
+    check(audit && audit.total >= 1, 'AE decisions are in the audit log');
+
+    // Quarantine and registries: what the server offers, or the plain "not available" state.
+    timings.quarantine = await show(page, '#/quarantine', 'quarantine');
+    const q = await fetch(`${server.root}/mllp/quarantine`);
+    const qText = await page.$eval('main', (m) => m.innerText);
+    if (q.status === 200) {
+      const total = (await q.json()).total;
+      check(qText.includes(`${total} message(s)`), 'quarantine: the count is the store\'s');
+    } else {
+      check(qText.includes('Not available on this server'), 'quarantine: says it is not available on this server');
+    }
+    await page.screenshot({ path: join(artefacts, 'quarantine.png') });
+    await axe(page, 'quarantine');
+    timings.registries = await show(page, '#/registries', 'registries');
+    const regText = await page.$eval('main', (m) => m.innerText);
+    const rs = await fetch(`${fhirBase}/$registry-status`);
+    check(rs.status === 200 ? regText.includes('Target') || regText.includes('No registry target') : regText.includes('Not available on this server'),
+      'registries: the state, or says it is not available');
+    await page.screenshot({ path: join(artefacts, 'registries.png') });
+    await axe(page, 'registries');
+
+    // Validate: an Observation with errors; the issues are listed and their lines marked.
+    timings.validate = await show(page, '#/validate', 'validate');
+    await page.$eval('#resource-text', (t) => { t.value = '{\n  "resourceType": "Observation",\n  "status": "bogus",\n  "code": {"text": "platelets"},\n  "valueQuantity": {"value": "a lot"}\n}'; });
+    await page.click('form.validate button[type=submit]');
+    await page.waitForSelector('#validate-results table');
+    const marked = await page.$$eval('pre.annotated .issue-error', (ls) => ls.map((l) => l.id));
+    check(marked.includes('line-3') && marked.includes('line-5'), 'validate: the lines with errors are marked', marked.join(','));
+    await page.screenshot({ path: join(artefacts, 'validate.png'), fullPage: true });
+    await axe(page, 'validate');
+
+    // Narrow screen: no page scrolls sideways.
+    await page.setViewport({ width: 390, height: 844 });
+    for (const [hash, name] of [['#/overview', 'overview'], ['#/subject/nct06813157-rs-ITP-0001', 'subject'], ['#/ae-inbox', 'ae-inbox'], ['#/quarantine', 'quarantine'], ['#/registries', 'registries'], ['#/validate', 'validate']]) {
+      await show(page, hash, name);
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(over <= 1, `narrow: ${name} fits 390 px`, `${over} px too wide`);
+      await page.screenshot({ path: join(artefacts, `${name}-narrow.png`) });
+    }
+    check(consoleErrors.length === 0, 'no script error in the browser', consoleErrors.join(' | '));
+
+    // Timing: each page warm (second load), with the generated trial in the store.
+    await page.setViewport({ width: 1280, height: 800 });
+    for (const [hash, name] of [['#/overview', 'overview'], ['#/subject/gen-rs-001', 'subject'], ['#/ae-inbox', 'ae-inbox'], ['#/quarantine', 'quarantine'], ['#/registries', 'registries'], ['#/validate', 'validate']]) {
+      await show(page, hash, name);
+      if (name === 'registries') await show(page, '#/validate', 'validate'); else await show(page, '#/registries', 'registries');
+      timings[`${name} (warm)`] = await show(page, hash, name);
+    }
+    const report = Object.entries(timings).map(([k, v]) => `${k}: ${Math.round(v)} ms`).join(', ');
+    console.log(`page times: ${report}`);
+    writeFileSync(join(artefacts, 'timings.json'), JSON.stringify(timings, null, 1));
+    const slow = Object.entries(timings).filter(([k, v]) => k.endsWith('(warm)') && v > kBudgetMs);
+    if (args['strict-timing']) check(slow.length === 0, `every page under ${kBudgetMs} ms`, slow.map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', '));
+    else if (slow.length) console.log(`note: over ${kBudgetMs} ms here: ${slow.map(([k]) => k).join(', ')} (not failed without --strict-timing)`);
+
+    if (args.docs) {
+      mkdirSync(join(source, 'docs/console'), { recursive: true });
+      for (const n of ['overview', 'subject', 'ae-inbox', 'quarantine', 'registries', 'validate', 'subject-narrow']) {
+        copyFileSync(join(artefacts, `${n}.png`), join(source, 'docs/console', `${n}.png`));
+      }
+    }
+  } finally {
+    if (browser) await browser.close();
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.on('exit', r));
+    rmSync(server.dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => { failed++; console.log(`FAIL ${e.stack || e}`); }).finally(() => {
+  console.log(`screenshots in ${artefacts}`);
+  console.log(`console: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+});
