@@ -24,6 +24,7 @@ QUIET=0
 #                     (deploy/chroot-image.py), curl (the README's examples: a fresh bookworm has
 #                     none)
 #   test peers        python3-hl7 (mllp_send, an MLLP client the MLLP tests send with)
+#   browser tests     chromium (the web console's tests drive it headless with puppeteer-core)
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpoco-dev libpcre3-dev rapidjson-dev libssl-dev zlib1g-dev libsqlite3-dev libpq-dev
@@ -33,8 +34,10 @@ PACKAGES=(
   python3 hyperfine wrk libxml2-utils
   python3-yaml debootstrap curl
   python3-hl7
+  chromium
 )
-# Node.js and npm (test peers under tests/peers/): only when there is no node at all, so a node
+# Node.js and npm (test peers under tests/peers/; npm also fetches the web console's pinned
+# libraries at configure time, console/package-lock.json): only when there is no node at all, so a node
 # that is already installed some other way is left alone.
 if ! command -v node >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)

@@ -133,6 +133,8 @@ async function main() {
     const shown = (await page.$$eval('tr[data-platelet]', (trs) => trs.map((t) => Number(t.dataset.platelet)))).sort((a, b) => a - b);
     check(JSON.stringify(shown) === JSON.stringify(stored) && shown.length === kItp1Counts.length, 'subject: the platelet points are the stored counts', `${shown} vs ${stored}`);
     check(await page.$('.chart canvas') !== null, 'subject: the chart is drawn');
+    const legend = await page.$eval('.legend-note', (e) => e.innerText);
+    check(legend.includes('doses (3)') && legend.includes('baseline 18 '), 'subject: three doses marked, baseline the last count before the first dose', legend);
     const subjText = await page.$eval('main', (m) => m.innerText);
     check(subjText.includes('draft') && subjText.includes('Fever'), 'subject: its adverse events, drafts and confirmed');
     check(subjText.includes('inc-2'), 'subject: the eligibility worksheet lists the criteria');

@@ -113,10 +113,12 @@ function reviewForm(ae, rerender) {
 
 export async function render(_args, _query, rerender) {
   const [drafts, subjects] = await Promise.all([
-    searchAll('AdverseEvent', { actuality: 'potential', _sort: '-date' }),
+    searchAll('AdverseEvent', { actuality: 'potential' }),
     searchAll('ResearchSubject', {}),
   ]);
   const subjectOf = byPatient(subjects);
+  drafts.sort((a, b) => (b.date || '').localeCompare(a.date || ''));  // newest first (sorted here: the
+  // store's _sort by date is slow on large tables)
   return page('Draft adverse events',
     h('p', {}, `${drafts.length} draft${drafts.length === 1 ? '' : 's'} waiting for the investigator. Confirming asks for seriousness and relatedness; rejecting asks for a reason. Both are recorded (Provenance and the server's audit log).`),
     drafts.length === 0 ? h('p', { class: 'empty' }, 'The inbox is empty.') : null,

@@ -40,7 +40,10 @@ function placementBadge(p) {
 
 function timeline(observations, doses) {
   const rows = new Map();
-  const key = (p) => (p && p.placement !== 'unscheduled' ? `${p.timepoint}${p.occurrence > 1 ? ` #${p.occurrence}` : ''}` : '(unscheduled)');
+  const key = (p) => {
+    if (!p) return '(not placed)';
+    return p.placement === 'unscheduled' ? '(unscheduled)' : `${p.timepoint}${p.occurrence > 1 ? ` #${p.occurrence}` : ''}`;
+  };
   const row = (k, t) => {
     if (!rows.has(k)) rows.set(k, { k, t, doses: [], results: [] });
     const r = rows.get(k);
@@ -108,7 +111,7 @@ export async function render(args) {
   const rs = await read('ResearchSubject', args[0]);
   const patient = rs.individual?.reference;
   const [observations, administrations, aes, study] = await Promise.all([
-    patient ? searchAll('Observation', { subject: patient, _sort: 'date' }) : [],
+    patient ? searchAll('Observation', { subject: patient }) : [],
     patient ? searchAll('MedicationAdministration', { subject: patient }).catch(() => []) : [],
     patient ? searchAll('AdverseEvent', { subject: patient }) : [],
     rs.study?.reference ? read(...rs.study.reference.split('/')).catch(() => null) : null,
