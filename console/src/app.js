@@ -36,7 +36,7 @@ async function render() {
     nodes[0].tabIndex = -1;
   }
   if (mine !== rendering) return;  // a newer navigation won
-  main.replaceChildren(...nodes.flat());
+  main.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   const h1 = main.querySelector('h1');
   document.title = `${h1 ? h1.textContent : 'trialbridge'} · trialbridge console`;
   if (h1 && render.moved) h1.focus();

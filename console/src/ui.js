@@ -61,7 +61,10 @@ export function fmtDate(s) {
   return s.length > 16 ? s.slice(0, 16).replace('T', ' ') : s;
 }
 
+let sayTimer = 0;
 export function say(text) {
   const s = document.getElementById('status');
   s.textContent = text;
+  clearTimeout(sayTimer);
+  sayTimer = setTimeout(() => { s.textContent = ''; }, 6000);
 }

@@ -27,6 +27,7 @@ export function plateletChart(counts, doses, baseline) {
     const { ctx } = u;
     ctx.save();
     ctx.strokeStyle = kColours.dose;
+    ctx.setLineDash([]);
     ctx.lineWidth = 2 * devicePixelRatio;
     for (const d of doses) {
       const x = u.valToPos(d.t, 'x', true);

@@ -61,7 +61,7 @@ export async function render() {
     const issues = outcome.issue || [];
     const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
     results.replaceChildren(section('Result',
-      h('p', {}, errors ? badge(`${errors} error(s)`, 'bad') : badge('no error', 'ok'), ` · ${issues.length} issue(s) against ${chosen.length ? chosen.join(', ') : 'R4'}`),
+      h('p', {}, errors ? badge(`${errors} error(s)`, 'bad') : badge('no error', 'ok'), ` · ${issues.length} issue(s) against R4${chosen.length ? `, ${chosen.join(', ')}` : ''} and the profiles the server requires for the type`),
       table('Issues', ['severity', 'where', 'line', 'message'], issues.map((i) => {
         const { line, col } = issueLocation(i);
         return [badge(i.severity, i.severity === 'error' || i.severity === 'fatal' ? 'bad' : i.severity === 'warning' ? 'warn' : 'muted'),
