@@ -1,0 +1,37 @@
+// The console's pure functions, without a browser (node's test runner): the quarantine's error
+// locations, the registry status's Parameters, the resource type of pasted text.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseLocation } from '../../console/src/pages/quarantine.js';
+import { partsOf } from '../../console/src/pages/registries.js';
+import { resourceTypeOf } from '../../console/src/pages/validate.js';
+
+test('an ERR-2 style location names segment, repetition, field and component', () => {
+  assert.deepEqual(parseLocation('OBX[2]-5.1'), { segment: 'OBX', repeat: 2, field: 5, component: 1 });
+  assert.deepEqual(parseLocation('PID-3'), { segment: 'PID', repeat: 1, field: 3, component: null });
+  assert.deepEqual(parseLocation('MSH'), { segment: 'MSH', repeat: 1, field: null, component: null });
+  assert.equal(parseLocation(''), null);
+  assert.equal(parseLocation('obx-5'), null);
+  assert.equal(parseLocation(undefined), null);
+});
+
+test('Parameters parts become an object; repeated names an array', () => {
+  const t = partsOf({ name: 'target', part: [
+    { name: 'name', valueString: 'hub' }, { name: 'pending', valueInteger: 2 },
+    { name: 'lastRun', part: [{ name: 'outcome', valueCode: 'ok' }] },
+    { name: 'failure', part: [{ name: 'reason', valueString: 'a' }] },
+    { name: 'failure', part: [{ name: 'reason', valueString: 'b' }] }] });
+  assert.equal(t.name, 'hub');
+  assert.equal(t.pending, 2);
+  assert.equal(t.lastRun.outcome, 'ok');
+  assert.deepEqual(t.failure.map((f) => f.reason), ['a', 'b']);
+  assert.deepEqual(partsOf({ name: 'x' }), {});
+});
+
+test('the resource type of pasted JSON or XML', () => {
+  assert.equal(resourceTypeOf('{\n "resourceType" : "Observation"}'), 'Observation');
+  assert.equal(resourceTypeOf('<?xml version="1.0"?>\n<Patient xmlns="http://hl7.org/fhir">'), 'Patient');
+  assert.equal(resourceTypeOf('  <Bundle>'), 'Bundle');
+  assert.equal(resourceTypeOf('{"id": "x"}'), '');
+  assert.equal(resourceTypeOf(''), '');
+});
