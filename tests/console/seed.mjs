@@ -68,15 +68,10 @@ export async function seedSamples(base, trialbridge, source) {
     `${source}/samples/entities/nct06813157-subject-itp-0003.json`, `${source}/samples/entities/nct06813157-ae-itp-0001-01.json`,
     `${source}/samples/entities/nct06813157-ae-itp-0003-01.json`, `${source}/samples/entities/nct06813157-ae-itp-0003-02.json`]);
   const bundle = JSON.parse(out);
-  const keep = new Set(['Patient', 'Consent', 'ResearchSubject', 'AdverseEvent']);
+  // The subjects with their doses (MedicationAdministration with tb-timepoint) and AEs.
+  const keep = new Set(['Patient', 'Consent', 'ResearchSubject', 'MedicationAdministration', 'AdverseEvent']);
   await transaction(base, bundle.entry.map((e) => e.resource).filter((r) => keep.has(r.resourceType)));
   await transaction(base, kItp1Counts.map(([t, v]) => platelet(kItp1, t, v)), 'POST');
-  // Three doses (MedicationAdministration): the chart's markers; the baseline is the last count
-  // before the first.
-  await transaction(base, ['2025-02-11T09:00:00Z', '2025-02-18T09:00:00Z', '2025-02-25T09:00:00Z'].map((t) => ({
-    resourceType: 'MedicationAdministration', status: 'completed',
-    medicationReference: { reference: 'Medication/nct06813157-med-msc' }, subject: { reference: kItp1 }, effectiveDateTime: t,
-  })), 'POST');
   await transaction(base, [
     draftAe('draft-alt-0001', kItp1, 'ALT 186 U/L = 4.65 x ULN', '2025-03-10', '2'),
     draftAe('draft-alt-0002', kItp1, 'ALT 250 U/L = 6.25 x ULN', '2025-03-17', '3'),
