@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -94,7 +95,12 @@ TEST(ProfilesPackage, DifferentialsSayWhatMatters) {
   const auto* ae = ctx.structureDefinition(profiles::kAdverseEvent);
   ASSERT_NE(element(*ae, "AdverseEvent.extension:ctcaeGrade"), nullptr);
   EXPECT_EQ(element(*ae, "AdverseEvent.study")->min, 1u);
-  EXPECT_EQ(element(*ae, "AdverseEvent.seriousness")->min, 1u);
+  // Seriousness and outcome: optional for a draft (actuality potential), required once actual.
+  EXPECT_EQ(element(*ae, "AdverseEvent.seriousness")->min, 0u);
+  const auto& aeConstraints = element(*ae, "AdverseEvent")->constraints;
+  EXPECT_TRUE(std::any_of(aeConstraints.begin(), aeConstraints.end(), [](const auto& c) {
+    return c.key == "tb-ae-3" && c.expression.find("actuality = 'actual'") != std::string::npos;
+  }));
 
   const auto* rs = ctx.structureDefinition(profiles::kResearchSubject);
   const auto* sid = element(*rs, "ResearchSubject.identifier:subjectId.type");

@@ -351,6 +351,22 @@ TEST(Profiles, AdverseEventWithoutStudyFails) {
       << ::testing::PrintToString(errors(toJson(ae)));
 }
 
+// A draft (actuality potential) may lack seriousness and outcome; an actual event may not.
+TEST(Profiles, DraftAdverseEventsNeedSeriousnessAndOutcomeOnlyOnceActual) {
+  const Trial trial = sampleTrial("samples/trials/NCT06813157.json");
+  rapidjson::Document b = parse(
+      mapToJson(trial, {sampleEntity(trial, "samples/entities/nct06813157-ae-itp-0001-01.json")}));
+  rapidjson::Value& ae = b["entry"][b["entry"].Size() - 1]["resource"];
+  ae.RemoveMember("seriousness");
+  ae.RemoveMember("outcome");
+  EXPECT_TRUE(mentions(errors(toJson(ae)), "tb-ae-3"))
+      << ::testing::PrintToString(errors(toJson(ae)));
+  ae["actuality"].SetString("potential");
+  EXPECT_TRUE(errors(toJson(ae)).empty()) << ::testing::PrintToString(errors(toJson(ae)));
+  ae["actuality"].SetString("bogus");
+  EXPECT_FALSE(errors(toJson(ae)).empty());
+}
+
 TEST(Profiles, Grade5MustBeFatal) {
   const Trial trial = sampleTrial("samples/trials/tbx101-fih-01.json");
   rapidjson::Document b =
