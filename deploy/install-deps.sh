@@ -37,8 +37,8 @@ PACKAGES=(
   chromium
 )
 # Node.js and npm (test peers under tests/peers/; npm also fetches the web console's pinned
-# libraries at configure time, console/package-lock.json): only when there is no node at all, so a node
-# that is already installed some other way is left alone.
+# libraries at configure time, console/package-lock.json): only when there is no node at all, so
+# a node that is already installed some other way is left alone.
 if ! command -v node >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
 fi
