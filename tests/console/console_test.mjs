@@ -10,7 +10,8 @@
 //        [--docs] [--subjects 40] [--weeks 104] [--strict-timing]
 // Ends with "console: N passed, M failed"; exit status 1 when a check failed.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, copyFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { mkdirSync, mkdtempSync, copyFileSync, writeFileSync, existsSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,21 +39,51 @@ function check(ok, what, detail = '') {
 
 async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'tb-console-serve-'));
-  const child = spawn(resolve(args.trialbridge), ['serve', '--port', '0', '--trial', join(source, 'samples/trials/NCT06813157.json')],
+  const child = spawn(resolve(args.trialbridge), ['serve', '--port', '0', '--mllp-port', '0',
+    '--secret-file', join(source, 'samples/entities/demo.secret'), '--trial', join(source, 'samples/trials/NCT06813157.json')],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let errText = '';
   child.stderr.on('data', (d) => { errText += d; });
+  let mllp = null;
   const base = await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${errText}`)), 30000);
     child.stdout.on('data', (d) => {
       out += d;
+      const p = /MLLP on ([\d.]+):(\d+)/.exec(out);
+      if (p) mllp = { host: p[1], port: Number(p[2]) };
       const m = /FHIR base (http:\/\/\S+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${errText}`)));
   });
-  return { child, dir, base, root: base.replace(/\/fhir$/, '') };
+  return { child, dir, base, mllp, root: base.replace(/\/fhir$/, '') };
+}
+
+// Sends each message in its own MLLP frame and waits for its ACK; returns the ACK codes (MSA-1).
+async function sendMllp({ host, port }, messages) {
+  const socket = connect(port, host);
+  await new Promise((r, j) => { socket.once('connect', r); socket.once('error', j); });
+  const acks = [];
+  let buffer = Buffer.alloc(0);
+  for (const m of messages) {
+    const ack = new Promise((r) => {
+      const onData = (d) => {
+        buffer = Buffer.concat([buffer, d]);
+        const end = buffer.indexOf(Buffer.from([0x1c, 0x0d]));
+        if (end < 0) return;
+        const frame = buffer.subarray(1, end).toString('latin1');
+        buffer = buffer.subarray(end + 2);
+        socket.off('data', onData);
+        r(/MSA\|([A-Z]{2})/.exec(frame)?.[1] || '?');
+      };
+      socket.on('data', onData);
+    });
+    socket.write(Buffer.concat([Buffer.from([0x0b]), m, Buffer.from([0x1c, 0x0d])]));
+    acks.push(await ack);
+  }
+  socket.end();
+  return acks;
 }
 
 async function show(page, hash, name) {
@@ -76,6 +107,18 @@ async function main() {
   const timings = {};
   let browser;
   try {
+    // The sample v2 messages over MLLP (serve --mllp-port 0), and two it cannot use, which go to
+    // the quarantine: an OBX without its result status (OBX-11) and an unsupported message type.
+    if (server.mllp) {
+      const dir = join(source, 'samples/hl7v2');
+      const files = readdirSync(dir).filter((f) => f.endsWith('.hl7') && !f.includes('batch')).sort();
+      const bad = [
+        'MSH|^~\\&|LIS|HOSP|TB|TRIAL|20250301080000||ORU^R01|BAD-OBX-1|P|2.5.1\rPID|1||X1^^^HOSP^MR\rOBR|1\rOBX|1|NM|777-3^PLT^LN||45|10*9/L\r',
+        'MSH|^~\\&|LIS|HOSP|TB|TRIAL|20250301080000||ADT^A01|BAD-TYPE-1|P|2.5.1\rPID|1||X1^^^HOSP^MR\r',
+      ];
+      const acks = await sendMllp(server.mllp, [...files.map((f) => readFileSync(join(dir, f))), ...bad.map((b) => Buffer.from(b, 'latin1'))]);
+      console.log(`MLLP ACKs: ${acks.join(' ')}`);
+    }
     const samples = await seedSamples(fhirBase, resolve(args.trialbridge), source);
     const itp1Doses = samples.entry.filter((e) => e.resource.resourceType === 'MedicationAdministration' && e.resource.subject.reference === kItp1).length;
     const t0 = performance.now();
@@ -177,8 +220,19 @@ async function main() {
     const q = await fetch(`${server.root}/mllp/quarantine`);
     const qText = await page.$eval('main', (m) => m.innerText);
     if (q.status === 200) {
-      const total = (await q.json()).total;
-      check(qText.includes(`${total} message(s)`), 'quarantine: the count is the store\'s');
+      const list = await q.json();
+      check(list.total > 0 && qText.includes(`${list.total} message(s)`), 'quarantine: the count is the store\'s', `${list.total}`);
+      const rowsShown = await page.$$eval('main tbody tr', (trs) => trs.length);
+      check(rowsShown === list.entries.length, 'quarantine: one row per entry', `${rowsShown} vs ${list.entries.length}`);
+      const withLocation = list.entries.find((e) => /^[A-Z][A-Z0-9]{2}(\[\d+\])?-\d+/.test(e.location || '')) || list.entries[0];
+      await show(page, `#/quarantine/${withLocation.id}`, 'quarantine');
+      const detail = await page.$eval('main', (m) => m.innerText);
+      check(detail.includes(withLocation.reason), 'quarantine: an entry shows its reason', withLocation.reason);
+      const field = /-(\d+)/.exec(withLocation.location || '')?.[1];
+      if (field) {
+        const hit = await page.$eval('ol.fields li.hit', (li) => li.textContent).catch(() => '');
+        check(hit.includes(`-${field}`), 'quarantine: the error\'s field is highlighted', `${hit} for ${withLocation.location}`);
+      }
     } else {
       check(qText.includes('Not available on this server'), 'quarantine: says it is not available on this server');
     }
