@@ -53,7 +53,8 @@ async function startServer() {
       const p = /MLLP on ([\d.]+):(\d+)/.exec(out);
       if (p) mllp = { host: p[1], port: Number(p[2]) };
       const m = /FHIR base (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      // Both lines: the FHIR base and the MLLP port (they may come in separate reads).
+      if (m && mllp) { clearTimeout(timer); resolve(m[1]); }
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${errText}`)));
   });
@@ -109,7 +110,7 @@ async function main() {
   try {
     // The sample v2 messages over MLLP (serve --mllp-port 0), and two it cannot use, which go to
     // the quarantine: an OBX without its result status (OBX-11) and an unsupported message type.
-    if (server.mllp) {
+    {
       const dir = join(source, 'samples/hl7v2');
       const files = readdirSync(dir).filter((f) => f.endsWith('.hl7') && !f.includes('batch')).sort();
       const bad = [
