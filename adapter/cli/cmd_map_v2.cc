@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <optional>
+#include <variant>
 
 #include "conformance/context.h"
 #include "conformance/profiles_package.h"
@@ -10,6 +11,10 @@
 #include "hl7v2/mllp.h"
 #include "mapping/oru_mapping.h"
 #include "mapping/v2_time.h"
+#include "pipeline/memory_subject_directory.h"
+#include "pipeline/study_context.h"
+#include "study/entity_reader.h"
+#include "study/trial_reader.h"
 #include "validation/validator.h"
 
 namespace trialbridge::cli {
@@ -18,7 +23,10 @@ namespace {
 
 constexpr std::string_view kHelp =
     "Usage: trialbridge map-v2 [--maps DIR] [--timezone +HH:MM] [--base URL] [--ndjson]\n"
-    "                          [--validate] [--verbose] FILE.hl7|-\n\n"
+    "                          [--validate] [--verbose]\n"
+    "                          [--trial TRIAL.json --subjects SUBJECT.json... [--secret-file "
+    "FILE]]\n"
+    "                          FILE.hl7|-\n\n"
     "Maps HL7 v2 ORU^R01 lab result messages (v2.3 to v2.8.2) to FHIR R4, after the HL7\n"
     "V2-to-FHIR IG, and prints one transaction Bundle per message: MessageHeader, Patient,\n"
     "Encounter, ServiceRequest, Specimen, Observations, DiagnosticReport, the practitioners and\n"
@@ -33,11 +41,23 @@ constexpr std::string_view kHelp =
     "(line: the segment's line in the file; byte: its offset in the file).\n\n"
     "Times written without a time zone take MSH-7's; when MSH-7 has none, --timezone's, else\n"
     "UTC (with a warning).\n\n"
+    "With --trial and --subjects the study context is applied, as the service does (no store,\n"
+    "no network; docs/study-logic.md): the patient is matched to a subject by the pseudonym of\n"
+    "its PID-3 identifiers under the trial's secret (--secret-file FILE, or the variable\n"
+    "TRIALBRIDGE_SECRET_{TRIAL}); the Bundle printed holds the subject's Observations with the\n"
+    "pseudonymous Patient and their timepoint, the derived platelet responses, draft adverse\n"
+    "events and a Provenance. A message of a patient who is no subject prints nothing (a line\n"
+    "on standard error says so, without identity). The messages of the file are taken in order,\n"
+    "each seeing the results of those before it (baseline, confirmation). Every argument\n"
+    "between --subjects and the last is a subject file.\n\n"
     "Exit status: 0 every message was mapped; 1 a message has errors (or, with --validate, a\n"
     "Bundle does not validate); 2 usage, I/O or mapping-file error.\n\n"
     "Examples:\n"
     "  trialbridge map-v2 samples/hl7v2/nct06813157-itp-0001-screening.hl7\n"
-    "  trialbridge map-v2 --ndjson samples/hl7v2/nct06813157-batch.hl7\n\n";
+    "  trialbridge map-v2 --ndjson samples/hl7v2/nct06813157-batch.hl7\n"
+    "  trialbridge map-v2 --trial samples/trials/NCT06813157.json --secret-file \\\n"
+    "      samples/entities/demo.secret --subjects samples/entities/nct06813157-subject-*.json \\\n"
+    "      samples/hl7v2/nct06813157-itp-0001-fu-d14.hl7\n\n";
 
 struct Part {
   std::string_view text;
@@ -48,6 +68,7 @@ struct Part {
 class Printer {
  public:
   Printer(std::string file, bool verbose) : file_(std::move(file)), verbose_(verbose) {}
+  const std::string& file() const { return file_; }
 
   // Prints a message's issues (locations relative to the file); true when one is an error.
   bool print(const core::Issues& issues, const Part& part) const {
@@ -98,6 +119,88 @@ std::optional<std::vector<Part>> split(const std::string& text, const Printer& p
   return parts;
 }
 
+// The study context of --trial/--subjects: the trial, its subjects in memory, the context.
+struct Study {
+  study::Trial trial;
+  std::optional<mapping::Pseudonymizer> secret;
+  std::unique_ptr<pipeline::MemorySubjectDirectory> directory;
+  std::unique_ptr<pipeline::StudyContext> context;
+};
+
+void printLoadIssues(const std::string& file, const core::Issues& issues) {
+  for (const core::Issue& i : issues.items()) {
+    if (i.severity > core::Severity::Warning) continue;
+    std::cerr << displayName(file) << ": " << core::severityCode(i.severity) << ": "
+              << (i.location.empty() ? "" : i.location + ": ") << i.message << "\n";
+  }
+}
+
+// Loads the trial, the subject files and the secret; an exit status on failure.
+std::variant<std::unique_ptr<Study>, int> loadStudy(const ArgParser& p,
+                                                    const std::vector<std::string>& subjects,
+                                                    const core::TypeResolver& types) {
+  auto study = std::make_unique<Study>();
+  std::string text, error;
+  const std::string trialPath = *p.value("--trial");
+  if (!readInput(trialPath, text, error)) {
+    std::cerr << "trialbridge map-v2: " << error << "\n";
+    return kExitUsage;
+  }
+  core::Issues issues;
+  std::optional<study::Trial> trial = study::readTrial(text, issues);
+  printLoadIssues(trialPath, issues);
+  if (!trial) return kExitDataError;
+  study->trial = std::move(*trial);
+  std::vector<study::SubjectRecord> records;
+  for (const std::string& path : subjects) {
+    if (!readInput(path, text, error)) {
+      std::cerr << "trialbridge map-v2: " << error << "\n";
+      return kExitUsage;
+    }
+    core::Issues entityIssues;
+    std::optional<study::Entity> e = study::readEntity(text, study->trial, entityIssues);
+    printLoadIssues(path, entityIssues);
+    if (!e) return kExitDataError;
+    if (e->kind == study::Entity::Kind::Subject) records.push_back(std::move(e->subject));
+  }
+  auto secret = mapping::Pseudonymizer::forTrial(study->trial.id, p.value("--secret-file"));
+  if (!secret || !secret.value()) {
+    std::cerr << "trialbridge map-v2: "
+              << (secret ? "no pseudonymisation secret for the trial " + study->trial.id +
+                               ": give --secret-file FILE or set " +
+                               mapping::Pseudonymizer::secretVariable(study->trial.id)
+                         : secret.message())
+              << "\n";
+    return kExitUsage;
+  }
+  study->secret = std::move(*secret.value());
+  study->directory = std::make_unique<pipeline::MemorySubjectDirectory>(
+      study->trial, std::move(records), *study->secret);
+  pipeline::StudyContextOptions options;
+  if (auto base = p.value("--base")) options.fullUrlBase = *base;
+  study->context = std::make_unique<pipeline::StudyContext>(
+      std::vector<pipeline::StudyTrial>{{&study->trial, &*study->secret}}, *study->directory, types,
+      std::move(options));
+  return study;
+}
+
+// The receipt key of a message ("hl7:MSH-3|MSH-4|MSH-10") and the time its mapping recorded.
+std::string receiptKey(const hl7v2::Message& m) {
+  const hl7v2::Segment msh = m.header();
+  return "hl7:" + std::string(msh.field(3).component(1).text()) + "|" +
+         std::string(msh.field(4).component(1).text()) + "|" +
+         std::string(msh.field(10).component(1).text());
+}
+std::string recordedOf(const core::Element& bundle) {
+  std::string out;
+  bundle.forEachChild("entry", [&](const core::Element& e) {
+    const core::Element* r = e.child("resource");
+    if (out.empty() && r != nullptr && r->type().name == "Provenance" && r->child("recorded"))
+      out = std::string(r->child("recorded")->value());
+  });
+  return out;
+}
+
 ArgParser options() {
   ArgParser p("map-v2");
   p.option("--maps", "DIR", "a site's mapping files (ConceptMaps, coding-systems.json, units.json)")
@@ -106,7 +209,10 @@ ArgParser options() {
               "base of the entries' fullUrl (default http://trialbridge.local/fhir)")
       .flag("--ndjson", "one Bundle a line")
       .flag("--validate", "validate each Bundle against R4 before printing it")
-      .flag("--verbose", "also print information messages");
+      .flag("--verbose", "also print information messages")
+      .option("--trial", "TRIAL.json", "apply the study context of this trial")
+      .option("--subjects", "SUBJECT.json", "the trial's subjects (entity files)", true)
+      .option("--secret-file", "FILE", "the trial's pseudonymisation secret");
   return p;
 }
 
@@ -117,12 +223,21 @@ int run(std::span<const std::string> args) {
     std::cout << kHelp << p.optionsHelp();
     return kExitOk;
   }
-  if (p.positionals().size() != 1) {
+  std::vector<std::string> subjects = p.values("--subjects");
+  if (p.has("--subjects") && p.positionals().size() > 1) {
+    subjects.insert(subjects.end(), p.positionals().begin(), p.positionals().end() - 1);
+  }
+  if (p.has("--trial") != p.has("--subjects")) {
+    std::cerr << "trialbridge map-v2: --trial and --subjects go together (see 'trialbridge "
+                 "map-v2 --help')\n";
+    return kExitUsage;
+  }
+  if (p.positionals().size() != 1 && !(p.has("--subjects") && !p.positionals().empty())) {
     std::cerr << "trialbridge map-v2: one FILE.hl7 (or -) is required (see 'trialbridge map-v2 "
                  "--help')\n";
     return kExitUsage;
   }
-  const std::string& path = p.positionals()[0];
+  const std::string& path = p.positionals().back();
   std::string text, error;
   if (!readInput(path, text, error)) {
     std::cerr << "trialbridge map-v2: " << error << "\n";
@@ -158,6 +273,12 @@ int run(std::span<const std::string> args) {
   const bool ndjson = p.has("--ndjson");
   const validation::Validator validator(*context);
   const mapping::V2Mapper mapper(*context, options);
+  std::unique_ptr<Study> study;
+  if (p.has("--trial")) {
+    auto loaded = loadStudy(p, subjects, *context);
+    if (const int* status = std::get_if<int>(&loaded)) return *status;
+    study = std::move(std::get<std::unique_ptr<Study>>(loaded));
+  }
   bool bad = false;
   for (const Part& part : *parts) {
     core::Issues issues;
@@ -166,6 +287,20 @@ int run(std::span<const std::string> args) {
     if (message && !issues.hasErrors()) bundle = mapper.map(*message, issues);
     bad |= printer.print(issues, part) || !bundle;
     if (!bundle) continue;
+    if (study) {
+      pipeline::StudyOutcome outcome =
+          study->context->apply(*bundle->root(), receiptKey(*message), recordedOf(*bundle->root()));
+      bad |= printer.print(outcome.issues, part);
+      if (outcome.notSubjects > 0 || outcome.beforeConsent > 0) {
+        std::cerr << printer.file() << ": message at line " << part.line << ": "
+                  << outcome.notSubjectResults << " result(s) of a patient who is no subject, "
+                  << outcome.beforeConsent << " dated before consent beyond the look-back: "
+                  << "not kept\n";
+      }
+      if (!outcome.writes) continue;
+      study->directory->remember(*outcome.writes->root());
+      bundle = std::move(outcome.writes);
+    }
     if (p.has("--validate")) {
       core::Issues v;
       validator.validate(*bundle->root(), v);

@@ -1,5 +1,7 @@
 #include "mapping/bundle_builder.h"
 
+#include <openssl/evp.h>
+
 #include <stdexcept>
 
 #include "conformance/profiles.h"
@@ -152,6 +154,28 @@ core::Element* TransactionBuilder::addResource(std::string_view type, std::strin
   builder_.primitive(request, "method", "PUT");
   builder_.primitive(request, "url", local);
   return resource;
+}
+
+std::string deterministicId(std::string_view prefix,
+                            std::initializer_list<std::string_view> parts) {
+  std::string text;
+  for (std::string_view p : parts) {
+    text.append(p);
+    text += '\x1f';
+  }
+  // Fetched once: EVP_sha256() would look the algorithm up in the provider for every id.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, sha256, nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(prefix);
+  id += '-';
+  for (unsigned int i = 0; i < 12 && i < length; ++i) {
+    id += kHex[digest[i] >> 4];
+    id += kHex[digest[i] & 0x0f];
+  }
+  return id;
 }
 
 }  // namespace trialbridge::mapping

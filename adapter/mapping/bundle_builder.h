@@ -8,6 +8,7 @@
 // TransactionBuilder makes a Bundle of type transaction whose entries PUT each resource at
 // {type}/{id}, so that mapping the same trial twice updates rather than duplicates; fullUrl is
 // {base}/{type}/{id} and references between the resources are relative ({type}/{id}).
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +64,11 @@ class ResourceBuilder {
   core::Document& doc_;
   std::vector<CacheEntry> cache_;
 };
+
+// A resource id made from `parts` (joined with a separator): "{prefix}-" and 24 hex digits of
+// their SHA-256, so that the same source always gives the same id (a PUT updates) and the id
+// tells nothing of the parts.
+std::string deterministicId(std::string_view prefix, std::initializer_list<std::string_view> parts);
 
 class TransactionBuilder {
  public:

@@ -1,7 +1,6 @@
 // ORU^R01 -> FHIR: the message (MSH -> MessageHeader, Provenance), the patient (PID -> Patient)
 // and the visit (PV1 -> Encounter); orders and observations are in oru_order.cc and
 // oru_observation.cc.
-#include <openssl/evp.h>
 
 #include "mapping/detail/oru_mapper.h"
 #include "mapping/oru_mapping.h"
@@ -34,24 +33,7 @@ OruMapper::OruMapper(const hl7v2::Message& message, const V2MapOptions& options,
 
 std::string OruMapper::makeId(std::string_view prefix,
                               std::initializer_list<std::string_view> parts) {
-  std::string text;
-  for (std::string_view p : parts) {
-    text.append(p);
-    text += '\x1f';
-  }
-  // Fetched once: EVP_sha256() would look the algorithm up in the provider for every id.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, sha256, nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(prefix);
-  id += '-';
-  for (unsigned int i = 0; i < 12 && i < length; ++i) {
-    id += kHex[digest[i] >> 4];
-    id += kHex[digest[i] & 0x0f];
-  }
-  return id;
+  return deterministicId(prefix, parts);
 }
 
 Element* OruMapper::addResource(std::string_view type, const std::string& id) {

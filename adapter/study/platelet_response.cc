@@ -17,6 +17,15 @@ std::string_view responseCodeName(ResponseCode code) {
   return "NE";
 }
 
+std::vector<Coding> plateletCountCodes(const PlateletResponseSettings& settings) {
+  if (!settings.test.codes.empty()) return testCodes(settings.test);
+  std::vector<Coding> out;
+  if (const Analyte* a = LabCatalog::get().byId("platelets")) {
+    for (const Analyte::Code& c : a->codes) out.push_back({c.system, c.code, "", ""});
+  }
+  return out;
+}
+
 bool isPlateletCount(const PlateletResponseSettings& settings, const LabResult& r) {
   if (!settings.test.codes.empty()) return sameTest(settings.test, r.system, r.code);
   const Analyte* a = LabCatalog::get().find(r.system, r.code);

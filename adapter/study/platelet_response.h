@@ -51,6 +51,9 @@ struct PlateletCount {
 std::vector<PlateletCount> plateletCounts(const PlateletResponseSettings& settings,
                                           std::span<const LabResult> results,
                                           std::vector<std::string>* problems = nullptr);
+// The codes a search for the platelet counts of these settings lists: the settings' test and its
+// analyte's codes, or (no test given) every code of the platelets analyte.
+std::vector<Coding> plateletCountCodes(const PlateletResponseSettings& settings);
 // Whether `result` is a platelet count for these settings.
 bool isPlateletCount(const PlateletResponseSettings& settings, const LabResult& result);
 
