@@ -199,9 +199,16 @@ class SubjectWriter {
     for (const Current& c : current_) {
       if (!c.void_ && study::isPlateletCount(*settings, c.result)) counts.push_back(c.result);
     }
+    std::stable_sort(counts.begin(), counts.end(), [](const LabResult& a, const LabResult& b) {
+      return a.effective.seconds < b.effective.seconds;
+    });
     std::vector<std::string> problems;
     const std::vector<study::PlateletCount> values =
         study::plateletCounts(*settings, counts, &problems);
+    for (std::string& why : problems) {
+      out_.issues.add(core::Severity::Warning, core::IssueType::Invalid,
+                      "a platelet count cannot be evaluated: " + why, "");
+    }
     const auto baseline = study::selectBaseline(*settings, plan_, *treatmentStart_, values);
     const study::ResponseCourse course = study::evaluatePlateletResponse(
         *settings, baseline ? std::optional<double>(baseline->value) : std::nullopt,
