@@ -184,23 +184,6 @@ std::variant<std::unique_ptr<Study>, int> loadStudy(const ArgParser& p,
   return study;
 }
 
-// The receipt key of a message ("hl7:MSH-3|MSH-4|MSH-10") and the time its mapping recorded.
-std::string receiptKey(const hl7v2::Message& m) {
-  const hl7v2::Segment msh = m.header();
-  return "hl7:" + std::string(msh.field(3).component(1).text()) + "|" +
-         std::string(msh.field(4).component(1).text()) + "|" +
-         std::string(msh.field(10).component(1).text());
-}
-std::string recordedOf(const core::Element& bundle) {
-  std::string out;
-  bundle.forEachChild("entry", [&](const core::Element& e) {
-    const core::Element* r = e.child("resource");
-    if (out.empty() && r != nullptr && r->type().name == "Provenance" && r->child("recorded"))
-      out = std::string(r->child("recorded")->value());
-  });
-  return out;
-}
-
 ArgParser options() {
   ArgParser p("map-v2");
   p.option("--maps", "DIR", "a site's mapping files (ConceptMaps, coding-systems.json, units.json)")
@@ -289,7 +272,8 @@ int run(std::span<const std::string> args) {
     if (!bundle) continue;
     if (study) {
       pipeline::StudyOutcome outcome =
-          study->context->apply(*bundle->root(), receiptKey(*message), recordedOf(*bundle->root()));
+          study->context->apply(*bundle->root(), pipeline::v2SourceKey(*message),
+                                pipeline::mappedRecorded(*bundle->root()));
       bad |= printer.print(outcome.issues, part);
       if (outcome.notSubjects > 0 || outcome.beforeConsent > 0) {
         std::cerr << printer.file() << ": message at line " << part.line << ": "

@@ -460,4 +460,21 @@ StudyOutcome StudyContext::apply(const Element& mapped, std::string_view source,
   return out;
 }
 
+std::string v2SourceKey(const hl7v2::Message& message) {
+  const hl7v2::Segment msh = message.header();
+  return "hl7:" + std::string(msh.field(3).component(1).text()) + "|" +
+         std::string(msh.field(4).component(1).text()) + "|" +
+         std::string(msh.field(10).component(1).text());
+}
+
+std::string mappedRecorded(const Element& mapped) {
+  std::string out;
+  mapped.forEachChild("entry", [&](const Element& e) {
+    const Element* r = e.child("resource");
+    if (out.empty() && r != nullptr && r->type().name == "Provenance")
+      out = std::string(childValue(*r, "recorded"));
+  });
+  return out;
+}
+
 }  // namespace trialbridge::pipeline

@@ -36,6 +36,7 @@
 
 #include "core/element.h"
 #include "core/issue.h"
+#include "hl7v2/message.h"
 #include "mapping/pseudonymizer.h"
 #include "study/subject_directory.h"
 #include "study/trial.h"
@@ -94,5 +95,12 @@ class StudyContext {
   const core::TypeResolver& types_;
   StudyContextOptions options_;
 };
+
+// The source key of an HL7 v2 message for the Provenance: "hl7:MSH-3|MSH-4|MSH-10" (first
+// components), as its receipt is keyed.
+std::string v2SourceKey(const hl7v2::Message& message);
+// The time the mapping recorded for its source (the `recorded` of the mapped Bundle's first
+// Provenance: MSH-7 for a v2 message), or "" when it has none.
+std::string mappedRecorded(const core::Element& mapped);
 
 }  // namespace trialbridge::pipeline

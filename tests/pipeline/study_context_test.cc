@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "conformance/context.h"
 #include "conformance/profiles.h"
 #include "core/json.h"
+#include "hl7v2/batch.h"
 #include "hl7v2/message.h"
 #include "mapping/oru_mapping.h"
 #include "pipeline/memory_subject_directory.h"
@@ -302,6 +304,60 @@ TEST_F(StudyContextTest, ADirectoryThatCannotAnswerIsAnErrorAndWritesNothing) {
   EXPECT_EQ(out.writes, nullptr);
   EXPECT_TRUE(out.issues.hasErrors());
   EXPECT_TRUE(has(out.issues.items().front().message, "database is down"));
+}
+
+// The golden subject course (tests/pipeline/golden/itp-0001-course.hl7, ITP-0001 with its five
+// infusions): screening, baseline, follow-ups D14 to M12 with a response reached (D14), a
+// complete response confirmed (M2), lost (M6) and the response lost (M9), an ALT rise to grade 3
+// with its draft AE (M2), and the M1 count corrected, which re-derives M1 to M12. The Bundles are
+// what `trialbridge map-v2 --trial --subjects` prints for the file (one a line); regenerate on
+// purpose with TB_UPDATE_GOLDENS=1.
+TEST(StudyContextGolden, TheSubjectCourseGivesTheExpectedBundles) {
+  const std::string dir = std::string(TB_SOURCE_ROOT) + "/tests/pipeline/golden/";
+  core::Issues issues;
+  auto e = study::readEntity(source("tests/pipeline/golden/itp-0001-course-subject.json"), trial(),
+                             issues);
+  ASSERT_TRUE(e);
+  MemorySubjectDirectory directory(trial(), {e->subject}, secret());
+  const StudyContext context({{&trial(), &secret()}}, directory, conformance::Context::r4());
+  const mapping::V2Mapper mapper(conformance::Context::r4());
+  const std::string text = source("tests/pipeline/golden/itp-0001-course.hl7");
+  std::optional<hl7v2::Batch> batch = hl7v2::readBatch(text, issues);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->messages.size(), 10u);
+  std::string output;
+  for (const hl7v2::Batch::Part& part : batch->messages) {
+    std::optional<hl7v2::Message> m = hl7v2::parseMessage(part.text, issues);
+    ASSERT_TRUE(m);
+    std::unique_ptr<core::Document> mapped = mapper.map(*m, issues);
+    ASSERT_TRUE(mapped);
+    StudyOutcome out =
+        context.apply(*mapped->root(), v2SourceKey(*m), mappedRecorded(*mapped->root()));
+    ASSERT_NE(out.writes, nullptr);
+    EXPECT_TRUE(out.issues.items().empty());
+    directory.remember(*out.writes->root());
+    output += core::writeJson(*out.writes->root()) + "\n";
+  }
+  EXPECT_FALSE(issues.hasErrors());
+  const std::string golden = dir + "itp-0001-course.ndjson";
+  if (const char* update = std::getenv("TB_UPDATE_GOLDENS"); update != nullptr && *update == '1') {
+    std::ofstream(golden, std::ios::binary) << output;
+    GTEST_SKIP() << "wrote " << golden;
+  }
+  const std::string expected = source("tests/pipeline/golden/itp-0001-course.ndjson");
+  ASSERT_FALSE(expected.empty()) << golden << " is missing";
+  std::istringstream a(output), b(expected);
+  std::string la, lb;
+  for (int line = 1; std::getline(b, lb); ++line) {
+    ASSERT_TRUE(std::getline(a, la)) << "message " << line << " wrote nothing";
+    EXPECT_EQ(la, lb) << "message " << line;
+  }
+  EXPECT_FALSE(std::getline(a, la)) << "more Bundles than expected";
+  // The course's milestones, as the golden holds them.
+  for (std::string_view milestone : {R"("code":"R"})", R"("code":"CR"})", R"("code":"CR-lost"})",
+                                     R"("code":"R-lost"})", R"("actuality":"potential")"}) {
+    EXPECT_NE(expected.find(milestone), std::string::npos) << milestone;
+  }
 }
 
 }  // namespace
