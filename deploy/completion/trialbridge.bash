@@ -51,11 +51,11 @@ _trialbridge() {
       ;;
     map-v2)
       case $prev in
-        --maps) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --maps|--trial|--subjects|--secret-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --timezone|--base) return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--maps --timezone --base --ndjson --validate --verbose --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--maps --timezone --base --ndjson --validate --verbose --trial --subjects --secret-file --help' -- "$cur"))
       else
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
