@@ -315,8 +315,7 @@ class SubjectWriter {
   void writeDraft(const Current& c, const study::ToxicityGrade& g) {
     mapping::ResourceBuilder& b = tx_.builder();
     const std::string id = mapping::deterministicId("tbdraft", {c.result.source, g.term->id});
-    // Not tb-adverse-event: that profile is for events a person reported (actuality actual).
-    Element* r = tx_.addResource("AdverseEvent", id, {});
+    Element* r = tx_.addResource("AdverseEvent", id, p::kAdverseEvent);
     const std::string gradeText =
         "CTCAE v5.0 grade " + std::to_string(g.grade) + " (" + std::string(g.term->ctcae) + ")";
     b.narrative(r, "Draft adverse event proposed from a laboratory result (" + c.result.source +
