@@ -32,6 +32,11 @@ std::optional<TrialCatalog::Entry> TrialCatalog::find(std::string_view name) con
   return std::nullopt;
 }
 
+std::vector<TrialCatalog::Entry> TrialCatalog::all() const {
+  std::lock_guard lock(mutex_);
+  return entries_;
+}
+
 size_t TrialCatalog::size() const {
   std::lock_guard lock(mutex_);
   return entries_.size();

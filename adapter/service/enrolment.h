@@ -35,6 +35,8 @@ class TrialCatalog {
   void add(study::Trial trial, std::optional<mapping::Pseudonymizer> pseudonymizer);
   // The trial named by its id or one of its registry identifiers.
   std::optional<Entry> find(std::string_view name) const;
+  // Every trial, in the order they were added.
+  std::vector<Entry> all() const;
   size_t size() const;
 
  private:

@@ -88,6 +88,9 @@ void FhirApi::Impl::answer(Call& c, Reply& r) const {
     r.payload = Payload::ofJson(*capability);
     return;
   }
+  if (seg.size() == 1 && seg[0] == "$ingest") {
+    return m == "POST" ? ingest(c, r) : notAllowed(c, r, "POST");
+  }
   if (seg.size() == 1 && seg[0] == "_history") {
     if (m != "GET") return notAllowed(c, r);
     return history(c, r, "", "");

@@ -73,6 +73,8 @@ struct FhirApi::Impl {
   // the service has no trials.
   const TrialCatalog* trials = nullptr;
   void enrol(Call& c, Reply& r) const;
+  // POST [base]/$ingest: an EHR's lab results through the study context (fhir_ingest.cc).
+  void ingest(Call& c, Reply& r) const;
 
   // Helpers (fhir_api.cc).
   // True when the client may; else a 403 with WWW-Authenticate naming the scope it needs.
