@@ -19,6 +19,9 @@
 //   POST   /fhir/{type}/$validate, /fhir/{type}/{id}/$validate   validation, OperationOutcome
 //   POST   /fhir/ResearchSubject/$enrol        a subject's entity file (not FHIR) mapped and
 //                                               stored as one transaction (service/enrolment.h)
+//   POST   /fhir/$ingest                       an EHR's Bundle of a Patient and its lab
+//                                               Observations through the study context
+//                                               (fhir_ingest.cc, pipeline/study_context.h)
 //
 // Responses are application/fhir+json, or XML when asked for (_format or Accept); every error
 // is an OperationOutcome with its status. Writes are parsed and validated (R4, meta.profile,
@@ -71,7 +74,8 @@ class FhirApi {
   ~FhirApi();
 
   void handle(const HttpRequest& request, HttpResponse& response) const;
-  // The trials whose subjects $enrol takes (they must outlive the API); none by default.
+  // The trials whose subjects $enrol takes and whose results $ingest matches (they must outlive
+  // the API); none by default.
   void setTrials(const TrialCatalog* trials);
 
   const ApiOptions& options() const { return options_; }
