@@ -1,19 +1,10 @@
 #include "cli/cmd_enrol.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/Timespan.h>
-#include <Poco/URI.h>
-
 #include <iostream>
 #include <memory>
 #include <sstream>
 
+#include "cli/service_client.h"
 #include "core/json_input.h"
 
 namespace trialbridge::cli {
@@ -36,47 +27,6 @@ constexpr std::string_view kHelp =
     "      samples/entities/nct06813157-subject-itp-0001.json\n"
     "  trialbridge enrol --server https://trials.example.org/fhir --token \"$TOKEN\" \\\n"
     "      subjects/*.json\n\n";
-
-struct Response {
-  int status = 0;
-  std::string body;
-};
-
-// POSTs `body` to `url`; false with `error` on a connection failure.
-bool post(const Poco::URI& url, const std::string& token, const std::string& body, Response& out,
-          std::string& error) {
-  try {
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (url.getScheme() == "https") {
-      Poco::Net::Context::Ptr context = new Poco::Net::Context(
-          Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
-      session =
-          std::make_unique<Poco::Net::HTTPSClientSession>(url.getHost(), url.getPort(), context);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(url.getHost(), url.getPort());
-    }
-    session->setTimeout(Poco::Timespan(60, 0));
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, url.getPathAndQuery(),
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setContentType("application/json");
-    request.set("Accept", "application/fhir+json");
-    if (!token.empty()) request.set("Authorization", "Bearer " + token);
-    request.setContentLength(static_cast<std::streamsize>(body.size()));
-    session->sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session->receiveResponse(response);
-    std::ostringstream ss;
-    Poco::StreamCopier::copyStream(in, ss);
-    out.status = static_cast<int>(response.getStatus());
-    out.body = std::move(ss).str();
-    return true;
-  } catch (const Poco::Exception& e) {
-    error = e.displayText();
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  return false;
-}
 
 // "3 resources: 1 created, 2 updated" from a transaction-response Bundle.
 std::string summary(const std::string& bundle) {
@@ -102,26 +52,6 @@ std::string summary(const std::string& bundle) {
          std::to_string(updated) + " updated" + (subject.empty() ? "" : "; " + subject);
 }
 
-// The issues of an OperationOutcome, one line each.
-void printOutcome(const std::string& file, const Response& r) {
-  core::JsonInput in;
-  core::Issues issues;
-  if (!in.parse(r.body, issues) || in.root().str("resourceType") != "OperationOutcome") {
-    std::cerr << file << ": HTTP " << r.status << "\n";
-    return;
-  }
-  const core::JsonNode list = in.root().get("issue");
-  for (size_t i = 0; i < list.size(); ++i) {
-    const core::JsonNode issue = list.item(i);
-    std::string where;
-    const core::JsonNode expressions = issue.get("expression");
-    if (expressions.size() > 0) where = expressions.item(0).str() + ": ";
-    std::cerr << file << ": " << issue.str("severity") << ": " << where << issue.str("diagnostics")
-              << "\n";
-  }
-  std::cerr << file << ": refused (HTTP " << r.status << ")\n";
-}
-
 ArgParser options() {
   ArgParser p("enrol");
   p.option("--server", "URL", "the service's FHIR base URL (required)")
@@ -142,34 +72,23 @@ int run(std::span<const std::string> args) {
                  "'trialbridge enrol --help')\n";
     return kExitUsage;
   }
-  Poco::URI url;
-  try {
-    url = Poco::URI(*server);
-  } catch (const Poco::Exception& e) {
-    std::cerr << "trialbridge enrol: --server: " << e.displayText() << "\n";
+  std::string shown, error;
+  const std::optional<Poco::URI> url =
+      operationUrl(*server, "ResearchSubject/$enrol", shown, error);
+  if (!url) {
+    std::cerr << "trialbridge enrol: --server: " << error << "\n";
     return kExitUsage;
   }
-  if ((url.getScheme() != "http" && url.getScheme() != "https") || url.getHost().empty()) {
-    std::cerr << "trialbridge enrol: --server takes an http or https URL, not '" << *server
-              << "'\n";
-    return kExitUsage;
-  }
-  std::string path = url.getPath();
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  url.setPath(path + "/ResearchSubject/$enrol");
-  std::string shown = *server;  // for messages, as given (the URI would encode the '$')
-  while (!shown.empty() && shown.back() == '/') shown.pop_back();
-  shown += "/ResearchSubject/$enrol";
   int exit = kExitOk;
   for (const std::string& file : p.positionals()) {
-    std::string text, error;
+    std::string text;
     if (!readInput(file, text, error)) {
       std::cerr << "trialbridge enrol: " << error << "\n";
       exit = kExitUsage;
       continue;
     }
-    Response r;
-    if (!post(url, p.value("--token").value_or(""), text, r, error)) {
+    ServiceResponse r;
+    if (!postToService(*url, p.value("--token").value_or(""), text, "application/json", r, error)) {
       std::cerr << "trialbridge enrol: " << shown << ": " << error << "\n";
       return kExitUsage;
     }
@@ -177,7 +96,8 @@ int run(std::span<const std::string> args) {
       std::cout << displayName(file) << ": enrolled (" << summary(r.body) << ")\n";
       continue;
     }
-    printOutcome(displayName(file), r);
+    if (printOperationOutcome(displayName(file), r))
+      std::cerr << displayName(file) << ": refused (HTTP " << r.status << ")\n";
     exit = std::max(exit, r.status >= 500 ? kExitUsage : kExitDataError);
   }
   return exit;

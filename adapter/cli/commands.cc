@@ -1,6 +1,7 @@
 #include "cli/cmd_convert.h"
 #include "cli/cmd_enrol.h"
 #include "cli/cmd_fhirpath.h"
+#include "cli/cmd_import.h"
 #include "cli/cmd_map.h"
 #include "cli/cmd_map_v2.h"
 #include "cli/cmd_quarantine.h"
@@ -14,8 +15,9 @@ namespace trialbridge::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      validateCommand(), convertCommand(), fhirpathCommand(),   mapCommand(),   mapV2Command(),
-      registryCommand(), serveCommand(),   quarantineCommand(), enrolCommand(), helpCommand(),
+      validateCommand(), convertCommand(),  fhirpathCommand(), mapCommand(),
+      mapV2Command(),    registryCommand(), serveCommand(),    quarantineCommand(),
+      enrolCommand(),    importCommand(),   helpCommand(),
   };
   return kCommands;
 }

@@ -4,7 +4,7 @@ _trialbridge() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   COMPREPLY=()
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'validate convert fhirpath map map-v2 registry serve quarantine enrol help --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'validate convert fhirpath map map-v2 registry serve quarantine enrol import help --help --version' -- "$cur"))
     return
   fi
   case ${COMP_WORDS[1]} in
@@ -90,6 +90,16 @@ _trialbridge() {
       fi
       ;;
     enrol)
+      case $prev in
+        --server|--token) return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--server --token --help' -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      ;;
+    import)
       case $prev in
         --server|--token) return ;;
       esac
