@@ -43,8 +43,7 @@ std::string patient(std::string_view id, std::string_view mrn) {
          R"(","identifier":[{"system":"https://dongguan-taixin.example/sid/mrn","value":")" +
          std::string(mrn) + R"("}],"name":[{"family":"Wang"}]})";
 }
-std::string count(std::string_view id, std::string_view subject, std::string_view time,
-                  int value) {
+std::string count(std::string_view id, std::string_view subject, std::string_view time, int value) {
   return R"({"resourceType":"Observation","id":")" + std::string(id) +
          R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"777-3"}]},)"
          R"("subject":{"reference":")" +
@@ -68,11 +67,11 @@ class ImportCommand : public ::testing::Test {
     options.pseudonymizer = *mapping::Pseudonymizer::fromFile(path("samples/entities/demo.secret"));
     ASSERT_TRUE(server_->service().loadTrial(*trial, {}, options).ok());
     base_ = "http://127.0.0.1:" + std::to_string(server_->port()) + "/fhir";
-    ASSERT_EQ(runCommand(enrolCommand(),
-                         {"--server", base_,
-                          path("tests/pipeline/golden/itp-0001-course-subject.json")})
-                  .status,
-              kExitOk);
+    ASSERT_EQ(
+        runCommand(enrolCommand(),
+                   {"--server", base_, path("tests/pipeline/golden/itp-0001-course-subject.json")})
+            .status,
+        kExitOk);
     char tmpl[] = "/tmp/tb-import-test.XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -89,11 +88,10 @@ class ImportCommand : public ::testing::Test {
 
 TEST_F(ImportCommand, SendsEachPatientWithItsResultsAndSummarises) {
   write("Patient.ndjson", {patient("p1", "MRN0048213"), patient("p2", "MRN0000002")});
-  write("Observation.ndjson",
-        {count("o1", "Patient/p1", "2025-02-11T07:50:00+08:00", 22),
-         count("o2", "Patient/p1", "2025-04-16T08:20:00+08:00", 64),
-         count("o3", "Patient/p2", "2025-04-16T08:20:00+08:00", 300),
-         count("o4", "Patient/p9", "2025-04-16T08:20:00+08:00", 300)});
+  write("Observation.ndjson", {count("o1", "Patient/p1", "2025-02-11T07:50:00+08:00", 22),
+                               count("o2", "Patient/p1", "2025-04-16T08:20:00+08:00", 64),
+                               count("o3", "Patient/p2", "2025-04-16T08:20:00+08:00", 300),
+                               count("o4", "Patient/p9", "2025-04-16T08:20:00+08:00", 300)});
   write("Condition.ndjson", {R"({"resourceType":"Condition","id":"c1"})"});
   write("notes.txt", {"not read"});
   Outcome r = runCommand(importCommand(), {"--server", base_, dir_});
