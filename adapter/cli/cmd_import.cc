@@ -29,8 +29,10 @@ constexpr std::string_view kHelp =
     "progress bar is drawn on a terminal.\n\n"
     "Exit status: 0 every patient was taken; 1 the service refused some (or a line is not a\n"
     "resource); 2 usage, I/O or connection error.\n\n"
-    "Example:\n"
-    "  trialbridge import --server http://127.0.0.1:8080/fhir export/\n\n";
+    "Examples:\n"
+    "  trialbridge import --server http://127.0.0.1:8080/fhir export/\n"
+    "  trialbridge import --server https://trials.example.org/fhir --token \"$TOKEN\" \\\n"
+    "      export/Patient.ndjson export/Observation.ndjson\n\n";
 
 ArgParser options() {
   ArgParser p("import");
