@@ -324,10 +324,19 @@ class SubjectWriter {
     Element* grade = b.add(b.extension(r, p::kExtCtcaeGrade), "valueCodeableConcept");
     b.coding(grade, "coding", p::codeSystem("tb-ctcae-grade"), std::to_string(g.grade));
     b.primitive(grade, "text", gradeText);
+    // tb-adverse-event requires a number and a severity of every event: the draft's own id, and
+    // the severity of its CTCAE grade (1 mild, 2 moderate, 3 and above severe).
+    Element* number = b.add(r, "identifier");
+    b.primitive(number, "system", study::ids::adverseEventIdSystem(trial_));
+    b.primitive(number, "value", id);
     b.primitive(r, "actuality", "potential");
     b.codeable(r, "event", std::string(kMedDra), g.term->meddra, g.term->ctcae, g.term->ctcae);
     b.reference(r, "subject", subject_.patient);
     b.primitive(r, "date", study::formatInstant(c.result.effective));
+    b.codeable(r, "severity", std::string(p::kAeSeverity),
+               g.grade <= 1   ? "mild"
+               : g.grade == 2 ? "moderate"
+                              : "severe");
     b.reference(r, "study", "ResearchStudy/" + study::ids::study(trial_));
     targets.push_back("AdverseEvent/" + id);
     derivationSources.push_back(c.result.source);
