@@ -41,35 +41,9 @@ void Validator::validate(const core::Element& resource, core::Issues& issues,
 
 void Validator::validateText(std::string_view text, core::Issues& issues,
                              std::span<const std::string> profiles) const {
-  std::string stripped;
-  if (options_.allowJsonComments && text.find('/') != std::string_view::npos) {
-    // Comments become spaces, so that lines and columns stay where they were.
-    stripped.assign(text);
-    bool inString = false;
-    for (size_t i = 0; i < stripped.size(); ++i) {
-      const char c = stripped[i];
-      if (inString) {
-        if (c == '\\') {
-          ++i;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '/' && i + 1 < stripped.size() && stripped[i + 1] == '/') {
-        while (i < stripped.size() && stripped[i] != '\n') stripped[i++] = ' ';
-      } else if (c == '/' && i + 1 < stripped.size() && stripped[i + 1] == '*') {
-        const size_t end = stripped.find("*/", i + 2);
-        const size_t stop = end == std::string::npos ? stripped.size() : end + 2;
-        for (; i < stop; ++i) {
-          if (stripped[i] != '\n') stripped[i] = ' ';
-        }
-        --i;
-      }
-    }
-    text = stripped;
-  }
-  auto doc = core::readResource(text, context_, issues);
+  core::ReadOptions read;
+  read.allowComments = options_.allowJsonComments;
+  auto doc = core::readResource(text, context_, issues, read);
   if (doc == nullptr || doc->root() == nullptr) return;
   validate(*doc->root(), issues, profiles);
 }

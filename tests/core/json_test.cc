@@ -173,7 +173,16 @@ TEST_P(JsonReaderErrors, AreReportedWithLocation) {
 INSTANTIATE_TEST_SUITE_P(
     Rules, JsonReaderErrors,
     ::testing::Values(
-        BadCase{"Malformed", R"({"resourceType":"Patient",})", "fatal 1:27 [] Invalid JSON", true},
+        BadCase{"Malformed", R"({"resourceType":"Patient"])", "fatal 1:26 [] Invalid JSON", true},
+        BadCase{"ExtraComma", R"({"resourceType":"Patient",})",
+                "error 1:26 [] There is an extra comma at the end of the object", false},
+        BadCase{"MissingComma", "{\"resourceType\":\"Patient\"\n \"id\":\"a\"}",
+                "error 2:2 [] A comma is missing", false},
+        BadCase{"Comment", "{\"resourceType\":\"Patient\", // x\n\"id\":\"a\"}",
+                "error 1:28 [] Comments are not allowed", false},
+        BadCase{"FhirCommentsNotStrings", R"({"resourceType":"Patient","fhir_comments":"x"})",
+                "[Patient.fhir_comments] The fhir_comments property must be an array of strings",
+                false},
         BadCase{"NotAnObject", R"([1])", "must be an object", true},
         BadCase{"NoResourceType", R"({"id":"x"})", "Unable to find resourceType", true},
         BadCase{"UnknownResourceType", R"({"resourceType":"Patients"})",
