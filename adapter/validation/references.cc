@@ -175,6 +175,11 @@ void References::check(const Element& e, const ElementNode& node, bool profile) 
   const std::string type = targetType(e, state_.resource, &target);
   if (!ref.empty()) checkAggregation(e, node, ref, target);
   if (target == nullptr && !ref.empty() && !options_.assumeValidRestReferences) return;
+  if (!ref.empty() && ref[0] == '#') {
+    using Policy = ValidatorOptions::ContainedReferences;
+    if (options_.containedReferences == Policy::Ignore) return;
+    if (options_.containedReferences == Policy::Type) target = nullptr;  // no profile checks
+  }
   checkTargets(e, node, ref, type, target);
 }
 

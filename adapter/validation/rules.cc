@@ -27,6 +27,7 @@ const RuleTable& RuleTable::get() {
     addMeasureRules(t);
     addElementIdRules(t);
     addNarrativeRules(t);
+    addBestPracticeRules(t);
     return t;
   }();
   return table;

@@ -79,6 +79,7 @@ class RuleTable {
 };
 
 // The families (one file each).
+void addBestPracticeRules(RuleTable& table);     // best_practice_rules.cc: Observation
 void addBundleRules(RuleTable& table);           // bundle_rules.cc: Bundle
 void addElementIdRules(RuleTable& table);        // element_id_rules.cc: every resource
 void addMeasureRules(RuleTable& table);          // measure_rules.cc: MeasureReport
