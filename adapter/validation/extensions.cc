@@ -57,7 +57,15 @@ const StructureModel* Extensions::check(const Element& ext) {
                "Extension.url is required in order to identify, use and validate the extension");
     return nullptr;
   }
-  if (url.find("://") == std::string_view::npos && !url.starts_with("urn:")) return nullptr;
+  if (url.find("://") == std::string_view::npos && !url.starts_with("urn:")) {
+    // Only the sub-extensions of a complex extension are named relatively (extensibility.html).
+    const Element* host = ext.parent();
+    if (host == nullptr || host->type().name != "Extension") {
+      rep_.error(IssueType::Invalid, &ext,
+                 "Extension.url must be an absolute URL ('" + std::string(url) + "' is not)");
+    }
+    return nullptr;
+  }
   if (url.find('|') != std::string_view::npos) {
     rep_.error(IssueType::Invalid, &ext, "The extension URL must not contain a version");
   }

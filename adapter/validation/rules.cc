@@ -28,6 +28,8 @@ const RuleTable& RuleTable::get() {
     addElementIdRules(t);
     addNarrativeRules(t);
     addBestPracticeRules(t);
+    addAttachmentRules(t);
+    addQuantityRules(t);
     return t;
   }();
   return table;

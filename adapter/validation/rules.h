@@ -79,12 +79,14 @@ class RuleTable {
 };
 
 // The families (one file each).
+void addAttachmentRules(RuleTable& table);       // attachment_rules.cc: Attachment, base64Binary
 void addBestPracticeRules(RuleTable& table);     // best_practice_rules.cc: Observation
 void addBundleRules(RuleTable& table);           // bundle_rules.cc: Bundle
 void addElementIdRules(RuleTable& table);        // element_id_rules.cc: every resource
 void addMeasureRules(RuleTable& table);          // measure_rules.cc: MeasureReport
 void addNarrativeRules(RuleTable& table);        // narrative_rules.cc: Narrative
 void addProfileRules(RuleTable& table);          // profile_rules.cc: StructureDefinition
+void addQuantityRules(RuleTable& table);         // quantity_rules.cc: Quantity and its kinds
 void addQuestionnaireRules(RuleTable& table);    // questionnaire_rules.cc: Questionnaire(Response)
 void addSearchParameterRules(RuleTable& table);  // search_parameter_rules.cc: SearchParameter,
                                                  // CapabilityStatement
