@@ -187,7 +187,7 @@ class ModelBuilder {
     }
     if (!ok) {
       error(m.keyLine, m.keyColumn, childPath(target, "fhir_comments"),
-            "The fhir_comments property must be an array of strings", IssueType::Invalid);
+            "fhir_comments holds an array of strings", IssueType::Invalid);
     }
   }
 

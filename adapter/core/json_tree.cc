@@ -125,7 +125,8 @@ class Parser {
 
   bool skipComment() {
     const Pos at = here();
-    if (!options_.allowComments) error(at, "Comments are not allowed in JSON");
+    if (!options_.allowComments)
+      error(at, "A comment, which JSON does not have (comments can be allowed)");
     if (p_[1] == '/') {
       while (p_ < end_ && *p_ != '\n') ++p_;
       return true;
@@ -206,9 +207,9 @@ class Parser {
     const char c = *p_;
     if (c == close) {
       if (f.comma) {
-        error(Pos{f.commaLine, f.commaColumn},
-              std::string("There is an extra comma at the end of the ") +
-                  (isObject ? "object" : "array") + " in the JSON");
+        error(
+            Pos{f.commaLine, f.commaColumn},
+            std::string("An extra comma before the end of the ") + (isObject ? "object" : "array"));
       }
       ++p_;
       stack_.pop_back();
@@ -220,8 +221,7 @@ class Parser {
     }
     if (c == ',') {
       if (!f.needSeparator) {
-        error(here(),
-              std::string("there is an extra comma in the ") + (isObject ? "object" : "array"));
+        error(here(), std::string("An extra comma in the ") + (isObject ? "object" : "array"));
       }
       f.needSeparator = false;
       f.comma = true;
@@ -233,7 +233,7 @@ class Parser {
     if (f.needSeparator) {
       const bool next = isObject ? (c == '"' || isIdentStart(c)) : startsValue(c);
       if (!next) return fatalHere(std::string("unexpected character '") + c + "'");
-      error(here(), "A comma is missing in the JSON");
+      error(here(), std::string("A missing comma between two ") + (isObject ? "members" : "items"));
     }
     f.needSeparator = true;
     f.comma = false;
@@ -256,8 +256,7 @@ class Parser {
       while (p_ < end_ && isIdentChar(*p_)) ++p_;
       key_ = std::string_view(start, static_cast<size_t>(p_ - start));
       if (p_ < end_ && *p_ == '"') ++p_;  // only the closing quote was written
-      error(keyAt_, "The JSON property '" + std::string(key_) +
-                        "' has no quotes around the name of the property");
+      error(keyAt_, "The property name " + std::string(key_) + " is not in quotes");
     }
     if (!skipSpace()) return false;
     if (p_ == end_ || *p_ != ':') return fatalHere("a ':' is expected after the property name");
@@ -358,10 +357,9 @@ class Parser {
     p_ = s;
     const std::string_view text(start, static_cast<size_t>(stop - start));
     const bool inObject = stack_.back().node->kind == Kind::Object;
-    error(at, inObject ? "The JSON property '" + std::string(key_) +
-                             "' has no quotes around the value of the property ('" +
+    error(at, inObject ? "The value of " + std::string(key_) + " is not in quotes ('" +
                              std::string(text) + "')"
-                       : "A value in a JSON array has no quotes ('" + std::string(text) + "')");
+                       : "An array item is not in quotes ('" + std::string(text) + "')");
     node(Kind::String, at, text);
     return true;
   }
@@ -432,7 +430,7 @@ class Parser {
       while (keep > 0 && (buf[keep - 1] == ' ' || buf[keep - 1] == '\t')) --keep;
     }
     buf.resize(keep);
-    error(at, "A string has no closing quote before the end of its line");
+    error(at, "A string without its closing quote at the end of the line");
     out = store(buf);
     p_ = s;
     return true;

@@ -66,8 +66,8 @@ void checkAttachment(const ElementAt& at, RuleContext& ctx) {
     if (ec == std::errc() && end == text.data() + text.size() && stated != actual) {
       Reporter::Scope s(rep, *size);
       rep.error(IssueType::Invalid, size,
-                "Stated Attachment Size " + std::string(text) +
-                    " does not match actual attachment size " + std::to_string(actual));
+                "The attachment's size is " + std::string(text) + ", but its data is " +
+                    std::to_string(actual) + " bytes");
     }
   }
   if (const Element* hash = att.child("hash"); hash != nullptr && hash->hasValue()) {
@@ -82,8 +82,8 @@ void checkAttachment(const ElementAt& at, RuleContext& ctx) {
     if (!stated || core::base64Encode(*stated) != actual) {
       Reporter::Scope s(rep, *hash);
       rep.error(IssueType::Invalid, hash,
-                "The hash of the data did not match the data (stated: '" +
-                    std::string(hash->value()) + "', actual: '" + actual + "')");
+                "The attachment's hash '" + std::string(hash->value()) +
+                    "' is not the SHA-1 of its data ('" + actual + "')");
     }
   }
 }

@@ -281,8 +281,8 @@ void checkInterlinked(const Element& bundle, bool message, RuleContext& ctx) {
         Reporter::Scope s(rep, *entries[i]);
         rep.add(message ? core::Severity::Information : core::Severity::Warning,
                 IssueType::Informational, entries[i],
-                "Entry " + name(i) + " isn't reachable by traversing forwards from the " +
-                    std::string(head) + ", only backwards");
+                "Entry " + name(i) + " is reached from the " + std::string(head) +
+                    " only by its own links to the entries that are (backwards)");
       }
       visit(i);
       again = true;
@@ -329,24 +329,25 @@ void checkEntryUrls(const Element& bundle, std::string_view bundleType, RuleCont
     if (full == nullptr || !full->hasValue()) {
       if (!optional) {
         rep.error(IssueType::Invalid, &entry,
-                  "Except for transactions and batches, each entry in a Bundle must have a "
-                  "fullUrl which is the identity of the resource in the entry");
+                  "The entry has no fullUrl; outside transactions and batches every entry "
+                  "needs one, the identity of its resource");
       }
       return;
     }
     const std::string_view url = full->value();
     if (!References::isAbsoluteUrl(url)) {
       rep.error(IssueType::Invalid, &entry,
-                "The fullUrl must be an absolute URL (not '" + std::string(url) + "')");
+                "The fullUrl '" + std::string(url) + "' is not an absolute URL");
       return;
     }
     if (res == nullptr) return;
     const std::string_view id = childValue(*res, "id");
     if (const auto tail = restfulTail(url, ctx)) {
       if (id.empty()) {
-        rep.error(IssueType::Invalid, &entry,
-                  "The fullUrl '" + std::string(url) +
-                      "' looks like a RESTful server URL, but the resource has no id");
+        rep.error(
+            IssueType::Invalid, &entry,
+            "The fullUrl '" + std::string(url) +
+                "' is a RESTful URL, so the resource needs the id it ends with, and has none");
       } else if (tail->first != res->type().name || tail->second != id) {
         rep.error(IssueType::Invalid, &entry,
                   "The fullUrl '" + std::string(url) +
@@ -356,9 +357,8 @@ void checkEntryUrls(const Element& bundle, std::string_view bundleType, RuleCont
       }
     } else if (childValue(*res, "url") == url) {
       rep.error(IssueType::Invalid, &entry,
-                "The canonical URL (" + std::string(url) +
-                    ") cannot match the fullUrl unless it is a RESTful URL that ends with the "
-                    "resource's id (" +
+                "The resource's canonical url is its fullUrl " + std::string(url) +
+                    ", which must then be a RESTful URL ending with the resource's id (" +
                     std::string(id) + ")");
     }
   });
@@ -376,13 +376,14 @@ void checkLinks(const Element& bundle, std::string_view bundleType, RuleContext&
     Reporter::Scope s(rep, link);
     if (paging && !paged) {
       rep.error(IssueType::Invalid, &link,
-                "The link relationship type '" + std::string(rel) +
-                    "' used in search sets is prohibited in this context");
+                "The link relation '" + std::string(rel) +
+                    "' pages search sets and histories, not a Bundle of type " +
+                    std::string(bundleType));
     }
     if (paging || rel == "self") {
       if (std::find(seen.begin(), seen.end(), rel) != seen.end()) {
         rep.error(IssueType::Invalid, &link,
-                  "The link relationship type '" + std::string(rel) + "' can only occur once");
+                  "The link relation '" + std::string(rel) + "' appears more than once");
       }
       seen.push_back(rel);
     }
@@ -429,7 +430,7 @@ void checkSearchSet(const Element& bundle, RuleContext& ctx) {
   });
   if (self == nullptr) {
     rep.warning(IssueType::Invalid, &bundle,
-                "SearchSet Bundles should have a self link that specifies what the search was");
+                "A search set should have a self link: the search it answers");
   }
   const std::vector<std::string> types =
       self == nullptr ? std::vector<std::string>() : searchTypes(childValue(*self, "url"), ctx);
@@ -439,27 +440,29 @@ void checkSearchSet(const Element& bundle, RuleContext& ctx) {
     const std::string_view mode = search == nullptr ? "" : childValue(*search, "mode");
     const Element* res = entry.child("resource");
     if (res == nullptr) {
-      rep.error(IssueType::Invalid, &entry, "SearchSet Bundle Entries must have resources");
+      rep.error(IssueType::Invalid, &entry,
+                "An entry of a search set holds a resource; this one has none");
       return;
     }
     if (mode.empty()) {
       rep.warning(IssueType::Invalid, &entry,
-                  "SearchSet bundles should have search modes on the entries");
+                  "The entry has no search mode (match, include or outcome)");
       return;
     }
     const std::string rt(res->type().name);
     Reporter::Scope sr(rep, *res);
     if ((mode == "match" || mode == "include") && childValue(*res, "id").empty()) {
-      rep.error(IssueType::Invalid, res, "Search results must have ids");
+      rep.error(IssueType::Invalid, res,
+                "A search result (match or include) has an id; this one has none");
     }
     if (mode == "match" && !types.empty() &&
         std::find(types.begin(), types.end(), rt) == types.end()) {
       rep.error(IssueType::Invalid, res,
-                "This is not a matching resource type for the specified search (" + rt +
-                    " expecting " + joinList(types) + ")");
+                "A match of type " + rt + ", but the search was for " + joinList(types));
     }
     if (mode == "outcome" && rt != "OperationOutcome") {
-      rep.error(IssueType::Invalid, res, "This is not an OperationOutcome (" + rt + ")");
+      rep.error(IssueType::Invalid, res,
+                "An entry in outcome mode holds an OperationOutcome, not a " + rt);
     }
   });
 }
@@ -470,10 +473,12 @@ void checkBundle(const Element& bundle, RuleContext& ctx) {
     const Element* first = bundle.child("entry");
     if (first == nullptr) {
       ctx.reporter.error(IssueType::Invalid, &bundle,
-                         "Documents or Messages must contain at least one entry");
+                         "A document or message has at least one entry, its Composition or "
+                         "MessageHeader");
     } else if (first->child("resource") == nullptr) {
       Reporter::Scope s(ctx.reporter, *first);
-      ctx.reporter.error(IssueType::Invalid, first, "No resource on first entry");
+      ctx.reporter.error(IssueType::Invalid, first,
+                         "The first entry holds no resource (the Composition or MessageHeader)");
     } else {
       BundleLinks(bundle, ctx).check(bundleType == "document");
       checkInterlinked(bundle, bundleType == "message", ctx);

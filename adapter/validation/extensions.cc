@@ -62,7 +62,9 @@ const StructureModel* Extensions::check(const Element& ext) {
     const Element* host = ext.parent();
     if (host == nullptr || host->type().name != "Extension") {
       rep_.error(IssueType::Invalid, &ext,
-                 "Extension.url must be an absolute URL ('" + std::string(url) + "' is not)");
+                 "The extension's url '" + std::string(url) +
+                     "' is not absolute (only the sub-extensions of a complex extension have "
+                     "relative names)");
     }
     return nullptr;
   }

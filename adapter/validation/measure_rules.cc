@@ -82,7 +82,7 @@ void codedWhenSeveral(const std::vector<const Element*>& parts, const char* what
     if (p->child("code") != nullptr) continue;
     Reporter::Scope s(rep, *p);
     rep.warning(IssueType::Required, p,
-                std::string("A measure ") + what + " should have a code when there are several");
+                std::string("There are several ") + what + "s, so each should have a code");
   }
 }
 
@@ -93,7 +93,8 @@ void checkCriteria(const Element& crit, const Element& measure, RuleContext& ctx
   const std::vector<const Element*> libs = children(measure, "library");
   Reporter::Scope s(ctx.reporter, crit);
   if (libs.empty()) {
-    ctx.reporter.error(IssueType::Invalid, &crit, "No CQL Libraries found on this Measure");
+    ctx.reporter.error(IssueType::Invalid, &crit,
+                       "The criteria are in CQL, but the Measure names no Library");
     return;
   }
   const std::string_view expr = childValue(crit, "expression");
@@ -101,8 +102,7 @@ void checkCriteria(const Element& crit, const Element& measure, RuleContext& ctx
   if (dot == std::string_view::npos) {
     if (libs.size() > 1) {
       ctx.reporter.error(IssueType::Invalid, &crit,
-                         "If the CQL expression does not include a namespace, there can only be "
-                         "one Library for the measure");
+                         "The CQL expression names no Library, and the Measure has several");
     }
     return;
   }
@@ -116,10 +116,11 @@ void checkCriteria(const Element& crit, const Element& measure, RuleContext& ctx
   }
   if (found == 0) {
     ctx.reporter.error(IssueType::Invalid, &crit,
-                       "No matching Library found for the namespace " + std::string(name));
+                       "No Library of the Measure is named " + std::string(name) +
+                           " (the expression's namespace)");
   } else if (found > 1) {
     ctx.reporter.error(IssueType::Invalid, &crit,
-                       "Multiple matching libraries found for the namespace " + std::string(name));
+                       "Several Libraries of the Measure are named " + std::string(name));
   }
 }
 
@@ -130,12 +131,12 @@ void checkMeasure(const Element& measure, RuleContext& ctx) {
       Reporter::Scope s(rep, *lib);
       rep.information(IssueType::NotFound, lib,
                       "The Library " + std::string(lib->value()) +
-                          " could not be resolved, so expression validation may not be correct");
+                          " is not loaded, so the criteria that use it cannot be checked");
     }
   }
   const std::vector<const Element*> groups = children(measure, "group");
   if (groups.empty()) {
-    rep.warning(IssueType::Required, &measure, "A measure should contain at least one group");
+    rep.warning(IssueType::Required, &measure, "The Measure has no group");
     return;
   }
   codedWhenSeveral(groups, "group", rep);
@@ -143,7 +144,7 @@ void checkMeasure(const Element& measure, RuleContext& ctx) {
     Reporter::Scope s(rep, *g);
     const std::vector<const Element*> pops = children(*g, "population");
     if (pops.empty()) {
-      rep.warning(IssueType::Required, g, "Measure Groups should have at least one population");
+      rep.warning(IssueType::Required, g, "The group has no population");
     }
     codedWhenSeveral(pops, "group population", rep);
     const std::vector<const Element*> strata = children(*g, "stratifier");
@@ -181,8 +182,8 @@ class ReportCheck {
     if (scoring_ != "proportion" && scoring_ != "ratio" && scoring_ != "continuous-variable" &&
         scoring_ != "cohort") {
       rep_.information(IssueType::BusinessRule, &mr_,
-                       "The scoring system in this measure is unknown, so the measureScore "
-                       "values cannot be checked");
+                       "The Measure's scoring is none of proportion, ratio, "
+                       "continuous-variable and cohort, so scores cannot be checked");
     }
     const std::vector<const Element*> mGroups = children(m_, "group");
     const std::vector<const Element*> rGroups = children(mr_, "group");
@@ -193,13 +194,12 @@ class ReportCheck {
       if (mGroups[0]->child("code") != nullptr && rc != nullptr) {
         if (!usableCode(rc)) {
           rep_.error(IssueType::BusinessRule, rGroups[0],
-                     "None of the codes provided are usable for comparison - need both system "
-                     "and code on at least one code");
+                     "The group's code has no coding with both a system and a code, so it "
+                     "cannot be compared with the Measure's");
         } else if (!sameCode(rc, mGroups[0]->child("code"))) {
           rep_.error(IssueType::BusinessRule, rGroups[0],
-                     "The code provided (" + codeText(rc) +
-                         ") does not match the code specified in the measure (" +
-                         codeText(mGroups[0]->child("code")) + ")");
+                     "The group's code " + codeText(rc) + " is not the Measure's group code " +
+                         codeText(mGroups[0]->child("code")));
         }
       }
       group(*rGroups[0], *mGroups[0]);
@@ -224,19 +224,17 @@ class ReportCheck {
       const Element* code = r->child("code");
       if (code == nullptr) {
         rep_.error(IssueType::BusinessRule, r,
-                   "The " + kind + " should have a code that matches the " + kind +
-                       " definition in the measure");
+                   "The " + kind + " has no code, so it cannot be matched to the Measure's");
         continue;
       }
       size_t k = 0;
       while (k < measure.size() && !sameCode(code, measure[k]->child("code"))) ++k;
       if (k == measure.size()) {
         rep_.error(IssueType::BusinessRule, r,
-                   "The code '" + codeText(code) + "' for this " + kind +
-                       " has no match in the measure definition");
+                   "No " + kind + " of the Measure has the code '" + codeText(code) + "'");
       } else if (used[k]) {
         rep_.error(IssueType::BusinessRule, r,
-                   "The code for this " + kind + " is duplicated with another " + kind);
+                   "Another " + kind + " of the report has the same code");
       } else {
         used[k] = true;
         each(*r, *measure[k]);
@@ -250,8 +248,8 @@ class ReportCheck {
       }
       const std::string_view id = childValue(*measure[k], "id");
       rep_.error(IssueType::BusinessRule, &owner,
-                 "The MeasureReport does not include a " + kind + " for the " + kind +
-                     " with code '" + codeText(measure[k]->child("code")) + "'" +
+                 "The report has no " + kind + " for the Measure's " + kind + " with code '" +
+                     codeText(measure[k]->child("code")) + "'" +
                      (id.empty() ? "" : " (id = '" + std::string(id) + "')"));
     }
   }
@@ -271,12 +269,12 @@ class ReportCheck {
   void population(const Element& pop) {
     if (type_ != "subject-list") {
       if (pop.child("subjectResults") != nullptr) {
-        rep_.error(IssueType::BusinessRule, &pop,
-                   "Reports where type is not 'subject-list' don't have subjects listed");
+        rep_.error(IssueType::BusinessRule, &pop, "Only subject-list reports list subjects");
       }
       if (pop.child("count") == nullptr) {
         rep_.warning(IssueType::BusinessRule, &pop,
-                     "Count should be present for reports where type is not 'subject-list'");
+                     "The population has no count (a report that is not a subject list gives "
+                     "counts)");
       }
       return;
     }
@@ -323,37 +321,37 @@ class ReportCheck {
       rep_.error(IssueType::BusinessRule, e, why);
     };
     if (type_ == "data-collection") {
-      banned(ms, "No measureScore when the type of the report is 'data-collection'");
+      banned(ms, "A data-collection report has no measureScore");
       return;
     }
     if (scoring_ == "cohort") {
-      banned(ms, "No measureScore when the scoring of the measure is 'cohort'");
+      banned(ms, "A cohort measure has no measureScore");
       return;
     }
     if (scoring_ != "proportion" && scoring_ != "ratio" && scoring_ != "continuous-variable") {
       return;
     }
     if (ms == nullptr) {
-      rep_.error(IssueType::Required, &rg,
-                 "A measureScore is required when the Measure.scoring=" + std::string(scoring_));
+      rep_.error(
+          IssueType::Required, &rg,
+          "The group has no measureScore, which a " + std::string(scoring_) + " measure requires");
       return;
     }
     Reporter::Scope s(rep_, *ms);
     const Element* value = ms->child("value");
     if (value == nullptr) {
-      rep_.error(IssueType::Required, ms,
-                 "A value is required when the Measure.scoring = " + std::string(scoring_));
+      rep_.error(
+          IssueType::Required, ms,
+          "The measureScore has no value, which a " + std::string(scoring_) + " measure requires");
     }
     if (scoring_ == "proportion") {
       for (const char* unit : {"unit", "system", "code"}) {
-        banned(ms->child(unit),
-               "A measureScore for this Measure Scoring (proportion) should not "
-               "have units");
+        banned(ms->child(unit), "A proportion is a number without a unit");
       }
       if (value != nullptr && (comparePrimitive("decimal", value->value(), "0") == -1 ||
                                comparePrimitive("decimal", value->value(), "1") == 1)) {
         Reporter::Scope sv(rep_, *value);
-        rep_.error(IssueType::Required, value, "The value is invalid - it must be between 0 and 1");
+        rep_.error(IssueType::Required, value, "A proportion is between 0 and 1");
       }
       return;
     }
@@ -369,8 +367,7 @@ class ReportCheck {
     const std::string_view code = childValue(ms, "code");
     if (fixed == nullptr) {
       if (code.empty() && scoring_ == "ratio") {
-        rep_.warning(IssueType::NotFound, &ms,
-                     "A unit should be present when the scoring type is ratio");
+        rep_.warning(IssueType::NotFound, &ms, "A ratio score should say its unit");
       }
       return;
     }

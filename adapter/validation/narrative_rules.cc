@@ -101,9 +101,9 @@ void checkLanguageControl(const ElementAt& at, RuleContext& ctx) {
     return;
   }
   if (!s.langs.empty() && s.outside) {
-    rep.error(IssueType::BusinessRule, &at.element,
-              "The xhtml has some language sections (" + joinList(s.langs) +
-                  "), and also has content that is not in a language section");
+    rep.error(
+        IssueType::BusinessRule, &at.element,
+        "The narrative has language sections (" + joinList(s.langs) + ") and content outside them");
   }
   std::string_view rest = control;
   while (!rest.empty()) {
@@ -126,17 +126,16 @@ void checkLanguageControl(const ElementAt& at, RuleContext& ctx) {
       if (want.empty()) {
         rep.error(IssueType::BusinessRule, &at.element,
                   "The profile " + profile +
-                      " requires a section in the narrative for the resource language, but the "
+                      " asks for a narrative section in the resource's language, but the "
                       "resource has no language");
         continue;
       }
     }
     if (std::find(s.langs.begin(), s.langs.end(), want) == s.langs.end()) {
       rep.error(IssueType::BusinessRule, &at.element,
-                "The profile " + profile +
-                    " requires a section in the narrative for the language '" + std::string(want) +
-                    "', but it was not found (found " +
-                    (s.langs.empty() ? std::string("none") : joinList(s.langs)) + ")");
+                "The profile " + profile + " asks for a narrative section in '" +
+                    std::string(want) + "'; the sections are: " +
+                    (s.langs.empty() ? std::string("none") : joinList(s.langs)));
     }
   }
 }

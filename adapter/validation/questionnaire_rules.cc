@@ -471,8 +471,8 @@ class ResponseItems {
     if (given.size() > 1 && childValue(qItem, "repeats") != "true") {
       Reporter::Scope s(rep_, *given[1]);
       rep_.error(IssueType::Invalid, given[1],
-                 "Only one response item with the linkId " + linkId + " allowed - found " +
-                     std::to_string(given.size()) + " items");
+                 "The item " + linkId + " appears " + std::to_string(given.size()) +
+                     " times, but does not repeat in the Questionnaire");
     }
     for (const Element* item : given) {
       Reporter::Scope s(rep_, *item);
@@ -486,7 +486,7 @@ class ResponseItems {
 
   void missing(const Element& parent, const std::string& linkId) {
     rep_.add(inProgress_ ? Severity::Warning : Severity::Error, IssueType::Required, &parent,
-             "No response answer found for required item '" + linkId + "'");
+             "The required item '" + linkId + "' has no answer");
   }
 
   // One response item (the reporter is at it) against its Questionnaire item.
@@ -502,7 +502,8 @@ class ResponseItems {
     item.forEachChild("answer", [&](const Element& a) { answers.push_back(&a); });
     if (answers.size() > 1 && childValue(qItem, "repeats") != "true") {
       rep_.error(IssueType::Invalid, answers[1],
-                 "Only one response answer item with this linkId allowed");
+                 "The item " + linkId + " has " + std::to_string(answers.size()) +
+                     " answers, but does not repeat");
     }
     if (answers.empty() && type != "group" && type != "display" &&
         childValue(qItem, "required") == "true" && enabled(qItem, qr_, ctx_)) {
@@ -516,23 +517,22 @@ class ResponseItems {
     const bool hasItems = item.child("item") != nullptr;
     if (type == "group") {
       if (!hasItems && childValue(qItem, "required") == "true") {
-        rep_.error(IssueType::Required, &item, "No sub-items found for required group " + linkId);
+        rep_.error(IssueType::Required, &item, "The required group " + linkId + " has no items");
       }
       items(item, qItem);
     } else if (hasItems) {
       rep_.error(IssueType::Structure, &item,
-                 type == "display"
-                     ? "Items of type display should not have items - linkId " + linkId
-                     : "Items not of type group should not have items outside "
-                       "answers (use answer.item not .item) - linkId " +
-                           linkId);
+                 type == "display" ? "An item of type display has no items (linkId " + linkId + ")"
+                                   : "The items under a question go under its answers "
+                                     "(answer.item), not beside them (linkId " +
+                                         linkId + ")");
     }
   }
 
   void answer(const Element& a, const Element& qItem, std::string_view type) {
     if (type == "group" || type == "display") {
       rep_.error(IssueType::Structure, &a,
-                 "Items of type " + std::string(type) + " should not have answers");
+                 "An item of type " + std::string(type) + " takes no answers");
       return;
     }
     if (const Element* v = a.child("value")) {
@@ -543,9 +543,8 @@ class ResponseItems {
         std::string list;
         for (std::string_view t : allowed) list += (list.empty() ? "" : ", ") + std::string(t);
         rep_.error(IssueType::Structure, v,
-                   "Answer value must be of " +
-                       std::string(allowed.size() == 1 ? "the type " : "one of the types ") + list +
-                       " not " + std::string(v->type().name));
+                   "The answer is a " + std::string(v->type().name) + ", but the item takes " +
+                       (allowed.size() == 1 ? "" : "one of ") + list);
       } else {
         AnswerCheck(*v, qItem, qr_, q_, ctx_).run();
       }
@@ -607,8 +606,8 @@ void checkQuestionnaireResponse(const Element& qr, RuleContext& ctx) {
   const std::string_view canonical = ref == nullptr ? std::string_view() : ref->value();
   if (canonical.empty()) {
     ctx.reporter.information(IssueType::Required, &qr,
-                             "No questionnaire is identified, so no validation can be performed "
-                             "against the base questionnaire");
+                             "The response names no questionnaire, so its items cannot be "
+                             "checked against one");
     return;
   }
   std::unique_ptr<core::Document> doc;
@@ -626,8 +625,8 @@ void checkQuestionnaireResponse(const Element& qr, RuleContext& ctx) {
         canonical.starts_with("http://example.org") || canonical.starts_with("https://example.org");
     ctx.reporter.add(example ? Severity::Information : Severity::Warning, IssueType::NotFound, ref,
                      "The questionnaire '" + std::string(canonical) +
-                         "' could not be resolved, so no validation can be performed against "
-                         "the base questionnaire");
+                         "' is neither loaded nor contained, so the items cannot be checked "
+                         "against it");
     return;
   }
   checkAuthored(qr, *q, ctx);

@@ -80,23 +80,21 @@ void checkSearchParameter(const Element& sp, RuleContext& ctx) {
   const std::string_view type = childValue(sp, "type");
   if (type == "composite" && sp.childCount("component") < 2) {
     rep.error(IssueType::BusinessRule, &sp,
-              "When the SearchParameter has a type of 'composite', then the SearchParameter must "
-              "define two or more components");
+              "A composite SearchParameter has two or more components");
   }
   const std::string_view code = childValue(sp, "code");
   if (const size_t bad = code.find_first_of(".$|:?&=, "); bad != std::string_view::npos) {
     rep.warning(IssueType::BusinessRule, &sp,
-                "The Search Parameter code includes '" + std::string(1, code[bad]) +
-                    "' which has special meaning in the RESTful API, and so this will be a "
-                    "problem");
+                "The code '" + std::string(code) + "' holds '" + std::string(1, code[bad]) +
+                    "', which means something in a search URL");
   }
   const std::string_view from = childValue(sp, "derivedFrom");
   if (from.empty()) return;
   const auto base = ctx.loadDefinition(from, "SearchParameter");
   if (base == nullptr) {
     rep.warning(IssueType::NotFound, &sp,
-                "Unable to find the base Search Parameter " + std::string(from) +
-                    " so can't check that this SearchParameter is a proper derivation from it");
+                "The SearchParameter it is derived from, " + std::string(from) +
+                    ", is not loaded, so the derivation cannot be checked");
     return;
   }
   const Element& b = *base->root();
@@ -118,9 +116,8 @@ void checkSearchParameter(const Element& sp, RuleContext& ctx) {
     if (!any && std::find(baseTypes.begin(), baseTypes.end(), t.value()) == baseTypes.end()) {
       Reporter::Scope s(rep, t);
       rep.error(IssueType::BusinessRule, &t,
-                "The resource type " + std::string(t.value()) +
-                    " is not listed as a base in the SearchParameter this is derived from (" +
-                    std::string(from) + ")");
+                "The SearchParameter " + std::string(from) +
+                    " that this one is derived from does not apply to " + std::string(t.value()));
       return;
     }
     if (expr.empty() || baseExpr.empty()) return;
@@ -131,11 +128,9 @@ void checkSearchParameter(const Element& sp, RuleContext& ctx) {
                                        [&](std::string_view x) { return m.starts_with(x); });
       if (!narrows && !theirs.empty()) {
         rep.warning(IssueType::BusinessRule, &sp,
-                    "The expression '" + std::string(m) +
-                        "' is not compatible with the expression '" + std::string(baseExpr) +
-                        "' in the derivedFrom SearchParameter " + std::string(from) +
-                        ", and this likely indicates that the derivation relationship is not "
-                        "valid");
+                    "The expression '" + std::string(m) + "' does not narrow '" +
+                        std::string(baseExpr) + "', the expression of " + std::string(from) +
+                        " that this SearchParameter is derived from");
       }
     }
   });

@@ -83,13 +83,13 @@ TEST(JsonTree, ReportsEveryRecoverableErrorAndGoesOn) {
       "}");
   ASSERT_FALSE(p->tree.fatal) << p->tree.fatal->message;
   const std::vector<std::string> want = {
-      "2:15 There is an extra comma at the end of the array in the JSON",
-      "4:3 A comma is missing in the JSON",
-      "4:3 The JSON property 'c' has no quotes around the name of the property",
-      "5:8 The JSON property 'd' has no quotes around the value of the property ('female')",
-      "6:8 A string has no closing quote before the end of its line",
-      "7:11 A comma is missing in the JSON",
-      "8:12 There is an extra comma at the end of the object in the JSON",
+      "2:15 An extra comma before the end of the array",
+      "4:3 A missing comma between two members",
+      "4:3 The property name c is not in quotes",
+      "5:8 The value of d is not in quotes ('female')",
+      "6:8 A string without its closing quote at the end of the line",
+      "7:11 A missing comma between two items",
+      "8:12 An extra comma before the end of the object",
   };
   EXPECT_EQ(errors(p->tree), want);
   const Node* root = p->tree.root;
@@ -122,9 +122,10 @@ TEST(JsonTree, CommentsAreErrorsUnlessAllowed) {
   auto strict = parse(text);
   ASSERT_FALSE(strict->tree.fatal);
   EXPECT_EQ(errors(strict->tree),
-            (std::vector<std::string>{"1:1 Comments are not allowed in JSON",
-                                      "2:7 Comments are not allowed in JSON",
-                                      "2:18 Comments are not allowed in JSON"}));
+            (std::vector<std::string>{
+                "1:1 A comment, which JSON does not have (comments can be allowed)",
+                "2:7 A comment, which JSON does not have (comments can be allowed)",
+                "2:18 A comment, which JSON does not have (comments can be allowed)"}));
   TreeOptions allow;
   allow.allowComments = true;
   auto lax = parse(text, allow);

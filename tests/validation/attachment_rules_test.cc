@@ -21,14 +21,12 @@ TEST(AttachmentRules, SizeAndHashAgreeWithTheData) {
     "hash":"qvTGHdzF6KLavt4PO0gs2a6pQ00=")"));
   EXPECT_EQ(errorCount(issues), 0u) << dump(issues);
   issues = validate(document(R"("contentType":"text/plain","data":"aGVsbG8=","size":6)"));
-  const auto size = findAll(issues,
-                            "Stated Attachment Size 6 does not match actual attachment "
-                            "size 5");
+  const auto size = findAll(issues, "The attachment's size is 6, but its data is 5 bytes");
   ASSERT_EQ(size.size(), 1u) << dump(issues);
   EXPECT_EQ(size[0]->location, "DocumentReference.content[0].attachment.size");
   issues = validate(document(R"("contentType":"text/plain","data":"aGVsbG8=",
     "hash":"2jmj7l5rSw0yVb/vlWAYkK/YBwk=")"));
-  EXPECT_EQ(findAll(issues, "The hash of the data did not match").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "is not the SHA-1 of its data").size(), 1u) << dump(issues);
 }
 
 TEST(AttachmentRules, AnAttachmentSaysWhatItIs) {

@@ -23,16 +23,15 @@ TEST(BundleRules, EntriesHaveAbsoluteFullUrlsExceptInTransactionsAndBatches) {
   EXPECT_EQ(errorCount(issues), 0u) << dump(issues);
   issues = validate(
       bundle("collection", R"("entry":[{"resource":{"resourceType":"Patient","id":"p"}}])"));
-  EXPECT_EQ(findAll(issues, "must have a fullUrl").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "has no fullUrl").size(), 1u) << dump(issues);
   for (const char* type : {"transaction", "batch"}) {
     issues = validate(bundle(type, R"("entry":[{"resource":{"resourceType":"Patient"},
       "request":{"method":"POST","url":"Patient"}}])"));
-    EXPECT_TRUE(findAll(issues, "must have a fullUrl").empty()) << type << dump(issues);
+    EXPECT_TRUE(findAll(issues, "has no fullUrl").empty()) << type << dump(issues);
   }
   issues = validate(bundle("collection", R"("entry":[{"fullUrl":"Patient/p",
     "resource":{"resourceType":"Patient","id":"p"}}])"));
-  EXPECT_EQ(findAll(issues, "must be an absolute URL (not 'Patient/p')").size(), 1u)
-      << dump(issues);
+  EXPECT_EQ(findAll(issues, "'Patient/p' is not an absolute URL").size(), 1u) << dump(issues);
 }
 
 TEST(BundleRules, RestfulFullUrlsEndWithTheTypeAndId) {
@@ -42,7 +41,7 @@ TEST(BundleRules, RestfulFullUrlsEndWithTheTypeAndId) {
       << dump(issues);
   issues = validate(bundle("collection", R"("entry":[{"fullUrl":"http://a.org/fhir/Patient/q",
     "resource":{"resourceType":"Patient","active":true}}])"));
-  EXPECT_EQ(findAll(issues, "but the resource has no id").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "needs the id it ends with, and has none").size(), 1u) << dump(issues);
   // A urn:uuid fullUrl says nothing about the id.
   issues = validate(
       bundle("collection", R"("entry":[{"fullUrl":"urn:uuid:0f5b8b9e-1c39-4d7b-9f1e-2f8f2d1f6a11",
@@ -54,7 +53,7 @@ TEST(BundleRules, ACanonicalUrlAsFullUrlMustBeRestfulWithTheId) {
   auto issues = validate(bundle("collection", R"("entry":[{"fullUrl":"http://a.org/vs/colours",
     "resource":{"resourceType":"ValueSet","id":"c","url":"http://a.org/vs/colours",
     "status":"draft"}}])"));
-  EXPECT_EQ(findAll(issues, "cannot match the fullUrl").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "canonical url is its fullUrl").size(), 1u) << dump(issues);
   issues = validate(bundle("collection", R"("entry":[{"fullUrl":"http://a.org/fhir/ValueSet/c",
     "resource":{"resourceType":"ValueSet","id":"c","url":"http://a.org/fhir/ValueSet/c",
     "status":"draft"}}])"));
@@ -65,13 +64,13 @@ TEST(BundleRules, PagingLinksOnlyInSearchSetsAndHistoriesAndUniqueRelations) {
   const std::string links = R"("link":[{"relation":"self","url":"http://a.org/fhir/Patient"},
     {"relation":"next","url":"http://a.org/fhir/Patient?page=2"}],)";
   auto issues = validate(bundle("collection", links + R"("entry":[)" + kPatient + "]"));
-  EXPECT_EQ(findAll(issues, "'next' used in search sets is prohibited").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "'next' pages search sets and histories").size(), 1u) << dump(issues);
   issues = validate(bundle("history", links + R"("entry":[)" + kPatient + "]"));
-  EXPECT_TRUE(findAll(issues, "used in search sets is prohibited").empty()) << dump(issues);
+  EXPECT_TRUE(findAll(issues, "pages search sets and histories").empty()) << dump(issues);
   issues = validate(bundle("collection", R"("link":[{"relation":"self","url":"http://a.org/1"},
     {"relation":"self","url":"http://a.org/2"}],"entry":[)" +
                                              kPatient + "]"));
-  EXPECT_EQ(findAll(issues, "'self' can only occur once").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "'self' appears more than once").size(), 1u) << dump(issues);
 }
 
 TEST(BundleRules, SearchSets) {
@@ -85,26 +84,25 @@ TEST(BundleRules, SearchSets) {
   issues = validate(bundle("searchset", self + R"("entry":[{"fullUrl":"http://a.org/fhir/Group/g",
     "resource":{"resourceType":"Group","id":"g","type":"person","actual":true},
     "search":{"mode":"match"}}])"));
-  EXPECT_EQ(findAll(issues, "not a matching resource type for the specified search").size(), 1u)
-      << dump(issues);
+  EXPECT_EQ(findAll(issues, "but the search was for Patient").size(), 1u) << dump(issues);
   issues = validate(bundle(
       "searchset", self + R"("entry":[{"fullUrl":"urn:uuid:0f5b8b9e-1c39-4d7b-9f1e-2f8f2d1f6a11",
     "resource":{"resourceType":"Patient","active":true},"search":{"mode":"include"}}])"));
-  EXPECT_EQ(findAll(issues, "Search results must have ids").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "has an id; this one has none").size(), 1u) << dump(issues);
   issues = validate(bundle("searchset", self + R"("entry":[{"fullUrl":"http://a.org/fhir/Patient/p",
     "resource":{"resourceType":"Patient","id":"p"},"search":{"mode":"outcome"}}])"));
-  EXPECT_EQ(findAll(issues, "This is not an OperationOutcome").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "holds an OperationOutcome, not a Patient").size(), 1u) << dump(issues);
   issues = validate(bundle("searchset", R"("entry":[)" + kPatient + "]"));
   EXPECT_NE(findIssue(issues, "should have a self link"), nullptr) << dump(issues);
-  EXPECT_NE(findIssue(issues, "should have search modes"), nullptr) << dump(issues);
+  EXPECT_NE(findIssue(issues, "has no search mode"), nullptr) << dump(issues);
 }
 
 TEST(BundleRules, DocumentsAndMessagesHaveAFirstEntry) {
   auto issues = validate(bundle("document", R"("identifier":{"system":"http://a.org","value":"1"},
     "timestamp":"2024-01-01T00:00:00Z")"));
-  EXPECT_EQ(findAll(issues, "must contain at least one entry").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "has at least one entry").size(), 1u) << dump(issues);
   issues = validate(bundle("message", R"("entry":[{"fullUrl":"http://a.org/fhir/Patient/p"}])"));
-  EXPECT_EQ(findAll(issues, "No resource on first entry").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "The first entry holds no resource").size(), 1u) << dump(issues);
 }
 
 // A document: the Composition names the Patient; an Observation names the Patient only
@@ -127,7 +125,7 @@ TEST(BundleRules, DocumentEntriesAreReachableFromTheComposition) {
   const auto orphans = findAll(issues, "isn't reachable by traversing links");
   ASSERT_EQ(orphans.size(), 1u) << dump(issues);
   EXPECT_EQ(orphans[0]->location, "Bundle.entry[4]");
-  const auto back = findAll(issues, "only backwards", core::Severity::Warning);
+  const auto back = findAll(issues, "only by its own links", core::Severity::Warning);
   ASSERT_EQ(back.size(), 1u) << dump(issues);  // the Observation; not the Provenance
   EXPECT_EQ(back[0]->location, "Bundle.entry[2]");
 }

@@ -84,22 +84,23 @@ TEST(MeasureRules, AReportOfEveryGroupPopulationAndStratifierIsValid) {
 
 TEST(MeasureRules, GroupsByCodeOnceAndNoneMissing) {
   auto issues = check(report(group("g1")));
-  EXPECT_EQ(findAll(issues, "does not include a group for the group with code 'g2'").size(), 1u)
+  EXPECT_EQ(findAll(issues, "has no group for the Measure's group with code 'g2'").size(), 1u)
       << dump(issues);
   issues = check(report(group("g1") + "," + group("g1") + "," + group("g2")));
-  EXPECT_EQ(findAll(issues, "duplicated with another group").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "Another group of the report has the same code").size(), 1u)
+      << dump(issues);
   issues = check(report(group("g1") + "," + group("g2") + "," + group("g9")));
-  EXPECT_EQ(findAll(issues, "The code 'g9' for this group has no match").size(), 1u)
+  EXPECT_EQ(findAll(issues, "No group of the Measure has the code 'g9'").size(), 1u)
       << dump(issues);
   issues = check(report(group("g1"), "data-collection"));  // may report some groups only
-  EXPECT_TRUE(findAll(issues, "does not include a group").empty()) << dump(issues);
+  EXPECT_TRUE(findAll(issues, "has no group for").empty()) << dump(issues);
 }
 
 TEST(MeasureRules, PopulationsAndStratifiersByCode) {
   auto issues = check(
       report(group("g1", R"(,"measureScore":{"value":0.5})", "numerator") + "," + group("g2")));
   EXPECT_EQ(findAll(issues,
-                    "does not include a population for the population with code "
+                    "has no population for the Measure's population with code "
                     "'denominator'")
                 .size(),
             1u)
@@ -107,34 +108,30 @@ TEST(MeasureRules, PopulationsAndStratifiersByCode) {
   issues = check(
       report(group("g1", R"(,"measureScore":{"value":0.5})", "numerator,denominator,numerator") +
              "," + group("g2")));
-  EXPECT_EQ(findAll(issues, "duplicated with another population").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "Another population of the report has the same code").size(), 1u)
+      << dump(issues);
 }
 
 TEST(MeasureRules, ProportionScores) {
   auto issues = check(report(group("g1", "") + "," + group("g2")));
-  EXPECT_EQ(
-      findAll(issues, "A measureScore is required when the Measure.scoring=proportion").size(), 1u)
+  EXPECT_EQ(findAll(issues, "no measureScore, which a proportion measure requires").size(), 1u)
       << dump(issues);
   issues = check(report(group("g1", R"(,"measureScore":{"value":1.5})") + "," + group("g2")));
-  EXPECT_EQ(findAll(issues, "must be between 0 and 1").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "A proportion is between 0 and 1").size(), 1u) << dump(issues);
   issues =
       check(report(group("g1", R"(,"measureScore":{"value":0.5,"unit":"%"})") + "," + group("g2")));
-  EXPECT_EQ(findAll(issues, "should not have units").size(), 1u) << dump(issues);
+  EXPECT_EQ(findAll(issues, "A proportion is a number without a unit").size(), 1u) << dump(issues);
   issues = check(report(group("g1") + "," + group("g2"), "data-collection"));
-  EXPECT_EQ(
-      findAll(issues, "No measureScore when the type of the report is 'data-collection'").size(),
-      2u)
+  EXPECT_EQ(findAll(issues, "A data-collection report has no measureScore").size(), 2u)
       << dump(issues);
 }
 
 TEST(MeasureRules, CohortAndRatioScores) {
   auto issues = check(report(group("g1") + "," + group("g2", "")), "cohort");
-  EXPECT_EQ(findAll(issues, "No measureScore when the scoring of the measure is 'cohort'").size(),
-            1u)
-      << dump(issues);
+  EXPECT_EQ(findAll(issues, "A cohort measure has no measureScore").size(), 1u) << dump(issues);
   issues = check(report(group("g1") + "," + group("g2")), "ratio");
   EXPECT_EQ(errorCount(issues), 0u) << dump(issues);
-  EXPECT_NE(findIssue(issues, "A unit should be present"), nullptr) << dump(issues);
+  EXPECT_NE(findIssue(issues, "A ratio score should say its unit"), nullptr) << dump(issues);
   issues = check(
       report(
           group("g1",
@@ -156,8 +153,8 @@ TEST(MeasureRules, CountsAndSubjectsByReportType) {
          "subjectResults":{"reference":"List/l"}},
         {"code":{"coding":[{"system":")" +
       kPop + R"(","code":"denominator"}]},"count":1}]})"));
-  EXPECT_EQ(findAll(issues, "don't have subjects listed").size(), 1u) << dump(issues);
-  EXPECT_NE(findIssue(issues, "Count should be present"), nullptr) << dump(issues);
+  EXPECT_EQ(findAll(issues, "Only subject-list reports list subjects").size(), 1u) << dump(issues);
+  EXPECT_NE(findIssue(issues, "The population has no count"), nullptr) << dump(issues);
   issues = check(
       R"({"resourceType":"MeasureReport","status":"complete","type":"subject-list",
     "measure":"http://a.org/Measure/m","period":{"start":"2024-01-01","end":"2024-12-31"},
@@ -191,15 +188,19 @@ TEST(MeasureRules, MeasuresNameTheirPartsAndLibraries) {
     {"population":[{"criteria":{"language":"text/cql","expression":"A"}},
                    {"criteria":{"language":"text/cql","expression":"B"}}]},
     {"population":[{"criteria":{"language":"text/cql","expression":"C"}}]}]})");
-  EXPECT_EQ(findAll(issues, "No CQL Libraries found", core::Severity::Error).size(), 3u)
+  EXPECT_EQ(findAll(issues, "the Measure names no Library", core::Severity::Error).size(), 3u)
       << dump(issues);
-  EXPECT_EQ(findAll(issues, "group should have a code", core::Severity::Warning).size(), 2u)
+  EXPECT_EQ(
+      findAll(issues, "several groups, so each should have a code", core::Severity::Warning).size(),
+      2u)
       << dump(issues);
-  EXPECT_EQ(findAll(issues, "group population should have a code", core::Severity::Warning).size(),
+  EXPECT_EQ(findAll(issues, "several group populations, so each should have a code",
+                    core::Severity::Warning)
+                .size(),
             2u)
       << dump(issues);
   issues = validate(R"({"resourceType":"Measure","status":"active"})");
-  EXPECT_NE(findIssue(issues, "at least one group"), nullptr) << dump(issues);
+  EXPECT_NE(findIssue(issues, "The Measure has no group"), nullptr) << dump(issues);
   const auto context = withResources(
       {{"lib.json", R"({"resourceType":"Library","url":"http://a.org/Library/Main","name":"Main",
          "status":"active","type":{"text":"logic-library"}})"}});
@@ -215,8 +216,7 @@ TEST(MeasureRules, MeasuresNameTheirPartsAndLibraries) {
   issues = withNs("Main");
   EXPECT_EQ(errorCount(issues), 0u) << dump(issues);
   issues = withNs("Other");
-  EXPECT_EQ(findAll(issues, "No matching Library found for the namespace Other").size(), 1u)
-      << dump(issues);
+  EXPECT_EQ(findAll(issues, "No Library of the Measure is named Other").size(), 1u) << dump(issues);
 }
 
 }  // namespace

@@ -45,18 +45,18 @@ TEST(NarrativeRules, LanguageSectionsProhibitedOrRequired) {
 }
 
 TEST(NarrativeRules, SectionsForTheResourceLanguageOrGivenLanguages) {
-  EXPECT_EQ(errorsWith("_resource", patient(kSections, "fr"), "requires a section"), 0u);
-  EXPECT_EQ(errorsWith("_resource", patient(kSections, "de"), "for the language 'de'"), 1u);
+  EXPECT_EQ(errorsWith("_resource", patient(kSections, "fr"), "asks for a narrative section"), 0u);
+  EXPECT_EQ(errorsWith("_resource", patient(kSections, "de"), "section in 'de'"), 1u);
   EXPECT_EQ(errorsWith("_resource", patient(kSections), "the resource has no language"), 1u);
-  EXPECT_EQ(errorsWith("en", patient(kSections), "requires a section"), 0u);
-  EXPECT_EQ(errorsWith("es", patient(kSections), "for the language 'es'"), 1u);
+  EXPECT_EQ(errorsWith("en", patient(kSections), "asks for a narrative section"), 0u);
+  EXPECT_EQ(errorsWith("es", patient(kSections), "section in 'es'"), 1u);
 }
 
 TEST(NarrativeRules, NoContentOutsideTheSections) {
   const std::string mixed =
       R"(<div xmlns=\"http://www.w3.org/1999/xhtml\"><div lang=\"en\">Hi</div><p>Loose</p></div>)";
-  EXPECT_EQ(errorsWith("_yes", patient(mixed), "content that is not in a language section"), 1u);
-  EXPECT_EQ(errorsWith("_yes", patient(kSections), "not in a language section"), 0u);
+  EXPECT_EQ(errorsWith("_yes", patient(mixed), "and content outside them"), 1u);
+  EXPECT_EQ(errorsWith("_yes", patient(kSections), "content outside them"), 0u);
 }
 
 TEST(NarrativeRules, TheResourceLanguageIsOnTheDiv) {
