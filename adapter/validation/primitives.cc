@@ -290,7 +290,8 @@ bool checkPrimitive(std::string_view type, std::string_view v, std::string& why)
       const size_t k = i - 9;
       if (k == 8 || k == 13 || k == 18 || k == 23) {
         if (v[i] != '-') return false;
-      } else if (!std::isxdigit(static_cast<unsigned char>(v[i]))) {
+      } else if (!isDigit(v[i]) && (v[i] < 'a' || v[i] > 'f')) {
+        why = "a UUID is written in lower case hexadecimal digits";
         return false;
       }
     }

@@ -30,6 +30,8 @@ const RuleTable& RuleTable::get() {
     addBestPracticeRules(t);
     addAttachmentRules(t);
     addQuantityRules(t);
+    addDatatypeRules(t);
+    addMetaRules(t);
     return t;
   }();
   return table;

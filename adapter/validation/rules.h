@@ -82,8 +82,11 @@ class RuleTable {
 void addAttachmentRules(RuleTable& table);       // attachment_rules.cc: Attachment, base64Binary
 void addBestPracticeRules(RuleTable& table);     // best_practice_rules.cc: Observation
 void addBundleRules(RuleTable& table);           // bundle_rules.cc: Bundle
-void addElementIdRules(RuleTable& table);        // element_id_rules.cc: every resource
-void addMeasureRules(RuleTable& table);          // measure_rules.cc: MeasureReport
+void addDatatypeRules(RuleTable& table);         // datatype_rules.cc: strings, dates, uri,
+                                                 // Identifier, Coding
+void addElementIdRules(RuleTable& table);        // element_id_rules.cc: every resource's ids
+void addMeasureRules(RuleTable& table);          // measure_rules.cc: Measure, MeasureReport
+void addMetaRules(RuleTable& table);             // meta_rules.cc: every resource's meta
 void addNarrativeRules(RuleTable& table);        // narrative_rules.cc: Narrative
 void addProfileRules(RuleTable& table);          // profile_rules.cc: StructureDefinition
 void addQuantityRules(RuleTable& table);         // quantity_rules.cc: Quantity and its kinds
