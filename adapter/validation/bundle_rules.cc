@@ -226,6 +226,19 @@ void collectLinks(const Element& e, std::vector<const Element*>& out) {
   }
 }
 
+// The entry a relative stylesheet link of a document names (Type/id), or nullptr.
+const Element* stylesheetEntry(const Element& bundle, std::string_view url) {
+  const Element* found = nullptr;
+  bundle.forEachChild("entry", [&](const Element& e) {
+    const Element* r = e.child("resource");
+    if (found == nullptr && r != nullptr &&
+        url == std::string(r->type().name) + "/" + std::string(childValue(*r, "id"))) {
+      found = &e;
+    }
+  });
+  return found;
+}
+
 // Documents and messages: every entry is reachable from the first (the Composition or the
 // MessageHeader) by following links forward. An entry that only links to the reachable ones
 // (backward) is reached too, with a warning unless it is a Provenance (R4 documents.html
@@ -264,6 +277,14 @@ void checkInterlinked(const Element& bundle, bool message, RuleContext& ctx) {
     }
   };
   visit(0);
+  // A document's stylesheet in the Bundle is reached through the Bundle's link.
+  bundle.forEachChild("link", [&](const Element& link) {
+    if (childValue(link, "relation") != "stylesheet") return;
+    const Element* e = stylesheetEntry(bundle, childValue(link, "url"));
+    for (size_t i = 0; e != nullptr && i < entries.size(); ++i) {
+      if (entries[i] == e) visit(i);
+    }
+  });
   Reporter& rep = ctx.reporter;
   const std::string_view head = message ? "MessageHeader" : "Composition";
   const auto name = [&](size_t i) {
@@ -364,8 +385,33 @@ void checkEntryUrls(const Element& bundle, std::string_view bundleType, RuleCont
   });
 }
 
+// A document's stylesheet (documents.html#presentation): FHIR's own, or one in the Bundle;
+// another one outside is discouraged, and one over http: is not secure.
+void checkStylesheet(const Element& bundle, const Element& link, RuleContext& ctx) {
+  const Element* url = link.child("url");
+  if (url == nullptr || !url->hasValue()) return;
+  const std::string_view u = url->value();
+  Reporter& rep = ctx.reporter;
+  Reporter::Scope s(rep, *url);
+  if (!References::isAbsoluteUrl(u)) {
+    if (stylesheetEntry(bundle, u) == nullptr) {
+      rep.error(IssueType::NotFound, url,
+                "The stylesheet " + std::string(u) + " is not an entry of the document");
+    }
+    return;
+  }
+  if (u == "https://hl7.org/fhir/fhir.css") return;
+  rep.warning(
+      IssueType::BusinessRule, url,
+      "A document should use FHIR's stylesheet or one in the Bundle, not " + std::string(u));
+  if (u.starts_with("http://")) {
+    rep.warning(IssueType::BusinessRule, url,
+                "The stylesheet " + std::string(u) + " is fetched over http:, which is not secure");
+  }
+}
+
 // Links: the paging relations belong to search sets and histories, and a relation that must be
-// unique (self, and the paging ones) appears once.
+// unique (self, and the paging ones) appears once; a document's stylesheets.
 void checkLinks(const Element& bundle, std::string_view bundleType, RuleContext& ctx) {
   const bool paged = bundleType == "searchset" || bundleType == "history";
   std::vector<std::string_view> seen;
@@ -380,6 +426,7 @@ void checkLinks(const Element& bundle, std::string_view bundleType, RuleContext&
                     "' pages search sets and histories, not a Bundle of type " +
                     std::string(bundleType));
     }
+    if (rel == "stylesheet" && bundleType == "document") checkStylesheet(bundle, link, ctx);
     if (paging || rel == "self") {
       if (std::find(seen.begin(), seen.end(), rel) != seen.end()) {
         rep.error(IssueType::Invalid, &link,

@@ -130,6 +130,32 @@ TEST(BundleRules, DocumentEntriesAreReachableFromTheComposition) {
   EXPECT_EQ(back[0]->location, "Bundle.entry[2]");
 }
 
+// A document's stylesheets: FHIR's, or an entry of the Bundle (which is then reached); others are
+// discouraged.
+TEST(BundleRules, DocumentStylesheets) {
+  const auto doc = [](const std::string& url) {
+    return bundle("document", R"("identifier":{"system":"http://a.org","value":"1"},
+      "timestamp":"2024-01-01T00:00:00Z","link":[{"relation":"stylesheet","url":")" +
+                                  url + R"("}],
+      "entry":[{"fullUrl":"http://a.org/fhir/Composition/c","resource":{"resourceType":"Composition",
+        "id":"c","status":"final","type":{"text":"note"},"date":"2024-01-01","title":"t",
+        "author":[{"display":"me"}]}},
+      {"fullUrl":"http://a.org/fhir/Binary/css","resource":{"resourceType":"Binary","id":"css",
+        "contentType":"text/css","data":"Ym9keXt9"}}])");
+  };
+  auto issues = validate(doc("Binary/css"));
+  EXPECT_EQ(errorCount(issues), 0u) << dump(issues);  // the Binary is reached through the link
+  issues = validate(doc("Binary/other"));
+  EXPECT_EQ(findAll(issues, "The stylesheet Binary/other is not an entry").size(), 1u)
+      << dump(issues);
+  EXPECT_EQ(findAll(issues, "isn't reachable").size(), 1u) << dump(issues);
+  issues = validate(doc("http://a.org/my.css"));
+  EXPECT_NE(findIssue(issues, "should use FHIR's stylesheet"), nullptr) << dump(issues);
+  EXPECT_NE(findIssue(issues, "over http:, which is not secure"), nullptr) << dump(issues);
+  issues = validate(doc("https://hl7.org/fhir/fhir.css"));
+  EXPECT_EQ(findIssue(issues, "stylesheet"), nullptr) << dump(issues);
+}
+
 TEST(BundleRules, AnOrphanInAMessageIsAWarning) {
   const auto issues = validate(bundle("message", R"("timestamp":"2024-01-01T00:00:00Z","entry":[
     {"fullUrl":"http://a.org/fhir/MessageHeader/h","resource":{"resourceType":"MessageHeader",
