@@ -364,7 +364,19 @@ class AnswerCheck {
         found = found || ov->value() == v_.value();
       }
     });
-    if (open && type == "string") return;
+    if (open && type == "string") {
+      // Free text that is one of the coded options was probably meant to be that option.
+      qItem_.forEachChild("answerOption", [&](const Element& o) {
+        const Element* ov = o.child("value");
+        if (ov == nullptr || ov->type().name != "Coding") return;
+        if (childValue(*ov, "code") == v_.value() || childValue(*ov, "display") == v_.value()) {
+          rep_.warning(IssueType::BusinessRule, &v_,
+                       "The text '" + std::string(v_.value()) +
+                           "' is one of the item's coded options; give the option as a Coding");
+        }
+      });
+      return;
+    }
     if (anyOption) {
       if (!anyOfType) {
         error("The item's answerOptions have no value of type " + std::string(type));
@@ -500,6 +512,7 @@ class ResponseItems {
     }
     std::vector<const Element*> answers;
     item.forEachChild("answer", [&](const Element& a) { answers.push_back(&a); });
+    occurs(item, qItem, answers.size());
     if (answers.size() > 1 && childValue(qItem, "repeats") != "true") {
       rep_.error(IssueType::Invalid, answers[1],
                  "The item " + linkId + " has " + std::to_string(answers.size()) +
@@ -550,6 +563,22 @@ class ResponseItems {
       }
     }
     items(a, qItem);
+  }
+
+  // questionnaire-minOccurs and questionnaire-maxOccurs: how many answers a repeating question
+  // takes.
+  void occurs(const Element& item, const Element& qItem, size_t answers) {
+    if (answers == 0) return;  // a missing answer is the required rule's
+    for (const char* which : {"questionnaire-minOccurs", "questionnaire-maxOccurs"}) {
+      const Element* limit = extensionValue(qItem, which);
+      const std::optional<size_t> n = count(limit == nullptr ? "" : limit->value());
+      if (!n) continue;
+      const bool min = std::string_view(which) == "questionnaire-minOccurs";
+      if (min ? answers >= *n : answers <= *n) continue;
+      rep_.error(IssueType::Structure, &item,
+                 "The item has " + std::to_string(answers) + " answers; it takes " +
+                     (min ? "at least " : "at most ") + std::to_string(*n));
+    }
   }
 
   // optionExclusive: an answer that excludes the others is given alone.

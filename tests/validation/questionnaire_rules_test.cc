@@ -23,7 +23,9 @@ const char* kQuestionnaire = R"({"resourceType":"Questionnaire","id":"intake",
     "extension":[{"url":"http://hl7.org/fhir/StructureDefinition/regex","valueString":"[A-Z].*"}]},
    {"linkId":"weight","text":"Weight","type":"decimal","extension":[
      {"url":"http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces","valueInteger":1}]},
-   {"linkId":"colour","text":"Colour","type":"choice","repeats":true,"answerOption":[
+   {"linkId":"colour","text":"Colour","type":"choice","repeats":true,"extension":[
+     {"url":"http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs","valueInteger":2}],
+    "answerOption":[
      {"valueCoding":{"system":"http://example.com/c","code":"red"}},
      {"valueCoding":{"system":"http://example.com/c","code":"none"},
       "extension":[{"url":"http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive",
@@ -35,7 +37,11 @@ const char* kQuestionnaire = R"({"resourceType":"Questionnaire","id":"intake",
      {"url":"http://hl7.org/fhir/StructureDefinition/maxSize","valueDecimal":100}]},
    {"linkId":"family","text":"Family","type":"group","required":true,"item":[
      {"linkId":"family.note","text":"Note","type":"string"}]},
-   {"linkId":"info","text":"Thank you","type":"display"}]})";
+   {"linkId":"info","text":"Thank you","type":"display"},
+   {"linkId":"allergy","text":"Allergies","type":"string","repeats":true,"extension":[
+     {"url":"http://hl7.org/fhir/StructureDefinition/questionnaire-minOccurs","valueInteger":2}]},
+   {"linkId":"pet","text":"Pet","type":"open-choice","answerOption":[
+     {"valueCoding":{"system":"http://example.com/p","code":"dog","display":"Dog"}}]}]})";
 
 const Validator& withQuestionnaire() {
   static const auto context = withResources({{"q.json", kQuestionnaire}});
@@ -177,6 +183,36 @@ TEST(QuestionnaireRules, ChoicesFromOptionsAndValueSets) {
     {"valueCoding":{"system":"http://example.com/c","code":"none"}}]},)" +
                  kFamily);
   EXPECT_EQ(findAll(issues, "exclusive option").size(), 1u) << dump(issues);
+}
+
+TEST(QuestionnaireRules, HowManyAnswersARepeatingQuestionTakes) {
+  const std::string red = R"({"valueCoding":{"system":"http://example.com/c","code":"red"}})";
+  auto issues =
+      check(kSmoker + R"(,{"linkId":"colour","answer":[)" + red + "," + red + "]}," + kFamily);
+  EXPECT_TRUE(findAll(issues, "it takes at most").empty()) << dump(issues);
+  issues = check(kSmoker + R"(,{"linkId":"colour","answer":[)" + red + "," + red + "," + red +
+                 "]}," + kFamily);
+  EXPECT_EQ(findAll(issues, "The item has 3 answers; it takes at most 2").size(), 1u)
+      << dump(issues);
+  const std::string nuts = R"({"valueString":"nuts"})";
+  issues = check(kSmoker + "," + kFamily + R"(,{"linkId":"allergy","answer":[)" + nuts + "]}");
+  EXPECT_EQ(findAll(issues, "The item has 1 answers; it takes at least 2").size(), 1u)
+      << dump(issues);
+  issues = check(kSmoker + "," + kFamily + R"(,{"linkId":"allergy","answer":[)" + nuts + "," +
+                 nuts + "]}");
+  EXPECT_TRUE(findAll(issues, "it takes at least").empty()) << dump(issues);
+}
+
+TEST(QuestionnaireRules, FreeTextThatIsACodedOptionIsAWarning) {
+  auto issues =
+      check(kSmoker + "," + kFamily + R"(,{"linkId":"pet","answer":[{"valueString":"Dog"}]})");
+  const core::Issue* i = findIssue(issues, "is one of the item's coded options");
+  ASSERT_NE(i, nullptr) << dump(issues);
+  EXPECT_EQ(i->severity, core::Severity::Warning);
+  issues =
+      check(kSmoker + "," + kFamily + R"(,{"linkId":"pet","answer":[{"valueString":"Newt"}]})");
+  EXPECT_EQ(findIssue(issues, "coded options"), nullptr) << dump(issues);
+  EXPECT_EQ(errorCount(issues), 0u) << dump(issues);
 }
 
 TEST(QuestionnaireRules, TheQuestionnaireMustBeFoundAndInUse) {
