@@ -16,6 +16,7 @@ Only the keys are read from the catalogue; its messages are never copied into th
 """
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -24,6 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CATALOGUE = os.path.join(ROOT, "..", "shared", "references", "java-validator",
                                  "Messages.properties")
 DECISIONS = os.path.join(ROOT, "tools", "validator_rules.txt")
+SUITE = os.path.join(ROOT, "tests", "data", "conformance", "validator")
+DISAGREEMENTS = os.path.join(ROOT, "tests", "validation", "known_disagreements.inc")
 OUTPUT = os.path.join(ROOT, "docs", "conformance", "validator-rules.md")
 
 # Why a key is not a rule of R4 validation without a terminology server.
@@ -48,8 +51,8 @@ FAMILIES = [
                 r"Profile_based|Unsupported_|UNSUPPORTED_|Unable_to_resolve_slice|Found__items|"
                 r"No_reference_resolving|Unable_to_find__resolving|Unable_to_find_resource__at|"
                 r"Named_items|Invalid_slicing|This_element_does_not_match|Problem_evaluating|"
-                r"Error_at_path|Attempt_to_a_slice|ATTEMPT_TO_CHANGE)"),
-    ("JSON and XML", r"(JSON_|Error_parsing|DUPLICATE_JSON|ELEMENT_CANNOT|Element_must|Object_must|"
+                r"Error_at_path|Attempt_to_a_slice|ATTEMPT_TO_CHANGE|DISCRIMINATOR_)"),
+    ("JSON and XML", r"(JSON_|ILLEGAL_PROPERTY|Error_parsing|DUPLICATE_JSON|ELEMENT_CANNOT|Element_must|Object_must|"
                      r"OBJECT_CAN|ARRAY_|RESOURCETYPE|Unable_to_find_resourceType|This_|Undefined_|"
                      r"Unrecognised_property|UNRECOGNISED|xml_|XSI_|CDATA|No_processing|Node_type|"
                      r"Wrong_namespace|Wrong_type|ILLEGAL_COMMENT|UNICODE|NDJSON|Contained_resource_does|"
@@ -77,8 +80,11 @@ FAMILIES = [
                               r"Unable_to_resolve_system|Unable_to_validate|Unable_to_resolve_value|"
                               r"UNABLE_TO|Error_validating|Error_expanding|No_Expansion|"
                               r"No_ExpansionProfile|No_Parameters|no_url|no_value_set|Unknown_Code)"),
-    ("Terminology resources", r"(CODESYSTEM_|VALUESET_|CONCEPTMAP_|VS_|CS_|Reference__refers)"),
-    ("StructureDefinitions", r"(SD_|ED_|StructureDefinition_|Illegal_path|Base_|Derived_|"
+    ("Terminology resources", r"(CODESYSTEM_|CodeSystem_|VALUESET_|CONCEPTMAP_|VS_|CS_|"
+                              r"Reference__refers)"),
+    ("StructureMaps", r"SM_"),
+    ("Best practice", r"All_observations"),
+    ("StructureDefinitions", r"(SD_|ED_|The_base_snapshot|StructureDefinition_|Illegal_path|Base_|Derived_|"
                              r"Differential_|Error_at|Error_in_profile|type_on_first|No_path|"
                              r"No_type_found|SNAPSHOT|Attempt_|ATTEMPT_|_has_|Cant_have|"
                              r"Circular|Unexpected_condition|Unxpected|Unhandled|needs_a_snapshot|"
@@ -90,6 +96,58 @@ FAMILIES = [
     ("Messages about dependencies", r"(MSG_|CANONICAL_|RESOURCE_INTERNAL)"),
     ("Other", r".*"),
 ]
+
+
+def read_templates(path):
+    """Each key's message as a regular expression (parameters match anything), for finding which
+    official validator cases exercise which rule. Templates with little fixed text are left out:
+    they would match anything."""
+    templates = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, text = (part.strip() for part in line.split("=", 1))
+            if key in templates:
+                continue
+            parts = re.split(r"\{\d+\}", text.replace("''", "'"))
+            fixed = sum(len(p) for p in parts)
+            if fixed >= 12:
+                templates[key] = (re.compile(".*".join(re.escape(p) for p in parts) + r"\Z", re.S),
+                                  fixed)
+    return templates
+
+
+def suite_cases(templates):
+    """Key -> the official validator cases (tests/data/conformance/validator) whose Java outcome
+    reports it and with which trialbridge agrees (the run is not a known disagreement)."""
+    with open(os.path.join(SUITE, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    with open(DISAGREEMENTS, encoding="utf-8") as f:
+        disagreeing = set(re.findall(r'^\{"([^"]+)",', f.read(), re.M))
+    runs = {}
+    for case in manifest["test-cases"]:
+        if "java" in case:
+            runs[case["java"]] = f"{case['name']} [base]"
+        if "java" in case.get("profile", {}):
+            runs[case["profile"]["java"]] = f"{case['name']} [profile]"
+    found = {}
+    for java, run in sorted(runs.items()):
+        path = os.path.join(SUITE, "outcomes", java)
+        if run in disagreeing or not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            outcome = json.load(f)
+        for issue in outcome.get("issue", []):
+            text = issue.get("details", {}).get("text", "")
+            best = None
+            for key, (rx, fixed) in templates.items():
+                if (best is None or fixed > best[1]) and rx.match(text):
+                    best = (key, fixed)
+            if best and run not in found.setdefault(best[0], []):
+                found[best[0]].append(run)
+    return found
 
 
 def read_keys(path):
@@ -153,7 +211,21 @@ def cell(text):
     return text.replace("|", "\\|") if text else ""
 
 
-def render(keys, decisions, catalogue_note):
+def test_text(key, d, suite):
+    """The test column: a named test, the official cases that show the rule ("suite"), or none."""
+    if d["test"] == "suite":
+        cases = suite.get(key)
+        if not cases:
+            sys.exit(f"{DECISIONS}:{d['line']}: '{key}' is said to be shown by the official "
+                     "cases, but no case that trialbridge agrees on reports it")
+        shown = ", ".join(f"`{c}`" for c in cases[:3]) + (" ..." if len(cases) > 3 else "")
+        return "ConformanceSuite: " + shown
+    if d["test"] in ("", "none"):
+        return "" if d["status"] == "no" else "none"
+    return d["test"]
+
+
+def render(keys, decisions, catalogue_note, suite):
     rows = {name: [] for name, _ in FAMILIES}
     out_of_scope = {c: [] for c in CATEGORIES}
     counts = {"yes": 0, "partial": 0, "no": 0}
@@ -185,8 +257,10 @@ def render(keys, decisions, catalogue_note):
         "",
         "Statuses: **yes** the rule is checked; **partial** some of it is (the note says what);",
         "**no** it is not (the note says why). Places are files under `adapter/`; tests are under",
-        "`tests/`. `ConformanceSuite` is `tests/validation/conformance_suite_test.cc` (the official",
-        "validator cases, [validator.md](validator.md)).",
+        "`tests/`. `ConformanceSuite` is `tests/validation/conformance_suite_test.cc`: the official",
+        "validator cases ([validator.md](validator.md)) whose Java outcome reports the rule and on",
+        "which trialbridge agrees (found by the script). A rule with no test (none) is checked by",
+        "code whose own tests are not specific to it.",
         "",
         "Regenerate after changing a rule or its decision (`--check` tells whether it is up to",
         "date):",
@@ -203,7 +277,7 @@ def render(keys, decisions, catalogue_note):
                   "| --- | --- | --- | --- | --- |"]
         for key, d in rows[name]:
             where = f"`{cell(d['where'])}`" if d["where"] else ""
-            lines.append(f"| `{key}` | {d['status']} | {where} | {cell(d['test'])} | "
+            lines.append(f"| `{key}` | {d['status']} | {where} | {cell(test_text(key, d, suite))} | "
                          f"{cell(d['note'])} |")
         lines.append("")
     lines += ["## Outside the scope", "",
@@ -243,7 +317,9 @@ def main():
               file=sys.stderr)
     if unused:
         return 1
-    text = render(keys, decisions, "commit b06c7ee of hapifhir/org.hl7.fhir.core, Apache-2.0")
+    suite = suite_cases(read_templates(args.catalogue))
+    text = render(keys, decisions, "commit b06c7ee of hapifhir/org.hl7.fhir.core, Apache-2.0",
+                  suite)
     if args.check:
         with open(OUTPUT, encoding="utf-8") as f:
             if f.read() != text + "\n":

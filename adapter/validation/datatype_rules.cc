@@ -2,7 +2,7 @@
 // space at their ends or only white space (warnings), dates in a reasonable range of years
 // (warning), uri values that are not bare "oid:" or "uuid:", an Identifier's system absolute and,
 // for urn:ietf:rfc:3986, a value that is a URI, a Coding's system absolute and in http: for HL7's
-// own systems.
+// own systems; a Coding's code comes with a system.
 #include <algorithm>
 #include <string>
 
@@ -84,7 +84,14 @@ void checkIdentifier(const ElementAt& at, RuleContext& ctx) {
 void checkCodingSystem(const ElementAt& at, RuleContext& ctx) {
   if (at.profile) return;
   const Element* system = at.element.child("system");
-  if (system == nullptr || !system->hasValue()) return;
+  if (system == nullptr || !system->hasValue()) {
+    if (at.element.child("code") != nullptr) {
+      ctx.reporter.warning(IssueType::Invalid, &at.element,
+                           "The coding has a code but no system: the code means nothing without "
+                           "one, and cannot be checked");
+    }
+    return;
+  }
   const std::string_view s = system->value();
   Reporter::Scope sc(ctx.reporter, *system);
   if (!References::isAbsoluteUrl(s)) {

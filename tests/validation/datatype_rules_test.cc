@@ -64,6 +64,11 @@ TEST(DatatypeRules, CodingSystems) {
   const core::Issue* https = findIssue(issues, "named with http:, not https:");
   ASSERT_NE(https, nullptr) << dump(issues);
   EXPECT_EQ(https->severity, core::Severity::Warning);
+  issues = validate(R"({"resourceType":"Observation","status":"final",
+    "code":{"coding":[{"code":"8867-4"}]}})");
+  const core::Issue* none = findIssue(issues, "has a code but no system");
+  ASSERT_NE(none, nullptr) << dump(issues);
+  EXPECT_EQ(none->severity, core::Severity::Warning);
 }
 
 }  // namespace
