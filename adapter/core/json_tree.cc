@@ -109,7 +109,11 @@ class Parser {
   bool skipSpace() {
     while (p_ < end_) {
       const char c = *p_;
-      if (c == ' ' || c == '\t' || c == '\r') {
+      if (c == ' ') {
+        do {
+          ++p_;
+        } while (p_ < end_ && *p_ == ' ');  // indentation comes in runs
+      } else if (c == '\t' || c == '\r') {
         ++p_;
       } else if (c == '\n') {
         ++p_;
@@ -364,31 +368,60 @@ class Parser {
     return true;
   }
 
-  // A quoted string at p_, unescaped into `out`.
+  // The first byte from `s` that is not plain ASCII text of a string (a quote, a backslash, a
+  // control character or a byte of a multi-byte UTF-8 sequence), or end_. Eight bytes at a time.
+  const char* plain(const char* s) const {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    while (end_ - s >= 8) {
+      uint64_t w = 0;
+      std::memcpy(&w, s, 8);
+      // A byte below 0x20, equal to '"' or '\\' (zero after the xor), or with its high bit set:
+      // the classic "has a byte less than n" test, exact for whether there is one.
+      const uint64_t quote = w ^ (kOnes * '"');
+      const uint64_t slash = w ^ (kOnes * '\\');
+      const uint64_t special = (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                                ((slash - kOnes) & ~slash) | w) &
+                               kHigh;
+      if (special != 0) break;
+      s += 8;
+    }
+    while (s < end_) {
+      const auto ch = static_cast<unsigned char>(*s);
+      if (ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x80) break;
+      ++s;
+    }
+    return s;
+  }
+
+  // A quoted string at p_, unescaped into `out`: a view of the text when it has no escape, else
+  // a copy in the arena.
   bool string(std::string_view& out) {
     const Pos at = here();
     const char* start = ++p_;
     const char* s = start;
-    // Fast path: no escape.
-    while (s < end_) {
+    while (true) {  // fast path: no escape
+      s = plain(s);
+      if (s == end_) return fatal(at, "the text ends inside a string");
       const auto ch = static_cast<unsigned char>(*s);
       if (ch == '"') {
         out = std::string_view(start, static_cast<size_t>(s - start));
         p_ = s + 1;
         return true;
       }
-      if (ch == '\\' || ch < 0x20) break;
-      if (ch >= 0x80) {
-        const size_t n = utf8Length(reinterpret_cast<const unsigned char*>(s),
-                                    reinterpret_cast<const unsigned char*>(end_));
-        if (n == 0) return fatal(posOf(s), "the text is not valid UTF-8");
-        s += n;
-      } else {
-        ++s;
-      }
+      if (ch < 0x80) break;  // a backslash or a control character
+      const size_t n = utf8Length(reinterpret_cast<const unsigned char*>(s),
+                                  reinterpret_cast<const unsigned char*>(end_));
+      if (n == 0) return fatal(posOf(s), "the text is not valid UTF-8");
+      s += n;
     }
-    std::string buf(start, static_cast<size_t>(s - start));
+    std::string& buf = scratch_;
+    buf.assign(start, static_cast<size_t>(s - start));
     while (s < end_) {
+      const char* run = plain(s);
+      buf.append(s, static_cast<size_t>(run - s));
+      s = run;
+      if (s == end_) break;
       const auto ch = static_cast<unsigned char>(*s);
       if (ch == '"') {
         out = store(buf);
@@ -401,16 +434,11 @@ class Parser {
         if (!escape(s, buf)) return false;
         continue;
       }
-      if (ch >= 0x80) {
-        const size_t n = utf8Length(reinterpret_cast<const unsigned char*>(s),
-                                    reinterpret_cast<const unsigned char*>(end_));
-        if (n == 0) return fatal(posOf(s), "the text is not valid UTF-8");
-        buf.append(s, n);
-        s += n;
-        continue;
-      }
-      buf += static_cast<char>(ch);
-      ++s;
+      const size_t n = utf8Length(reinterpret_cast<const unsigned char*>(s),
+                                  reinterpret_cast<const unsigned char*>(end_));
+      if (n == 0) return fatal(posOf(s), "the text is not valid UTF-8");
+      buf.append(s, n);
+      s += n;
     }
     return fatal(at, "the text ends inside a string");
   }
@@ -503,6 +531,7 @@ class Parser {
   Node* root_ = nullptr;
   std::string_view key_;
   Pos keyAt_{0, 0};
+  std::string scratch_;  // the unescaped text of the string being read
   Tree tree_;
 };
 

@@ -63,6 +63,25 @@ TEST(JsonTree, ValidJsonHasValuesKeysAndPositions) {
   EXPECT_EQ(c->column, 14u);
 }
 
+// Strings are scanned eight bytes at a time: every special byte is found wherever it falls.
+TEST(JsonTree, LongStringsWithEscapesAndUtf8AtEveryOffset) {
+  for (size_t pad = 0; pad < 20; ++pad) {
+    const std::string head(pad, 'a');
+    for (const auto& [raw, want] : std::vector<std::pair<std::string, std::string>>{
+             {"x\\\"y", "x\"y"},
+             {"\\n tail text here", "\n tail text here"},
+             {"caf\xC3\xA9 au lait, longer than eight", "caf\xC3\xA9 au lait, longer than eight"},
+             {"no specials in this one at all", "no specials in this one at all"}}) {
+      auto p = parse("[\"" + head + raw + "\"]");
+      ASSERT_FALSE(p->tree.fatal) << pad << " " << raw << ": " << p->tree.fatal->message;
+      EXPECT_EQ(p->tree.root->first->text, head + want) << pad;
+    }
+    auto bad = parse("[\"" + head + "ab" + std::string(1, 0x01) + "cd efgh ijkl\"]");
+    ASSERT_TRUE(bad->tree.fatal) << pad;
+    EXPECT_EQ(bad->tree.fatal->column, 3 + pad + 2) << pad;
+  }
+}
+
 TEST(JsonTree, SurrogatePairsBecomeOneCharacter) {
   auto p = parse(R"(["\ud83d\ude00"])");
   ASSERT_FALSE(p->tree.fatal);
