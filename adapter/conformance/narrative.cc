@@ -36,8 +36,13 @@ constexpr std::string_view kAttributes[] = {
     "xmlns:xhtml", "longdesc",    "clear",    "face",     "noshade",        "target"};
 
 bool nameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '-' || c == '_' ||
-         c == '.';
+  const char lower = static_cast<char>(c | 0x20);
+  return (lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == ':' || c == '-' ||
+         c == '_' || c == '.';
+}
+
+bool space(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
 // The names above, sorted once, for binary search (every tag and attribute of every narrative is
@@ -59,6 +64,7 @@ std::string_view lowered(std::string_view s, std::string& buf) {
 
 // Whether `s` holds `lower` (lower case), ignoring case.
 bool containsNoCase(std::string_view s, std::string_view lower) {
+  if (!lower.empty() && s.find(lower.back()) == std::string_view::npos) return false;
   const auto same = [](char a, char b) {
     return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
   };
@@ -130,7 +136,7 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
     // Attributes up to the end of the tag.
     i = n;
     while (i < x.size() && x[i] != '>') {
-      if (std::isspace(static_cast<unsigned char>(x[i])) != 0 || x[i] == '/') {
+      if (space(x[i]) || x[i] == '/') {
         ++i;
         continue;
       }
@@ -144,10 +150,10 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
       const std::string_view attr = lowered(x.substr(i, a - i), attrBuf);
       i = a;
       std::string_view value;
-      while (i < x.size() && std::isspace(static_cast<unsigned char>(x[i])) != 0) ++i;
+      while (i < x.size() && space(x[i])) ++i;
       if (i < x.size() && x[i] == '=') {
         ++i;
-        while (i < x.size() && std::isspace(static_cast<unsigned char>(x[i])) != 0) ++i;
+        while (i < x.size() && space(x[i])) ++i;
         if (i < x.size() && (x[i] == '"' || x[i] == '\'')) {
           const char q = x[i];
           const size_t end = x.find(q, i + 1);

@@ -2,6 +2,7 @@
 // positions -> the typed element model, applying the FHIR JSON rules as it goes.
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <memory_resource>
 #include <stdexcept>
 #include <vector>
@@ -132,8 +133,17 @@ class ModelBuilder {
       error(obj.line, obj.column, target->path(), "Object must have some content");
       return;
     }
-    std::vector<Entry> entries;
-    entries.reserve(obj.count);
+    // The entries of this object, in a vector kept for its depth (no allocation per object).
+    if (depth_ == scratch_.size()) scratch_.emplace_back();
+    std::vector<Entry>& entries = scratch_[depth_];
+    entries.clear();
+    struct Deeper {
+      size_t& d;
+      explicit Deeper(size_t& depth) : d(depth) { ++d; }
+      ~Deeper() { --d; }
+      Deeper(const Deeper&) = delete;
+      Deeper& operator=(const Deeper&) = delete;
+    } deeper(depth_);
     for (const JNode* m = obj.first; m != nullptr; m = m->next) {
       std::string_view key = m->key;
       if (key == "resourceType" && type.isResource()) continue;  // read by resourceTypeOf()
@@ -352,6 +362,8 @@ class ModelBuilder {
   Document& doc_;
   const TypeResolver& types_;
   Issues& issues_;
+  size_t depth_ = 0;                        // objects being built, one in another
+  std::deque<std::vector<Entry>> scratch_;  // the entries of each (a deque: they stay put)
 };
 
 }  // namespace

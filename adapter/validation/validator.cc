@@ -26,16 +26,26 @@ void Validator::validate(const core::Element& resource, core::Issues& issues,
   core::Issues found;
   Walk walk(options_, *impl_, found, &issues);
   walk.validateRoot(resource, profiles);
-  // The same finding reached through the base and a profile (or two profiles) is kept once.
-  std::unordered_set<std::string> seen;
-  for (core::Issue& i : found.items()) {
-    std::string key;
-    key.reserve(i.location.size() + i.message.size() + 4);
-    key += static_cast<char>('0' + static_cast<int>(i.severity));
-    key += i.location;
-    key += '\x1f';
-    key += i.message;
-    if (seen.insert(std::move(key)).second) issues.add(std::move(i));
+  // The same finding reached through the base and a profile (or two profiles) is kept once:
+  // first which to keep (compared where they are), then they are moved.
+  struct Same {
+    bool operator()(const core::Issue* a, const core::Issue* b) const {
+      return a->severity == b->severity && a->location == b->location && a->message == b->message;
+    }
+  };
+  struct Hash {
+    size_t operator()(const core::Issue* i) const {
+      return std::hash<std::string_view>{}(i->location) * 31 +
+             std::hash<std::string_view>{}(i->message) + static_cast<size_t>(i->severity);
+    }
+  };
+  std::vector<core::Issue>& items = found.items();
+  std::unordered_set<const core::Issue*, Hash, Same> seen;
+  seen.reserve(items.size());
+  std::vector<bool> keep(items.size(), false);
+  for (size_t k = 0; k < items.size(); ++k) keep[k] = seen.insert(&items[k]).second;
+  for (size_t k = 0; k < items.size(); ++k) {
+    if (keep[k]) issues.add(std::move(items[k]));
   }
 }
 
