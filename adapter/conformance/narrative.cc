@@ -64,7 +64,13 @@ std::string_view lowered(std::string_view s, std::string& buf) {
 
 // Whether `s` holds `lower` (lower case), ignoring case.
 bool containsNoCase(std::string_view s, std::string_view lower) {
-  if (!lower.empty() && s.find(lower.back()) == std::string_view::npos) return false;
+  // A quick refusal: the last character (in either case) must be somewhere in `s`.
+  if (!lower.empty()) {
+    const char last = lower.back();
+    const char both[] = {last,
+                         last >= 'a' && last <= 'z' ? static_cast<char>(last - 'a' + 'A') : last};
+    if (s.find_first_of(std::string_view(both, 2)) == std::string_view::npos) return false;
+  }
   const auto same = [](char a, char b) {
     return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
   };
