@@ -36,10 +36,13 @@ void addValidatorOptions(ArgParser& parser) {
   parser.flag("--security-checks", "text that looks like HTML or script in strings is an error")
       .option("--best-practice", "LEVEL",
               "how best-practice rules are reported: ignore, hint, warning (default) or error")
+      .choices({"ignore", "hint", "warning", "error"})
       .option("--assume-valid-rest-references", "yes|no",
               "check a reference the input does not hold by the type in its URL (default yes)")
+      .choices({"yes", "no"})
       .option("--contained-references", "MODE",
               "what is checked of the target of a #reference: ignore, type or valid (default)")
+      .choices({"ignore", "type", "valid"})
       .flag("--allow-comments", "accept // and /* */ comments in JSON")
       .flag("--no-html-in-markdown", "markdown that holds HTML tags is an error");
 }
