@@ -14,8 +14,15 @@
 // the CPU time a pass takes (no timed runs, no Medplum): on a machine that other jobs load, CPU
 // time varies less than throughput, so two builds compare better by it.
 //
+// --bundle-mb N instead makes one Bundle (type collection) of about N MB out of the examples
+// (each example that is not itself a Bundle, as an entry with a urn:uuid fullUrl, over and over),
+// validates it once on one thread, and gives the time, the time per entry, the resident memory
+// before and the peak while validating: a large Bundle must take time linear in its entries and
+// memory proportional to its size.
+//
 // Usage: validator_bench [--package PATH.tgz] [--seconds S] [--threads N] [--node NODE]
-//                        [--no-js] [--limit N] [--passes N]
+//                        [--no-js] [--limit N] [--passes N] [--bundle-mb N]
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -48,6 +55,7 @@ struct Options {
   bool js = true;
   size_t limit = 0;
   unsigned passes = 0;
+  double bundleMb = 0;
 };
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -64,6 +72,16 @@ double peakRssMiB() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+// A field of /proc/self/status in MiB ("VmRSS", "VmHWM"), 0 where there is none.
+double statusMiB(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atof(line.c_str() + field.size() + 1) / 1024;
+  }
+  return 0;
 }
 
 // Resources per second over `texts` on `threads` threads for at least `seconds`.
@@ -90,6 +108,35 @@ double rate(const validation::Validator& v, const std::vector<std::string>& text
   for (auto& t : pool) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   return static_cast<double>(done.load()) / elapsed;
+}
+
+// One Bundle of about `mb` MB made of the examples that are not Bundles, as entries with
+// urn:uuid fullUrls; `entries` is set to their number.
+std::string makeBundle(const std::vector<std::string>& texts, double mb, size_t& entries) {
+  const size_t target = static_cast<size_t>(mb * 1e6);
+  std::string out = R"({"resourceType":"Bundle","type":"collection","entry":[)";
+  out.reserve(target + (1u << 20));
+  entries = 0;
+  char uuid[64];
+  while (out.size() < target) {
+    for (const std::string& t : texts) {
+      if (out.size() >= target) break;
+      if (t.find("\"resourceType\":\"Bundle\"") != std::string::npos ||
+          t.find("\"resourceType\" : \"Bundle\"") != std::string::npos) {
+        continue;
+      }
+      std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012zx", entries);
+      out += entries == 0 ? "" : ",";
+      out += R"({"fullUrl":"urn:uuid:)";
+      out += uuid;
+      out += R"(","resource":)";
+      out += t;
+      out += "}";
+      ++entries;
+    }
+  }
+  out += "]}";
+  return out;
 }
 
 std::string jsonNumber(const std::string& json, const std::string& key) {
@@ -121,9 +168,11 @@ int main(int argc, char** argv) {
       o.limit = static_cast<size_t>(std::atol(next().c_str()));
     } else if (a == "--passes") {
       o.passes = static_cast<unsigned>(std::atoi(next().c_str()));
+    } else if (a == "--bundle-mb") {
+      o.bundleMb = std::atof(next().c_str());
     } else {
       std::cerr << "usage: validator_bench [--package PATH.tgz] [--seconds S] [--threads N] "
-                   "[--node NODE] [--no-js] [--limit N] [--passes N]\n";
+                   "[--node NODE] [--no-js] [--limit N] [--passes N] [--bundle-mb N]\n";
       return 2;
     }
   }
@@ -160,6 +209,30 @@ int main(int argc, char** argv) {
     core::Issues issues;
     validator.validateText(t, issues);
     if (issues.hasErrors()) ++withErrors;
+  }
+  if (o.bundleMb > 0) {  // after the warm-up: definitions are prepared once, as in a long run
+    size_t entries = 0;
+    std::string bundle = makeBundle(texts, o.bundleMb, entries);
+    texts.clear();
+    texts.shrink_to_fit();
+    // The peak is reset to what is resident now (glibc, Linux: clear_refs 5), so the peak after is
+    // the most this validation held at once.
+    malloc_trim(0);  // the examples' texts, freed above, go back to the system
+    std::ofstream("/proc/self/clear_refs") << "5";
+    const double rssBefore = statusMiB("VmRSS");
+    const double cpu0 = threadCpuSeconds();
+    const auto wall0 = Clock::now();
+    core::Issues issues;
+    validator.validateText(bundle, issues);
+    const double cpuMs = (threadCpuSeconds() - cpu0) * 1000;
+    std::printf(
+        "trialbridge Validator::validateText, one Bundle of %.1f MB with %zu entries, 1 thread: "
+        "%.0f ms CPU (%.1f us an entry), %.0f ms wall, %zu issues; resident %.0f MiB before "
+        "validating (the Bundle's text, the R4 context), peak %.0f MiB while validating\n",
+        static_cast<double>(bundle.size()) / 1e6, entries, cpuMs,
+        cpuMs * 1000 / static_cast<double>(entries), ms(Clock::now() - wall0), issues.size(),
+        rssBefore, statusMiB("VmHWM"));
+    return 0;
   }
   if (o.passes > 0) {
     const double cpu0 = threadCpuSeconds();

@@ -10,6 +10,7 @@
 
 #include "cli/progress.h"
 #include "cli/terminal.h"
+#include "cli/validate_options.h"
 #include "conformance/context.h"
 #include "conformance/profiles_package.h"
 #include "core/resource_io.h"
@@ -206,6 +207,7 @@ ArgParser options() {
               true)
       .option("--format", "FORMAT", "text or json")
       .choices({"text", "json"});
+  addValidatorOptions(p);
   return p;
 }
 
@@ -244,8 +246,10 @@ int run(std::span<const std::string> args) {
       }
     }
   }
+  const std::optional<validation::ValidatorOptions> options = validatorOptions(p);
+  if (!options) return kExitUsage;
   const conformance::Context* context = loaded.get();
-  const validation::Validator validator(*context);
+  const validation::Validator validator(*context, *options);
   const std::vector<std::string> profiles = p.values("--profile");
   for (const std::string& url : profiles) {
     std::string error;

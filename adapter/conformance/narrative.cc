@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <string>
+#include <vector>
 
 #include "core/text.h"
 
@@ -34,20 +36,58 @@ constexpr std::string_view kAttributes[] = {
     "xmlns:xhtml", "longdesc",    "clear",    "face",     "noshade",        "target"};
 
 bool nameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '-' || c == '_' ||
-         c == '.';
+  const char lower = static_cast<char>(c | 0x20);
+  return (lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == ':' || c == '-' ||
+         c == '_' || c == '.';
+}
+
+bool space(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// The names above, sorted once, for binary search (every tag and attribute of every narrative is
+// looked up).
+template <size_t N>
+std::vector<std::string_view> sorted(const std::string_view (&names)[N]) {
+  std::vector<std::string_view> v(std::begin(names), std::end(names));
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// `s` in lower case: a view of it when it has no upper case letter (the usual case), else a
+// copy in `buf`.
+std::string_view lowered(std::string_view s, std::string& buf) {
+  if (std::none_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) return s;
+  buf = core::asciiLower(s);
+  return buf;
+}
+
+// Whether `s` holds `lower` (lower case), ignoring case.
+bool containsNoCase(std::string_view s, std::string_view lower) {
+  // A quick refusal: the last character (in either case) must be somewhere in `s`.
+  if (!lower.empty()) {
+    const char last = lower.back();
+    const char both[] = {last,
+                         last >= 'a' && last <= 'z' ? static_cast<char>(last - 'a' + 'A') : last};
+    if (s.find_first_of(std::string_view(both, 2)) == std::string_view::npos) return false;
+  }
+  const auto same = [](char a, char b) {
+    return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+  };
+  return std::search(s.begin(), s.end(), lower.begin(), lower.end(), same) != s.end();
 }
 
 }  // namespace
 
 bool isNarrativeElement(std::string_view name) {
+  static const std::vector<std::string_view> kSorted = sorted(kElements);
   if (name.starts_with("xhtml:")) name.remove_prefix(6);
-  return std::find(std::begin(kElements), std::end(kElements), name) != std::end(kElements);
+  return std::binary_search(kSorted.begin(), kSorted.end(), name);
 }
 
 bool isNarrativeAttribute(std::string_view name) {
-  return std::find(std::begin(kAttributes), std::end(kAttributes), name) != std::end(kAttributes) ||
-         name.starts_with("xmlns:");
+  static const std::vector<std::string_view> kSorted = sorted(kAttributes);
+  return std::binary_search(kSorted.begin(), kSorted.end(), name) || name.starts_with("xmlns:");
 }
 
 bool xhtmlHasContent(std::string_view x) {
@@ -88,19 +128,21 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
     }
     size_t n = i;
     while (n < x.size() && nameChar(x[n])) ++n;
-    const std::string name = core::asciiLower(x.substr(i, n - i));
+    std::string nameBuf;
+    const std::string_view name = lowered(x.substr(i, n - i), nameBuf);
     if (first) {
       if (name != "div" && name != "xhtml:div") {
-        problems.push_back("The narrative must be a <div> element, not <" + name + ">");
+        problems.push_back("The narrative must be a <div> element, not <" + std::string(name) +
+                           ">");
       }
       first = false;
     } else if (!isNarrativeElement(name)) {
-      problems.push_back("Illegal element name in the XHTML ('" + name + "')");
+      problems.push_back("Illegal element name in the XHTML ('" + std::string(name) + "')");
     }
     // Attributes up to the end of the tag.
     i = n;
     while (i < x.size() && x[i] != '>') {
-      if (std::isspace(static_cast<unsigned char>(x[i])) != 0 || x[i] == '/') {
+      if (space(x[i]) || x[i] == '/') {
         ++i;
         continue;
       }
@@ -110,28 +152,27 @@ bool checkNarrativeXhtml(std::string_view x, std::vector<std::string>& problems)
         ++i;
         continue;
       }
-      const std::string attr = core::asciiLower(x.substr(i, a - i));
+      std::string attrBuf;
+      const std::string_view attr = lowered(x.substr(i, a - i), attrBuf);
       i = a;
-      std::string value;
-      while (i < x.size() && std::isspace(static_cast<unsigned char>(x[i])) != 0) ++i;
+      std::string_view value;
+      while (i < x.size() && space(x[i])) ++i;
       if (i < x.size() && x[i] == '=') {
         ++i;
-        while (i < x.size() && std::isspace(static_cast<unsigned char>(x[i])) != 0) ++i;
+        while (i < x.size() && space(x[i])) ++i;
         if (i < x.size() && (x[i] == '"' || x[i] == '\'')) {
           const char q = x[i];
           const size_t end = x.find(q, i + 1);
-          value = std::string(
-              x.substr(i + 1, (end == std::string_view::npos ? x.size() : end) - i - 1));
+          value = x.substr(i + 1, (end == std::string_view::npos ? x.size() : end) - i - 1);
           i = end == std::string_view::npos ? x.size() : end + 1;
         }
       }
       if (!isNarrativeAttribute(attr)) {
-        problems.push_back("Illegal attribute name in the XHTML ('" + attr + "' on '" + name +
-                           "')");
-      } else if ((attr == "href" || attr == "src") &&
-                 core::asciiLower(value).find("javascript:") != std::string::npos) {
-        problems.push_back("Script URLs are not allowed in the XHTML ('" + attr + "' on '" + name +
-                           "')");
+        problems.push_back("Illegal attribute name in the XHTML ('" + std::string(attr) + "' on '" +
+                           std::string(name) + "')");
+      } else if ((attr == "href" || attr == "src") && containsNoCase(value, "javascript:")) {
+        problems.push_back("Script URLs are not allowed in the XHTML ('" + std::string(attr) +
+                           "' on '" + std::string(name) + "')");
       }
     }
     if (i < x.size()) ++i;

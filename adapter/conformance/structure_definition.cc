@@ -51,6 +51,9 @@ uint32_t parseMax(const std::string& max) {
 }
 
 // The value of the extension with this URL on obj, as a string, or "".
+constexpr std::string_view kBestPracticeExtension =
+    "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice";
+
 std::string extensionString(const Value& obj, std::string_view url, const char* valueName) {
   std::string out;
   eachItem(obj, "extension", [&](const Value& ext) {
@@ -130,6 +133,11 @@ ElementDefinition readElement(const Value& e) {
     if (!c.IsObject()) return;
     d.constraints.push_back(Constraint{str(c, "key"), str(c, "severity"), str(c, "human"),
                                        str(c, "expression"), str(c, "xpath"), str(c, "source")});
+    eachItem(c, "extension", [&](const Value& ext) {
+      if (ext.IsObject() && str(ext, "url") == kBestPracticeExtension) {
+        d.constraints.back().bestPractice = boolean(ext, "valueBoolean");
+      }
+    });
   });
   eachItem(e, "condition", [&](const Value& c) {
     if (c.IsString()) d.conditions.emplace_back(c.GetString());

@@ -26,6 +26,7 @@ struct Constraint {
   std::string expression;  // FHIRPath
   std::string xpath;
   std::string source;
+  bool bestPractice = false;  // the elementdefinition-bestpractice extension is true
 };
 
 struct Binding {

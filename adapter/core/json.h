@@ -1,11 +1,14 @@
 #pragma once
-// FHIR JSON reading and writing (RapidJSON inside; no RapidJSON type appears here).
+// FHIR JSON reading and writing (RapidJSON inside the writer; no RapidJSON type appears here).
 //
-// Reading follows the FHIR JSON rules and reports every departure as an Issue with line, column
-// and FHIR path: unknown properties, arrays where one value is expected and the reverse, JSON
-// numbers/booleans/strings per primitive type, nulls outside primitive arrays, empty objects,
-// arrays and strings, duplicate keys, `_x` primitive extensions, `resourceType` and contained
-// resources. Decimals keep their text exactly. Input limits (size, nesting depth) give an error.
+// Reading reports every JSON syntax error it can go on after (a missing or extra comma, missing
+// quotes, comments; core/json_tree.h has the list) as an error with line and column, and stops
+// at the others with a fatal issue. It follows the FHIR JSON rules and reports every departure as
+// an Issue with line, column and FHIR path: unknown properties, arrays where one value is expected
+// and the reverse, JSON numbers/booleans/strings per primitive type, nulls outside primitive
+// arrays, empty objects, arrays and strings, duplicate keys, `_x` primitive extensions,
+// `resourceType` and contained resources. Decimals keep their text exactly. Input limits (size,
+// nesting depth) give an error.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +21,9 @@ namespace trialbridge::core {
 struct ReadOptions {
   size_t maxBytes = 256u * 1024u * 1024u;
   uint32_t maxDepth = 128;
+  // Take `//` and `/* */` comments in JSON as white space; when false each is an error (the
+  // reading goes on). Comments are not JSON, but some tools write them.
+  bool allowComments = false;
   // Read the root as this type (a datatype such as "Quantity"); empty: a resource, whose type
   // comes from resourceType.
   std::string rootType;

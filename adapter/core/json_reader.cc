@@ -1,15 +1,14 @@
-// FHIR JSON reader: RapidJSON SAX -> a small generic tree with source positions -> the typed
-// element model, applying the FHIR JSON rules as it goes.
-#include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
-
+// FHIR JSON reader: the tolerant JSON parser (json_tree.h) -> a small generic tree with source
+// positions -> the typed element model, applying the FHIR JSON rules as it goes.
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <memory_resource>
 #include <stdexcept>
 #include <vector>
 
 #include "core/json.h"
+#include "core/json_tree.h"
 
 namespace trialbridge::core {
 
@@ -32,58 +31,9 @@ void lineColumnOf(std::string_view text, size_t offset, uint32_t& line, uint32_t
 
 namespace {
 
-// A RapidJSON input stream over a buffer that tracks the line and where it starts.
-class TrackingStream {
- public:
-  using Ch = char;
-  explicit TrackingStream(std::string_view text)
-      : begin_(text.data()), cur_(text.data()), end_(text.data() + text.size()), lineStart_(cur_) {}
-  Ch Peek() const { return cur_ < end_ ? *cur_ : '\0'; }
-  Ch Take() {
-    if (cur_ >= end_) return '\0';
-    const char c = *cur_++;
-    if (c == '\n') {
-      ++line_;
-      lineStart_ = cur_;
-    }
-    return c;
-  }
-  size_t Tell() const { return static_cast<size_t>(cur_ - begin_); }
-  Ch* PutBegin() { return nullptr; }
-  void Put(Ch /*c*/) {}
-  void Flush() {}
-  size_t PutEnd(Ch* /*begin*/) { return 0; }
-
-  uint32_t line() const { return line_; }
-  // Column (1-based) of the character `back` bytes before the current position.
-  uint32_t columnBack(size_t back) const {
-    const size_t col = static_cast<size_t>(cur_ - lineStart_) + 1;  // of the next character
-    return static_cast<uint32_t>(col > back ? col - back : 1);
-  }
-
- private:
-  const char* begin_;
-  const char* cur_;
-  const char* end_;
-  const char* lineStart_;
-  uint32_t line_ = 1;
-};
-
-enum class JKind : uint8_t { Null, False, True, Number, String, Object, Array };
-
-struct JNode {
-  JKind kind = JKind::Null;
-  uint32_t line = 0;
-  uint32_t column = 0;
-  std::string_view text;  // strings and numbers
-  std::string_view key;   // when a member of an object
-  uint32_t keyLine = 0;
-  uint32_t keyColumn = 0;
-  uint32_t count = 0;
-  JNode* first = nullptr;
-  JNode* last = nullptr;
-  JNode* next = nullptr;
-};
+using json::Node;
+using JNode = json::Node;
+using JKind = json::Kind;
 
 const char* kindName(JKind k) {
   switch (k) {
@@ -97,115 +47,6 @@ const char* kindName(JKind k) {
   }
   return "a value";
 }
-
-// SAX handler that builds the JNode tree.
-class TreeHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeHandler> {
- public:
-  TreeHandler(std::pmr::memory_resource* arena, TrackingStream& stream, uint32_t maxDepth)
-      : arena_(arena), stream_(stream), maxDepth_(maxDepth) {}
-
-  bool Null() { return add(JKind::Null, {}, 4); }
-  bool Bool(bool b) { return add(b ? JKind::True : JKind::False, {}, b ? 4 : 5); }
-  bool RawNumber(const char* str, rapidjson::SizeType len, bool /*copy*/) {
-    return add(JKind::Number, copy(str, len), len);
-  }
-  bool String(const char* str, rapidjson::SizeType len, bool /*copy*/) {
-    if (hasSurrogate(str, len)) return false;
-    return add(JKind::String, copy(str, len), len + 2);
-  }
-  bool Key(const char* str, rapidjson::SizeType len, bool /*copy*/) {
-    if (hasSurrogate(str, len)) return false;
-    pendingKey_ = copy(str, len);
-    pendingKeyLine_ = stream_.line();
-    pendingKeyColumn_ = stream_.columnBack(len + 2);
-    return true;
-  }
-  bool StartObject() { return open(JKind::Object); }
-  bool EndObject(rapidjson::SizeType /*n*/) { return close(); }
-  bool StartArray() { return open(JKind::Array); }
-  bool EndArray(rapidjson::SizeType /*n*/) { return close(); }
-
-  JNode* root() const { return root_; }
-  bool depthExceeded() const { return depthExceeded_; }
-  bool loneSurrogate() const { return loneSurrogate_; }
-
- private:
-  // RapidJSON 1.1 decodes a lone low-surrogate escape ("\udc00") into UTF-8 bytes that are not
-  // valid UTF-8 (ED B0 80); such text must not enter the model.
-  bool hasSurrogate(const char* s, size_t n) {
-    for (const void* p = std::memchr(s, 0xED, n); p != nullptr;) {
-      const size_t at = static_cast<size_t>(static_cast<const char*>(p) - s);
-      if (at + 1 < n && static_cast<unsigned char>(s[at + 1]) >= 0xA0) {
-        loneSurrogate_ = true;
-        return true;
-      }
-      p = at + 1 < n ? std::memchr(s + at + 1, 0xED, n - at - 1) : nullptr;
-    }
-    return false;
-  }
-
-  std::string_view copy(const char* s, size_t n) {
-    if (n == 0) return {};
-    char* mem = static_cast<char*>(arena_->allocate(n, 1));
-    std::memcpy(mem, s, n);
-    return {mem, n};
-  }
-  JNode* node(JKind kind, std::string_view text, size_t back) {
-    auto* n = new (arena_->allocate(sizeof(JNode), alignof(JNode))) JNode();
-    n->kind = kind;
-    n->text = text;
-    n->line = stream_.line();
-    n->column = stream_.columnBack(back);
-    if (!stack_.empty() && stack_.back()->kind == JKind::Object) {
-      n->key = pendingKey_;
-      n->keyLine = pendingKeyLine_;
-      n->keyColumn = pendingKeyColumn_;
-    } else {
-      n->keyLine = n->line;
-      n->keyColumn = n->column;
-    }
-    if (stack_.empty()) {
-      root_ = n;
-    } else {
-      JNode* parent = stack_.back();
-      if (parent->last == nullptr) {
-        parent->first = n;
-      } else {
-        parent->last->next = n;
-      }
-      parent->last = n;
-      ++parent->count;
-    }
-    return n;
-  }
-  bool add(JKind kind, std::string_view text, size_t back) {
-    node(kind, text, back);
-    return true;
-  }
-  bool open(JKind kind) {
-    if (stack_.size() >= maxDepth_) {
-      depthExceeded_ = true;
-      return false;
-    }
-    stack_.push_back(node(kind, {}, 1));
-    return true;
-  }
-  bool close() {
-    stack_.pop_back();
-    return true;
-  }
-
-  std::pmr::memory_resource* arena_;
-  TrackingStream& stream_;
-  uint32_t maxDepth_;
-  std::vector<JNode*> stack_;
-  JNode* root_ = nullptr;
-  std::string_view pendingKey_;
-  uint32_t pendingKeyLine_ = 0;
-  uint32_t pendingKeyColumn_ = 0;
-  bool depthExceeded_ = false;
-  bool loneSurrogate_ = false;
-};
 
 // Walks the JNode tree and builds Elements, applying the FHIR JSON rules.
 class ModelBuilder {
@@ -292,8 +133,17 @@ class ModelBuilder {
       error(obj.line, obj.column, target->path(), "Object must have some content");
       return;
     }
-    std::vector<Entry> entries;
-    entries.reserve(obj.count);
+    // The entries of this object, in a vector kept for its depth (no allocation per object).
+    if (depth_ == scratch_.size()) scratch_.emplace_back();
+    std::vector<Entry>& entries = scratch_[depth_];
+    entries.clear();
+    struct Deeper {
+      size_t& d;
+      explicit Deeper(size_t& depth) : d(depth) { ++d; }
+      ~Deeper() { --d; }
+      Deeper(const Deeper&) = delete;
+      Deeper& operator=(const Deeper&) = delete;
+    } deeper(depth_);
     for (const JNode* m = obj.first; m != nullptr; m = m->next) {
       std::string_view key = m->key;
       if (key == "resourceType" && type.isResource()) continue;  // read by resourceTypeOf()
@@ -307,7 +157,10 @@ class ModelBuilder {
       const TypeInfo::JsonMatch match = type.propertyForJsonName(name);
       if (match.property == nullptr ||
           (isExt && (match.type == nullptr || !match.type->isPrimitive()))) {
-        if (key == "fhir_comments") continue;  // tolerated legacy JSON comments
+        if (key == "fhir_comments") {  // legacy JSON comments: allowed, not kept
+          checkComments(*m, *target);
+          continue;
+        }
         error(m->keyLine, m->keyColumn, childPath(*target, key),
               "Unrecognized property '" + std::string(key) + "'");
         continue;
@@ -334,6 +187,18 @@ class ModelBuilder {
       return a.property->order < b.property->order;
     });
     for (const Entry& e : entries) buildProperty(target, e);
+  }
+
+  // fhir_comments (the JSON form of comments in earlier FHIR versions) is an array of strings.
+  void checkComments(const JNode& m, const Element& target) {
+    bool ok = m.kind == JKind::Array && m.count > 0;
+    for (const JNode* c = ok ? m.first : nullptr; c != nullptr; c = c->next) {
+      ok = ok && c->kind == JKind::String && !c->text.empty();
+    }
+    if (!ok) {
+      error(m.keyLine, m.keyColumn, childPath(target, "fhir_comments"),
+            "fhir_comments holds an array of strings", IssueType::Invalid);
+    }
   }
 
   bool isDuplicateKey(const JNode& obj, const JNode* m) const {
@@ -497,6 +362,8 @@ class ModelBuilder {
   Document& doc_;
   const TypeResolver& types_;
   Issues& issues_;
+  size_t depth_ = 0;                        // objects being built, one in another
+  std::deque<std::vector<Entry>> scratch_;  // the entries of each (a deque: they stay put)
 };
 
 }  // namespace
@@ -513,38 +380,21 @@ std::unique_ptr<Document> readJson(std::string_view text, const TypeResolver& ty
                                    const ReadOptions& options) {
   if (!withinSizeLimit(text, options, issues)) return nullptr;
   std::pmr::monotonic_buffer_resource arena(std::max<size_t>(text.size() * 2, 4096));
-  TrackingStream stream(text);
-  TreeHandler handler(&arena, stream, options.maxDepth);
-  rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag;
-  rapidjson::ParseResult ok;
-  try {
-    ok = reader.Parse<kFlags>(stream, handler);
-  } catch (const std::exception& e) {
-    issues.add(Severity::Fatal, IssueType::Structure, std::string("Invalid JSON: ") + e.what());
-    return nullptr;
+  json::Tree tree = json::parseTree(text, arena, {options.maxDepth, options.allowComments});
+  for (json::SyntaxError& e : tree.errors) {
+    issues.add(Severity::Error, IssueType::Invalid, std::move(e.message), "", e.line, e.column);
   }
-  if (!ok) {
-    uint32_t line = 0;
-    uint32_t column = 0;
-    lineColumnOf(text, ok.Offset(), line, column);
-    std::string message =
-        handler.depthExceeded() ? "JSON nesting is deeper than " + std::to_string(options.maxDepth)
-        : handler.loneSurrogate()
-            ? std::string("Invalid JSON: a \\u escape names a lone surrogate")
-            : std::string("Invalid JSON: ") + rapidjson::GetParseError_En(ok.Code());
-    issues.add(Severity::Fatal, IssueType::Structure, std::move(message), "", line, column);
-    return nullptr;
-  }
-  if (handler.root() == nullptr) {
-    issues.add(Severity::Fatal, IssueType::Structure, "The input is empty");
+  if (tree.fatal) {
+    std::string message = tree.depthExceeded
+                              ? "JSON nesting is deeper than " + std::to_string(options.maxDepth)
+                              : std::move(tree.fatal->message);
+    issues.add(Severity::Fatal, IssueType::Structure, std::move(message), "", tree.fatal->line,
+               tree.fatal->column);
     return nullptr;
   }
   auto doc = std::make_unique<Document>(types);
   ModelBuilder builder(*doc, issues);
-  if (builder.buildRoot(*handler.root(), options.rootType) == nullptr) return nullptr;
+  if (builder.buildRoot(*tree.root, options.rootType) == nullptr) return nullptr;
   return doc;
 }
 

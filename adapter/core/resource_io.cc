@@ -8,7 +8,7 @@ Format detectFormat(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   for (char c : text) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    if (c == '{') return Format::Json;
+    if (c == '{' || c == '/') return Format::Json;  // a JSON comment (an error unless allowed)
     if (c == '<') return Format::Xml;
     return Format::Unknown;
   }

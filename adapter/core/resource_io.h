@@ -13,7 +13,8 @@ namespace trialbridge::core {
 
 enum class Format { Json, Xml, Unknown };
 
-// By the first character after white space and a UTF-8 byte order mark: '{' JSON, '<' XML.
+// By the first character after white space and a UTF-8 byte order mark: '{' JSON, '/' JSON that
+// starts with a comment, '<' XML.
 Format detectFormat(std::string_view text);
 std::string_view formatName(Format f);
 

@@ -68,6 +68,16 @@ std::string fromProfile(const StructureModel& m, bool profile) {
   return profile ? " (from " + m.label() + ")" : "";
 }
 
+core::Severity bestPracticeSeverity(ValidatorOptions::Level level) {
+  switch (level) {
+    case ValidatorOptions::Level::Error: return core::Severity::Error;
+    case ValidatorOptions::Level::Warning: return core::Severity::Warning;
+    case ValidatorOptions::Level::Hint:
+    case ValidatorOptions::Level::Ignore: break;
+  }
+  return core::Severity::Information;
+}
+
 std::string joinList(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& i : items) out += (out.empty() ? "" : ", ") + i;

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "core/element.h"
+#include "core/issue.h"
+#include "validation/validator.h"
 
 namespace trialbridge::validation {
 
@@ -38,6 +40,9 @@ std::vector<std::string_view> pathSteps(std::string_view path);
 
 // " (from <profile>)" in a profile pass, nothing in the base pass: the end of structure messages.
 std::string fromProfile(const StructureModel& m, bool profile);
+
+// The severity of a best-practice finding at `level` (Ignore gives Information: callers skip).
+core::Severity bestPracticeSeverity(ValidatorOptions::Level level);
 
 // The items joined with ", ".
 std::string joinList(const std::vector<std::string>& items);

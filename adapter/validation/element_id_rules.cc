@@ -1,9 +1,11 @@
-// Rules of every resource about element ids (Element.id).
+// Rules of every resource about ids: element ids (Element.id) unique in the resource, contained
+// resources' ids unique, and the resource's own id without extensions.
 #include <algorithm>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "validation/check_util.h"
 #include "validation/rules.h"
 
 namespace trialbridge::validation {
@@ -43,8 +45,35 @@ void checkElementIds(const Element& res, RuleContext& ctx) {
   }
 }
 
+// Contained resources are told apart by their ids (they are referenced as #id).
+void checkContainedIds(const Element& res, RuleContext& ctx) {
+  std::vector<std::string_view> seen;
+  res.forEachChild("contained", [&](const Element& c) {
+    const std::string_view id = childValue(c, "id");
+    if (id.empty()) return;
+    if (std::find(seen.begin(), seen.end(), id) != seen.end()) {
+      Reporter::Scope s(ctx.reporter, c);
+      ctx.reporter.error(core::IssueType::BusinessRule, &c,
+                         "Another contained resource has the id '" + std::string(id) + "'");
+    }
+    seen.push_back(id);
+  });
+}
+
+// A resource's id is a plain value: Resource.id takes no extensions (resource.html#id).
+void checkResourceIdExtensions(const Element& res, RuleContext& ctx) {
+  const Element* id = res.child("id");
+  if (id == nullptr || id->child("extension") == nullptr) return;
+  Reporter::Scope s(ctx.reporter, *id);
+  ctx.reporter.error(core::IssueType::Invalid, id, "A resource's id takes no extensions");
+}
+
 }  // namespace
 
-void addElementIdRules(RuleTable& table) { table.addResourceRule("*", checkElementIds); }
+void addElementIdRules(RuleTable& table) {
+  table.addResourceRule("*", checkElementIds);
+  table.addResourceRule("*", checkContainedIds);
+  table.addResourceRule("*", checkResourceIdExtensions);
+}
 
 }  // namespace trialbridge::validation

@@ -57,7 +57,17 @@ const StructureModel* Extensions::check(const Element& ext) {
                "Extension.url is required in order to identify, use and validate the extension");
     return nullptr;
   }
-  if (url.find("://") == std::string_view::npos && !url.starts_with("urn:")) return nullptr;
+  if (url.find("://") == std::string_view::npos && !url.starts_with("urn:")) {
+    // Only the sub-extensions of a complex extension are named relatively (extensibility.html).
+    const Element* host = ext.parent();
+    if (host == nullptr || host->type().name != "Extension") {
+      rep_.error(IssueType::Invalid, &ext,
+                 "The extension's url '" + std::string(url) +
+                     "' is not absolute (only the sub-extensions of a complex extension have "
+                     "relative names)");
+    }
+    return nullptr;
+  }
   if (url.find('|') != std::string_view::npos) {
     rep_.error(IssueType::Invalid, &ext, "The extension URL must not contain a version");
   }

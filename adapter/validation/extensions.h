@@ -3,9 +3,10 @@
 // (context types, element paths, other extensions, FHIRPath context expressions and context
 // invariants). The walk then validates it against the definition as against a profile.
 //
-// An unknown extension is an error, except in example domains or with strictExtensions off (a
-// warning), and for HL7 extensions outside the R4 core package (information: they are published
-// in the extensions pack, which is not loaded).
+// An extension on anything but another extension has an absolute url (only the sub-extensions of
+// a complex extension are named relatively). An unknown extension is an error, except in example
+// domains or with strictExtensions off (a warning), and for HL7 extensions outside the R4 core
+// package (information: they are published in the extensions pack, which is not loaded).
 #include <string>
 #include <vector>
 

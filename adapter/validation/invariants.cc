@@ -59,6 +59,11 @@ void Invariants::checkTypeInvariants(const Element& e, const ElementNode& node,
 }
 
 void Invariants::check(const Element& e, const Invariant& inv) {
+  const Severity severity =
+      inv.constraint->bestPractice ? bestPracticeSeverity(options_.bestPractice) : inv.severity;
+  if (inv.constraint->bestPractice && options_.bestPractice == ValidatorOptions::Level::Ignore) {
+    return;
+  }
   bool ok = true;
   switch (inv.native) {
     case Invariant::Native::Ele1: {
@@ -77,7 +82,7 @@ void Invariants::check(const Element& e, const Invariant& inv) {
       std::vector<std::string> problems;
       if (!e.hasValue() || checkNarrativeXhtml(e.value(), problems)) return;
       for (std::string& p : problems) {
-        rep_.add(inv.severity, IssueType::Invariant, &e,
+        rep_.add(severity, IssueType::Invariant, &e,
                  "Constraint failed: txt-1: '" + inv.constraint->human + "' (" + p + ")");
       }
       return;
@@ -125,7 +130,7 @@ void Invariants::check(const Element& e, const Invariant& inv) {
   if (ok) return;
   std::string msg =
       "Constraint failed: " + inv.constraint->key + ": '" + inv.constraint->human + "'";
-  rep_.add(inv.severity, IssueType::Invariant, &e, std::move(msg));
+  rep_.add(severity, IssueType::Invariant, &e, std::move(msg));
 }
 
 std::optional<std::vector<const Element*>> Invariants::evaluate(

@@ -327,6 +327,17 @@ void checkAgainstBase(const conformance::StructureDefinition& sd,
   }
 }
 
+// The definition as JSON text without its snapshot and narrative, which these rules do not read
+// and which are most of a profile's size (the conformance layer parses definitions from text).
+std::string withoutSnapshot(const Element& res, const core::TypeResolver& types) {
+  core::Document doc(types);
+  core::Element* root = doc.createResource("StructureDefinition");
+  for (const Element* c = res.firstChild(); c != nullptr; c = c->nextSibling()) {
+    if (c->name() != "snapshot" && c->name() != "text") core::copyElement(doc, root, *c);
+  }
+  return core::writeJson(*root);
+}
+
 // What snapshot generation would refuse in a constraint profile's differential.
 void checkProfileDefinition(const Element& res, RuleContext& ctx) {
   checkDiscriminatorPaths(res, ctx);
@@ -335,7 +346,7 @@ void checkProfileDefinition(const Element& res, RuleContext& ctx) {
   }
   Reporter& rep = ctx.reporter;
   checkSlicingRedefinitions(*res.child("differential"), rep);
-  auto parsed = conformance::parseStructureDefinition(core::writeJson(res));
+  auto parsed = conformance::parseStructureDefinition(withoutSnapshot(res, ctx.context()));
   if (!parsed) return;
   const conformance::StructureDefinition& sd = parsed.value();
   const conformance::StructureDefinition* base = ctx.definitions.snapshots().get(sd.baseDefinition);

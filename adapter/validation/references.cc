@@ -102,20 +102,28 @@ const Element* References::resolveInBundle(const Element& bundle, std::string_vi
     version = url.substr(h + 10);
     url = url.substr(0, h);
   }
-  const Element* found = nullptr;
-  bundle.forEachChild("entry", [&](const Element& entry) {
-    if (found != nullptr) return;
-    const Element* r = entry.child("resource");
-    if (r == nullptr) return;
-    const std::string_view full = childValue(entry, "fullUrl");
-    if (full == target) {
-      found = r;
-    } else if (!version.empty() && full == url) {
-      const Element* meta = r->child("meta");
-      if (meta != nullptr && childValue(*meta, "versionId") == version) found = r;
-    }
-  });
-  return found;
+  const auto& byUrl = entriesByFullUrl(bundle);
+  if (auto it = byUrl.find(std::string_view(target)); it != byUrl.end()) return it->second.front();
+  if (version.empty()) return nullptr;
+  auto it = byUrl.find(url);
+  if (it == byUrl.end()) return nullptr;
+  for (const Element* r : it->second) {
+    const Element* meta = r->child("meta");
+    if (meta != nullptr && childValue(*meta, "versionId") == version) return r;
+  }
+  return nullptr;
+}
+
+const References::FullUrlIndex& References::entriesByFullUrl(const Element& bundle) const {
+  auto [it, fresh] = bundles_.try_emplace(&bundle);
+  if (fresh) {
+    bundle.forEachChild("entry", [&](const Element& entry) {
+      const Element* r = entry.child("resource");
+      const std::string_view full = childValue(entry, "fullUrl");
+      if (r != nullptr && !full.empty()) it->second[full].push_back(r);
+    });
+  }
+  return it->second;
 }
 
 bool References::isAbsoluteUrl(std::string_view s) {
@@ -175,6 +183,11 @@ void References::check(const Element& e, const ElementNode& node, bool profile) 
   const std::string type = targetType(e, state_.resource, &target);
   if (!ref.empty()) checkAggregation(e, node, ref, target);
   if (target == nullptr && !ref.empty() && !options_.assumeValidRestReferences) return;
+  if (!ref.empty() && ref[0] == '#') {
+    using Policy = ValidatorOptions::ContainedReferences;
+    if (options_.containedReferences == Policy::Ignore) return;
+    if (options_.containedReferences == Policy::Type) target = nullptr;  // no profile checks
+  }
   checkTargets(e, node, ref, type, target);
 }
 

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "core/element.h"
 #include "validation/check_util.h"
@@ -61,11 +63,18 @@ class References {
   void checkTargets(const core::Element& e, const ElementNode& node, std::string_view ref,
                     const std::string& targetType, const core::Element* target) const;
 
+  // A Bundle's entries by fullUrl (their resources, in order), built on the first lookup in
+  // that Bundle, so that resolving is linear in the number of references, not their product
+  // with the number of entries.
+  using FullUrlIndex = std::unordered_map<std::string_view, std::vector<const core::Element*>>;
+  const FullUrlIndex& entriesByFullUrl(const core::Element& bundle) const;
+
   const Definitions& defs_;
   const ValidatorOptions& options_;
   Reporter& rep_;
   const WalkState& state_;
   ProfileMatch& match_;
+  mutable std::unordered_map<const core::Element*, FullUrlIndex> bundles_;
 };
 
 }  // namespace trialbridge::validation

@@ -27,6 +27,11 @@ const RuleTable& RuleTable::get() {
     addMeasureRules(t);
     addElementIdRules(t);
     addNarrativeRules(t);
+    addBestPracticeRules(t);
+    addAttachmentRules(t);
+    addQuantityRules(t);
+    addDatatypeRules(t);
+    addMetaRules(t);
     return t;
   }();
   return table;
@@ -41,7 +46,8 @@ void RuleTable::addResourceRule(std::string_view resourceType, ResourceRule rule
 }
 
 void RuleTable::addDatatypeRule(std::string_view type, DatatypeRule rule) {
-  datatypeRules_.emplace_back(type, rule);
+  if (type.empty()) return;
+  datatypeRules_[static_cast<unsigned char>(type[0]) & 127].emplace_back(type, rule);
 }
 
 void RuleTable::runResourceRules(const core::Element& resource, RuleContext& ctx) const {

@@ -7,6 +7,7 @@
 // table; a new rule of a family is a function in that file and one line in its add function; a
 // new family is a new file (listed in CMakeLists.txt), a declaration below and one line in
 // RuleTable::get(). Rules report through RuleContext::reporter and never throw.
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,7 +68,8 @@ class RuleTable {
   void runResourceRules(const core::Element& resource, RuleContext& ctx) const;
   void runDatatypeRules(const ElementAt& at, RuleContext& ctx) const {
     const std::string_view type = at.element.type().name;
-    for (const auto& [t, rule] : datatypeRules_) {
+    if (type.empty()) return;
+    for (const auto& [t, rule] : datatypeRules_[static_cast<unsigned char>(type[0]) & 127]) {
       if (t == type) rule(at, ctx);
     }
   }
@@ -75,15 +77,23 @@ class RuleTable {
  private:
   std::vector<std::pair<std::string, ResourceRule>> resourceRules_;
   std::vector<ResourceRule> everyResource_;
-  std::vector<std::pair<std::string, DatatypeRule>> datatypeRules_;
+  // By the first letter of the type's name: this runs for every element, so it compares few
+  // names.
+  std::array<std::vector<std::pair<std::string, DatatypeRule>>, 128> datatypeRules_;
 };
 
 // The families (one file each).
+void addAttachmentRules(RuleTable& table);       // attachment_rules.cc: Attachment, base64Binary
+void addBestPracticeRules(RuleTable& table);     // best_practice_rules.cc: Observation
 void addBundleRules(RuleTable& table);           // bundle_rules.cc: Bundle
-void addElementIdRules(RuleTable& table);        // element_id_rules.cc: every resource
-void addMeasureRules(RuleTable& table);          // measure_rules.cc: MeasureReport
+void addDatatypeRules(RuleTable& table);         // datatype_rules.cc: strings, dates, uri,
+                                                 // Identifier, Coding
+void addElementIdRules(RuleTable& table);        // element_id_rules.cc: every resource's ids
+void addMeasureRules(RuleTable& table);          // measure_rules.cc: Measure, MeasureReport
+void addMetaRules(RuleTable& table);             // meta_rules.cc: every resource's meta
 void addNarrativeRules(RuleTable& table);        // narrative_rules.cc: Narrative
 void addProfileRules(RuleTable& table);          // profile_rules.cc: StructureDefinition
+void addQuantityRules(RuleTable& table);         // quantity_rules.cc: Quantity and its kinds
 void addQuestionnaireRules(RuleTable& table);    // questionnaire_rules.cc: Questionnaire(Response)
 void addSearchParameterRules(RuleTable& table);  // search_parameter_rules.cc: SearchParameter,
                                                  // CapabilityStatement

@@ -214,6 +214,7 @@ struct Extras {
   int64_t minLength = 0;
   bool mustHaveValue = false;
   std::string languageControl;
+  uint64_t maxSize = 0;
   std::vector<std::string> valueAlternatives;
 };
 
@@ -263,7 +264,11 @@ std::unordered_map<std::string, Extras> readExtras(const conformance::Context& c
           x.valueAlternatives.emplace_back(ext["valueCanonical"].GetString());
         } else if (u == "http://hl7.org/fhir/StructureDefinition/narrative-language-control" &&
                    ext.HasMember("valueCode") && ext["valueCode"].IsString()) {
-          x.languageControl = ext["valueCode"].GetString();
+          if (!x.languageControl.empty()) x.languageControl += ',';
+          x.languageControl += ext["valueCode"].GetString();
+        } else if (u == "http://hl7.org/fhir/StructureDefinition/maxSize" &&
+                   ext.HasMember("valueDecimal") && ext["valueDecimal"].IsString()) {
+          x.maxSize = std::strtoull(ext["valueDecimal"].GetString(), nullptr, 10);
         }
       }
     }
@@ -334,6 +339,7 @@ std::unique_ptr<StructureModel> ModelCache::build(
       node.minLength = x->second.minLength;
       node.mustHaveValue = x->second.mustHaveValue;
       node.languageControl = x->second.languageControl;
+      node.maxSize = x->second.maxSize;
       node.valueAlternatives = x->second.valueAlternatives;
     }
     if (!e.fixedName.empty())

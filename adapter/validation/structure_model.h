@@ -66,9 +66,12 @@ struct ElementNode {
   ValueSpec fixed;
   ValueSpec pattern;
   // From extensions on the ElementDefinition (not kept by the conformance layer's structs).
-  int64_t minLength = 0;        // http://hl7.org/fhir/StructureDefinition/minLength
-  bool mustHaveValue = false;   // ...ElementDefinition.mustHaveValue (R5, used in R4 too)
-  std::string languageControl;  // narrative-language-control: _no, _yes or languages
+  int64_t minLength = 0;       // http://hl7.org/fhir/StructureDefinition/minLength
+  bool mustHaveValue = false;  // ...ElementDefinition.mustHaveValue (R5, used in R4 too)
+  // narrative-language-control: _no, _yes, _resource or languages (comma-separated when the
+  // extension repeats).
+  std::string languageControl;
+  uint64_t maxSize = 0;  // the maxSize extension (bytes of an attachment or base64Binary), 0: none
   // ...ElementDefinition.valueAlternatives (R5): the extensions that may stand in for a missing
   // primitive value.
   std::vector<std::string> valueAlternatives;

@@ -26,50 +26,34 @@ void Validator::validate(const core::Element& resource, core::Issues& issues,
   core::Issues found;
   Walk walk(options_, *impl_, found, &issues);
   walk.validateRoot(resource, profiles);
-  // The same finding reached through the base and a profile (or two profiles) is kept once.
-  std::unordered_set<std::string> seen;
-  for (core::Issue& i : found.items()) {
-    std::string key;
-    key.reserve(i.location.size() + i.message.size() + 4);
-    key += static_cast<char>('0' + static_cast<int>(i.severity));
-    key += i.location;
-    key += '\x1f';
-    key += i.message;
-    if (seen.insert(std::move(key)).second) issues.add(std::move(i));
+  // The same finding reached through the base and a profile (or two profiles) is kept once:
+  // first which to keep (compared where they are), then they are moved.
+  struct Same {
+    bool operator()(const core::Issue* a, const core::Issue* b) const {
+      return a->severity == b->severity && a->location == b->location && a->message == b->message;
+    }
+  };
+  struct Hash {
+    size_t operator()(const core::Issue* i) const {
+      return std::hash<std::string_view>{}(i->location) * 31 +
+             std::hash<std::string_view>{}(i->message) + static_cast<size_t>(i->severity);
+    }
+  };
+  std::vector<core::Issue>& items = found.items();
+  std::unordered_set<const core::Issue*, Hash, Same> seen;
+  seen.reserve(items.size());
+  std::vector<bool> keep(items.size(), false);
+  for (size_t k = 0; k < items.size(); ++k) keep[k] = seen.insert(&items[k]).second;
+  for (size_t k = 0; k < items.size(); ++k) {
+    if (keep[k]) issues.add(std::move(items[k]));
   }
 }
 
 void Validator::validateText(std::string_view text, core::Issues& issues,
                              std::span<const std::string> profiles) const {
-  std::string stripped;
-  if (options_.allowJsonComments && text.find('/') != std::string_view::npos) {
-    // Comments become spaces, so that lines and columns stay where they were.
-    stripped.assign(text);
-    bool inString = false;
-    for (size_t i = 0; i < stripped.size(); ++i) {
-      const char c = stripped[i];
-      if (inString) {
-        if (c == '\\') {
-          ++i;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '/' && i + 1 < stripped.size() && stripped[i + 1] == '/') {
-        while (i < stripped.size() && stripped[i] != '\n') stripped[i++] = ' ';
-      } else if (c == '/' && i + 1 < stripped.size() && stripped[i + 1] == '*') {
-        const size_t end = stripped.find("*/", i + 2);
-        const size_t stop = end == std::string::npos ? stripped.size() : end + 2;
-        for (; i < stop; ++i) {
-          if (stripped[i] != '\n') stripped[i] = ' ';
-        }
-        --i;
-      }
-    }
-    text = stripped;
-  }
-  auto doc = core::readResource(text, context_, issues);
+  core::ReadOptions read;
+  read.allowComments = options_.allowJsonComments;
+  auto doc = core::readResource(text, context_, issues, read);
   if (doc == nullptr || doc->root() == nullptr) return;
   validate(*doc->root(), issues, profiles);
 }

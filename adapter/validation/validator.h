@@ -51,6 +51,18 @@ struct ValidatorOptions {
   // the input) to be the target's type, and check it against the types the element allows. When
   // false, such a reference is not checked (the Java validator's default).
   bool assumeValidRestReferences = true;
+  // How the rules the definitions mark as best practice are reported: the invariants carrying the
+  // elementdefinition-bestpractice extension (dom-6 and con-3 in R4) and the advice that an
+  // Observation have a subject, a performer and an effective time. Ignore: not checked; Hint:
+  // information.
+  enum class Level : uint8_t { Ignore, Hint, Warning, Error };
+  Level bestPractice = Level::Warning;
+  // What is checked of a reference to a contained resource (#id), beyond that it resolves:
+  // Type, the target's type against the types the element allows; Valid, also the target
+  // against the reference's target profiles; Ignore, neither. Contained resources themselves are
+  // always validated as part of their container.
+  enum class ContainedReferences : uint8_t { Ignore, Type, Valid };
+  ContainedReferences containedReferences = ContainedReferences::Valid;
   // Resolves a reference that the input does not hold (Patient/123 kept elsewhere: a server, a
   // folder) to the root of that resource, or nullptr. Targets found so are checked against the
   // target profiles of the reference, as targets in the input are. Called from every validating

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "conformance/ucum.h"
 #include "core/json.h"
 #include "validation/check_util.h"
 #include "validation/primitives.h"
@@ -14,6 +15,27 @@ using core::Element;
 using core::IssueType;
 
 namespace {
+
+bool isQuantity(std::string_view type) {
+  return type == "Quantity" || type == "Age" || type == "Count" || type == "Distance" ||
+         type == "Duration" || type == "MoneyQuantity" || type == "SimpleQuantity";
+}
+
+// The text of member `key` of a flat JSON object (a Quantity written as JSON), without quotes;
+// empty when it is absent.
+std::string jsonMember(const std::string& json, std::string_view key) {
+  const std::string k = "\"" + std::string(key) + "\":";
+  const size_t at = json.find(k);
+  if (at == std::string::npos) return {};
+  size_t start = at + k.size();
+  while (start < json.size() && json[start] == ' ') ++start;
+  if (start < json.size() && json[start] == '"') {
+    const size_t end = json.find('"', start + 1);
+    return end == std::string::npos ? std::string() : json.substr(start + 1, end - start - 1);
+  }
+  const size_t end = json.find_first_of(",}", start);
+  return json.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
 
 std::string describeValue(const Element& e) {
   if (e.hasValue()) return std::string(e.value());
@@ -38,9 +60,9 @@ void ValueRules::check(const Element& e, const ElementNode& node, const Structur
                  "The value is longer than the permitted maximum length of " +
                      std::to_string(*d.maxLength) + fromProfile(m, profile));
     }
-  } else if (e.type().name == "Quantity") {
-    if (!d.minValueName.empty()) checkBound(e, d.minValueJson, m, true);
-    if (!d.maxValueName.empty()) checkBound(e, d.maxValueJson, m, false);
+  } else if (isQuantity(e.type().name)) {
+    if (!d.minValueName.empty()) checkQuantityBound(e, d.minValueJson, m, true);
+    if (!d.maxValueName.empty()) checkQuantityBound(e, d.maxValueJson, m, false);
   }
   if (node.minLength > 0 && e.hasValue() &&
       codePoints(e.value()) < static_cast<size_t>(node.minLength)) {
@@ -156,16 +178,8 @@ void ValueRules::compareFixed(const Element& e, const Element& fixed, const std:
 void ValueRules::checkBound(const Element& e, const std::string& json, const StructureModel& m,
                             bool min) {
   std::string bound = json;
-  std::string actual(e.value());
-  std::string_view type = e.type().name;
-  if (type == "Quantity") {
-    actual = std::string(childValue(e, "value"));
-    const size_t v = json.find("\"value\":");
-    if (v == std::string::npos || actual.empty()) return;
-    size_t s = v + 8;
-    size_t end = json.find_first_of(",}", s);
-    bound = json.substr(s, end - s);
-  }
+  const std::string actual(e.value());
+  const std::string_view type = e.type().name;
   if (bound.size() >= 2 && bound.front() == '"') bound = bound.substr(1, bound.size() - 2);
   const int c = comparePrimitive(type, actual, bound);
   if (c == 2) return;
@@ -178,6 +192,51 @@ void ValueRules::checkBound(const Element& e, const std::string& json, const Str
                "The value '" + actual + "' is greater than the maximum value " + bound +
                    " allowed by " + m.label());
   }
+}
+
+// minValueQuantity and maxValueQuantity: the same system, and the same unit or, in UCUM, one
+// the value converts to; what cannot be compared is said, not guessed.
+void ValueRules::checkQuantityBound(const Element& e, const std::string& json,
+                                    const StructureModel& m, bool min) {
+  const char* which = min ? "minValue" : "maxValue";
+  const std::string boundValue = jsonMember(json, "value");
+  const std::string_view value = childValue(e, "value");
+  const auto cannot = [&](const std::string& why) {
+    rep_.warning(IssueType::Invalid, &e,
+                 std::string("The ") + which + " of " + m.label() + " cannot be checked: " + why);
+  };
+  if (boundValue.empty()) return cannot("it has no value");
+  if (value.empty()) return;  // nothing to compare
+  const std::string boundSystem = jsonMember(json, "system");
+  const std::string boundCode = jsonMember(json, "code");
+  const std::string_view system = childValue(e, "system");
+  const std::string_view code = childValue(e, "code");
+  if (boundSystem.empty() || boundCode.empty()) return cannot("it has no system or code");
+  if (system.empty() || code.empty()) return cannot("the quantity has no system or code");
+  if (system != boundSystem) {
+    return cannot("its system is " + boundSystem + ", not " + std::string(system));
+  }
+  std::string actual(value);
+  if (code != boundCode) {
+    if (system != "http://unitsofmeasure.org") {
+      return cannot("its unit is " + boundCode + ", not " + std::string(code));
+    }
+    const auto converted =
+        conformance::ucum::convert(std::strtold(actual.c_str(), nullptr), code, boundCode);
+    if (!converted) {
+      rep_.error(IssueType::Invalid, &e,
+                 "Unable to convert the value " + actual + " from unit " + std::string(code) +
+                     " to the " + which + " unit " + boundCode + " of " + m.label());
+      return;
+    }
+    actual = std::to_string(static_cast<double>(*converted));
+  }
+  const int c = comparePrimitive("decimal", actual, boundValue);
+  if (c == 2 || (min ? c >= 0 : c <= 0)) return;
+  rep_.error(IssueType::Invalid, &e,
+             "The value " + std::string(value) + " " + std::string(code) + " is " +
+                 (min ? "less than the minimum" : "greater than the maximum") + " value " +
+                 boundValue + " " + boundCode + " allowed by " + m.label());
 }
 
 }  // namespace trialbridge::validation

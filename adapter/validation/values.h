@@ -26,6 +26,8 @@ class ValueRules {
   void checkFixed(const core::Element& e, const ValueSpec& spec, const StructureModel& m,
                   const conformance::ElementDefinition& d, bool pattern);
   void compareFixed(const core::Element& e, const core::Element& fixed, const std::string& where);
+  void checkQuantityBound(const core::Element& e, const std::string& json, const StructureModel& m,
+                          bool min);
   void checkBound(const core::Element& e, const std::string& json, const StructureModel& m,
                   bool min);
   void checkValueAlternatives(const core::Element& e, const ElementNode& node,

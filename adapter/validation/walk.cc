@@ -19,6 +19,15 @@ struct Group {
   uint32_t count = 0;
 };
 
+// A 64-bit signature of a name (its length and first and last letters) for a quick "surely not
+// among these names" test before comparing strings.
+uint64_t nameBit(std::string_view name) {
+  if (name.empty()) return 1;
+  return uint64_t{1} << ((name.size() * 7 + static_cast<unsigned char>(name.front()) * 3 +
+                          static_cast<unsigned char>(name.back())) &
+                         63);
+}
+
 void items(const Group& g, std::vector<const Element*>& out) {
   out.clear();
   const Element* c = g.first;
@@ -271,6 +280,8 @@ void Walk::validateChildren(const Element& e, const std::vector<const ElementNod
   std::vector<Group> moreGroups;
   size_t n = 0;
   auto at = [&](size_t i) -> Group& { return i < 32 ? inlineGroups[i] : moreGroups[i - 32]; };
+  uint64_t names = 0;    // nameBit of every group
+  bool choices = false;  // a group is a choice element (a renamed choice may name it)
   for (const Element* c = e.firstChild(); c != nullptr; c = c->nextSibling()) {
     if (n > 0 && at(n - 1).name == c->name()) {
       ++at(n - 1).count;
@@ -281,6 +292,8 @@ void Walk::validateChildren(const Element& e, const std::vector<const ElementNod
     g.name = c->name();
     g.first = c;
     g.count = 1;
+    names |= nameBit(g.name);
+    choices = choices || (c->property() != nullptr && c->property()->choice);
   }
   std::vector<const Element*> matched;
   size_t cursor = 0;
@@ -290,12 +303,12 @@ void Walk::validateChildren(const Element& e, const std::vector<const ElementNod
     // Definitions and groups come in the same order: look at the cursor first.
     if (cursor < n && at(cursor).name == c->name) {
       found = &at(cursor++);
-    } else {
+    } else if ((names & nameBit(c->name)) != 0) {
       for (size_t r = 0; r < n && found == nullptr; ++r) {
         if (at(r).name == c->name) found = &at(r);
       }
     }
-    if (found == nullptr && !c->choice) {
+    if (found == nullptr && !c->choice && choices) {
       // A renamed choice ("valueQuantity" for value[x]).
       for (size_t r = 0; r < n && found == nullptr; ++r) {
         const Group& g = at(r);

@@ -11,11 +11,14 @@ _trialbridge() {
     validate)
       case $prev in
         --format) COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+        --best-practice) COMPREPLY=($(compgen -W 'ignore hint warning error' -- "$cur")); return ;;
+        --assume-valid-rest-references) COMPREPLY=($(compgen -W 'yes no' -- "$cur")); return ;;
+        --contained-references) COMPREPLY=($(compgen -W 'ignore type valid' -- "$cur")); return ;;
         --package|--load) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --profile) return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--profile --package --load --format --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--profile --package --load --format --security-checks --best-practice --assume-valid-rest-references --contained-references --allow-comments --no-html-in-markdown --help' -- "$cur"))
       else
         COMPREPLY=($(compgen -f -- "$cur"))
       fi

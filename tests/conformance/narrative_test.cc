@@ -49,6 +49,8 @@ TEST(Narrative, ReportsEachProblemWithItsPlace) {
             std::vector<std::string>{"Illegal attribute name in the XHTML ('onclick' on 'p')"});
   EXPECT_EQ(problemsOf("<img src=\"JavaScript:x()\"/>"),
             std::vector<std::string>{"Script URLs are not allowed in the XHTML ('src' on 'img')"});
+  EXPECT_EQ(problemsOf("<a href=\"JAVASCRIPT:x()\">a</a>"),
+            std::vector<std::string>{"Script URLs are not allowed in the XHTML ('href' on 'a')"});
   // Names are compared in lower case; two problems in one tag are both reported.
   EXPECT_EQ(
       problemsOf("<IFRAME OnLoad='x()'></IFRAME>"),

@@ -59,6 +59,8 @@ TEST(Primitives, StringsAndCodes) {
   EXPECT_FALSE(ok("oid", "urn:oid:X.Y.Z"));
   EXPECT_TRUE(ok("uuid", "urn:uuid:c757873d-ec9a-4326-a141-556f43239520"));
   EXPECT_FALSE(ok("uuid", "urn:uuid:c757873d"));
+  EXPECT_FALSE(ok("uuid", "urn:uuid:C757873D-EC9A-4326-A141-556F43239520"));  // lower case only
+  EXPECT_FALSE(ok("uri", "urn:uuid:C757873D-EC9A-4326-A141-556F43239520"));
   EXPECT_TRUE(ok("base64Binary", "aGVsbG8="));
   EXPECT_FALSE(ok("base64Binary", "%%%2@()()"));
   EXPECT_TRUE(ok("boolean", "true"));

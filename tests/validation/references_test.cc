@@ -6,6 +6,7 @@
 
 #include "conformance/context.h"
 #include "core/json.h"
+#include "validation_test_util.h"
 
 namespace trialbridge::validation {
 namespace {
@@ -120,6 +121,49 @@ TEST_F(ReferencesTest, UrlsAndTypes) {
   obs.forEachChild("focus",
                    [&](const Element& f) { focus.push_back(references_.targetType(f, &obs)); });
   EXPECT_EQ(focus, (std::vector<std::string>{"Patient", "Device", ""}));
+}
+
+// ValidatorOptions::containedReferences: what is checked of the target of a #reference. The
+// profile's subject must be a Patient with a birth date; the contained one has none.
+TEST(ContainedReferences, IgnoreTypeOrValid) {
+  using Policy = ValidatorOptions::ContainedReferences;
+  const auto context =
+      testing::withResources({{"dated.json", R"({"resourceType":"StructureDefinition",
+         "url":"http://example.org/StructureDefinition/dated","name":"Dated","status":"draft",
+         "kind":"resource","abstract":false,"type":"Patient","derivation":"constraint",
+         "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient",
+         "differential":{"element":[{"id":"Patient.birthDate","path":"Patient.birthDate",
+         "min":1}]}})"},
+                              {"obs.json", R"({"resourceType":"StructureDefinition",
+         "url":"http://example.org/StructureDefinition/obs","name":"Obs","status":"draft",
+         "kind":"resource","abstract":false,"type":"Observation","derivation":"constraint",
+         "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation",
+         "differential":{"element":[{"id":"Observation.subject","path":"Observation.subject",
+         "type":[{"code":"Reference","targetProfile":[
+         "http://example.org/StructureDefinition/dated"]}]}]}})"}});
+  const std::string undated = R"({"resourceType":"Observation","status":"final",
+    "meta":{"profile":["http://example.org/StructureDefinition/obs"]},"code":{"text":"x"},
+    "contained":[{"resourceType":"Patient","id":"p"}],"subject":{"reference":"#p"}})";
+  const std::string wrongType = R"({"resourceType":"Observation","status":"final",
+    "code":{"text":"x"},"contained":[{"resourceType":"Medication","id":"m"}],
+    "subject":{"reference":"#m"}})";
+  const struct {
+    Policy policy;
+    size_t profileErrors;
+    size_t typeErrors;
+  } cases[] = {{Policy::Valid, 1, 1}, {Policy::Type, 0, 1}, {Policy::Ignore, 0, 0}};
+  for (const auto& c : cases) {
+    ValidatorOptions options;
+    options.containedReferences = c.policy;
+    const Validator v(*context, options);
+    const auto profile = testing::validate(undated, v);
+    EXPECT_EQ(testing::findAll(profile, "Unable to find a profile match for #p").size(),
+              c.profileErrors)
+        << testing::dump(profile);
+    const auto type = testing::validate(wrongType, v);
+    EXPECT_EQ(testing::findAll(type, "is not a valid Target for this element").size(), c.typeErrors)
+        << testing::dump(type);
+  }
 }
 
 }  // namespace
