@@ -25,7 +25,7 @@
 #include "core/json.h"
 #include "store/fhir_time.h"
 #include "store/message_sql.h"
-#include "store/pg_statement.h"
+#include "store/poco_postgres.h"
 #include "store/search_sql.h"
 #include "store/sql_dialect.h"
 #include "store/store.h"
@@ -1132,6 +1132,14 @@ void SqlStore::writerLoop(size_t index) {
 
 void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
   std::vector<Status> results(jobs.size());
+  if (postgresConnectionClosed(writers_[index]->session())) {
+    // The server closed the connection while the writer was idle (PostgreSQL restarted): a new
+    // one before the group, rather than failing it. If connecting fails, BEGIN fails below.
+    try {
+      writers_[index] = std::make_unique<Writer>(*this, connect());
+    } catch (const Poco::Exception&) {
+    }
+  }
   Writer& w = *writers_[index];
   Session& s = w.session();
   w.touched().clear();
@@ -1211,13 +1219,17 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
 // Reads
 
 std::unique_ptr<Reader> SqlStore::takeReader() {
-  {
-    std::lock_guard lock(readersMutex_);
-    if (!readers_.empty()) {
-      auto r = std::move(readers_.back());
+  while (true) {
+    std::unique_ptr<Reader> r;
+    {
+      std::lock_guard lock(readersMutex_);
+      if (readers_.empty()) break;
+      r = std::move(readers_.back());
       readers_.pop_back();
-      return r;
     }
+    // A pooled connection the server closed meanwhile (PostgreSQL restarted) is dropped here
+    // rather than failing the read.
+    if (!postgresConnectionClosed(*r->session)) return r;
   }
   return std::make_unique<Reader>(connect());
 }

@@ -487,7 +487,7 @@ TEST_P(StoreTest, ConcurrentWritersShareCommits) {
 
 // A statement the writer keeps fails (the id of a prepared create is taken), then runs again and
 // is destroyed with the store. With Poco 1.11's PostgreSQL connector this freed one result twice
-// (see store/pg_statement.h); one writer makes it deterministic.
+// (see store/poco_postgres.h); one writer makes it deterministic.
 TEST_P(StoreTest, AKeptStatementThatFailedRunsAgain) {
   writers_ = 1;
   open();
@@ -574,26 +574,38 @@ TEST_P(StoreTest, WritersAndReadersSurviveLostConnections) {
       }
     });
   }
-  {
-    Poco::Data::Session admin("PostgreSQL", database_);
-    while (std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(150));
-      admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-               "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-          Poco::Data::Keywords::now;
-      kills++;
-    }
+  auto admin = std::make_unique<Poco::Data::Session>("PostgreSQL", database_);
+  auto dropConnections = [&] {
+    *admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+              "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        Poco::Data::Keywords::now;
+    kills++;
+  };
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    dropConnections();
   }
   stop = true;
   for (auto& th : threads) th.join();
+  dropConnections();  // idle connections now: writers and pooled readers
+  for (int i = 0, others = 1; i < 200 && others > 0; ++i) {  // until the backends are gone
+    *admin << "SELECT COUNT(*) FROM pg_stat_activity "
+              "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        Poco::Data::Keywords::into(others), Poco::Data::Keywords::now;
+    if (others > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_GT(kills.load(), 5);
   EXPECT_GT(conflicts.load(), 0);
   EXPECT_GT(reads.load(), 0);
-  // The store serves again: a write and a read on fresh connections.
-  WriteResult w;
-  ASSERT_TRUE(put(R"({"resourceType":"Patient"})", w, "after"));
-  ResourceVersion r;
-  ASSERT_TRUE(store_->read("Patient", "after", r));
+  // The store serves again at once: every writer and pooled reader notices its dropped
+  // connection before use, so not one request fails.
+  admin.reset();
+  for (int i = 0; i < 20; ++i) {
+    WriteResult w;
+    ASSERT_TRUE(put(R"({"resourceType":"Patient"})", w, "after" + std::to_string(i)));
+    ResourceVersion r;
+    ASSERT_TRUE(store_->read("Patient", "after" + std::to_string(i), r));
+  }
   size_t ackedWrites = 0;
   for (const auto& [id, versions] : acked) {
     for (int64_t v : versions) {

@@ -1,7 +1,8 @@
-// executeAgain() / releasePostgresResult(): a kept statement on PostgreSQL may fail and run again
-// (store/pg_statement.h). Without the release, Poco 1.11 frees the failed execution's predecessor
-// result a second time; under ASan (build with -DTB_SANITIZE=ON) these tests abort.
-#include "store/pg_statement.h"
+// store/poco_postgres.h: executeAgain() / releasePostgresResult(), a kept statement on PostgreSQL
+// may fail and run again; postgresConnectionClosed(). Without the release, Poco 1.11 frees the
+// failed execution's predecessor result a second time; under ASan (build with -DTB_SANITIZE=ON)
+// these tests abort.
+#include "store/poco_postgres.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +12,10 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pg_cluster.h"
@@ -34,7 +37,7 @@ std::unique_ptr<Session> pgSession() {
   return std::make_unique<Session>("PostgreSQL", pg.createDatabase());
 }
 
-TEST(PgStatement, AKeptInsertFailsAndRunsAgain) {
+TEST(PocoPostgres, AKeptInsertFailsAndRunsAgain) {
   auto session = pgSession();
   ASSERT_NE(session, nullptr);
   *session << "CREATE TABLE t (k TEXT PRIMARY KEY)", now;
@@ -55,7 +58,7 @@ TEST(PgStatement, AKeptInsertFailsAndRunsAgain) {
 
 // With vectors bound, Poco runs the statement once per row: a later row fails after an earlier
 // row's result was freed.
-TEST(PgStatement, AKeptVectorInsertFailsOnALaterRow) {
+TEST(PocoPostgres, AKeptVectorInsertFailsOnALaterRow) {
   auto session = pgSession();
   ASSERT_NE(session, nullptr);
   *session << "CREATE TABLE t (k TEXT PRIMARY KEY)", now;
@@ -76,7 +79,7 @@ TEST(PgStatement, AKeptVectorInsertFailsOnALaterRow) {
   EXPECT_EQ(count, 6) << "autocommit: the rows before a failing row stay";
 }
 
-TEST(PgStatement, AKeptSelectExtractsItsRowsAfterAFailure) {
+TEST(PocoPostgres, AKeptSelectExtractsItsRowsAfterAFailure) {
   auto session = pgSession();
   ASSERT_NE(session, nullptr);
   *session << "CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER)", now;
@@ -97,7 +100,7 @@ TEST(PgStatement, AKeptSelectExtractsItsRowsAfterAFailure) {
   EXPECT_EQ(values, (std::vector<int>{2}));
 }
 
-TEST(PgStatement, ReleaseDoesNothingOnSqliteOrBeforeTheFirstRun) {
+TEST(PocoPostgres, ReleaseDoesNothingOnSqliteOrBeforeTheFirstRun) {
   Poco::Data::SQLite::Connector::registerConnector();
   Session session("SQLite", ":memory:");
   session << "CREATE TABLE t (k TEXT PRIMARY KEY)", now;
@@ -109,6 +112,32 @@ TEST(PgStatement, ReleaseDoesNothingOnSqliteOrBeforeTheFirstRun) {
   EXPECT_THROW(executeAgain(insert), Poco::Exception);
   key = "y";
   EXPECT_EQ(executeAgain(insert), 1u);
+}
+
+TEST(PocoPostgres, AConnectionTheServerClosedIsNoticed) {
+  auto& pg = testing::PgCluster::shared();
+  ASSERT_TRUE(pg.running()) << pg.error();
+  Poco::Data::PostgreSQL::Connector::registerConnector();
+  const std::string database = pg.createDatabase();
+  Session victim("PostgreSQL", database), admin("PostgreSQL", database);
+  int pid = 0;
+  victim << "SELECT pg_backend_pid()", into(pid), now;
+  EXPECT_FALSE(postgresConnectionClosed(victim)) << "an idle, healthy connection";
+  EXPECT_FALSE(postgresConnectionClosed(admin));
+  bool terminated = false;
+  admin << "SELECT pg_terminate_backend($1)", use(pid), into(terminated), now;
+  ASSERT_TRUE(terminated);
+  bool closed = false;
+  for (int i = 0; i < 200 && !closed; ++i) {  // the goodbye arrives within milliseconds
+    closed = postgresConnectionClosed(victim);
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_THROW((victim << "SELECT 1", now), Poco::Exception) << "the check agrees with a command";
+  EXPECT_FALSE(postgresConnectionClosed(admin));
+  Poco::Data::SQLite::Connector::registerConnector();
+  Session sqlite("SQLite", ":memory:");
+  EXPECT_FALSE(postgresConnectionClosed(sqlite));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #pragma once
-// Re-executing a Poco::Data statement safely on PostgreSQL (a workaround for a double free in
-// Poco 1.11's PostgreSQL connector, Debian 12's libpocodatapostgresql80 1.11.0-3+deb12u1).
+// What the store needs around Poco::Data's PostgreSQL connector (Debian 12's 1.11.0-3+deb12u1):
+// re-executing a kept statement safely, and noticing a connection the server has closed.
+//
+// Re-executing: a workaround for a double free in Poco 1.11's PostgreSQL connector.
 //
 // The defect: StatementExecutor::execute() first calls clearResults(), which PQclear()s the
 // result of the previous execution but leaves the pointer to it (_pResultHandle) in place; the
@@ -20,8 +22,9 @@
 #include <cstddef>
 
 namespace Poco::Data {
+class Session;
 class Statement;
-}
+}  // namespace Poco::Data
 
 namespace trialbridge::store {
 
@@ -36,5 +39,13 @@ void releasePostgresResult(Poco::Data::Statement& st);
 // refused prepared create break that writer's creates until the process restarted.
 // Vectors (one execution per row) may be bound only to statements that extract nothing.
 std::size_t executeAgain(Poco::Data::Statement& st);
+
+// True when `session` is a PostgreSQL connection that cannot serve another command: libpq says
+// it is bad, or its idle socket has something to read, which on a connection with no command in
+// flight (and no LISTEN) is the server's goodbye: the FATAL message and end of file a backend
+// sends when it is terminated or the server shuts down. False on other backends. Costs a poll()
+// with no wait: the writers and the reader pool call it before they use a connection that has
+// been idle, so that a PostgreSQL restart costs a reconnection, not a failed request each.
+bool postgresConnectionClosed(Poco::Data::Session& session);
 
 }  // namespace trialbridge::store

@@ -1,9 +1,12 @@
-#include "store/pg_statement.h"
+#include "store/poco_postgres.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <Poco/Data/PostgreSQL/PostgreSQLStatementImpl.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/PostgreSQL/StatementExecutor.h>
+#include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
 namespace trialbridge::store {
@@ -85,6 +88,18 @@ std::size_t executeAgain(Statement& st) {
     (st.*member(StatementImplTag{}))->*member(StateTag{}) = StatementImpl::ST_DONE;
     throw;
   }
+}
+
+bool postgresConnectionClosed(Poco::Data::Session& session) {
+  auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session.impl());
+  if (impl == nullptr) return false;
+  PGconn* conn = impl->handle();
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) return true;
+  pollfd p{};
+  p.fd = PQsocket(conn);
+  if (p.fd < 0) return true;
+  p.events = POLLIN;
+  return ::poll(&p, 1, 0) != 0;  // readable, hung up, or an error
 }
 
 }  // namespace trialbridge::store
