@@ -9,15 +9,6 @@ namespace {
 // Upper bound for "starts with" as a range: the prefix followed by U+10FFFF.
 constexpr std::string_view kMaxChar = "\xF4\x8F\xBF\xBF";
 
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 // A date range condition on columns lo/hi (target [lo, hi)) against the value's range.
 void dateCondition(const SearchValue& v, std::string_view lo, std::string_view hi, SqlText& sql) {
   const std::string l(lo), h(hi);
@@ -301,9 +292,8 @@ void appendOrder(const SearchQuery& query, SqlText& sql) {
           .add(column)
           .add(") FROM ")
           .add(indexTable(k.param->type))
-          .add(" s WHERE s.res_type = r.res_type AND s.res_id = r.res_id AND s.param = ")
-          .add(quoted(k.param->code))
-          .add(")")
+          .add(" s WHERE s.res_type = r.res_type AND s.res_id = r.res_id AND s.param = ?)")
+          .bind(k.param->code)
           .add(dir);
     }
   }

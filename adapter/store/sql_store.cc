@@ -25,6 +25,7 @@
 #include "core/json.h"
 #include "store/fhir_time.h"
 #include "store/message_sql.h"
+#include "store/poco_postgres.h"
 #include "store/search_sql.h"
 #include "store/sql_dialect.h"
 #include "store/store.h"
@@ -193,11 +194,11 @@ class Writer final : public WriteContext {
   }
 
   Session& session() { return *session_; }
-  void savepoint() { savepoint_->execute(); }
-  void release() { release_->execute(); }
+  void savepoint() { executeAgain(*savepoint_); }
+  void release() { executeAgain(*release_); }
   void rollbackToSavepoint() {
-    rollbackTo_->execute();
-    release_->execute();
+    executeAgain(*rollbackTo_);
+    executeAgain(*release_);
   }
   void beginUnit();
   std::vector<std::shared_ptr<const ResourceVersion>>& touched() { return touched_; }
@@ -700,11 +701,11 @@ bool Writer::loadCurrent(std::string_view type, std::string_view id) {
   id_ = std::string(id);
   if (lockKey_) {
     lockName_ = type_ + "/" + id_;
-    lockKey_->execute();
+    executeAgain(*lockKey_);
   }
   curVersion_ = 0;
   curDeleted_ = 0;
-  return selCurrent_->execute() > 0;
+  return executeAgain(*selCurrent_) > 0;
 }
 
 Status Writer::current(std::string_view type, std::string_view id, ResourceVersion& out) {
@@ -743,17 +744,17 @@ void Writer::writeVersion(Operation op, bool existed, const std::string& json) {
   op_ = static_cast<Int64>(op);
   deleted_ = op == Operation::Delete ? 1 : 0;
   json_ = json;
-  insVersion_->execute();
+  executeAgain(*insVersion_);
   store_.changes_++;
   if (existed) {
-    updResource_->execute();
+    executeAgain(*updResource_);
   } else {
-    insResource_->execute();
+    executeAgain(*insResource_);
   }
 }
 
 void Writer::deleteIndex() {
-  for (auto& st : delIndex_) st->execute();
+  for (auto& st : delIndex_) executeAgain(*st);
 }
 
 void Writer::insertIndex(const IndexRows& rows) {
@@ -775,7 +776,7 @@ void Writer::insertIndex(const IndexRows& rows) {
       *insIndex_[slot] << dialect_.sql(sql), use(rType_), use(rId_), use(rParam_);
       bindColumns(*insIndex_[slot]);
     }
-    insIndex_[slot]->execute();
+    executeAgain(*insIndex_[slot]);
   };
   if (!rows.tokens.empty()) {
     base(rows.tokens.size());
@@ -932,11 +933,11 @@ Status Writer::putPrepared(const std::string& type, const std::string& id,
   json_ = p.json;
   try {
     // The resources row first: its primary key refuses an id that is taken.
-    insResource_->execute();
+    executeAgain(*insResource_);
   } catch (const Poco::Exception&) {
     return Status::error(Code::Conflict, type + "/" + id + " exists already");
   }
-  insVersion_->execute();
+  executeAgain(*insVersion_);
   store_.changes_++;
   if (options.index != nullptr) {
     insertIndex(*options.index);
@@ -1076,7 +1077,7 @@ Status Writer::audit(const std::vector<AuditEntry>& entries) {
         use(aId_), use(aRecorded_), use(aEntity_), use(aAgent_), use(aSubtype_), use(aAction_),
         use(aOutcome_), use(aJson_);
   }
-  insAudit_->execute();
+  executeAgain(*insAudit_);
   store_.changes_ += entries.size();
   return Status::ok();
 }
@@ -1131,6 +1132,14 @@ void SqlStore::writerLoop(size_t index) {
 
 void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
   std::vector<Status> results(jobs.size());
+  if (postgresConnectionClosed(writers_[index]->session())) {
+    // The server closed the connection while the writer was idle (PostgreSQL restarted): a new
+    // one before the group, rather than failing it. If connecting fails, BEGIN fails below.
+    try {
+      writers_[index] = std::make_unique<Writer>(*this, connect());
+    } catch (const Poco::Exception&) {
+    }
+  }
   Writer& w = *writers_[index];
   Session& s = w.session();
   w.touched().clear();
@@ -1210,13 +1219,17 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
 // Reads
 
 std::unique_ptr<Reader> SqlStore::takeReader() {
-  {
-    std::lock_guard lock(readersMutex_);
-    if (!readers_.empty()) {
-      auto r = std::move(readers_.back());
+  while (true) {
+    std::unique_ptr<Reader> r;
+    {
+      std::lock_guard lock(readersMutex_);
+      if (readers_.empty()) break;
+      r = std::move(readers_.back());
       readers_.pop_back();
-      return r;
     }
+    // A pooled connection the server closed meanwhile (PostgreSQL restarted) is dropped here
+    // rather than failing the read.
+    if (!postgresConnectionClosed(*r->session)) return r;
   }
   return std::make_unique<Reader>(connect());
 }
@@ -1239,7 +1252,7 @@ Status SqlStore::fetchCurrent(Reader& r, std::string_view type, std::string_view
   }
   r.type = std::string(type);
   r.id = std::string(id);
-  if (r.readStmt->execute() == 0) {
+  if (executeAgain(*r.readStmt) == 0) {
     return Status::error(Code::NotFound, r.type + "/" + r.id + " not found");
   }
   out.type = r.type;

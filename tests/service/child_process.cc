@@ -13,7 +13,8 @@
 namespace trialbridge::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& cwd,
-                           const std::string& errPath) {
+                           const std::string& errPath,
+                           const std::vector<std::pair<std::string, std::string>>& env) {
   int pipefd[2];
   if (::pipe(pipefd) != 0) return;
   const pid_t pid = ::fork();
@@ -23,6 +24,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::stri
     ::dup2(err, 2);
     ::close(pipefd[0]);
     if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -68,6 +70,13 @@ int ChildProcess::terminate() {
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void ChildProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
 }
 
 std::string slurpFile(const std::string& path) {

@@ -4,21 +4,26 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace trialbridge::testing {
 
 class ChildProcess {
  public:
-  // Starts args[0] with the arguments in `cwd`, standard error to `errPath`.
+  // Starts args[0] with the arguments in `cwd`, standard error to `errPath`, `env` added to
+  // its environment.
   ChildProcess(const std::vector<std::string>& args, const std::string& cwd,
-               const std::string& errPath);
+               const std::string& errPath,
+               const std::vector<std::pair<std::string, std::string>>& env = {});
   ~ChildProcess();  // SIGKILL when still running
   bool started() const { return pid_ > 0; }
   // Standard output until a line containing `marker` (or the end, or `seconds`).
   std::string readUntil(const std::string& marker, int seconds);
   // SIGTERM, then the exit status (-1 when it did not exit normally).
   int terminate();
+  // SIGKILL (a crash), and waits for it.
+  void kill();
 
  private:
   pid_t pid_ = -1;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/text.h"
@@ -11,6 +12,25 @@
 
 namespace trialbridge::testing {
 namespace {
+
+// `openssl s_client` against 127.0.0.1:port with one protocol version; the negotiated protocol
+// ("TLSv1.2"...) or "" when the handshake failed. The client's security level 0 lets it offer
+// TLS 1.0/1.1 and their ciphers, so that a refusal comes from the server.
+std::string handshake(int port, const std::string& protocolFlag) {
+  const std::string command = "openssl s_client -connect 127.0.0.1:" + std::to_string(port) + " " +
+                              protocolFlag + " -cipher DEFAULT@SECLEVEL=0 </dev/null 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return "popen failed";
+  std::string out;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  ::pclose(pipe);  // its status races with the server closing after the handshake: not used
+  // "New, TLSv1.3, Cipher is ..." after a handshake, "New, (NONE), Cipher is (NONE)" without one.
+  const size_t at = out.find("New, ");
+  if (at == std::string::npos || out.compare(at, 11, "New, (NONE)") == 0) return "";
+  return out.substr(at + 5, out.find(',', at + 5) - at - 5);
+}
 
 int64_t now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -210,6 +230,48 @@ TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
                     R"(/missing.key"}})");
   EXPECT_FALSE(badKey.ok());
   EXPECT_NE(badKey.error().find("TLS"), std::string::npos) << badKey.error();
+  std::filesystem::remove_all(dir);
+}
+
+// Only TLS 1.2 and 1.3: the server refuses a client that offers nothing newer than 1.0 or 1.1.
+TEST(Tls, RefusesTls10And11) {
+  ASSERT_EQ(std::system("openssl version >/dev/null 2>&1"), 0) << "the openssl command is needed";
+  const std::string dir = tempDir();
+  makeCertificate(dir + "/server.crt", dir + "/server.key");
+  TestServer server(R"({"tls":{"certificate":")" + dir + R"(/server.crt","privateKey":")" + dir +
+                    R"(/server.key"}})");
+  ASSERT_TRUE(server.ok()) << server.error();
+  EXPECT_EQ(handshake(server.port(), "-tls1"), "") << "TLS 1.0 accepted";
+  EXPECT_EQ(handshake(server.port(), "-tls1_1"), "") << "TLS 1.1 accepted";
+  // The same client, with the same ciphers, gets through with the versions that are allowed.
+  EXPECT_EQ(handshake(server.port(), "-tls1_2"), "TLSv1.2");
+  EXPECT_EQ(handshake(server.port(), "-tls1_3"), "TLSv1.3");
+  std::filesystem::remove_all(dir);
+}
+
+// The XML reader refuses a DOCTYPE, so an external entity never reads a file (XXE).
+TEST(XmlInput, ExternalEntitiesAreRefusedOverRest) {
+  TestServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  const std::string dir = tempDir();
+  writeFile(dir + "/secret.txt", "TOP-SECRET-CONTENT");
+  Client client = server.client();
+  for (const std::string& doctype :
+       {"<!DOCTYPE Patient [<!ENTITY xxe SYSTEM \"file://" + dir + "/secret.txt\">]>",
+        std::string("<!DOCTYPE Patient SYSTEM \"http://127.0.0.1:1/patient.dtd\">"),
+        std::string("<!DOCTYPE Patient [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;\">]>")}) {
+    const std::string body =
+        "<?xml version=\"1.0\"?>" + doctype +
+        "<Patient xmlns=\"http://hl7.org/fhir\"><name><family value=\"&xxe;\"/>"
+        "</name></Patient>";
+    Reply r = client.request(
+        "POST", "/fhir/Patient", body,
+        {{"Content-Type", "application/fhir+xml"}, {"Accept", "application/fhir+json"}});
+    EXPECT_EQ(r.status, 400) << doctype << "\n" << r.body;
+    EXPECT_NE(r.body.find("DOCTYPE"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("TOP-SECRET"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(jsonAt(client.get("/fhir/Patient?_summary=count").body, "total"), "0");
   std::filesystem::remove_all(dir);
 }
 

@@ -61,6 +61,7 @@ bool PgCluster::run(const std::string& command, const std::string& what) {
 
 bool PgCluster::start(bool fsync) {
   if (running_) return true;
+  fsync_ = fsync;
   const char* env = std::getenv("TB_PG_BIN");
   bin_ = env != nullptr ? env : "/usr/lib/postgresql/15/bin";
   if (!std::filesystem::exists(bin_ + "/initdb") || !std::filesystem::exists(bin_ + "/pg_ctl")) {
@@ -94,12 +95,7 @@ bool PgCluster::start(bool fsync) {
   }
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = freePort();
-    const std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
-                             " -c listen_addresses=127.0.0.1 -c max_connections=200" +
-                             (fsync ? "" : " -c fsync=off -c synchronous_commit=off");
-    if (run(bin_ + "/pg_ctl -D " + dir_ + "/data -o \"" + opts + "\" -l " + dir_ +
-                "/server.log -w -t 60 start",
-            "pg_ctl start")) {
+    if (launch()) {
       running_ = true;
       error_.clear();
       return true;
@@ -109,12 +105,32 @@ bool PgCluster::start(bool fsync) {
   return false;
 }
 
+bool PgCluster::launch() {
+  const std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
+                           " -c listen_addresses=127.0.0.1 -c max_connections=200" +
+                           (fsync_ ? "" : " -c fsync=off -c synchronous_commit=off");
+  return run(bin_ + "/pg_ctl -D " + dir_ + "/data -o \"" + opts + "\" -l " + dir_ +
+                 "/server.log -w -t 60 start",
+             "pg_ctl start");
+}
+
+bool PgCluster::pause() {
+  if (!running_) return false;
+  if (!run(bin_ + "/pg_ctl -D " + dir_ + "/data -m fast -w stop", "pg_ctl stop")) return false;
+  running_ = false;
+  return true;
+}
+
+bool PgCluster::resume() {
+  if (running_ || dir_.empty()) return running_;
+  if (!launch()) return false;
+  running_ = true;
+  return true;
+}
+
 void PgCluster::stop() {
   if (dir_.empty()) return;
-  if (running_) {
-    run(bin_ + "/pg_ctl -D " + dir_ + "/data -m fast -w stop", "pg_ctl stop");
-    running_ = false;
-  }
+  if (running_) pause();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
   dir_.clear();

@@ -21,6 +21,10 @@ class PgCluster {
   // (durability is not what they check); benchmarks keep it on.
   bool start(bool fsync = false);
   void stop();
+  // Stops the server (fast shutdown: sessions are ended) but keeps its data; resume() starts it
+  // again on the same port. For tests of a database that goes away and comes back.
+  bool pause();
+  bool resume();
   bool running() const { return running_; }
   const std::string& error() const { return error_; }
   int port() const { return port_; }
@@ -35,10 +39,12 @@ class PgCluster {
 
  private:
   bool run(const std::string& command, const std::string& what);
+  bool launch();  // pg_ctl start on port_
   std::string dir_, bin_, user_, error_;
   int port_ = 0;
   int databases_ = 0;
   bool running_ = false;
+  bool fsync_ = false;
 };
 
 }  // namespace trialbridge::testing
