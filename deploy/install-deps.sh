@@ -23,7 +23,8 @@ QUIET=0
 #   deploy checks     python3-yaml (tests/deploy/check_deploy.py), debootstrap
 #                     (deploy/chroot-image.py), curl (the README's examples: a fresh bookworm has
 #                     none)
-#   test peers        python3-hl7 (mllp_send, an MLLP client the MLLP tests send with)
+#   test peers        python3-hl7 (mllp_send, an MLLP client the MLLP tests send with),
+#                     python3-prometheus-client (its parser reads /metrics in the tests)
 #   browser tests     chromium (the web console's tests drive it headless with puppeteer-core)
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
@@ -33,7 +34,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format-14
   python3 hyperfine wrk libxml2-utils
   python3-yaml debootstrap curl
-  python3-hl7
+  python3-hl7 python3-prometheus-client
   chromium
 )
 # Node.js and npm (test peers under tests/peers/; npm also fetches the web console's pinned

@@ -2,8 +2,10 @@
 
 #include <Poco/Util/ServerApplication.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "cli/version.h"
 #include "core/json_overrides.h"
@@ -14,6 +16,9 @@
 namespace trialbridge::cli {
 
 namespace {
+
+// SIGTERM's work in progress did not end within shutdownGraceSeconds.
+constexpr int kExitGraceExceeded = 3;
 
 constexpr std::string_view kHelp =
     "Usage: trialbridge serve [--config FILE] [--port N] [--mllp-port N] [--trial TRIAL.json]...\n"
@@ -42,8 +47,12 @@ constexpr std::string_view kHelp =
     "  trialbridge serve: MLLP on 127.0.0.1:2575\n"
     "Its log (start, stop, errors, the access log) goes to standard error: JSON lines, or text on\n"
     "a terminal (setting log.format).\n\n"
+    "On SIGTERM it stops taking work (/readyz and new requests answer 503, MLLP connections\n"
+    "close after their current ACK), finishes what is in progress and exits within the\n"
+    "setting shutdownGraceSeconds (30).\n\n"
     "Exit status: 0 stopped on request (or, with --check-config, the configuration is valid);\n"
-    "2 usage, configuration or start-up error.\n\n"
+    "2 usage, configuration or start-up error; 3 the work in progress did not end within\n"
+    "shutdownGraceSeconds.\n\n"
     "Examples:\n"
     "  trialbridge serve --trial samples/trials/NCT06813157.json\n"
     "  trialbridge serve --config /etc/trialbridge/trialbridge.json\n"
@@ -173,8 +182,17 @@ class ServeApp final : public Poco::Util::ServerApplication {
                {"config", config_.source},
                {"variables", config_.environment.size()}});
     waitForTerminationRequest();
-    Log::info("serve.stopping", "stopping");
+    Log::info("serve.stopping", "stopping", {{"graceSeconds", config_.shutdownGraceSeconds}});
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.shutdownGraceSeconds);
+    // Whatever happens (a commit that hangs on a lost database), the process ends in time.
+    std::thread([deadline] {
+      std::this_thread::sleep_until(deadline + std::chrono::seconds(1));
+      Log::error("serve.failed", "the work in progress did not end within shutdownGraceSeconds");
+      std::_Exit(kExitGraceExceeded);
+    }).detach();
     const store::StoreStats before = svc->store().stats();
+    svc->drain(deadline);
     svc->stop();
     Log::info("serve.stopped", "stopped", {{"units", before.units}, {"commits", before.commits}});
     status_ = kExitOk;

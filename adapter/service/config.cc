@@ -183,6 +183,7 @@ R parseConfig(std::string_view json, const std::string& source, core::JsonOverri
   }
   top.strings("trials", c.trials);
   top.stringMap("trialSecrets", c.trialSecrets);
+  top.integer("shutdownGraceSeconds", c.shutdownGraceSeconds, 1, 3600);
   top.noOthers("setting");
   if (overrides != nullptr) {
     const std::vector<std::string> reserved = {std::string(kReservedVariablePrefix)};

@@ -16,15 +16,17 @@
 
 #include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "conformance/context.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/resource_io.h"
 #include "service/auth.h"
 #include "service/console_assets.h"
 #include "service/fhir_api.h"
-#include "service/quarantine_view.h"
+#include "service/http_types.h"
 #include "store/store.h"
 
 namespace trialbridge::service {
@@ -77,12 +79,17 @@ struct HttpService::Impl {
   const FhirApi& api;
   const TokenVerifier* verifier;
   HttpServerOptions options;
-  const QuarantineView* quarantine = nullptr;
+  std::vector<const HttpView*> views;
+  core::MetricFamily* requestsByRoute = nullptr;
+  core::Histogram* requestSeconds = nullptr;
+  core::Counter* validationErrors = nullptr;
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> server;
   int port = 0;
   bool stopped = false;
   std::atomic<uint64_t> requests{0};
+  std::atomic<bool> draining{false};
+  std::atomic<int> inFlight{0};
 
   Impl(const FhirApi& a, const TokenVerifier* v, HttpServerOptions o)
       : api(a), verifier(v), options(std::move(o)) {}
@@ -145,6 +152,11 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
                               Poco::Net::HTTPServerResponse& resp) {
   const auto started = std::chrono::steady_clock::now();
   requests++;
+  inFlight++;
+  struct Done {
+    std::atomic<int>& n;
+    ~Done() { n--; }
+  } done{inFlight};
   HttpResponse out;
   HttpRequest in;
   try {
@@ -174,9 +186,24 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
       }
     }
     std::shared_ptr<const Principal> principal;
-    const bool open = in.path == api.options().basePath + "/metadata";
+    const HttpView* view = nullptr;
+    for (const HttpView* v : views) {
+      if (v->handles(in)) {
+        view = v;
+        break;
+      }
+    }
+    const bool open =
+        in.path == api.options().basePath + "/metadata" || (view != nullptr && view->open());
     if (isConsolePath(in.path)) {
       serveConsole(in, out);  // static files without data: no token (console_assets.h)
+    } else if (draining.load() && (view == nullptr || !view->open())) {
+      // Graceful stop: nothing new is taken; the probes and metrics still answer.
+      out.status = 503;
+      out.contentType = "application/fhir+json;charset=utf-8";
+      out.body = outcomeJson("transient", "the service is stopping: send the request again");
+      out.setHeader("Retry-After", "1");
+      resp.setKeepAlive(false);
     } else if (tooLarge) {
       out.status = 413;
       out.contentType = "application/fhir+json;charset=utf-8";
@@ -212,8 +239,8 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
     }
     if (out.body.empty() && !isConsolePath(in.path)) {
       in.principal = principal.get();
-      if (quarantine != nullptr && QuarantineView::handles(in)) {
-        quarantine->handle(in, out);
+      if (view != nullptr) {
+        view->handle(in, out);
       } else {
         api.handle(in, out);
       }
@@ -226,25 +253,47 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
     out.status = 500;
     sendInternalError(resp, e.what());
   }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (requestsByRoute != nullptr) {
+    requestsByRoute->counter({in.method, pathTemplate(in.path), std::to_string(out.status)}).inc();
+    requestSeconds->observe(seconds);
+    // 422: a write refused by validation (docs/rest.md#validation-of-writes).
+    if (out.status == 422) validationErrors->inc();
+  }
   if (options.accessLog) {
-    const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
     core::Log::info("http.request", "request",
                     {{"method", in.method},
                      {"route", pathTemplate(in.path)},
                      {"status", out.status},
-                     {"ms", ms}});
+                     {"ms", seconds * 1000}});
   }
 }
 
 core::Result<std::unique_ptr<HttpService>> HttpService::start(const FhirApi& api,
                                                               const TokenVerifier* verifier,
                                                               const HttpServerOptions& options,
-                                                              const QuarantineView* quarantine) {
+                                                              std::vector<const HttpView*> views,
+                                                              core::MetricsRegistry* metrics) {
   using R = core::Result<std::unique_ptr<HttpService>>;
   auto impl = std::make_unique<Impl>(api, verifier, options);
-  impl->quarantine = quarantine;
+  impl->views = std::move(views);
+  if (metrics != nullptr) {
+    impl->requestsByRoute = &metrics->counter(
+        "trialbridge_http_requests_total",
+        "HTTP requests answered, by method, route template (ids as :id) and status",
+        {"method", "route", "status"});
+    impl->requestSeconds = &metrics
+                                ->histogram("trialbridge_http_request_seconds",
+                                            "HTTP request time, from its start to its answer sent",
+                                            core::latencyBuckets())
+                                .histogram();
+    impl->validationErrors =
+        &metrics
+             ->counter("trialbridge_validation_errors_total",
+                       "writes refused because the resource does not validate (HTTP 422)")
+             .counter();
+  }
   try {
     const Poco::Net::SocketAddress address(options.host, static_cast<Poco::UInt16>(options.port));
     std::unique_ptr<Poco::Net::ServerSocket> socket;
@@ -297,6 +346,16 @@ HttpService::~HttpService() { stop(); }
 int HttpService::port() const { return impl_->port; }
 bool HttpService::tls() const { return impl_->options.tls; }
 uint64_t HttpService::requests() const { return impl_->requests.load(); }
+
+void HttpService::drain(std::chrono::steady_clock::time_point deadline) {
+  if (impl_ == nullptr || impl_->stopped) return;
+  impl_->draining = true;
+  // Requests that came before keep their place; those after get 503 at once. This request's own
+  // count is not here (drain is not called from a handler).
+  while (impl_->inFlight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 void HttpService::stop() {
   if (impl_ == nullptr || impl_->stopped) return;

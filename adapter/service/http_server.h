@@ -4,15 +4,21 @@
 // bearer-token authentication. Every error, including the ones found before the API sees the
 // request (401, 413, 500), is answered with an OperationOutcome.
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
+
+namespace trialbridge::core {
+class MetricsRegistry;
+}
 
 namespace trialbridge::service {
 
 class FhirApi;
-class QuarantineView;
+class HttpView;
 class TokenVerifier;
 
 struct HttpServerOptions {
@@ -33,15 +39,22 @@ struct HttpServerOptions {
 
 class HttpService {
  public:
-  // Binds and starts serving. `verifier` null: no authentication. `quarantine` (may be null)
-  // answers its paths beside the API. `api`, `verifier` and `quarantine` must outlive the
-  // service.
-  static core::Result<std::unique_ptr<HttpService>> start(
-      const FhirApi& api, const TokenVerifier* verifier, const HttpServerOptions& options,
-      const QuarantineView* quarantine = nullptr);
+  // Binds and starts serving. `verifier` null: no authentication. `views` answer their paths
+  // beside the API (open ones before authentication). `metrics`, when given, gets the requests
+  // by route and status and their latency. `api`, `verifier`, the views and `metrics` must
+  // outlive the service.
+  static core::Result<std::unique_ptr<HttpService>> start(const FhirApi& api,
+                                                          const TokenVerifier* verifier,
+                                                          const HttpServerOptions& options,
+                                                          std::vector<const HttpView*> views = {},
+                                                          core::MetricsRegistry* metrics = nullptr);
   ~HttpService();
   int port() const;
   bool tls() const;
+  // Graceful stop, first step: from now on API requests get 503 (an OperationOutcome, "the
+  // service is stopping"; the open views still answer), and the requests in progress are waited
+  // for until `deadline`.
+  void drain(std::chrono::steady_clock::time_point deadline);
   // Stops accepting, closes connections and waits for handlers to finish.
   void stop();
   uint64_t requests() const;

@@ -54,4 +54,15 @@ struct HttpResponse {
   }
 };
 
+// A part of the HTTP interface beside the FHIR API, on the same server (the quarantine's view, the
+// probes): the server asks each view in turn whether a request is its own.
+class HttpView {
+ public:
+  virtual ~HttpView() = default;
+  virtual bool handles(const HttpRequest& request) const = 0;
+  // True: answered without authentication (the probes); false: after it, like the API.
+  virtual bool open() const { return false; }
+  virtual void handle(const HttpRequest& request, HttpResponse& response) const = 0;
+};
+
 }  // namespace trialbridge::service

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/metrics.h"
 #include "hl7v2/ack.h"
 #include "hl7v2/mllp.h"
 #include "pipeline/pipeline.h"
@@ -42,8 +43,37 @@ struct MllpListener::Impl {
   std::atomic<uint64_t> connections{0}, refused{0}, messages{0}, accepted{0}, quarantined{0},
       failed{0}, framingErrors{0};
   std::mutex logMutex;
+  // Metrics (null without a registry).
+  core::Counter* received = nullptr;
+  core::Counter* quarantinedTotal = nullptr;
+  core::Counter* duplicates = nullptr;
+  core::MetricFamily* acks = nullptr;
+  core::Histogram* ackSeconds = nullptr;
 
   Impl(const pipeline::Pipeline& p, MllpOptions o) : pipeline(p), options(std::move(o)) {}
+
+  void registerMetrics(core::MetricsRegistry& m) {
+    received = &m.counter("trialbridge_mllp_messages_received_total",
+                          "HL7 v2 messages received over MLLP (frames taken)")
+                    .counter();
+    quarantinedTotal = &m.counter("trialbridge_mllp_messages_quarantined_total",
+                                  "HL7 v2 messages kept in quarantine (AE or AR)")
+                            .counter();
+    duplicates = &m.counter("trialbridge_mllp_duplicates_total",
+                            "HL7 v2 messages resent (same MSH-3/MSH-4/MSH-10): answered again, "
+                            "nothing new stored")
+                      .counter();
+    acks = &m.counter("trialbridge_mllp_acks_total", "ACKs sent, by MSA-1 code", {"code"});
+    for (const char* code : {"AA", "AE", "AR", "CA", "CE", "CR"}) acks->counter({code});
+    ackSeconds =
+        &m.histogram("trialbridge_mllp_ack_seconds",
+                     "time from a frame's end to its ACK(s) sent (durable commit included)",
+                     core::latencyBuckets())
+             .histogram();
+  }
+  void countAck(AckCode code) {
+    if (acks != nullptr) acks->counter({hl7v2::ackCodeName(code)}).inc();
+  }
 
   void log(const std::string& line) {
     std::lock_guard lock(logMutex);
@@ -117,6 +147,9 @@ class Connection final : public Poco::Net::TCPServerConnection {
       events.clear();
       decoder_.feed(std::string_view(buf.data(), static_cast<size_t>(n)), events);
       for (MllpEvent& e : events) {
+        // Stopping: what is not being processed yet is left to the sender's resend (to another
+        // node): not answered, so not lost.
+        if (impl_.stopping.load()) return close("the service is stopping");
         if (!handle(e)) return;
       }
       if (!decoder_.inFrame()) {
@@ -165,6 +198,8 @@ class Connection final : public Poco::Net::TCPServerConnection {
 
   // Puts a message through the pipeline and sends its ACK(s) once its unit is durable.
   bool process(std::string bytes) {
+    const auto started = Clock::now();
+    if (impl_.received != nullptr) impl_.received->inc();
     pipeline::Change change = pipeline::Change::v2Message(std::move(bytes));
     change.source = peer_;
     pipeline::Options options;
@@ -179,10 +214,12 @@ class Connection final : public Poco::Net::TCPServerConnection {
     }
     const pipeline::V2Answer& a = *r.v2;
     const bool stored = r.status != pipeline::Status::Internal;
+    if (r.replayed && impl_.duplicates != nullptr) impl_.duplicates->inc();
     if (a.code == AckCode::AA) {
       impl_.accepted++;
     } else if (stored) {
       impl_.quarantined++;
+      if (impl_.quarantinedTotal != nullptr && !r.replayed) impl_.quarantinedTotal->inc();
     } else {
       impl_.failed++;
     }
@@ -200,10 +237,12 @@ class Connection final : public Poco::Net::TCPServerConnection {
       const core::Issues none;
       out += hl7v2::mllpFrame(
           hl7v2::buildAck(a.header, accept, accept == AckCode::CA ? none : r.issues, ack));
+      impl_.countAck(accept);
     }
     if (!plan.enhanced || plan.application) {
       ack.controlId = impl_.nextAckId();
       out += hl7v2::mllpFrame(hl7v2::buildAck(a.header, a.code, r.issues, ack));
+      impl_.countAck(a.code);
     }
     if (impl_.options.messageLog) {
       impl_.log(peer_ + " " + a.header.sendingApplication + "|" + a.header.sendingFacility +
@@ -212,7 +251,11 @@ class Connection final : public Poco::Net::TCPServerConnection {
                 (a.quarantineId.empty() ? "" : ", quarantine " + a.quarantineId) +
                 (stored ? "" : ", NOT stored"));
     }
-    return send(out);
+    const bool sent = send(out);
+    if (impl_.ackSeconds != nullptr) {
+      impl_.ackSeconds->observe(std::chrono::duration<double>(Clock::now() - started).count());
+    }
+    return sent;
   }
 
   bool send(const std::string& bytes) {
@@ -286,9 +329,11 @@ Poco::Net::Context::Ptr tlsContext(const MllpOptions& o) {
 }  // namespace
 
 core::Result<std::unique_ptr<MllpListener>> MllpListener::start(const pipeline::Pipeline& pipeline,
-                                                                const MllpOptions& options) {
+                                                                const MllpOptions& options,
+                                                                core::MetricsRegistry* metrics) {
   using R = core::Result<std::unique_ptr<MllpListener>>;
   auto impl = std::make_unique<Impl>(pipeline, options);
+  if (metrics != nullptr) impl->registerMetrics(*metrics);
   // ACK ids: the start time in seconds (base 36) and a counter, unique across restarts.
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())

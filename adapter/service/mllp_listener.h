@@ -26,6 +26,7 @@
 
 namespace trialbridge::core {
 class JsonObjectReader;
+class MetricsRegistry;
 }  // namespace trialbridge::core
 namespace trialbridge::pipeline {
 class Pipeline;
@@ -77,9 +78,11 @@ struct MllpStats {
 
 class MllpListener {
  public:
-  // Binds and starts. `pipeline` must outlive the listener.
-  static core::Result<std::unique_ptr<MllpListener>> start(const pipeline::Pipeline& pipeline,
-                                                           const MllpOptions& options);
+  // Binds and starts. `pipeline` (and `metrics`, when given: the listener's counters and ACK
+  // latency are registered there) must outlive the listener.
+  static core::Result<std::unique_ptr<MllpListener>> start(
+      const pipeline::Pipeline& pipeline, const MllpOptions& options,
+      core::MetricsRegistry* metrics = nullptr);
   ~MllpListener();
   int port() const;
   std::string host() const;

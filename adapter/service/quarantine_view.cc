@@ -72,7 +72,7 @@ bool number(const store::QueryParams& params, std::string_view name, size_t max,
 
 }  // namespace
 
-bool QuarantineView::handles(const HttpRequest& request) {
+bool QuarantineView::handles(const HttpRequest& request) const {
   const std::string_view p = request.path;
   return p.rfind(kPath, 0) == 0 && (p.size() == kPath.size() || p[kPath.size()] == '/');
 }

@@ -16,13 +16,13 @@ class Store;
 
 namespace trialbridge::service {
 
-class QuarantineView {
+class QuarantineView final : public HttpView {
  public:
   static constexpr std::string_view kPath = "/mllp/quarantine";
   explicit QuarantineView(store::Store& store) : store_(store) {}
   // Whether the request is for this view (its path is kPath or below it).
-  static bool handles(const HttpRequest& request);
-  void handle(const HttpRequest& request, HttpResponse& response) const;
+  bool handles(const HttpRequest& request) const override;
+  void handle(const HttpRequest& request, HttpResponse& response) const override;
 
  private:
   store::Store& store_;

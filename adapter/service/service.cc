@@ -14,13 +14,22 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
   if (!opened) return opened;
   std::unique_ptr<Service> s = std::move(opened.value());
   s->quarantine_ = std::make_unique<QuarantineView>(*s->store_);
-  auto http = HttpService::start(*s->api_, s->verifier_.get(), config.http, s->quarantine_.get());
+  std::function<bool()> mllpListening;
+  if (config.mllp.enabled) {
+    mllpListening = [svc = s.get()] { return svc->mllpListening_.load(); };
+  }
+  s->health_ = std::make_unique<HealthView>(*s->store_, std::move(mllpListening));
+  s->metricsView_ = std::make_unique<MetricsView>(*s->metrics_);
+  auto http = HttpService::start(*s->api_, s->verifier_.get(), config.http,
+                                 {s->health_.get(), s->metricsView_.get(), s->quarantine_.get()},
+                                 s->metrics_.get());
   if (!http) return SR::error(http.message());
   s->http_ = std::move(http.value());
   if (config.mllp.enabled) {
-    auto mllp = MllpListener::start(*s->pipeline_, config.mllp);
+    auto mllp = MllpListener::start(*s->pipeline_, config.mllp, s->metrics_.get());
     if (!mllp) return SR::error(mllp.message());
     s->mllp_ = std::move(mllp.value());
+    s->mllpListening_ = true;
   }
   return SR(std::move(s));
 }
@@ -52,6 +61,20 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
   s->registry_ = std::make_unique<store::SearchParameterRegistry>(*s->context_);
   store::StoreOptions so = config.store;
   so.registry = s->registry_.get();
+  s->metrics_ = std::make_unique<core::MetricsRegistry>();
+  so.commitSizes = &s->metrics_
+                        ->histogram("trialbridge_store_commit_units",
+                                    "units of work per database commit (group commit: its count is "
+                                    "the commits, its sum the units)",
+                                    core::sizeBuckets())
+                        .histogram();
+  // Counted by the study context (issue 11) when a message's patient is not a study subject;
+  // present, at 0, until then.
+  s->metrics_
+      ->counter("trialbridge_v2_not_a_subject_total",
+                "HL7 v2 messages whose patient is not a study subject (receipt only)")
+      .counter();
+  registerProcessMetrics(*s->metrics_);
   auto st = store::openStore(so);
   if (!st) return SR::error(st.message());
   s->store_ = std::move(st.value());
@@ -125,7 +148,16 @@ const FhirApi& Service::api() const { return *api_; }
 const conformance::Context& Service::context() const { return *context_; }
 AuditLog* Service::audit() { return audit_.get(); }
 
+void Service::drain(std::chrono::steady_clock::time_point deadline) {
+  if (health_) health_->setStopping();
+  mllpListening_ = false;
+  if (http_) http_->drain(deadline);
+  if (mllp_) mllp_->stop();  // each connection ends after the message it is processing
+}
+
 void Service::stop() {
+  if (health_) health_->setStopping();
+  mllpListening_ = false;
   if (mllp_) mllp_->stop();
   mllp_.reset();
   if (http_) http_->stop();
@@ -133,6 +165,8 @@ void Service::stop() {
   if (audit_) audit_->flush();
   api_.reset();
   quarantine_.reset();
+  health_.reset();
+  metricsView_.reset();
   pipeline_.reset();
   audit_.reset();
   store_.reset();

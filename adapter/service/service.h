@@ -7,18 +7,23 @@
 // environment variables over it, one per setting (TRIALBRIDGE_HTTP_PORT...; the rule is in
 // core/json_overrides.h). Unknown keys and variables, bad values and missing settings stop
 // start-up with one message for each, naming the key or the variable (service/config.cc).
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "service/audit.h"
 #include "service/auth.h"
 #include "service/enrolment.h"
 #include "service/fhir_api.h"
+#include "service/health_view.h"
 #include "service/http_server.h"
+#include "service/metrics_view.h"
 #include "service/mllp_listener.h"
 #include "service/quarantine_view.h"
 #include "service/trial_loader.h"
@@ -53,6 +58,9 @@ struct ServiceConfig {
   bool projectProfiles = true;
   // FHIR packages to load besides the R4 core and the project's (folders or .tgz).
   std::vector<std::string> packages;
+  // Graceful stop: how long SIGTERM waits for the work in progress (requests, MLLP messages and
+  // their commits) before the process exits anyway.
+  int shutdownGraceSeconds = 30;
   // Trial definitions to map and load at start (samples/trials/*.json).
   std::vector<std::string> trials;
   // The pseudonymisation secret of each trial (trial id -> file), for subjects loaded at start
@@ -118,8 +126,15 @@ class Service {
   const TrialCatalog& trials() const { return *trials_; }
   const conformance::Context& context() const;
   AuditLog* audit();
+  // The service's metrics (GET /metrics): a part that comes later (the registry publisher)
+  // registers its own here (outbox backlog and publish failures per target).
+  core::MetricsRegistry& metrics() { return *metrics_; }
   // Things start() wants said (a default package not found...).
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // Graceful stop, first step: /readyz answers 503, new HTTP requests get 503, the MLLP
+  // listener stops accepting and closes each connection after its current ACK; waits for the
+  // work in progress until `deadline`. stop() does the rest.
+  void drain(std::chrono::steady_clock::time_point deadline);
   // Stops the MLLP listener and the HTTP server, then writes what the audit log holds, then
   // closes the store.
   void stop();
@@ -128,6 +143,8 @@ class Service {
   Service() = default;
   ServiceConfig config_;
   std::vector<std::string> warnings_;
+  // First, so that it goes last: the store, the listeners and the views record into it.
+  std::unique_ptr<core::MetricsRegistry> metrics_;
   std::unique_ptr<conformance::Context> context_;
   std::unique_ptr<store::SearchParameterRegistry> registry_;
   std::unique_ptr<store::Store> store_;
@@ -138,6 +155,9 @@ class Service {
   std::unique_ptr<TrialCatalog> trials_ = std::make_unique<TrialCatalog>();
   std::unique_ptr<FhirApi> api_;
   std::unique_ptr<QuarantineView> quarantine_;
+  std::unique_ptr<HealthView> health_;
+  std::unique_ptr<MetricsView> metricsView_;
+  std::atomic<bool> mllpListening_{false};  // what /readyz says of the listener
   std::unique_ptr<MllpListener> mllp_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<HttpService> http_;

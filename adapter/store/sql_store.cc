@@ -265,6 +265,14 @@ class SqlStore final : public Store {
     return dialect_.postgres() ? "postgresql" : "sqlite";
   }
   int schemaVersion() const override { return schemaVersion_; }
+  Status databaseVersion(int& out) override {
+    return withReader([&](Reader& r) {
+      Poco::Nullable<Int64> v;
+      *r.session << "SELECT MAX(version) FROM schema_migrations", into(v), kNow;
+      out = v.isNull() ? 0 : static_cast<int>(v.value());
+      return Status::ok();
+    });
+  }
   const SearchParameterRegistry& registry() const override { return registry_; }
   const core::TypeResolver& types() const override { return types_; }
   const Dialect& dialect() const { return dialect_; }
@@ -1169,6 +1177,9 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
     }
     s << "COMMIT", kNow;
     commits_++;
+    if (options_.commitSizes != nullptr) {
+      options_.commitSizes->observe(static_cast<double>(jobs.size()));
+    }
   } catch (const Poco::Exception& e) {
     if (began) {
       try {

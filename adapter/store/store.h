@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/element.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "store/index.h"
 #include "store/search_query.h"
@@ -288,6 +289,9 @@ struct StoreOptions {
   std::map<std::string, std::vector<std::string>> outboxTopics;
   // Where the search parameters come from; null: the R4 core's (SearchParameterRegistry::r4()).
   const SearchParameterRegistry* registry = nullptr;
+  // When given, each commit's size (units of work in it: group commit) is observed here. It must
+  // outlive the store.
+  core::Histogram* commitSizes = nullptr;
 };
 
 class Store {
@@ -295,6 +299,9 @@ class Store {
   virtual ~Store() = default;
   virtual std::string_view backend() const = 0;  // "sqlite", "postgresql"
   virtual int schemaVersion() const = 0;
+  // Asks the database, over a read connection, which schema version it holds (the last migration
+  // applied): Ok with it, or the error when the database does not answer. For readiness checks.
+  virtual Status databaseVersion(int& out) = 0;
   virtual const SearchParameterRegistry& registry() const = 0;
   virtual const core::TypeResolver& types() const = 0;
   // The outbox topics every change of `type` gets a row on, in the change's own unit

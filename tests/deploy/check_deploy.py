@@ -289,6 +289,11 @@ class Compose(unittest.TestCase):
         self.tb = self.c["services"]["trialbridge"]
         self.pg = self.c["services"]["postgres"]
 
+    def test_stop_waits_longer_than_the_grace(self):
+        # SIGTERM, then SIGKILL after the grace period: the service's own must end first.
+        grace = example()["shutdownGraceSeconds"]
+        self.assertLess(grace, int(str(self.tb["stop_grace_period"]).rstrip("s")))
+
     def test_postgresql_15_with_a_volume_a_healthcheck_and_a_secret_password(self):
         self.assertRegex(self.pg["image"], r"^postgres:15\b")
         volume, _, target = self.pg["volumes"][0].partition(":")
@@ -352,6 +357,9 @@ class Systemd(unittest.TestCase):
         self.unit = systemd_unit()
         self.service = self.unit["Service"]
         self.env = unit_environment(self.unit)
+
+    def test_stop_waits_longer_than_the_grace(self):
+        self.assertLess(example()["shutdownGraceSeconds"], int(self.service["TimeoutStopSec"][-1]))
 
     def one(self, key):
         values = self.service.get(key, [])
@@ -435,6 +443,10 @@ class Kubernetes(unittest.TestCase):
         self.assertEqual(json.loads(cm["data"]["trialbridge.json"]), example(),
                          "deploy/kubernetes/configmap.yaml differs from trialbridge.example.json")
         json.loads(cm["data"]["jwks.json"])
+
+    def test_stop_waits_longer_than_the_grace(self):
+        self.assertLess(example()["shutdownGraceSeconds"],
+                        self.pod["spec"]["terminationGracePeriodSeconds"])
 
     def test_several_replicas_on_postgresql(self):
         self.assertGreaterEqual(self.deployment["spec"]["replicas"], 2)

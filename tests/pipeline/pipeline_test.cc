@@ -93,6 +93,7 @@ class FailingStore final : public store::Store {
   explicit FailingStore(store::Store& inner) : inner_(inner) {}
   std::string_view backend() const override { return inner_.backend(); }
   int schemaVersion() const override { return inner_.schemaVersion(); }
+  store::Status databaseVersion(int& out) override { return inner_.databaseVersion(out); }
   const store::SearchParameterRegistry& registry() const override { return inner_.registry(); }
   const core::TypeResolver& types() const override { return inner_.types(); }
   const std::vector<std::string>& outboxTopics(std::string_view type) const override {

@@ -7,15 +7,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <rapidjson/document.h>
 
+#include "store/store.h"
 #include "test_client.h"
 
 namespace trialbridge::testing {
@@ -225,6 +229,123 @@ TEST(ServeCommand, CheckConfigValidatesAndExits) {
   EXPECT_EQ(out, "trialbridge serve: the configuration is valid (" + dir +
                      "/good.json; environment: TRIALBRIDGE_HTTP_PORT)\n");
   EXPECT_FALSE(std::filesystem::exists(dir + "/good.db"));
+  std::filesystem::remove_all(dir);
+}
+
+// SIGTERM during a load of MLLP messages (4 connections) and REST writes (2 clients), the service
+// started from the example configuration (deploy/trialbridge.example.json) with the variables
+// that put it on loopback and SQLite: it exits 0 within shutdownGraceSeconds, and afterwards the
+// store holds every message that got an ACK and every write that got a 2xx, each once.
+TEST(ServeCommand, SigtermFinishesTheWorkInProgressAndLosesNothing) {
+  const std::string dir = tempDir();
+  writeFile(dir + "/database", dir + "/tb.db\n");
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"TRIALBRIDGE_HTTP_HOST", "127.0.0.1"},
+      {"TRIALBRIDGE_HTTP_PORT", "0"},
+      {"TRIALBRIDGE_HTTP_PUBLIC_BASE_URL", ""},
+      {"TRIALBRIDGE_TLS_ENABLED", "false"},
+      {"TRIALBRIDGE_AUTH_ENABLED", "false"},
+      {"TRIALBRIDGE_STORE_BACKEND", "sqlite"},
+      {"TRIALBRIDGE_STORE_DATABASE_FILE", dir + "/database"},
+      {"TRIALBRIDGE_MLLP_HOST", "127.0.0.1"},
+      {"TRIALBRIDGE_MLLP_PORT", "0"},
+      {"TRIALBRIDGE_MLLP_TLS_CERTIFICATE", ""},
+      {"TRIALBRIDGE_MLLP_TLS_PRIVATE_KEY", ""},
+      {"TRIALBRIDGE_TRIALS", "[]"},
+      {"TRIALBRIDGE_SHUTDOWN_GRACE_SECONDS", "10"}};
+  Child c = spawn({TB_SERVE_BINARY, "--config",
+                   std::string(TB_SOURCE_ROOT) + "/deploy/trialbridge.example.json"},
+                  dir, dir + "/stderr.log", env);
+  ASSERT_GT(c.pid, 0);
+  const std::string out = readUntil(c.out, "MLLP on ", 120);
+  const size_t base = out.find("FHIR base http://127.0.0.1:");
+  const size_t mllp = out.find("MLLP on 127.0.0.1:");
+  ASSERT_TRUE(base != std::string::npos && mllp != std::string::npos)
+      << out << slurp(dir + "/stderr.log");
+  const int httpPort = std::stoi(out.substr(base + 27));
+  const int mllpPort = std::stoi(out.substr(mllp + 18));
+
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::vector<std::string> acked, created;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t) {
+    load.emplace_back([&, t] {
+      MllpClient sender(mllpPort);
+      for (int i = 0; !stop.load() && sender.connected(); ++i) {
+        const std::string id = "GS-" + std::to_string(t) + "-" + std::to_string(i);
+        const std::string ack = sender.exchange(
+            "MSH|^~\\&|LAB|HOSP|TRIALBRIDGE|SITE|20250301120000||ORU^R01^ORU_R01|" + id +
+            "|P|2.5.1\rPID|1||MRN1^^^HOSP^MR||Doe^Jane||19800101|F\r"
+            "OBR|1||F1|26515-7^Platelets^LN|||20250301100000|||||||||||||||20250301110000|||F\r"
+            "OBX|1|NM|26515-7^Platelets^LN||145|10*9/L|150-400|L|||F|||20250301100000\r");
+        if (ack.find("MSA|AA|" + id) != std::string::npos) {
+          std::lock_guard lock(mutex);
+          acked.push_back(id);
+        }
+      }
+    });
+  }
+  for (int t = 0; t < 2; ++t) {
+    load.emplace_back([&, t] {
+      Client client("127.0.0.1", httpPort);
+      for (int i = 0; !stop.load(); ++i) {
+        Reply r;
+        try {
+          r = client.post("/fhir/Patient",
+                          R"({"resourceType":"Patient","identifier":[{"system":"urn:gs",)"
+                          R"("value":")" +
+                              std::to_string(t) + "-" + std::to_string(i) + R"("}]})");
+        } catch (const std::exception&) {
+          break;  // connection refused or reset: the server is gone
+        }
+        if (r.status == 201) {
+          std::lock_guard lock(mutex);
+          created.push_back(jsonAt(r.body, "id"));
+        } else if (r.status == 503) {
+          refused++;
+        } else {
+          break;  // connection refused or closed: the server is gone
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto signalled = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
+  EXPECT_EQ(waitFor(c), 0) << slurp(dir + "/stderr.log");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  EXPECT_LT(seconds, 11.0);
+  stop = true;
+  for (auto& t : load) t.join();
+  ASSERT_GT(acked.size(), 0u);
+  ASSERT_GT(created.size(), 0u);
+
+  store::StoreOptions o;
+  o.database = dir + "/tb.db";
+  auto opened = store::openStore(o);
+  ASSERT_TRUE(opened) << opened.message();
+  store::Store& st = *opened.value();
+  for (const std::string& id : acked) {
+    store::MessageReceipt r;
+    EXPECT_TRUE(st.readReceipt("hl7:LAB|HOSP|" + id, r)) << id;
+    EXPECT_EQ(r.ackCode, "AA") << id;
+  }
+  for (const std::string& id : created) {
+    store::ResourceVersion v;
+    EXPECT_TRUE(st.read("Patient", id, v)) << id;
+  }
+  store::HistoryQuery h;
+  h.type = "Patient";
+  store::HistoryResult all;
+  ASSERT_TRUE(st.history(h, all));
+  EXPECT_EQ(all.total,
+            static_cast<int64_t>(created.size()));  // no write stored twice or unanswered
+  std::set<std::string> ids(created.begin(), created.end());
+  EXPECT_EQ(ids.size(), created.size());
+  opened.value().reset();
   std::filesystem::remove_all(dir);
 }
 

@@ -15,8 +15,10 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +26,7 @@
 #include <sstream>
 
 #include "core/text.h"
+#include "hl7v2/mllp.h"
 
 namespace trialbridge::testing {
 
@@ -256,6 +259,52 @@ size_t jsonSize(const std::string& json, const std::string& path) {
   if (d.HasParseError()) return 0;
   const rapidjson::Value* v = path.empty() ? &d : walk(d, path);
   return v != nullptr && v->IsArray() ? v->Size() : 0;
+}
+
+MllpClient::MllpClient(int port) {
+  try {
+    auto s = std::make_shared<Poco::Net::StreamSocket>(Poco::Net::SocketAddress("127.0.0.1", port));
+    s->setReceiveTimeout(Poco::Timespan(0, 200 * 1000));
+    socket_ = s;
+  } catch (const Poco::Exception&) {
+  }
+}
+
+MllpClient::~MllpClient() = default;
+
+std::string MllpClient::exchange(const std::string& message, int seconds) {
+  if (socket_ == nullptr) return "";
+  auto& s = *static_cast<Poco::Net::StreamSocket*>(socket_.get());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  try {
+    const std::string frame = hl7v2::mllpFrame(message);
+    for (size_t sent = 0; sent < frame.size();) {
+      const int n = s.sendBytes(frame.data() + sent, static_cast<int>(frame.size() - sent));
+      if (n <= 0) throw Poco::IOException("send");
+      sent += static_cast<size_t>(n);
+    }
+    char buf[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      const size_t end = pending_.find("\x1c\r");
+      if (end != std::string::npos) {
+        const size_t start = pending_.find('\x0b');
+        std::string ack = start == std::string::npos || start > end
+                              ? ""
+                              : pending_.substr(start + 1, end - start - 1);
+        pending_.erase(0, end + 2);
+        return ack;
+      }
+      try {
+        const int n = s.receiveBytes(buf, sizeof buf);
+        if (n <= 0) break;
+        pending_.append(buf, static_cast<size_t>(n));
+      } catch (const Poco::TimeoutException&) {
+      }
+    }
+  } catch (const Poco::Exception&) {
+  }
+  socket_.reset();
+  return "";
 }
 
 }  // namespace trialbridge::testing

@@ -81,6 +81,21 @@ std::string signJwt(const SigningKey& key, const std::string& claimsJson);
 // A self-signed certificate (CN=localhost) and its key, written as PEM files.
 void makeCertificate(const std::string& certPath, const std::string& keyPath);
 
+// An MLLP sender that waits for each ACK (one message in flight, as MLLP senders do).
+class MllpClient {
+ public:
+  explicit MllpClient(int port);
+  ~MllpClient();
+  bool connected() const { return socket_ != nullptr; }
+  // Sends one message in its frame; its ACK's payload, or "" when the connection failed or was
+  // closed before an ACK came (within `seconds`).
+  std::string exchange(const std::string& message, int seconds = 30);
+
+ private:
+  std::shared_ptr<void> socket_;  // Poco::Net::StreamSocket, kept out of this header
+  std::string pending_;
+};
+
 // A value from a JSON text: a dotted path of member names and array indexes
 // ("entry.0.resource.id"); "" when absent. Numbers and booleans come back as their JSON text.
 std::string jsonAt(const std::string& json, const std::string& path);

@@ -1,0 +1,139 @@
+// GET /metrics (service/metrics_view.h) on a running service with its MLLP listener: the text
+// parses with the Prometheus client library's own parser (Debian python3-prometheus-client,
+// tests/service/parse_metrics.py), needs no token, and its values move as HL7 v2 messages (sent
+// with mllp_send, Debian python3-hl7) and REST requests go through.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "hl7v2/mllp.h"
+#include "test_client.h"
+
+namespace trialbridge::testing {
+namespace {
+
+using Samples = std::map<std::string, double>;
+
+std::string run(const std::string& command, int& status) {
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return "cannot run " + command;
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  status = ::pclose(p);
+  return out;
+}
+
+// One scrape, parsed by prometheus_client: "name{labels}" -> value.
+Samples scrape(const Client& c, const std::string& dir, std::string& error) {
+  const Reply r = c.get("/metrics");
+  if (r.status != 200) {
+    error = "GET /metrics: " + std::to_string(r.status);
+    return {};
+  }
+  if (r.header("content-type").find("version=0.0.4") == std::string::npos) {
+    error = "content type " + r.header("content-type");
+    return {};
+  }
+  writeFile(dir + "/scrape.txt", r.body);
+  int status = 0;
+  const std::string out = run("/usr/bin/python3 " + std::string(TB_SOURCE_ROOT) +
+                                  "/tests/service/parse_metrics.py " + dir + "/scrape.txt",
+                              status);
+  if (status != 0) {
+    error = out + "\n" + r.body;
+    return {};
+  }
+  Samples s;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    const size_t end = std::min(out.find('\n', pos), out.size());
+    const std::string line = out.substr(pos, end - pos);
+    pos = end + 1;
+    const size_t space = line.rfind(' ');
+    if (space != std::string::npos) s[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return s;
+}
+
+double at(const Samples& s, const std::string& key) {
+  auto it = s.find(key);
+  return it == s.end() ? -1 : it->second;
+}
+
+std::string oru(const std::string& id, const std::string& type = "ORU^R01^ORU_R01") {
+  return "MSH|^~\\&|LAB|HOSP|TRIALBRIDGE|SITE|20250301120000+0800||" + type + "|" + id +
+         "|P|2.5.1\rPID|1||MRN9^^^HOSP^MR||Doe^Jane||19800101|F\r"
+         "OBR|1||F1|26515-7^Platelets^LN|||20250301100000+0800|||||||||||||||"
+         "20250301110000+0800|||F\r"
+         "OBX|1|NM|26515-7^Platelets^LN||145|10*9/L|150-400|L|||F|||20250301100000+0800\r";
+}
+
+TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
+  ASSERT_EQ(std::system("command -v mllp_send >/dev/null 2>&1"), 0)
+      << "mllp_send is not installed (Debian python3-hl7; deploy/install-deps.sh installs it)";
+  ASSERT_EQ(std::system("/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null"), 0)
+      << "python3-prometheus-client is not installed (deploy/install-deps.sh installs it)";
+  const SigningKey key = makeRsaKey("k-1");
+  const std::string dir = tempDir();
+  writeFile(dir + "/jwks.json", jwks({&key}));
+  TestServer server(R"({"auth":{"jwks":")" + dir + R"(/jwks.json"},"mllp":{"port":0}})");
+  ASSERT_TRUE(server.ok()) << server.error();
+  const Client c = server.client();
+  std::string error;
+  const Samples before = scrape(c, dir, error);  // no token needed
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_EQ(at(before, "trialbridge_mllp_messages_received_total{}"), 0);
+  EXPECT_EQ(at(before, "trialbridge_mllp_acks_total{code=\"AA\"}"), 0);
+  EXPECT_EQ(at(before, "trialbridge_v2_not_a_subject_total{}"), 0);
+  EXPECT_GT(at(before, "process_resident_memory_bytes{}"), 1e6);
+  EXPECT_GT(at(before, "process_open_fds{}"), 3);
+  EXPECT_GT(at(before, "process_start_time_seconds{}"), 1.7e9);
+  EXPECT_GE(at(before, "process_cpu_seconds_total{}"), 0);
+
+  // Three messages: two new ORUs (one sent twice), one ADT (AR, quarantined).
+  const int port = server.service().mllp()->port();
+  writeFile(dir + "/m.mllp", hl7v2::mllpFrame(oru("MET-1")) + hl7v2::mllpFrame(oru("MET-2")) +
+                                 hl7v2::mllpFrame(oru("MET-1")) +
+                                 hl7v2::mllpFrame(oru("MET-3", "ADT^A01")));
+  int status = 0;
+  const std::string sent =
+      run("mllp_send -f " + dir + "/m.mllp -p " + std::to_string(port) + " 127.0.0.1", status);
+  ASSERT_EQ(status, 0) << sent;
+  EXPECT_EQ(c.get("/fhir/Patient").status, 401);
+  EXPECT_EQ(c.get("/fhir/Patient").status, 401);
+
+  const Samples after = scrape(c, dir, error);
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_EQ(at(after, "trialbridge_mllp_messages_received_total{}"), 4);
+  EXPECT_EQ(at(after, "trialbridge_mllp_acks_total{code=\"AA\"}"), 3);
+  EXPECT_EQ(at(after, "trialbridge_mllp_acks_total{code=\"AR\"}"), 1);
+  EXPECT_EQ(at(after, "trialbridge_mllp_acks_total{code=\"AE\"}"), 0);
+  EXPECT_EQ(at(after, "trialbridge_mllp_duplicates_total{}"), 1);
+  EXPECT_EQ(at(after, "trialbridge_mllp_messages_quarantined_total{}"), 1);
+  EXPECT_EQ(at(after, "trialbridge_mllp_ack_seconds_count{}"), 4);
+  EXPECT_GT(at(after, "trialbridge_mllp_ack_seconds_sum{}"), 0);
+  EXPECT_EQ(at(after, "trialbridge_mllp_ack_seconds_bucket{le=\"+Inf\"}"), 4);
+  // Four units committed (the resend writes nothing but is a unit that replays).
+  EXPECT_GE(at(after, "trialbridge_store_commit_units_sum{}"), 3);
+  EXPECT_GE(at(after, "trialbridge_store_commit_units_count{}"), 1);
+  EXPECT_EQ(
+      at(after,
+         "trialbridge_http_requests_total{method=\"GET\",route=\"/fhir/Patient\",status=\"401\"}"),
+      2);
+  // The first scrape itself is counted, under its route.
+  EXPECT_GE(at(after,
+               "trialbridge_http_requests_total{method=\"GET\",route=\"/metrics\","
+               "status=\"200\"}"),
+            1);
+  EXPECT_GE(at(after, "trialbridge_http_request_seconds_count{}"), 3);
+  EXPECT_EQ(c.request("POST", "/metrics").status, 405);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace trialbridge::testing
