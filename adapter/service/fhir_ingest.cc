@@ -6,9 +6,8 @@
 #include <ctime>
 
 #include "mapping/bundle_builder.h"
-#include "pipeline/store_subject_directory.h"
-#include "pipeline/study_context.h"
 #include "service/fhir_api_impl.h"
+#include "service/loaded_study.h"
 #include "service/rendering.h"
 #include "study/instant.h"
 
@@ -29,25 +28,18 @@ void FhirApi::Impl::ingest(Call& c, Reply& r) const {
                 "$ingest takes a Bundle of the hospital's Patient and its Observations, not a " +
                     std::string(body->root()->type().name));
   }
-  const std::vector<TrialCatalog::Entry> entries = trials->all();
-  std::vector<pipeline::StudyTrial> known;
-  for (const TrialCatalog::Entry& e : entries) {
-    if (e.pseudonymizer) known.push_back({e.trial.get(), &*e.pseudonymizer});
-  }
-  if (known.empty()) {
-    return fail(r, 503, IssueType::Exception,
-                "no loaded trial has its pseudonymisation secret: results cannot be matched");
-  }
-  const pipeline::StoreSubjectDirectory directory(pipeline.store());
-  pipeline::StudyContextOptions contextOptions;
   std::string denied;  // "c" + type: the first permission the token lacks
   pipeline::Options write = writeOptions(c, &denied);
+  pipeline::StudyContextOptions contextOptions;
   contextOptions.fullUrlBase = write.baseUrl;
-  const pipeline::StudyContext context(std::move(known), directory, types, contextOptions);
+  core::Issues unavailable;
+  const std::shared_ptr<const pipeline::StudyContext> context =
+      loadedStudy(*trials, pipeline.store(), types, std::move(contextOptions), unavailable);
+  if (context == nullptr) return failIssues(r, 503, std::move(unavailable));
   // The same body gives the same source key, so a resend updates the same Provenance.
   const std::string source = "ingest:" + mapping::deterministicId("body", {c.body});
   pipeline::StudyOutcome out =
-      context.apply(*body->root(), source, study::formatSeconds(std::time(nullptr), 0));
+      context->apply(*body->root(), source, study::formatSeconds(std::time(nullptr), 0));
   if (out.issues.hasErrors()) return failIssues(r, 503, std::move(out.issues));
   if (!out.writes) {
     core::Issues counts;

@@ -3,6 +3,8 @@
 #include "conformance/context.h"
 #include "conformance/profiles_package.h"
 #include "mapping/oru_mapping.h"
+#include "pipeline/v2_study.h"
+#include "service/loaded_study.h"
 #include "store/search_parameters.h"
 #include "validation/validator.h"
 
@@ -90,6 +92,15 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
   pc.recordFailure = [log = s->audit_.get()](AuditRecord r) { log->record(std::move(r)); };
   s->v2Mapper_ = std::make_unique<mapping::V2Mapper>(*s->context_);
   pc.v2Mapper = s->v2Mapper_.get();
+  // Messages over MLLP go through the same study context as $ingest, over the trials loaded
+  // when each arrives; the fullUrls of what it writes are under the service's base.
+  s->v2Study_ = std::make_unique<pipeline::V2StudyAdapter>([svc = s.get()](core::Issues& issues) {
+    pipeline::StudyContextOptions options;
+    options.fullUrlBase = svc->baseUrl();
+    return loadedStudy(*svc->trials_, *svc->store_, svc->store_->types(), std::move(options),
+                       issues);
+  });
+  pc.v2Study = s->v2Study_.get();
   pc.v2Limits.maxBytes = config.mllp.maxFrameBytes;
   s->pipeline_ = std::make_unique<pipeline::Pipeline>(*s->store_, s->validator_.get(), pc);
   api.authentication = config.authEnabled;

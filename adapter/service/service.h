@@ -151,6 +151,8 @@ class Service {
   std::unique_ptr<validation::Validator> validator_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<mapping::V2Mapper> v2Mapper_;
+  // The study context of HL7 v2 messages (pipeline::Config::v2Study), over trials_.
+  std::unique_ptr<pipeline::V2StudyContext> v2Study_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<TrialCatalog> trials_ = std::make_unique<TrialCatalog>();
   std::unique_ptr<FhirApi> api_;
