@@ -17,74 +17,10 @@
 #include "hl7v2/mllp.h"
 #include "store/store.h"
 #include "test_client.h"
+#include "v2_samples.h"
 
 namespace trialbridge::testing {
 namespace {
-
-struct Sample {
-  std::string file;  // one message
-  std::string key;   // its receipt's
-  std::string controlId;
-};
-
-// The samples, a batch's messages each in a file of its own under `dir`.
-std::vector<Sample> samples(const std::string& dir) {
-  std::vector<std::string> paths;
-  for (const auto& e :
-       std::filesystem::directory_iterator(std::string(TB_SOURCE_ROOT) + "/samples/hl7v2")) {
-    if (e.path().extension() == ".hl7") paths.push_back(e.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  std::vector<Sample> out;
-  for (const std::string& path : paths) {
-    const std::string text = slurpFile(path);
-    core::Issues issues;
-    const auto batch = hl7v2::readBatch(text, issues);
-    EXPECT_TRUE(batch.has_value()) << path;
-    if (!batch) continue;
-    for (size_t i = 0; i < batch->messages.size(); ++i) {
-      Sample s;
-      const std::string message(batch->messages[i].text);
-      s.file = path;
-      if (batch->messages.size() > 1 || batch->fileHeader) {
-        s.file = dir + "/" + std::filesystem::path(path).stem().string() + "-" +
-                 std::to_string(i + 1) + ".hl7";
-        writeFile(s.file, message);
-      }
-      const hl7v2::AckHeader h = hl7v2::ackHeaderFromRaw(message);
-      s.controlId = h.controlId;
-      s.key = "hl7:" + h.sendingApplication + "|" + h.sendingFacility + "|" + h.controlId;
-      out.push_back(std::move(s));
-    }
-  }
-  return out;
-}
-
-std::string run(const std::string& command) {
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return "cannot run " + command;
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int rc = ::pclose(p);
-  if (rc != 0) out += "\n(exit status " + std::to_string(rc) + ")";
-  return out;
-}
-
-// The MSA-1 and MSA-2 of each ACK in a text (by each ACK's own field separator).
-std::vector<std::pair<std::string, std::string>> msas(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (size_t at = text.find("MSA"); at != std::string::npos; at = text.find("MSA", at + 3)) {
-    if (at > 0 && text[at - 1] != '\r' && text[at - 1] != '\n') continue;
-    const char sep = text[at + 3];
-    const size_t codeEnd = text.find(sep, at + 4);
-    const size_t idEnd = text.find_first_of(std::string(1, sep) + "\r\n", codeEnd + 1);
-    out.emplace_back(text.substr(at + 4, codeEnd - at - 4),
-                     text.substr(codeEnd + 1, idEnd - codeEnd - 1));
-  }
-  return out;
-}
 
 // mllp_peer.mjs prints "FILE CONTROL-ID MSA-1" a message.
 std::vector<std::pair<std::string, std::string>> peerLines(const std::string& text) {
@@ -102,7 +38,7 @@ std::vector<std::pair<std::string, std::string>> peerLines(const std::string& te
 }
 
 void expectPositive(const std::string& who, const std::string& output,
-                    const std::vector<Sample>& sent) {
+                    const std::vector<V2Sample>& sent) {
   const auto acks = who.rfind("mllp_send", 0) == 0 ? msas(output) : peerLines(output);
   ASSERT_EQ(acks.size(), sent.size()) << who << ":\n" << output;
   for (size_t i = 0; i < acks.size(); ++i) {
@@ -122,11 +58,11 @@ TEST(MllpPeers, MllpSendMedplumAndNodeHl7ClientSendTheSamplesAndResendsCreateNot
   ASSERT_EQ(std::system("command -v mllp_send >/dev/null 2>&1"), 0)
       << "mllp_send is not installed (Debian python3-hl7; deploy/install-deps.sh installs it)";
   const std::string dir = tempDir();
-  const std::vector<Sample> sent = samples(dir);
+  const std::vector<V2Sample> sent = v2Samples(dir);
   ASSERT_GE(sent.size(), 10u);
   std::string framed;
   std::string files;
-  for (const Sample& s : sent) {
+  for (const V2Sample& s : sent) {
     framed += hl7v2::mllpFrame(slurpFile(s.file));
     files += " " + s.file;
   }
@@ -141,12 +77,12 @@ TEST(MllpPeers, MllpSendMedplumAndNodeHl7ClientSendTheSamplesAndResendsCreateNot
   const std::string port = out.substr(at + 18, out.find('\n', at) - at - 18);
 
   const std::string mllpSend = "mllp_send -f " + dir + "/all.mllp -p " + port + " 127.0.0.1";
-  expectPositive("mllp_send", run(mllpSend), sent);
+  expectPositive("mllp_send", runCommand(mllpSend), sent);
   const std::string node = "node " + std::string(TB_SOURCE_ROOT) + "/tests/service/mllp_peer.mjs ";
   const std::string args = " " + port + " " + peers + files;
-  expectPositive("@medplum/hl7", run(node + "medplum" + args), sent);
-  expectPositive("node-hl7-client", run(node + "node-hl7-client" + args), sent);
-  expectPositive("mllp_send again", run(mllpSend), sent);
+  expectPositive("@medplum/hl7", runCommand(node + "medplum" + args), sent);
+  expectPositive("node-hl7-client", runCommand(node + "node-hl7-client" + args), sent);
+  expectPositive("mllp_send again", runCommand(mllpSend), sent);
 
   EXPECT_EQ(serve.terminate(), 0);
   const std::string log = slurpFile(dir + "/stderr.log");
@@ -162,7 +98,7 @@ TEST(MllpPeers, MllpSendMedplumAndNodeHl7ClientSendTheSamplesAndResendsCreateNot
   auto opened = store::openStore(o);
   ASSERT_TRUE(opened) << opened.message();
   store::Store& st = *opened.value();
-  for (const Sample& s : sent) {
+  for (const V2Sample& s : sent) {
     store::MessageReceipt r;
     ASSERT_TRUE(st.readReceipt(s.key, r)) << s.key;
     EXPECT_EQ(r.ackCode, "AA") << s.key;

@@ -1,0 +1,272 @@
+// End to end (issue 11): `trialbridge serve --trial NCT06813157.json --secret-file ... --mllp-port
+// 0` in a child process; the sample subjects enrolled through $enrol; the HL7 v2 samples
+// (samples/hl7v2/) sent over MLLP with mllp_send (Debian python3-hl7), a message of a patient
+// who is no subject, and the FHIR samples (samples/fhir/, as the EHR holds them: the hospital's
+// Patient) through $ingest. Every ACK is positive; the stored Observations, derived responses and
+// draft AdverseEvents are read back with fhir-kit-client and validate against the trial profiles
+// (study_readback.mjs); the store file, the server's log and /metrics (when served) hold no MRN,
+// name or birth date of the sample patients.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "child_process.h"
+#include "core/issue.h"
+#include "hl7v2/message.h"
+#include "hl7v2/mllp.h"
+#include "test_client.h"
+#include "v2_samples.h"
+
+namespace trialbridge::testing {
+namespace {
+
+const std::string kRoot = TB_SOURCE_ROOT;
+
+std::vector<std::string> subjectFiles() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(kRoot + "/samples/entities")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("nct06813157-subject-", 0) == 0) out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A birth date as HL7 v2 (19880412) and FHIR (1988-04-12) write it.
+void addDate(std::set<std::string>& out, const std::string& date) {
+  std::string digits;
+  for (char c : date) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.size() < 8) return;
+  digits.resize(8);
+  out.insert(digits);
+  out.insert(digits.substr(0, 4) + "-" + digits.substr(4, 2) + "-" + digits.substr(6, 2));
+}
+
+// What identifies the sample patients: PID-3's identifiers, PID-5's family and given names and
+// PID-7's birth date of every sample message, and the hospital identifiers, names and birth
+// dates of the subjects' entity files. Names shorter than 4 characters ("Li") are left out: they
+// are parts of ordinary words and cannot be scanned for.
+std::set<std::string> identities(const std::vector<V2Sample>& samples) {
+  std::set<std::string> out;
+  auto name = [&](std::string n) {
+    if (n.size() >= 4) out.insert(std::move(n));
+  };
+  for (const V2Sample& s : samples) {
+    core::Issues issues;
+    const std::optional<hl7v2::Message> m = hl7v2::parseMessage(slurpFile(s.file), issues);
+    EXPECT_TRUE(m.has_value()) << s.file;
+    if (!m) continue;
+    const std::optional<hl7v2::Segment> pid = m->find("PID");
+    if (!pid) continue;
+    const hl7v2::Value ids = pid->field(3);
+    for (size_t i = 1; i <= ids.repetitionCount(); ++i) {
+      out.insert(ids.repetition(i).component(1).text());
+    }
+    const hl7v2::Value names = pid->field(5);
+    for (size_t i = 1; i <= names.repetitionCount(); ++i) {
+      const std::string family = names.repetition(i).component(1).text();
+      const std::string given = names.repetition(i).component(2).text();
+      name(family);
+      name(given);
+      name(family + given);  // as CJK names are written (王丽)
+    }
+    addDate(out, pid->field(7).component(1).text());
+  }
+  for (const std::string& file : subjectFiles()) {
+    rapidjson::Document d;
+    d.Parse(slurpFile(file).c_str());
+    EXPECT_TRUE(d.IsObject()) << file;
+    if (!d.IsObject()) continue;
+    for (const auto& id : d["hospitalIdentifiers"].GetArray()) out.insert(id["value"].GetString());
+    if (d.HasMember("birthDate")) addDate(out, d["birthDate"].GetString());
+    if (d.HasMember("name") && d["name"].IsString()) {
+      const std::string full = d["name"].GetString();
+      name(full);
+      for (size_t at = 0; at <= full.size();) {
+        const size_t end = std::min(full.find(' ', at), full.size());
+        name(full.substr(at, end - at));
+        at = end + 1;
+      }
+    } else if (d.HasMember("name")) {
+      name(d["name"]["family"].GetString());
+      for (const auto& g : d["name"]["given"].GetArray()) name(g.GetString());
+    }
+  }
+  out.erase("");
+  return out;
+}
+
+std::string write(const rapidjson::Value& v) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  v.Accept(w);
+  return b.GetString();
+}
+
+// The FHIR samples as the hospital's EHR holds them: the sample Patient with ITP-0001's hospital
+// identifier, name and birth date (from its entity file), the sample platelet count, and an ALT
+// of the same subject at CTCAE grade 3 (over 5 x ULN), in one collection Bundle for $ingest.
+std::string ehrBundle() {
+  rapidjson::Document subject, patient, platelets;
+  subject.Parse(slurpFile(kRoot + "/samples/entities/nct06813157-subject-itp-0001.json").c_str());
+  patient.Parse(slurpFile(kRoot + "/samples/fhir/patient-example.json").c_str());
+  platelets.Parse(slurpFile(kRoot + "/samples/fhir/observation-platelets.json").c_str());
+  auto& a = patient.GetAllocator();
+  const auto& mrn = subject["hospitalIdentifiers"][0];
+  rapidjson::Value identifier(rapidjson::kObjectType);
+  identifier.AddMember("system", rapidjson::Value(mrn["system"], a), a);
+  identifier.AddMember("value", rapidjson::Value(mrn["value"], a), a);
+  patient["identifier"].SetArray().PushBack(identifier, a);
+  rapidjson::Value name(rapidjson::kArrayType);
+  name.PushBack(rapidjson::Value(subject["name"], a), a);
+  patient.AddMember("name", name, a);
+  patient["birthDate"].SetString(subject["birthDate"].GetString(), a);
+  const std::string patientId = patient["id"].GetString();
+  const std::string alt =
+      R"({"resourceType":"Observation","id":"ehr-alt-1","status":"final","category":)" +
+      write(platelets["category"]) +
+      R"(,"code":{"coding":[{"system":"http://loinc.org","code":"1742-6"}]},)"
+      R"("subject":{"reference":"Patient/)" +
+      patientId +
+      R"("},"effectiveDateTime":"2025-03-20T08:00:00+08:00","valueQuantity":{"value":320,)"
+      R"("unit":"U/L","system":"http://unitsofmeasure.org","code":"U/L"},"referenceRange":)"
+      R"([{"high":{"value":40,"unit":"U/L","system":"http://unitsofmeasure.org","code":"U/L"}}]})";
+  return R"({"resourceType":"Bundle","type":"collection","entry":[)"
+         R"({"fullUrl":"http://ehr.example/fhir/Patient/)" +
+         patientId + R"(","resource":)" + write(patient) +
+         R"(},{"fullUrl":"http://ehr.example/fhir/Observation/)" + platelets["id"].GetString() +
+         R"(","resource":)" + write(platelets) +
+         R"(},{"fullUrl":"http://ehr.example/fhir/Observation/ehr-alt-1","resource":)" + alt +
+         "}]}";
+}
+
+std::string frameAll(const std::vector<V2Sample>& sent) {
+  std::string framed;
+  for (const V2Sample& s : sent) framed += hl7v2::mllpFrame(slurpFile(s.file));
+  return framed;
+}
+
+void expectAccepted(const std::string& output, const std::vector<V2Sample>& sent) {
+  const auto acks = msas(output);
+  ASSERT_EQ(acks.size(), sent.size()) << output;
+  for (size_t i = 0; i < acks.size(); ++i) {
+    // CA: the sample that asks for enhanced-mode acknowledgement gets its commit accept.
+    EXPECT_TRUE(acks[i].first == "AA" || acks[i].first == "CA")
+        << sent[i].file << " got " << acks[i].first << "\n"
+        << output;
+    EXPECT_EQ(acks[i].second, sent[i].controlId) << sent[i].file;
+  }
+}
+
+int total(const Client& client, const std::string& query) {
+  const Reply r = client.get(query);
+  EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+  const std::string t = jsonAt(r.body, "total");
+  return t.empty() ? -1 : std::stoi(t);
+}
+
+TEST(StudyContextEndToEnd, SamplesOverMllpAndIngestAreStoredPseudonymousPlacedAndValid) {
+  const std::string peers = kRoot + "/tests/peers";
+  ASSERT_TRUE(std::filesystem::exists(peers + "/node_modules/fhir-kit-client/package.json"))
+      << "fhir-kit-client is not installed: run 'npm ci' in tests/peers (deploy/test.sh does)";
+  ASSERT_EQ(std::system("command -v mllp_send >/dev/null 2>&1"), 0)
+      << "mllp_send is not installed (Debian python3-hl7; deploy/install-deps.sh installs it)";
+  ASSERT_EQ(std::system("node --version >/dev/null 2>&1"), 0) << "node is not installed";
+  const std::string dir = tempDir();
+  const std::vector<V2Sample> sent = v2Samples(dir);
+  ASSERT_GE(sent.size(), 10u);
+  writeFile(dir + "/all.mllp", frameAll(sent));
+
+  ChildProcess serve({TB_SERVE_BINARY, "--port", "0", "--mllp-port", "0", "--trial",
+                      kRoot + "/samples/trials/NCT06813157.json", "--secret-file",
+                      kRoot + "/samples/entities/demo.secret"},
+                     dir, dir + "/stderr.log");
+  ASSERT_TRUE(serve.started());
+  const std::string out = serve.readUntil("MLLP on ", 120);
+  const size_t base = out.find("FHIR base http://127.0.0.1:");
+  const size_t mllp = out.find("MLLP on 127.0.0.1:");
+  ASSERT_TRUE(base != std::string::npos && mllp != std::string::npos)
+      << out << slurpFile(dir + "/stderr.log");
+  const std::string baseUrl = out.substr(base + 10, out.find('\n', base) - base - 10);
+  const std::string mllpPort = out.substr(mllp + 18, out.find('\n', mllp) - mllp - 18);
+  const Client client("127.0.0.1", std::stoi(baseUrl.substr(baseUrl.rfind(':') + 1)));
+
+  for (const std::string& file : subjectFiles()) {
+    const Reply r = client.request("POST", "/fhir/ResearchSubject/$enrol", slurpFile(file),
+                                   {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 200) << file << ": " << r.body;
+  }
+  ASSERT_EQ(total(client, "/fhir/Observation?_summary=count"), 0);
+
+  // The samples over MLLP: each subject's results are stored, with the responses they give.
+  expectAccepted(runCommand("mllp_send -f " + dir + "/all.mllp -p " + mllpPort + " 127.0.0.1"),
+                 sent);
+  const int afterMllp = total(client, "/fhir/Observation?_summary=count");
+  EXPECT_GT(afterMllp, 0);
+
+  // A patient who is no subject: AA, a receipt, nothing stored.
+  const std::string mrn = "MRN0048213";
+  const auto itp1 = std::find_if(sent.begin(), sent.end(), [&](const V2Sample& s) {
+    return slurpFile(s.file).find(mrn) != std::string::npos;
+  });
+  ASSERT_NE(itp1, sent.end());
+  std::string stranger = slurpFile(itp1->file);
+  stranger.replace(stranger.find(mrn), mrn.size(), "MRN0000001");
+  const std::string controlId = itp1->controlId;
+  stranger.replace(stranger.find(controlId), controlId.size(), "E2E-STRANGER");
+  writeFile(dir + "/stranger.mllp", hl7v2::mllpFrame(stranger));
+  const auto strangerAck =
+      msas(runCommand("mllp_send -f " + dir + "/stranger.mllp -p " + mllpPort + " 127.0.0.1"));
+  ASSERT_EQ(strangerAck.size(), 1u);
+  EXPECT_EQ(strangerAck[0].first, "AA");
+  EXPECT_EQ(strangerAck[0].second, "E2E-STRANGER");
+  EXPECT_EQ(total(client, "/fhir/Observation?_summary=count"), afterMllp);
+
+  // The FHIR samples through $ingest: the count and a draft adverse event for the ALT.
+  const Reply ingested = client.post("/fhir/$ingest", ehrBundle());
+  ASSERT_EQ(ingested.status, 200) << ingested.body;
+  EXPECT_NE(ingested.body.find("AdverseEvent/tbdraft-"), std::string::npos) << ingested.body;
+
+  // Read back with fhir-kit-client, each validated against its trial profile.
+  const std::string readback =
+      runCommand("node " + kRoot + "/tests/service/study_readback.mjs " + baseUrl + " " + peers);
+  ASSERT_NE(readback.find("\nok"), std::string::npos) << readback;
+  rapidjson::Document counts;
+  counts.Parse(readback.substr(0, readback.find('\n')).c_str());
+  ASSERT_TRUE(counts.IsObject()) << readback;
+  EXPECT_EQ(counts["observations"].GetInt() + counts["responses"].GetInt(), afterMllp + 2);
+  EXPECT_GE(counts["responses"].GetInt(), 1) << readback;
+  EXPECT_GE(counts["drafts"].GetInt(), 1) << readback;
+  std::set<std::string> ids;
+  for (const auto& id : counts["ids"].GetArray()) ids.insert(id.GetString());
+  EXPECT_TRUE(ids.count("itp-0001-plt-v2")) << readback;  // the FHIR sample keeps its id
+  EXPECT_TRUE(ids.count("ehr-alt-1")) << readback;
+
+  const Reply metrics = client.get("/metrics");
+  EXPECT_EQ(serve.terminate(), 0);
+
+  // Nothing that identifies the sample patients in the store, the log or the metrics.
+  std::string scanned = out + slurpFile(dir + "/stderr.log");
+  if (metrics.status == 200) scanned += metrics.body;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("trialbridge.db", 0) == 0) {
+      scanned += slurpFile(e.path().string());
+    }
+  }
+  const std::set<std::string> identity = identities(sent);
+  ASSERT_TRUE(identity.count("MRN0048213") && identity.count("19880412") && identity.count("Wang"));
+  for (const std::string& i : identity) {
+    EXPECT_EQ(scanned.find(i), std::string::npos) << "'" << i << "' is in the store or the log";
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace trialbridge::testing
