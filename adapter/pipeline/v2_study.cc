@@ -10,6 +10,7 @@ V2Decision V2StudyAdapter::decide(const hl7v2::Message& message,
   if (context == nullptr) return d;
   StudyOutcome out =
       context->apply(*mapped.root(), v2SourceKey(message), mappedRecorded(*mapped.root()));
+  if (observer_) observer_(out);
   d.issues.append(out.issues);
   if (!out.issues.hasErrors()) d.writes = std::move(out.writes);
   return d;

@@ -21,7 +21,12 @@ class V2StudyAdapter final : public V2StudyContext {
   // the quarantine to be retried. Called on any thread.
   using Provider = std::function<std::shared_ptr<const StudyContext>(core::Issues& issues)>;
 
-  explicit V2StudyAdapter(Provider provider) : provider_(std::move(provider)) {}
+  // Told the outcome of each message the context was applied to (for metrics: a patient who
+  // is no subject, results dropped), before the message's unit; it never sees identities.
+  using Observer = std::function<void(const StudyOutcome& outcome)>;
+
+  explicit V2StudyAdapter(Provider provider, Observer observer = {})
+      : provider_(std::move(provider)), observer_(std::move(observer)) {}
 
   // A patient who is no subject (or results all dropped): no writes, the counts only. Errors
   // of the context (the directory could not answer) are errors of the message.
@@ -29,6 +34,7 @@ class V2StudyAdapter final : public V2StudyContext {
 
  private:
   Provider provider_;
+  Observer observer_;
 };
 
 }  // namespace trialbridge::pipeline

@@ -70,12 +70,6 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
                                     "the commits, its sum the units)",
                                     core::sizeBuckets())
                         .histogram();
-  // Counted by the study context (issue 11) when a message's patient is not a study subject;
-  // present, at 0, until then.
-  s->metrics_
-      ->counter("trialbridge_v2_not_a_subject_total",
-                "HL7 v2 messages whose patient is not a study subject (receipt only)")
-      .counter();
   registerProcessMetrics(*s->metrics_);
   auto st = store::openStore(so);
   if (!st) return SR::error(st.message());
@@ -94,12 +88,22 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
   pc.v2Mapper = s->v2Mapper_.get();
   // Messages over MLLP go through the same study context as $ingest, over the trials loaded
   // when each arrives; the fullUrls of what it writes are under the service's base.
-  s->v2Study_ = std::make_unique<pipeline::V2StudyAdapter>([svc = s.get()](core::Issues& issues) {
-    pipeline::StudyContextOptions options;
-    options.fullUrlBase = svc->baseUrl();
-    return loadedStudy(*svc->trials_, *svc->store_, svc->store_->types(), std::move(options),
-                       issues);
-  });
+  // A message whose patient is no study subject is counted (its receipt is all it leaves).
+  core::Counter& notASubject =
+      s->metrics_
+          ->counter("trialbridge_v2_not_a_subject_total",
+                    "HL7 v2 messages whose patient is not a study subject (receipt only)")
+          .counter();
+  s->v2Study_ = std::make_unique<pipeline::V2StudyAdapter>(
+      [svc = s.get()](core::Issues& issues) {
+        pipeline::StudyContextOptions options;
+        options.fullUrlBase = svc->baseUrl();
+        return loadedStudy(*svc->trials_, *svc->store_, svc->store_->types(), std::move(options),
+                           issues);
+      },
+      [&notASubject](const pipeline::StudyOutcome& out) {
+        if (out.notSubjects > 0) notASubject.inc();
+      });
   pc.v2Study = s->v2Study_.get();
   pc.v2Limits.maxBytes = config.mllp.maxFrameBytes;
   s->pipeline_ = std::make_unique<pipeline::Pipeline>(*s->store_, s->validator_.get(), pc);

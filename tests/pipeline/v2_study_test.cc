@@ -113,6 +113,16 @@ TEST_F(V2StudyTest, APatientWhoIsNoSubjectLeavesOnlyTheReceipt) {
   EXPECT_TRUE(d.issues.items().empty());
 }
 
+TEST_F(V2StudyTest, TheObserverIsToldWhoIsNoSubject) {
+  std::vector<int> notSubjects;
+  const V2StudyAdapter a(
+      [this](core::Issues&) { return std::shared_ptr<const StudyContext>(context_); },
+      [&](const StudyOutcome& out) { notSubjects.push_back(out.notSubjects); });
+  decide(a, oru("MRN9999999"));
+  decide(a, oru());
+  EXPECT_EQ(notSubjects, (std::vector<int>{1, 0}));
+}
+
 TEST_F(V2StudyTest, NoStudyLoadedLeavesOnlyTheReceipt) {
   const V2StudyAdapter a([](core::Issues&) { return std::shared_ptr<const StudyContext>(); });
   const V2Decision d = decide(a, oru());

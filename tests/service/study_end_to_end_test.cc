@@ -4,7 +4,7 @@
 // who is no subject, and the FHIR samples (samples/fhir/, as the EHR holds them: the hospital's
 // Patient) through $ingest. Every ACK is positive; the stored Observations, derived responses and
 // draft AdverseEvents are read back with fhir-kit-client and validate against the trial profiles
-// (study_readback.mjs); the store file, the server's log and /metrics (when served) hold no MRN,
+// (study_readback.mjs); the store file, the server's log and /metrics hold no MRN,
 // name or birth date of the sample patients.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -250,20 +250,24 @@ TEST(StudyContextEndToEnd, SamplesOverMllpAndIngestAreStoredPseudonymousPlacedAn
   EXPECT_TRUE(ids.count("ehr-alt-1")) << readback;
 
   const Reply metrics = client.get("/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.body.find("\ntrialbridge_v2_not_a_subject_total 1\n"), std::string::npos)
+      << metrics.body;
   EXPECT_EQ(serve.terminate(), 0);
 
   // Nothing that identifies the sample patients in the store, the log or the metrics.
-  std::string scanned = out + slurpFile(dir + "/stderr.log");
-  if (metrics.status == 200) scanned += metrics.body;
+  const std::string scanned = out + slurpFile(dir + "/stderr.log") + metrics.body;
+  std::string stored;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     if (e.path().filename().string().rfind("trialbridge.db", 0) == 0) {
-      scanned += slurpFile(e.path().string());
+      stored += slurpFile(e.path().string());
     }
   }
   const std::set<std::string> identity = identities(sent);
   ASSERT_TRUE(identity.count("MRN0048213") && identity.count("19880412") && identity.count("Wang"));
   for (const std::string& i : identity) {
-    EXPECT_EQ(scanned.find(i), std::string::npos) << "'" << i << "' is in the store or the log";
+    EXPECT_EQ(scanned.find(i), std::string::npos) << "'" << i << "' is in the log or the metrics";
+    EXPECT_EQ(stored.find(i), std::string::npos) << "'" << i << "' is in the store";
   }
   std::filesystem::remove_all(dir);
 }
