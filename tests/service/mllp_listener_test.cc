@@ -1,7 +1,7 @@
 // The MLLP listener (service/mllp_listener.cc) in a running service on a loopback port, over
 // real sockets: ordering, the framing departures and limits of docs/mllp.md, bad messages with
 // their ACK codes and ERR segments ending in quarantine, enhanced-mode ACKs, the REST view of
-// the quarantine, TLS with client certificates.
+// the quarantine, TLS with client certificates, a trial loaded without its secret.
 #include <gtest/gtest.h>
 
 #include <Poco/Net/Context.h>
@@ -10,11 +10,16 @@
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "hl7v2/mllp.h"
 #include "service/mllp_listener.h"
+#include "study/trial_reader.h"
 #include "test_client.h"
 
 namespace trialbridge::testing {
@@ -298,6 +303,28 @@ TEST(MllpListener, BadMessagesGetTheirAckAndEndInQuarantineOnce) {
   EXPECT_EQ(s.http().get("/mllp/quarantine?status=lost").status, 400);
   EXPECT_EQ(s.http().request("DELETE", "/mllp/quarantine/" + id).status, 405);
   EXPECT_EQ(s.stats().quarantined, 6u);  // three, then the same three answered again
+}
+
+// The study context cannot match a patient without the trial's secret: the message waits in
+// the quarantine (AE) to be retried once the secret is there, instead of being taken for a
+// patient who is no subject. (Subjects' messages stored: tests/service/study_end_to_end_test.cc.)
+TEST(MllpListener, ATrialWithoutItsSecretPutsResultsInQuarantine) {
+  unsetenv("TRIALBRIDGE_SECRET_NCT06813157");
+  MllpServer s;
+  START(s);
+  core::Issues issues;
+  std::ifstream in(std::string(TB_SOURCE_ROOT) + "/samples/trials/NCT06813157.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::optional<study::Trial> trial = study::readTrial(text, issues);
+  ASSERT_TRUE(trial);
+  ASSERT_TRUE(s.server().service().loadTrial(*trial, {}).ok());
+  Peer p(s.port());
+  p.send(frame(oru("NOSECRET-1")));
+  const auto acks = p.acks(1);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(field(acks[0], "MSA", 1), "AE");
+  EXPECT_NE(field(acks[0], "ERR", 8).find("pseudonymisation secret"), std::string::npos) << acks[0];
+  EXPECT_EQ(jsonAt(s.http().get("/mllp/quarantine").body, "total"), "1");
 }
 
 TEST(MllpListener, EnhancedModeSendsTheAcknowledgmentsAsked) {
