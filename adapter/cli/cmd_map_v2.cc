@@ -231,13 +231,12 @@ int run(std::span<const std::string> args) {
   mapping::V2MapOptions options;
   if (auto base = p.value("--base")) options.fullUrlBase = *base;
   if (auto tz = p.value("--timezone")) {
-    std::string v2 = *tz;
-    if (v2.size() == 6 && v2[3] == ':') v2.erase(3, 1);
-    if (*tz != "Z" && !mapping::v2time::offset(v2)) {
+    const std::optional<std::string> zone = mapping::v2time::zoneSetting(*tz);
+    if (!zone) {
       std::cerr << "trialbridge map-v2: --timezone " << *tz << ": not a zone like +08:00\n";
       return kExitUsage;
     }
-    options.defaultTimezone = *tz == "Z" ? "Z" : *mapping::v2time::offset(v2);
+    options.defaultTimezone = *zone;
   }
   if (auto dir = p.value("--maps")) {
     core::Issues issues;

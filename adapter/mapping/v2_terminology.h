@@ -55,6 +55,10 @@ class V2Terminology {
   std::string universalIdTypeSystem(std::string_view type) const;
   // The identifier system a site gives an assigning authority's namespace id (HD-1), or "".
   std::string assigningAuthority(std::string_view namespaceId) const;
+  // Every assigning authority the site named (namespace id -> identifier system).
+  const std::map<std::string, std::string, std::less<>>& assigningAuthorities() const {
+    return assigningAuthorities_;
+  }
   // The UCUM code of a unit as written (exact, then ignoring case), or "".
   std::string ucumFor(std::string_view written) const;
 

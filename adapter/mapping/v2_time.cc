@@ -131,6 +131,13 @@ std::optional<std::string> offset(std::string_view v) {
   return std::string(v.substr(0, 3)) + ":" + std::string(v.substr(3, 2));
 }
 
+std::optional<std::string> zoneSetting(std::string_view zone) {
+  if (zone == "Z") return std::string("Z");
+  std::string v2(zone);
+  if (v2.size() == 6 && v2[3] == ':') v2.erase(3, 1);
+  return offset(v2);
+}
+
 std::optional<DateTime> parse(std::string_view value) {
   if (value.size() >= 7 && value[4] == '-') return parseIso(value);
   std::string_view v = value;

@@ -23,6 +23,9 @@ struct DateTime {
 std::optional<DateTime> parse(std::string_view value);
 // A v2 offset ("+0800") as FHIR writes it ("+08:00"); nullopt when malformed.
 std::optional<std::string> offset(std::string_view v2Offset);
+// A zone as a person writes it in a setting or an option ("+08:00", "+0800", "Z") in the form
+// V2MapOptions::defaultTimezone takes ("+08:00", "Z"); nullopt when it is none of those.
+std::optional<std::string> zoneSetting(std::string_view zone);
 
 // FHIR dateTime; a time without an offset gets defaultOffset.
 std::string toDateTime(const DateTime& dt, std::string_view defaultOffset);

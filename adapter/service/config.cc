@@ -239,6 +239,11 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& c) {
       readable(c.mllp.clientCaFile, "the MLLP client CA (mllp.tlsClientCa)");
     }
   }
+  if (!c.mllp.maps.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(c.mllp.maps, ec))
+      out.push_back("the v2 maps folder '" + c.mllp.maps + "' (mllp.maps) is not a folder");
+  }
   for (const std::string& t : c.trials) readable(t, "the trial definition");
   for (const auto& [trial, file] : c.trialSecrets)
     readable(file, "the pseudonymisation secret of " + trial + " (trialSecrets)");

@@ -64,6 +64,9 @@ struct ApiOptions {
   std::string softwareName = "trialbridge";
   std::string softwareVersion = "0.1.0";
   bool authentication = false;  // for the CapabilityStatement's security section
+  // $ingest: the site's assigning authorities (namespace -> identifier system) for the hospital
+  // identifiers that come without a system (pipeline::StudyContextOptions).
+  std::map<std::string, std::string, std::less<>> identifierSystems;
 };
 
 class FhirApi {

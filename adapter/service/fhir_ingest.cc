@@ -32,6 +32,7 @@ void FhirApi::Impl::ingest(Call& c, Reply& r) const {
   pipeline::Options write = writeOptions(c, &denied);
   pipeline::StudyContextOptions contextOptions;
   contextOptions.fullUrlBase = write.baseUrl;
+  contextOptions.identifierSystems = options.identifierSystems;
   core::Issues unavailable;
   const std::shared_ptr<const pipeline::StudyContext> context =
       loadedStudy(*trials, pipeline.store(), types, std::move(contextOptions), unavailable);

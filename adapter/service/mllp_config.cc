@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json_input.h"
+#include "mapping/v2_time.h"
 #include "service/mllp_listener.h"
 
 namespace trialbridge::service {
@@ -80,6 +81,11 @@ void readMllpConfig(core::JsonObjectReader& s, MllpOptions& c) {
   s.str("application", c.application);
   s.str("facility", c.facility);
   s.boolean("messageLog", c.messageLog);
+  s.str("maps", c.maps);
+  s.str("timezone", c.timezone);
+  if (!c.timezone.empty() && !mapping::v2time::zoneSetting(c.timezone)) {
+    s.error("timezone", "must be a zone offset like \"+08:00\" or \"Z\", not '" + c.timezone + "'");
+  }
   // Flat keys (not a "tls" object) so that each has its variable (TRIALBRIDGE_MLLP_TLS_...).
   s.str("tlsCertificate", c.certificateFile);
   s.str("tlsPrivateKey", c.privateKeyFile);

@@ -52,6 +52,12 @@ struct MllpOptions {
   // The ACK's MSH-3 and MSH-4.
   std::string application = "TRIALBRIDGE";
   std::string facility;
+  // The v2 mapping: a site directory of maps (local lab codes, units, coding systems, assigning
+  // authorities; docs/mappings.md), as `trialbridge map-v2 --maps`; empty: the embedded ones.
+  std::string maps;
+  // The zone of times written without one when MSH-7 has none either ("+08:00", "Z"); empty: UTC
+  // with a warning on each result that needs it.
+  std::string timezone;
   // One log line per message (peer, sender, control id, ACK code, quarantine id).
   bool messageLog = true;
 };

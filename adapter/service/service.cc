@@ -3,6 +3,8 @@
 #include "conformance/context.h"
 #include "conformance/profiles_package.h"
 #include "mapping/oru_mapping.h"
+#include "mapping/v2_terminology.h"
+#include "mapping/v2_time.h"
 #include "pipeline/v2_study.h"
 #include "service/loaded_study.h"
 #include "store/search_parameters.h"
@@ -84,7 +86,27 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
   pc.maxBundleEntries = api.maxBundleEntries;
   pc.audit = &s->audit_->policy();
   pc.recordFailure = [log = s->audit_.get()](AuditRecord r) { log->record(std::move(r)); };
-  s->v2Mapper_ = std::make_unique<mapping::V2Mapper>(*s->context_);
+  // The v2 mapping's site maps and zone (mllp.maps, mllp.timezone); the site's assigning
+  // authorities also give systems to hospital identifiers that come without one ($ingest, MLLP).
+  mapping::V2MapOptions v2Options;
+  if (!config.mllp.timezone.empty()) {
+    v2Options.defaultTimezone = mapping::v2time::zoneSetting(config.mllp.timezone).value_or("");
+  }
+  if (!config.mllp.maps.empty()) {
+    core::Issues issues;
+    v2Options.terminology =
+        mapping::V2Terminology::withSiteDirectory(config.mllp.maps, *s->context_, issues);
+    if (!v2Options.terminology) {
+      std::string why;
+      for (const core::Issue& i : issues.items()) {
+        if (i.severity > core::Severity::Error) continue;
+        why += (why.empty() ? "" : "; ") + i.message;
+      }
+      return SR::error("the v2 maps of 'mllp.maps' (" + config.mllp.maps + "): " + why);
+    }
+    api.identifierSystems = v2Options.terminology->assigningAuthorities();
+  }
+  s->v2Mapper_ = std::make_unique<mapping::V2Mapper>(*s->context_, v2Options);
   pc.v2Mapper = s->v2Mapper_.get();
   // Messages over MLLP go through the same study context as $ingest, over the trials loaded
   // when each arrives; the fullUrls of what it writes are under the service's base.
@@ -95,9 +117,10 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
                     "HL7 v2 messages whose patient is not a study subject (receipt only)")
           .counter();
   s->v2Study_ = std::make_unique<pipeline::V2StudyAdapter>(
-      [svc = s.get()](core::Issues& issues) {
+      [svc = s.get(), systems = api.identifierSystems](core::Issues& issues) {
         pipeline::StudyContextOptions options;
         options.fullUrlBase = svc->baseUrl();
+        options.identifierSystems = systems;
         return loadedStudy(*svc->trials_, *svc->store_, svc->store_->types(), std::move(options),
                            issues);
       },

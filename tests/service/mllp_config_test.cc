@@ -30,7 +30,7 @@ TEST(MllpConfig, TheSectionIsReadAndCheckedWithItsLocation) {
       R"({"mllp":{"port":2576,"host":"0.0.0.0","maxConnections":8,"maxFrameBytes":65536,
           "idleSeconds":30,"frameSeconds":5,"allow":["10.0.0.0/8"],"application":"TB",
           "facility":"SITE","tlsCertificate":"c.pem","tlsPrivateKey":"k.pem","tlsClientCa":"ca.pem",
-          "tlsRequireClientCertificate":true}})",
+          "tlsRequireClientCertificate":true,"maps":"site-maps","timezone":"+08:00"}})",
       "t.json");
   ASSERT_TRUE(c) << c.message();
   const service::MllpOptions& m = c.value().mllp;
@@ -42,6 +42,8 @@ TEST(MllpConfig, TheSectionIsReadAndCheckedWithItsLocation) {
   EXPECT_EQ(m.allow, std::vector<std::string>{"10.0.0.0/8"});
   EXPECT_TRUE(m.tls);
   EXPECT_TRUE(m.requireClientCertificate);
+  EXPECT_EQ(m.maps, "site-maps");
+  EXPECT_EQ(m.timezone, "+08:00");
   EXPECT_FALSE(service::parseConfig("{}", "t.json").value().mllp.enabled);
   const auto bad = [](const std::string& json) {
     auto r = service::parseConfig(json, "t.json");
@@ -56,6 +58,7 @@ TEST(MllpConfig, TheSectionIsReadAndCheckedWithItsLocation) {
                 .find("tlsClientCa"),
             std::string::npos);
   EXPECT_NE(bad(R"({"mllp":{"colour":"blue"}})").find("'mllp.colour'"), std::string::npos);
+  EXPECT_NE(bad(R"({"mllp":{"timezone":"+8"}})").find("'mllp.timezone'"), std::string::npos);
 }
 
 }  // namespace

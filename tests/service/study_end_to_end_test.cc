@@ -272,5 +272,59 @@ TEST(StudyContextEndToEnd, SamplesOverMllpAndIngestAreStoredPseudonymousPlacedAn
   std::filesystem::remove_all(dir);
 }
 
+// A hospital that writes only its assigning authority's namespace in PID-3.4 (no universal id):
+// the site names it in its v2 maps (mllp.maps, coding-systems.json), and the message is matched
+// to the subject enrolled with that identifier system.
+TEST(StudyContextEndToEnd, ASitesAssigningAuthorityMatchesIdentifiersWithoutASystem) {
+  ASSERT_EQ(std::system("command -v mllp_send >/dev/null 2>&1"), 0)
+      << "mllp_send is not installed (Debian python3-hl7; deploy/install-deps.sh installs it)";
+  const std::string dir = tempDir();
+  std::filesystem::create_directories(dir + "/maps");
+  writeFile(dir + "/maps/coding-systems.json",
+            R"({"assigningAuthorities": {"TAIXIN": "https://dongguan-taixin.example/sid/mrn"}})");
+  writeFile(dir + "/tb.json", R"({"http": {"port": 0}, "store": {"database": ")" + dir +
+                                  R"(/trialbridge.db"}, "mllp": {"port": 0, "maps": ")" + dir +
+                                  R"(/maps", "timezone": "+08:00"}})");
+  const std::vector<V2Sample> sent = v2Samples(dir);
+  const std::string mrnField = "MRN0048213^^^TAIXIN&https://dongguan-taixin.example/sid/mrn&URI^MR";
+  const auto itp1 = std::find_if(sent.begin(), sent.end(), [&](const V2Sample& s) {
+    return slurpFile(s.file).find(mrnField) != std::string::npos;
+  });
+  ASSERT_NE(itp1, sent.end());
+  std::string message = slurpFile(itp1->file);
+  message.replace(message.find(mrnField), mrnField.size(), "MRN0048213^^^TAIXIN^MR");
+  writeFile(dir + "/namespace-only.mllp", hl7v2::mllpFrame(message));
+
+  ChildProcess serve({TB_SERVE_BINARY, "--config", dir + "/tb.json", "--trial",
+                      kRoot + "/samples/trials/NCT06813157.json", "--secret-file",
+                      kRoot + "/samples/entities/demo.secret"},
+                     dir, dir + "/stderr.log");
+  ASSERT_TRUE(serve.started());
+  const std::string out = serve.readUntil("MLLP on ", 120);
+  const size_t base = out.find("FHIR base http://127.0.0.1:");
+  const size_t mllp = out.find("MLLP on 127.0.0.1:");
+  ASSERT_TRUE(base != std::string::npos && mllp != std::string::npos)
+      << out << slurpFile(dir + "/stderr.log");
+  const std::string baseUrl = out.substr(base + 10, out.find('\n', base) - base - 10);
+  const std::string mllpPort = out.substr(mllp + 18, out.find('\n', mllp) - mllp - 18);
+  const Client client("127.0.0.1", std::stoi(baseUrl.substr(baseUrl.rfind(':') + 1)));
+  for (const std::string& file : subjectFiles()) {
+    const Reply r = client.request("POST", "/fhir/ResearchSubject/$enrol", slurpFile(file),
+                                   {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 200) << file << ": " << r.body;
+  }
+
+  const auto ack = msas(
+      runCommand("mllp_send -f " + dir + "/namespace-only.mllp -p " + mllpPort + " 127.0.0.1"));
+  ASSERT_EQ(ack.size(), 1u);
+  EXPECT_EQ(ack[0].first, "AA");
+  EXPECT_GT(total(client, "/fhir/Observation?_summary=count"), 0);
+  const Reply metrics = client.get("/metrics");
+  EXPECT_NE(metrics.body.find("\ntrialbridge_v2_not_a_subject_total 0\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(serve.terminate(), 0);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace trialbridge::testing
