@@ -2,7 +2,9 @@
 # Scale-out throughput (docs/scaling.md): 1, 2 and 3 `trialbridge serve` nodes on one PostgreSQL
 # database (a throwaway cluster with fsync on, loopback, distinct ports), each node loaded by two
 # REST writers (creates with an Idempotency-Key, a third of them conditional) and one MLLP sender
-# for SECONDS; then everything is resent to another node and checked (nothing lost or doubled).
+# for SECONDS, then the same with 6 writers and 3 senders in all for every node count (so that
+# the nodes, not the clients, are what changes); after each run everything is resent to another
+# node and checked (nothing lost or doubled).
 # It is the multi-node test of the test command (tests/service/multi_node_test.cc), run longer.
 # Prints the acknowledged writes and messages per second for each node count.
 #
@@ -17,5 +19,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
   exit 2
 }
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-TB_MULTI_NODE_FSYNC=1 TB_MULTI_NODE_SECONDS=$seconds TB_MULTI_NODE_COUNTS=$counts \
-  "$build/tests/service/multi_node_tests" | grep -E '^[0-9]+ nodes:|FAILED|PASSED'
+run() {
+  TB_MULTI_NODE_FSYNC=1 TB_MULTI_NODE_SECONDS=$seconds TB_MULTI_NODE_COUNTS=$counts "$@" \
+    "$build/tests/service/multi_node_tests" | grep -E '^[0-9]+ nodes,|FAILED|PASSED'
+}
+echo "clients grow with the nodes (two writers and one sender a node):"
+run env
+echo "the same clients for every node count (6 writers, 3 senders):"
+run env TB_MULTI_NODE_WRITERS=6 TB_MULTI_NODE_SENDERS=3

@@ -8,7 +8,9 @@
 // asserted (bench/multi_node.sh measures it).
 //
 // bench/multi_node.sh sets $TB_MULTI_NODE_COUNTS (default "2,3"), $TB_MULTI_NODE_SECONDS (default
-// 2) and $TB_MULTI_NODE_FSYNC=1 (a cluster of its own with fsync on; the test's has it off).
+// 2), $TB_MULTI_NODE_FSYNC=1 (a cluster of its own with fsync on; the test's has it off), and
+// $TB_MULTI_NODE_WRITERS / $TB_MULTI_NODE_SENDERS (the clients in all, spread over the nodes;
+// default two writers and one sender a node).
 #include <gtest/gtest.h>
 
 #include <Poco/Exception.h>
@@ -133,8 +135,14 @@ double MultiNode::run(int count, double seconds) {
   std::vector<Message> messages;
   std::atomic<int> failedWrites{0}, failedMessages{0};
   std::vector<std::thread> load;
-  // Two REST writers and one MLLP sender a node, each bound to its node.
-  for (int t = 0; t < 2 * n; ++t) {
+  // REST writers and MLLP senders spread over the nodes, each bound to one.
+  auto clients = [&](const char* name, int perNode) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::max(1, std::atoi(v)) : perNode * n;
+  };
+  const int writers = clients("TB_MULTI_NODE_WRITERS", 2);
+  const int senders = clients("TB_MULTI_NODE_SENDERS", 1);
+  for (int t = 0; t < writers; ++t) {
     load.emplace_back([&, t] {
       const int node = t % n;
       Client client("127.0.0.1", nodes_[node].http);
@@ -156,13 +164,14 @@ double MultiNode::run(int count, double seconds) {
       }
     });
   }
-  for (int t = 0; t < n; ++t) {
-    load.emplace_back([&, t] {
+  for (int s = 0; s < senders; ++s) {
+    load.emplace_back([&, s] {
+      const int t = s % n;
       MllpClient sender(nodes_[t].mllp);
       for (int i = 0; !stop.load() && sender.connected(); ++i) {
         Message m;
         m.controlId =
-            "MN" + std::to_string(count) + "-" + std::to_string(t) + "-" + std::to_string(i);
+            "MN" + std::to_string(count) + "-" + std::to_string(s) + "-" + std::to_string(i);
         m.text = oru(m.controlId);
         m.node = t;
         const std::string ack = sender.exchange(m.text);
@@ -254,7 +263,8 @@ double MultiNode::run(int count, double seconds) {
   for (auto& node : nodes_) EXPECT_EQ(node.process->terminate(), 0);
   nodes_.clear();
   const double rate = static_cast<double>(writes.size() + messages.size()) / elapsed;
-  std::cout << count << " nodes: " << writes.size() << " REST writes + " << messages.size()
+  std::cout << count << " nodes, " << writers << " writers, " << senders
+            << " senders: " << writes.size() << " REST writes + " << messages.size()
             << " MLLP messages in " << elapsed << " s = " << static_cast<int>(rate)
             << " acknowledged/s (resent: " << writes.size() << " writes, " << messages.size()
             << " messages)\n";
