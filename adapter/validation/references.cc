@@ -115,15 +115,17 @@ const Element* References::resolveInBundle(const Element& bundle, std::string_vi
 }
 
 const References::FullUrlIndex& References::entriesByFullUrl(const Element& bundle) const {
-  auto [it, fresh] = bundles_.try_emplace(&bundle);
-  if (fresh) {
+  // Not a structured binding: clang 14 cannot capture one in the lambda.
+  const auto emplaced = bundles_.try_emplace(&bundle);
+  FullUrlIndex& index = emplaced.first->second;
+  if (emplaced.second) {
     bundle.forEachChild("entry", [&](const Element& entry) {
       const Element* r = entry.child("resource");
       const std::string_view full = childValue(entry, "fullUrl");
-      if (r != nullptr && !full.empty()) it->second[full].push_back(r);
+      if (r != nullptr && !full.empty()) index[full].push_back(r);
     });
   }
-  return it->second;
+  return index;
 }
 
 bool References::isAbsoluteUrl(std::string_view s) {
