@@ -3,6 +3,8 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include <chrono>
+
 namespace trialbridge::store::sql {
 
 namespace {
@@ -88,6 +90,18 @@ Status selectPendingOutbox(Session& s, const Dialect& dialect, const OutboxQuery
     out.push_back(std::move(m));
   }
   return Status::ok();
+}
+
+int64_t reclaimClaimed(Session& s, const Dialect& dialect, std::string_view topic) {
+  std::string t(topic);
+  Int64 now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  Statement st(s);
+  st << dialect.sql(
+      "UPDATE outbox SET due_ms = ?, claimed = 0 WHERE topic = ? AND status = 0 AND claimed = 1"),
+      use(now), use(t);
+  return static_cast<int64_t>(st.execute());
 }
 
 Status selectPublishState(Session& s, const Dialect& dialect, std::string_view target,

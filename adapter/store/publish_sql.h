@@ -20,6 +20,10 @@ Status selectPendingOutbox(Poco::Data::Session& session, const Dialect& dialect,
                            const OutboxQuery& query, std::vector<OutboxMessage>& out,
                            int64_t& total);
 
+// Makes the claimed rows of `topic` due now; returns how many.
+int64_t reclaimClaimed(Poco::Data::Session& session, const Dialect& dialect,
+                       std::string_view topic);
+
 Status selectPublishState(Poco::Data::Session& session, const Dialect& dialect,
                           std::string_view target, std::string_view type, std::string_view id,
                           PublishState& out);

@@ -338,7 +338,7 @@ class SqlStore final : public Store {
     return write([&](WriteContext& ctx) {
       Session& s = static_cast<Writer&>(ctx).session();
       Int64 q = seq;
-      s << dialect_.sql("UPDATE outbox SET status = 1 WHERE seq = ?"), use(q), kNow;
+      s << dialect_.sql("UPDATE outbox SET status = 1, claimed = 0 WHERE seq = ?"), use(q), kNow;
       return Status::ok();
     });
   }
@@ -348,12 +348,19 @@ class SqlStore final : public Store {
       Int64 q = seq, due = nowMillis() + delayMs;
       std::string e(error);
       s << dialect_.sql(
-          "UPDATE outbox SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE seq = ?"),
+          "UPDATE outbox SET due_ms = ?, attempts = attempts + 1, last_error = ?, claimed = 0 "
+          "WHERE seq = ?"),
           use(due), use(e), use(q), kNow;
       return Status::ok();
     });
   }
 
+  Status reclaimOutbox(std::string_view topic, int64_t& count) override {
+    return write([&](WriteContext& ctx) {
+      count = sql::reclaimClaimed(static_cast<Writer&>(ctx).session(), dialect_, topic);
+      return Status::ok();
+    });
+  }
   Status pendingOutbox(const OutboxQuery& query, std::vector<OutboxMessage>& out,
                        int64_t& total) override {
     return withReader([&](Reader& r) {
@@ -1131,7 +1138,8 @@ Status Writer::claim(std::string_view topic, size_t limit, int64_t leaseMs,
   Int64 due = nowMs + leaseMs;
   for (size_t i = 0; i < seqs.size(); ++i) {
     Int64 q = seqs[i];
-    *session_ << dialect_.sql("UPDATE outbox SET due_ms = ? WHERE seq = ?"), use(due), use(q), kNow;
+    *session_ << dialect_.sql("UPDATE outbox SET due_ms = ?, claimed = 1 WHERE seq = ?"), use(due),
+        use(q), kNow;
     OutboxMessage m;
     m.seq = seqs[i];
     m.topic = t;

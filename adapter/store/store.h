@@ -148,12 +148,12 @@ struct OutboxQuery {
 struct PublishState {
   std::string target;  // the configured target's name
   std::string type, id;
-  std::string remoteId;       // the registry's id of the record, or a file's name
-  std::string remoteVersion;  // the version the registry returned last (FHIR versionId)
-  std::string hash;           // content hash of what the registry holds from us
+  std::string remoteId = {};       // the registry's id of the record, or a file's name
+  std::string remoteVersion = {};  // the version the registry returned last (FHIR versionId)
+  std::string hash = {};           // content hash of what the registry holds from us
   // The hash of a send whose answer is not known yet (set before sending, cleared after): on a
   // retry the publisher reads the registry first, and adopts a send that landed.
-  std::string pendingHash;
+  std::string pendingHash = {};
   std::string content = {};  // what was sent last (canonical JSON), for dry runs' diffs
   std::string updated = {};  // instant (set by the store)
 };
@@ -367,6 +367,10 @@ class Store {
                              std::vector<OutboxMessage>& out) = 0;
   virtual Status completeOutbox(int64_t seq) = 0;
   virtual Status retryOutbox(int64_t seq, std::string_view error, int64_t delayMs) = 0;
+  // Makes due now every message of `topic` that a claim is hiding (not those waiting after a
+  // retry): for the one consumer of a topic (see tryExclusive) to take over, at its start, what
+  // a consumer that died had claimed. `count` is how many.
+  virtual Status reclaimOutbox(std::string_view topic, int64_t& count) = 0;
   // The pending (not completed) messages of a topic in order, due or not, without claiming them;
   // `total` counts all that match the query.
   virtual Status pendingOutbox(const OutboxQuery& query, std::vector<OutboxMessage>& out,

@@ -131,6 +131,9 @@ class FailingStore final : public store::Store {
   store::Status retryOutbox(int64_t seq, std::string_view e, int64_t delayMs) override {
     return inner_.retryOutbox(seq, e, delayMs);
   }
+  store::Status reclaimOutbox(std::string_view topic, int64_t& count) override {
+    return inner_.reclaimOutbox(topic, count);
+  }
   store::Status pendingOutbox(const store::OutboxQuery& q, std::vector<store::OutboxMessage>& out,
                               int64_t& total) override {
     return inner_.pendingOutbox(q, out, total);

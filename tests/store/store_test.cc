@@ -479,6 +479,33 @@ TEST_P(StoreTest, PendingOutboxListsWithoutClaiming) {
   EXPECT_TRUE(pending.empty());
 }
 
+// The one consumer of a topic takes over, at its start, the rows a consumer that died had
+// claimed; rows waiting after a failure keep waiting.
+TEST_P(StoreTest, ReclaimTakesOverClaimedRowsOnly) {
+  open({{"ResearchStudy", {"registry"}}});
+  create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  std::vector<OutboxMessage> claimed;
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 600000, claimed));
+  ASSERT_EQ(claimed.size(), 3u);
+  ASSERT_TRUE(store_->retryOutbox(claimed[0].seq, "HTTP 503", 600000));  // waits ten minutes
+  ASSERT_TRUE(store_->completeOutbox(claimed[1].seq));
+  // claimed[2] is left claimed, as by a process that was killed.
+  std::vector<OutboxMessage> again;
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 600000, again));
+  EXPECT_TRUE(again.empty());
+  int64_t count = 0;
+  ASSERT_TRUE(store_->reclaimOutbox("registry", count));
+  EXPECT_EQ(count, 1);
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 600000, again));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].seq, claimed[2].seq);
+  EXPECT_EQ(again[0].attempts, 0);
+  ASSERT_TRUE(store_->reclaimOutbox("other", count));
+  EXPECT_EQ(count, 0);
+}
+
 TEST_P(StoreTest, PublishStateIsKeptPerTargetAndResource) {
   PublishState st;
   EXPECT_EQ(store_->readPublishState("medplum", "ResearchStudy", "s1", st).code(), Code::NotFound);
