@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -363,6 +364,113 @@ TEST(Publisher, KeepsToTheRateLimit) {
   const double last = std::stod(log->items.back().get("at")->text);
   // n requests at 10 a second take at least (n - 1) * 100 ms (less a little for clock rounding).
   EXPECT_GE(last - first, static_cast<double>(log->items.size() - 1) * 100.0 - 50.0);
+}
+
+std::vector<std::string> filesIn(const std::string& dir) {
+  std::vector<std::string> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string edit(const std::string& json, const std::string& from, const std::string& to) {
+  std::string out = json;
+  const size_t at = out.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) out.replace(at, from.size(), to);
+  return out;
+}
+
+// A file target: one file per change of the study's registry record, whatever resource the
+// change was made to; nothing for changes that leave the record as it was.
+TEST(Publisher, FileTargetWritesAFilePerChange) {
+  const std::string dir = tempDir();
+  TestServer server(R"({"registries":{"peer":{"kind":"file","directory":")" + dir +
+                    R"(/ctgov","intervalSeconds":0},"prs":{"kind":"file","directory":")" + dir +
+                    R"(/prs","format":"prs-xml","prsOrg":"EXAMPLE","intervalSeconds":0}}})");
+  ASSERT_TRUE(server.ok()) << server.error();
+  ASSERT_EQ(loadReferenceTrial(server.service()), "");
+  PublishRun r = publish(server);
+  EXPECT_TRUE(r.ok()) << describe(r);
+  EXPECT_EQ(r.sent, 1u);
+  std::vector<std::string> files = filesIn(dir + "/ctgov");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].rfind("NCT06813157-1-", 0), 0u) << files[0];
+  EXPECT_EQ(files[0].substr(files[0].size() - 5), ".json");
+  std::string error;
+  const auto first = service::parseJsonTree(slurp(dir + "/ctgov/" + files[0]), error);
+  ASSERT_TRUE(first) << error;
+  const service::JsonTree* protocol = first->get("protocolSection");
+  ASSERT_NE(protocol, nullptr);
+  EXPECT_EQ(protocol->get("identificationModule")->str("nctId"), "NCT06813157");
+  EXPECT_EQ(protocol->get("statusModule")->str("overallStatus"), "RECRUITING");
+
+  // The same trial again: the record is the same, no file.
+  ASSERT_EQ(loadReferenceTrial(server.service()), "");
+  r = publish(server);
+  EXPECT_TRUE(r.ok()) << describe(r);
+  EXPECT_EQ(r.sent, 0u);
+  EXPECT_EQ(filesIn(dir + "/ctgov").size(), 1u);
+
+  // A change to the sponsor (not the study itself) changes the record: a second file.
+  const std::string org = server.client().get("/fhir/Organization/nct06813157-org-bio-gene").body;
+  ASSERT_EQ(server.client()
+                .put("/fhir/Organization/nct06813157-org-bio-gene",
+                     edit(org, "\"name\":\"Guangzhou Bio-gene Technology Co., Ltd\"",
+                          "\"name\":\"Bio-gene Therapeutics\""))
+                .status,
+            200);
+  // The dry run shows the record's field as ClinicalTrials.gov names it, and writes nothing.
+  PublishRun plan = publish(server, true);
+  ASSERT_EQ(plan.plan.size(), 1u);
+  EXPECT_EQ(plan.plan[0].action, "update");
+  // The sponsor is the record's organization and its lead sponsor.
+  ASSERT_EQ(plan.plan[0].changes.size(), 2u);
+  EXPECT_EQ(plan.plan[0].changes[0].path,
+            "protocolSection.identificationModule.organization.fullName");
+  EXPECT_EQ(plan.plan[0].changes[1].path,
+            "protocolSection.sponsorCollaboratorsModule.leadSponsor.name");
+  EXPECT_EQ(plan.plan[0].changes[1].before, "\"Guangzhou Bio-gene Technology Co., Ltd\"");
+  EXPECT_EQ(plan.plan[0].changes[1].after, "\"Bio-gene Therapeutics\"");
+  EXPECT_EQ(filesIn(dir + "/ctgov").size(), 1u);
+  r = publish(server);
+  EXPECT_TRUE(r.ok()) << describe(r);
+  EXPECT_EQ(r.sent, 1u);
+  files = filesIn(dir + "/ctgov");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[1].rfind("NCT06813157-2-", 0), 0u) << files[1];
+  EXPECT_NE(slurp(dir + "/ctgov/" + files[1]).find("Bio-gene Therapeutics"), std::string::npos);
+
+  // The study's recruitment status (its registry status is kept in an extension): a third file.
+  const std::string study = server.client().get("/fhir/ResearchStudy/nct06813157").body;
+  ASSERT_EQ(server.client()
+                .put("/fhir/ResearchStudy/nct06813157",
+                     edit(edit(study, "\"status\":\"active\"", "\"status\":\"closed-to-accrual\""),
+                          R"({"url":"status","valueCode":"RECRUITING"})",
+                          R"({"url":"status","valueCode":"ACTIVE_NOT_RECRUITING"})"))
+                .status,
+            200);
+  r = publish(server);
+  EXPECT_EQ(r.sent, 1u) << describe(r);
+  files = filesIn(dir + "/ctgov");
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_NE(slurp(dir + "/ctgov/" + files[2]).find("\"ACTIVE_NOT_RECRUITING\""), std::string::npos);
+
+  // The PRS target has its own outbox topic and state: one upload for the whole history.
+  service::Publisher* prs = server.service().publishing().find("prs");
+  ASSERT_NE(prs, nullptr);
+  r = prs->run(false);
+  EXPECT_TRUE(r.ok()) << describe(r);
+  files = filesIn(dir + "/prs");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].substr(files[0].size() - 4), ".xml");
+  const std::string xml = slurp(dir + "/prs/" + files[0]);
+  EXPECT_NE(xml.find("<org_name>EXAMPLE</org_name>"), std::string::npos) << xml.substr(0, 400);
+  EXPECT_NE(xml.find("Active, not recruiting"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
