@@ -36,7 +36,7 @@ JsonTree fromNode(const core::JsonNode& n) {
       break;
     case core::JsonNode::Kind::Object:
       t.kind = JsonTree::Kind::Object;
-      for (const std::string& k : n.keys()) t.members.emplace_back(k, fromNode(n.get(k)));
+      for (const std::string& k : n.keys()) t.members.push_back({k, fromNode(n.get(k))});
       break;
   }
   return t;
@@ -72,18 +72,18 @@ void write(const JsonTree& t, bool canonical, std::string& out) {
       out += ']';
       return;
     case JsonTree::Kind::Object: {
-      std::vector<const std::pair<std::string, JsonTree>*> members;
+      std::vector<const JsonMember*> members;
       for (const auto& m : t.members) members.push_back(&m);
       if (canonical) {
         std::stable_sort(members.begin(), members.end(),
-                         [](const auto* a, const auto* b) { return a->first < b->first; });
+                         [](const auto* a, const auto* b) { return a->name < b->name; });
       }
       out += '{';
       for (size_t i = 0; i < members.size(); ++i) {
         if (i > 0) out += ',';
-        core::appendJsonString(out, members[i]->first);
+        core::appendJsonString(out, members[i]->name);
         out += ':';
-        write(members[i]->second, canonical, out);
+        write(members[i]->value, canonical, out);
       }
       out += '}';
       return;
@@ -123,6 +123,18 @@ void diff(const JsonTree* a, const JsonTree* b, const std::string& path, size_t 
 
 }  // namespace
 
+JsonTree JsonTree::object() {
+  JsonTree t;
+  t.kind = Kind::Object;
+  return t;
+}
+
+JsonTree JsonTree::array() {
+  JsonTree t;
+  t.kind = Kind::Array;
+  return t;
+}
+
 JsonTree JsonTree::string(std::string value) {
   JsonTree t;
   t.kind = Kind::String;
@@ -151,7 +163,7 @@ std::string JsonTree::str(std::string_view name) const {
 
 void JsonTree::remove(std::string_view name) {
   members.erase(std::remove_if(members.begin(), members.end(),
-                               [&](const auto& m) { return m.first == name; }),
+                               [&](const JsonMember& m) { return m.name == name; }),
                 members.end());
 }
 
@@ -160,8 +172,8 @@ JsonTree& JsonTree::set(std::string_view name, JsonTree value) {
     *v = std::move(value);
     return *v;
   }
-  members.emplace_back(std::string(name), std::move(value));
-  return members.back().second;
+  members.push_back({std::string(name), std::move(value)});
+  return members.back().value;
 }
 
 std::optional<JsonTree> parseJsonTree(std::string_view text, std::string& error) {

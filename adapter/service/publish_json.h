@@ -10,21 +10,22 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace trialbridge::service {
 
+struct JsonMember;
+
 struct JsonTree {
   enum class Kind : uint8_t { Null, Bool, Number, String, Array, Object };
   Kind kind = Kind::Null;
-  std::string text;  // Bool: "true"/"false"; Number: as written; String: the value
-  std::vector<std::pair<std::string, JsonTree>> members;  // Object, in order
-  std::vector<JsonTree> items;                            // Array
+  std::string text;                 // Bool: "true"/"false"; Number: as written; String: the value
+  std::vector<JsonMember> members;  // Object, in order
+  std::vector<JsonTree> items;      // Array
 
   static JsonTree string(std::string value);
-  static JsonTree object() { return JsonTree{Kind::Object, {}, {}, {}}; }
-  static JsonTree array() { return JsonTree{Kind::Array, {}, {}, {}}; }
+  static JsonTree object();
+  static JsonTree array();
   bool isObject() const { return kind == Kind::Object; }
   bool isArray() const { return kind == Kind::Array; }
   bool isString() const { return kind == Kind::String; }
@@ -37,6 +38,11 @@ struct JsonTree {
   void remove(std::string_view name);
   // Sets a member (replacing the first with this name, else appending).
   JsonTree& set(std::string_view name, JsonTree value);
+};
+
+struct JsonMember {
+  std::string name;
+  JsonTree value;
 };
 
 // Parses JSON text; nullopt with `error` ("line 3, column 7: ...") when it is not JSON or is
