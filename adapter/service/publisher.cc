@@ -1,5 +1,8 @@
 #include "service/publisher.h"
 
+#include <algorithm>
+#include <set>
+
 #include "service/publish_sinks.h"
 #include "store/fhir_time.h"
 
@@ -81,6 +84,7 @@ PublishRun Publisher::run(bool dryRun, const std::atomic<bool>* stop) {
 void Publisher::drain(PublishRun& r, store::StoreLease& lease, const std::atomic<bool>* stop) {
   std::mt19937_64 random(std::random_device{}());
   const std::string topic = publishTopic(target_.name);
+  std::set<int64_t> failedThisRun;
   while (stop == nullptr || !stop->load()) {
     if (!lease.held()) {
       r.fatal = "the publisher's lease was lost (the database connection ended)";
@@ -92,8 +96,13 @@ void Publisher::drain(PublishRun& r, store::StoreLease& lease, const std::atomic
       return;
     }
     if (rows.empty()) return;
+    size_t fresh = 0;
     for (size_t i = 0; i < rows.size(); ++i) {
       const store::OutboxMessage& row = rows[i];
+      // A row that failed in this run and is due again already waits for the next run (its
+      // claim is taken over then): one run does not spin on one failure.
+      if (failedThisRun.count(row.seq) > 0) continue;
+      ++fresh;
       ++r.rows;
       SinkOutcome o = sink_->publish(row);
       if (!o.failed()) {
@@ -102,12 +111,14 @@ void Publisher::drain(PublishRun& r, store::StoreLease& lease, const std::atomic
         continue;
       }
       ++r.failed;
+      failedThisRun.insert(row.seq);
       const std::string resource = row.type + "/" + row.id;
       r.errors.push_back(resource + ": " + o.reason);
       int64_t delay = o.kind == SinkOutcome::Kind::Refused
                           ? target_.failureDelayMillis
-                          : backoffDelay(row.attempts + 1, target_.retryBaseMillis,
-                                         target_.retryMaxMillis, random);
+                          : std::max(target_.retryBaseMillis,
+                                     backoffDelay(row.attempts + 1, target_.retryBaseMillis,
+                                                  target_.retryMaxMillis, random));
       if (o.retryAfterMs) delay = std::max(delay, *o.retryAfterMs);
       store_.retryOutbox(row.seq, o.reason, delay);
       if (!o.stopRun) continue;
@@ -117,7 +128,7 @@ void Publisher::drain(PublishRun& r, store::StoreLease& lease, const std::atomic
       }
       return;
     }
-    if (!r.fatal.empty()) return;
+    if (!r.fatal.empty() || fresh == 0) return;
   }
 }
 
