@@ -111,6 +111,8 @@ void readLog(Section& s, ServiceConfig& c) {
   }
 }
 
+void readRegistriesSection(Section& s, ServiceConfig& c) { readRegistries(s, c.registries); }
+
 struct SectionRule {
   std::string_view name;
   void (*read)(Section&, ServiceConfig&);
@@ -119,8 +121,9 @@ struct SectionRule {
 void readMllp(Section& s, ServiceConfig& c) { readMllpConfig(s, c.mllp); }
 
 constexpr SectionRule kSections[] = {
-    {"http", readHttp}, {"tls", readTls},     {"auth", readAuth}, {"store", readStore},
-    {"fhir", readFhir}, {"audit", readAudit}, {"log", readLog},   {"mllp", readMllp},
+    {"http", readHttp},   {"tls", readTls},   {"auth", readAuth},
+    {"store", readStore}, {"fhir", readFhir}, {"audit", readAudit},
+    {"log", readLog},     {"mllp", readMllp}, {"registries", readRegistriesSection},
 };
 
 // One problem as its line: "c.json: 'http.port' must be ..." for the file (its path without

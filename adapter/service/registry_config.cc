@@ -19,8 +19,9 @@ bool validName(std::string_view name) {
   });
 }
 
-void readFhir(core::JsonObjectReader& s, const core::JsonNode& v, core::Issues& issues,
-              RegistryTarget& t) {
+using Reader = core::JsonObjectReader;
+
+void readFhir(Reader& s, RegistryTarget& t) {
   s.str("url", t.url);
   s.str("caFile", t.caFile);
   s.str("tokenFile", t.tokenFile);
@@ -32,47 +33,40 @@ void readFhir(core::JsonObjectReader& s, const core::JsonNode& v, core::Issues& 
   s.integer("retryMaxMillis", t.retryMaxMillis, 1, 86400000);
   s.integer("failureDelayMillis", t.failureDelayMillis, 1, 604800000);
   s.str("sourceSystem", t.sourceSystem);
-  const core::JsonInput& in = v.input();
-  if (issues.hasErrors()) return;
-  if (t.url.rfind("http://", 0) != 0 && t.url.rfind("https://", 0) != 0) {
-    in.report(issues, v.path() + ".url", "must be the registry's FHIR base (http:// or https://)");
+  if (s.hasErrors()) return;
+  if (!s.given("url")) {
+    s.error("needs 'url' (the registry's FHIR base, http:// or https://)");
+  } else if (t.url.rfind("http://", 0) != 0 && t.url.rfind("https://", 0) != 0) {
+    s.error("url", "must be the registry's FHIR base (http:// or https://)");
   }
   while (!t.url.empty() && t.url.back() == '/') t.url.pop_back();
   if (t.retryMaxMillis < t.retryBaseMillis) {
-    in.report(issues, v.path() + ".retryMaxMillis", "must not be less than 'retryBaseMillis'");
+    s.error("retryMaxMillis", "must not be less than 'retryBaseMillis'");
   }
-  if (t.sourceSystem.empty()) in.report(issues, v.path() + ".sourceSystem", "must not be empty");
+  if (t.sourceSystem.empty()) s.error("sourceSystem", "must not be empty");
 }
 
-void readFile(core::JsonObjectReader& s, const core::JsonNode& v, core::Issues& issues,
-              RegistryTarget& t) {
+void readFile(Reader& s, RegistryTarget& t) {
   s.str("directory", t.directory);
   s.str("format", t.format);
   s.str("prsOrg", t.prsOrg);
   s.strings("prsSections", t.prsSections);
-  if (issues.hasErrors()) return;
-  const core::JsonInput& in = v.input();
-  if (t.directory.empty()) {
-    in.report(issues, v.path(), "needs 'directory' (the folder the files are written to)");
-  }
+  if (s.hasErrors()) return;
+  if (t.directory.empty()) s.error("needs 'directory' (the folder the files are written to)");
   const std::vector<std::string> formats = registryFormats();
   if (std::find(formats.begin(), formats.end(), t.format) == formats.end()) {
-    in.report(issues, v.path() + ".format",
-              "must be one of \"ctgov-json\", \"prs-xml\", \"who-json\", \"who-xml\"");
+    s.error("format", "must be one of \"ctgov-json\", \"prs-xml\", \"who-json\", \"who-xml\"");
   }
   const std::vector<std::string>& sections = mapping::prsSections();
-  for (size_t i = 0; i < t.prsSections.size(); ++i) {
-    if (std::find(sections.begin(), sections.end(), t.prsSections[i]) == sections.end()) {
-      in.report(issues, v.get("prsSections").item(i).path(), "is not a PRS section");
+  for (const std::string& section : t.prsSections) {
+    if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
+      s.error("prsSections", "has '" + section + "', which is not a PRS section");
       return;
     }
   }
 }
 
-void readTarget(const std::string& name, const core::JsonNode& v, core::Issues& issues,
-                RegistryTarget& t) {
-  const core::JsonInput& in = v.input();
-  core::JsonObjectReader s(v, issues);
+void readTarget(const std::string& name, Reader& s, RegistryTarget& t) {
   t.name = name;
   std::string kind = "fhir";
   s.str("kind", kind);
@@ -81,19 +75,20 @@ void readTarget(const std::string& name, const core::JsonNode& v, core::Issues& 
   s.integer("batch", t.batch, 1, 10000);
   if (kind == "fhir") {
     t.kind = TargetKind::Fhir;
-    readFhir(s, v, issues, t);
+    readFhir(s, t);
   } else if (kind == "file") {
     t.kind = TargetKind::File;
-    readFile(s, v, issues, t);
+    readFile(s, t);
   } else {
-    in.report(issues, v.get("kind").path(), "must be \"fhir\" or \"file\"");
+    s.error("kind", "must be \"fhir\" or \"file\"");
     return;
   }
   s.noOthers("setting");
   const core::TypeResolver& types = conformance::Context::r4();
-  for (size_t i = 0; i < t.types.size() && !issues.hasErrors(); ++i) {
-    if (!store::isResourceType(types, t.types[i])) {
-      in.report(issues, v.get("types").item(i).path(), "is not an R4 resource type");
+  for (const std::string& type : t.types) {
+    if (!store::isResourceType(types, type)) {
+      s.error("types", "has '" + type + "', which is not an R4 resource type");
+      break;
     }
   }
   if (t.types.empty()) t.types = defaultPublishedTypes();
@@ -125,24 +120,17 @@ void addPublishTopics(const std::vector<RegistryTarget>& targets,
   }
 }
 
-void readRegistries(const core::JsonNode& section, core::Issues& issues,
-                    std::vector<RegistryTarget>& out) {
-  const core::JsonInput& in = section.input();
-  if (!section.isObject()) {
-    in.report(issues, section.path(), "must be an object of targets by name");
-    return;
-  }
+void readRegistries(core::JsonObjectReader& section, std::vector<RegistryTarget>& out) {
   std::vector<RegistryTarget> targets;
   for (const std::string& name : section.keys()) {
-    const core::JsonNode v = section.get(name);
+    core::JsonObjectReader s = section.section(name);
     if (!validName(name)) {
-      in.report(issues, v.path(),
-                "is not a target name (letters, digits, '-' and '_', at most 64)");
+      s.error("is not a target name (letters, digits, '-' and '_', at most 64)");
       return;
     }
     RegistryTarget t;
-    readTarget(name, v, issues, t);
-    if (issues.hasErrors()) return;
+    readTarget(name, s, t);
+    if (s.hasErrors()) return;
     targets.push_back(std::move(t));
   }
   out = std::move(targets);

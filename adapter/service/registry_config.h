@@ -15,8 +15,7 @@
 #include "core/issue.h"
 
 namespace trialbridge::core {
-class JsonInput;
-class JsonNode;
+class JsonObjectReader;
 }  // namespace trialbridge::core
 
 namespace trialbridge::service {
@@ -68,9 +67,9 @@ std::string publishTopic(const std::string& target);
 void addPublishTopics(const std::vector<RegistryTarget>& targets,
                       std::map<std::string, std::vector<std::string>>& outboxTopics);
 
-// Reads the `registries` object ({"NAME": {...}, ...}) into `out`, reporting bad members at
-// their path in `issues` (with JsonInput's locations).
-void readRegistries(const core::JsonNode& section, core::Issues& issues,
-                    std::vector<RegistryTarget>& out);
+// Reads the `registries` section ({"NAME": {...}, ...}, one section per target: a target whose
+// name is an identifier also takes its settings from environment variables, as every section
+// does) into `out`, reporting bad members at their path or variable.
+void readRegistries(core::JsonObjectReader& section, std::vector<RegistryTarget>& out);
 
 }  // namespace trialbridge::service

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/json_overrides.h"
 #include "service/service.h"
 
 namespace trialbridge::service {
@@ -82,7 +83,7 @@ TEST(RegistryConfig, BadValuesNameTheSetting) {
                 .find("'registries.a.burst' must be a whole number from 1"),
             std::string::npos);
   EXPECT_NE(errorOf(R"({"registries":{"a":{"url":"http://x","types":["Studdy"]}}})")
-                .find("'registries.a.types[0]' is not an R4 resource type"),
+                .find("'registries.a.types' has 'Studdy', which is not an R4 resource type"),
             std::string::npos);
   EXPECT_NE(
       errorOf(R"({"registries":{"a":{"url":"http://x","retryBaseMillis":9,"retryMaxMillis":5}}})")
@@ -91,15 +92,42 @@ TEST(RegistryConfig, BadValuesNameTheSetting) {
   EXPECT_NE(errorOf(R"({"registries":{"a":{"url":"http://x","directory":"/tmp"}}})")
                 .find("'registries.a.directory' is not a known setting"),
             std::string::npos);
+  EXPECT_NE(errorOf(R"({"registries":{"a":{"burst":2}}})").find("'registries.a' needs 'url'"),
+            std::string::npos);
   EXPECT_NE(errorOf(R"({"registries":{"a":{"kind":"file"}}})").find("needs 'directory'"),
             std::string::npos);
   EXPECT_NE(errorOf(R"({"registries":{"a":{"kind":"file","directory":"/t","format":"csv"}}})")
                 .find("'registries.a.format' must be one of"),
             std::string::npos);
-  EXPECT_NE(errorOf(R"({"registries":{"a":{"kind":"file","directory":"/t","format":"prs-xml",)"
-                    R"("prsSections":["no_such_section"]}}})")
-                .find("'registries.a.prsSections[0]' is not a PRS section"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf(R"({"registries":{"a":{"kind":"file","directory":"/t","format":"prs-xml",)"
+              R"("prsSections":["no_such_section"]}}})")
+          .find("'registries.a.prsSections' has 'no_such_section', which is not a PRS section"),
+      std::string::npos);
+}
+
+// A target named like an identifier takes its settings from variables too, checked the same way;
+// a variable of a target the file does not have is not a setting.
+TEST(RegistryConfig, TargetsTakeEnvironmentVariables) {
+  core::JsonOverrides env("TRIALBRIDGE_", {{"TRIALBRIDGE_REGISTRIES_HUB_URL", "https://b/fhir"},
+                                           {"TRIALBRIDGE_REGISTRIES_HUB_BURST", "7"}});
+  auto r = parseConfig(R"({"registries":{"hub":{"url":"http://a/fhir"}}})", "c.json", &env);
+  ASSERT_TRUE(r) << r.message();
+  ASSERT_EQ(r.value().registries.size(), 1u);
+  EXPECT_EQ(r.value().registries[0].url, "https://b/fhir");
+  EXPECT_EQ(r.value().registries[0].burst, 7);
+
+  core::JsonOverrides bad("TRIALBRIDGE_", {{"TRIALBRIDGE_REGISTRIES_HUB_URL", "ftp://b"},
+                                           {"TRIALBRIDGE_REGISTRIES_OTHER_URL", "http://c"}});
+  const auto e = parseConfig(R"({"registries":{"hub":{"url":"http://a/fhir"}}})", "c.json", &bad);
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.message().find("environment variable TRIALBRIDGE_REGISTRIES_HUB_URL must be the "
+                             "registry's FHIR base"),
+            std::string::npos)
+      << e.message();
+  EXPECT_NE(e.message().find("TRIALBRIDGE_REGISTRIES_OTHER_URL is not a known setting"),
+            std::string::npos)
+      << e.message();
 }
 
 }  // namespace
