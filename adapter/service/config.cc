@@ -245,6 +245,12 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& c) {
   for (const std::string& t : c.trials) readable(t, "the trial definition");
   for (const auto& [trial, file] : c.trialSecrets)
     readable(file, "the pseudonymisation secret of " + trial + " (trialSecrets)");
+  for (const RegistryTarget& t : c.registries) {
+    const std::string at = " (registries." + t.name;
+    if (!t.caFile.empty()) readable(t.caFile, "the registry's CA file" + at + ".caFile)");
+    if (!t.tokenFile.empty())
+      readable(t.tokenFile, "the registry's token file" + at + ".tokenFile)");
+  }
   if (c.store.backend == "sqlite") {
     fs::path dir = fs::path(c.store.database).parent_path();
     if (dir.empty()) dir = ".";

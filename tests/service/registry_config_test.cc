@@ -130,5 +130,20 @@ TEST(RegistryConfig, TargetsTakeEnvironmentVariables) {
       << e.message();
 }
 
+// --check-config names a target's CA and token files when they cannot be read.
+TEST(RegistryConfig, CheckingTheFilesNamesTheTargetsFiles) {
+  auto r = parseConfig(R"({"registries":{"hub":{"url":"https://a/fhir",
+      "caFile":"/no/such/ca.pem","tokenFile":"/no/such/token"},
+      "plain":{"url":"http://b/fhir"}}})",
+                       "c.json");
+  ASSERT_TRUE(r) << r.message();
+  const std::vector<std::string> problems = checkConfigFiles(r.value());
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0],
+            "cannot read the registry's CA file (registries.hub.caFile) '/no/such/ca.pem'");
+  EXPECT_EQ(problems[1],
+            "cannot read the registry's token file (registries.hub.tokenFile) '/no/such/token'");
+}
+
 }  // namespace
 }  // namespace trialbridge::service
