@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "store/poco_postgres.h"
+
 namespace trialbridge::store::sql {
 
 namespace {
@@ -21,12 +23,17 @@ constexpr auto kNow = &Poco::Data::Keywords::now;
 // never blocks a write.
 constexpr int kLeaseClass = 727466;
 
+// Every statement here is made, executed once and dropped (`session << ..., now` or a local
+// Statement): none is kept and executed again, so Poco 1.11's double free of a reused
+// PostgreSQL statement after a failed run (store/poco_postgres.h) cannot happen. A statement
+// kept across calls must go through executeAgain().
+
 class Lease final : public StoreLease {
  public:
   Lease(HeldNames& held, std::string name, std::unique_ptr<Session> session)
       : held_(held), name_(std::move(name)), session_(std::move(session)) {}
   ~Lease() override {
-    if (session_ != nullptr) {
+    if (session_ != nullptr && !postgresConnectionClosed(*session_)) {
       try {
         Int64 released = 0;
         *session_ << "SELECT CASE WHEN pg_advisory_unlock(" + std::to_string(kLeaseClass) +
@@ -40,6 +47,8 @@ class Lease final : public StoreLease {
   }
   bool held() override {
     if (session_ == nullptr) return true;
+    // A connection the server closed holds no lock: said without running a statement on it.
+    if (postgresConnectionClosed(*session_)) return false;
     try {
       Int64 one = 0;
       *session_ << "SELECT 1", into(one), kNow;
