@@ -2,6 +2,7 @@
 
 #include "conformance/context.h"
 #include "conformance/profiles_package.h"
+#include "core/metrics.h"
 #include "core/text.h"
 #include "service/service.h"
 #include "store/fhir_time.h"
@@ -85,14 +86,42 @@ core::Result<std::unique_ptr<Publishing>> Publishing::create(
     if (!publisher) return R::error(publisher.message());
     p->publishers_.push_back(std::move(publisher.value()));
   }
+  p->meters_.resize(p->publishers_.size());
   return R(std::move(p));
 }
 
 Publishing::~Publishing() { stop(); }
 
+void Publishing::registerMetrics(core::MetricsRegistry& registry) {
+  core::MetricFamily& backlog = registry.gauge(
+      "trialbridge_registry_outbox_backlog",
+      "outbox rows waiting to be published to the registry target (after its last run)",
+      {"target"});
+  core::MetricFamily& failures = registry.counter(
+      "trialbridge_registry_publish_failures_total",
+      "outbox rows whose publication to the registry target failed in a run (once per run)",
+      {"target"});
+  for (size_t i = 0; i < publishers_.size(); ++i) {
+    const std::string& name = publishers_[i]->target().name;
+    meters_[i].backlog = &backlog.gauge({name});
+    meters_[i].failures = &failures.counter({name});
+    record(i, nullptr);
+  }
+}
+
+void Publishing::record(size_t index, const PublishRun* run) {
+  const Meters& m = meters_[index];
+  if (m.backlog == nullptr) return;
+  if (run != nullptr) m.failures->inc(run->failed);
+  const TargetStatus s = publishers_[index]->status();
+  if (s.error.empty()) m.backlog->set(static_cast<double>(s.pending));
+}
+
 void Publishing::startSchedule() {
-  for (const auto& p : publishers_) {
-    if (p->target().intervalSeconds > 0) threads_.emplace_back([this, q = p.get()] { loop(q); });
+  for (size_t i = 0; i < publishers_.size(); ++i) {
+    if (publishers_[i]->target().intervalSeconds > 0) {
+      threads_.emplace_back([this, i] { loop(i); });
+    }
   }
 }
 
@@ -108,10 +137,12 @@ void Publishing::stop() {
   threads_.clear();
 }
 
-void Publishing::loop(Publisher* publisher) {
+void Publishing::loop(size_t index) {
+  Publisher* publisher = publishers_[index].get();
   const auto interval = std::chrono::seconds(publisher->target().intervalSeconds);
   while (!stopping_.load()) {
-    publisher->run(false, &stopping_);
+    const PublishRun run = publisher->run(false, &stopping_);
+    record(index, &run);
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, interval, [&] { return stopping_.load(); });
   }

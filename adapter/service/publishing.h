@@ -16,6 +16,12 @@
 #include "service/registry_config.h"
 #include "store/store.h"
 
+namespace trialbridge::core {
+class Counter;
+class Gauge;
+class MetricsRegistry;
+}  // namespace trialbridge::core
+
 namespace trialbridge::service {
 
 struct ServiceConfig;
@@ -28,6 +34,13 @@ class Publishing {
       const std::string& localBase);
   ~Publishing();
 
+  // Registers the targets' metrics in `registry` (GET /metrics; docs/rest.md#metrics), before
+  // startSchedule(): trialbridge_registry_outbox_backlog{target}, the rows waiting for the
+  // target (read now, then after each scheduled run), and
+  // trialbridge_registry_publish_failures_total{target}, the rows that failed in a run (a row
+  // counts once per run it failed in). Target names are configuration, never personal data.
+  void registerMetrics(core::MetricsRegistry& registry);
+
   // Starts the scheduled runs: each target with an interval runs at once, then every interval
   // after the end of its last run.
   void startSchedule();
@@ -39,9 +52,17 @@ class Publishing {
 
  private:
   Publishing() = default;
-  void loop(Publisher* publisher);
+  // The metrics of one target (null until registerMetrics).
+  struct Meters {
+    core::Gauge* backlog = nullptr;
+    core::Counter* failures = nullptr;
+  };
+  void loop(size_t index);
+  // Counts `run`'s failures and sets the backlog from the store (no-op without metrics).
+  void record(size_t index, const PublishRun* run);
 
   std::vector<std::unique_ptr<Publisher>> publishers_;
+  std::vector<Meters> meters_;  // by index of publishers_
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;

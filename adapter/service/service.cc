@@ -105,6 +105,7 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
   auto publishing = Publishing::create(*s->store_, config.registries, config.api.publicBase);
   if (!publishing) return SR::error(publishing.message());
   s->publishing_ = std::move(publishing.value());
+  s->publishing_->registerMetrics(*s->metrics_);
   s->api_->addSystemOperation("$registry-status", "ResearchStudy", [p = s->publishing_.get()] {
     return registryStatusParameters(p->status());
   });
