@@ -21,7 +21,7 @@ constexpr auto kNow = &Poco::Data::Keywords::now;
 // Session-level advisory locks of the two-key form: their key space is apart from the one-key
 // locks the writers take per resource (pg_advisory_xact_lock(hashtext(...))), so that a lease
 // never blocks a write.
-constexpr int kLeaseClass = 727466;
+// The class key is 727466, written into the constant SQL text below (security.sql_binds).
 
 // Every statement here is made, executed once and dropped (`session << ..., now` or a local
 // Statement): none is kept and executed again, so Poco 1.11's double free of a reused
@@ -36,8 +36,7 @@ class Lease final : public StoreLease {
     if (session_ != nullptr && !postgresConnectionClosed(*session_)) {
       try {
         Int64 released = 0;
-        *session_ << "SELECT CASE WHEN pg_advisory_unlock(" + std::to_string(kLeaseClass) +
-                         ", hashtext($1)) THEN 1 ELSE 0 END",
+        *session_ << "SELECT CASE WHEN pg_advisory_unlock(727466, hashtext($1)) THEN 1 ELSE 0 END",
             use(name_), into(released), kNow;
       } catch (...) {
         // The connection is gone: the server released the lock with it.
@@ -174,8 +173,7 @@ Status takeLease(HeldNames& held, bool postgres,
   try {
     std::unique_ptr<Session> session = connect();
     Int64 got = 0;
-    *session << "SELECT CASE WHEN pg_try_advisory_lock(" + std::to_string(kLeaseClass) +
-                    ", hashtext($1)) THEN 1 ELSE 0 END",
+    *session << "SELECT CASE WHEN pg_try_advisory_lock(727466, hashtext($1)) THEN 1 ELSE 0 END",
         use(n), into(got), kNow;
     if (got != 1) {
       held.give(n);
