@@ -4,7 +4,8 @@ fuzz/corpus/trial_reader/, entity_reader/ (the samples, and variants with one mi
 tests/study makes them), search_query/ (realistic query strings), config/ (the example
 configuration, sections of it, and mistakes), bundle/ (transactions and batches as the REST
 tests send them, and broken ones), hl7v2/ (the HL7 v2 samples and variants: other terminators,
-delimiters, character sets, batches, broken headers; oru_mapping/ has the same) and mllp/ (framed streams, cut, with junk).
+delimiters, character sets, batches, broken headers; oru_mapping/ has the same), mllp/ (framed
+streams, cut, with junk) and registry_reply/ (what registry servers answer).
 The auth seeds come from make_auth_seeds.py.
 
 Run from anywhere: python3 fuzz/make_seeds.py (it replaces what those folders hold).
@@ -168,9 +169,24 @@ def search_seeds():
     return {f"query-{i:02d}": q for i, q in enumerate(SEARCHES)}
 
 
+REGISTRIES = {
+    "registry-hub": {"kind": "fhir", "url": "https://registry.example.org/fhir",
+                     "caFile": "/etc/trialbridge/tls/registry-ca.pem",
+                     "tokenFile": "/etc/trialbridge/registry-hub.token",
+                     "requestsPerMinute": 120, "burst": 5, "intervalSeconds": 300},
+    "prs-uploads": {"kind": "file", "directory": "/var/lib/trialbridge/prs", "format": "prs-xml",
+                    "prsOrg": "EXAMPLE-ORG",
+                    "types": ["ResearchStudy", "Organization", "Location", "PractitionerRole", "Group"],
+                    "intervalSeconds": 600},
+}
+
+
 def config_seeds():
     example = json.loads((ROOT / "deploy" / "trialbridge.example.json").read_text())
     seeds = {"example.json": (ROOT / "deploy" / "trialbridge.example.json").read_text()}
+    # The deployable example publishes nowhere; the seeds add the targets of
+    # docs/configuration.md's `registries` example.
+    example.setdefault("registries", REGISTRIES)
     for section, value in example.items():
         seeds[f"section-{section}.json"] = json.dumps({section: value}, indent=1)
     seeds["empty.json"] = "{}"
@@ -183,6 +199,9 @@ def config_seeds():
         ("/fhir/requiredProfiles", {"Patient": 3}), ("/audit/unknownKey", True),
         ("/trials", "one.json"), ("/http/port", -1), ("/mllp/allow", ["10.0.0.0/40"]),
         ("/mllp/tlsClientCa", None),
+        ("/registries/registry-hub/kind", "ftp"), ("/registries/registry-hub/url", "hub"),
+        ("/registries/prs-uploads/format", "csv"), ("/registries/prs-uploads/types", ["X"]),
+        ("/registries/registry-hub/burst", 0), ("/registries/a b", {"url": "http://x"}),
     ]
     for i, (pointer, value) in enumerate(mistakes):
         seeds[f"broken-{i:02d}.json"] = json.dumps(
@@ -392,6 +411,43 @@ def mllp_seeds():
     }
 
 
+# What registry servers answer (fuzz/registry_reply_fuzz.cc): search Bundles, resources,
+# OperationOutcomes as Medplum and trialbridge write them, and Retry-After values.
+def reply_seeds():
+    study = {"resourceType": "ResearchStudy", "id": "8f2c0a6e-1b7d-4e55-9c3a-2f1d6b0e9a11",
+             "meta": {"versionId": "0c1d2e3f-aaaa-bbbb-cccc-1234567890ab",
+                      "lastUpdated": "2026-01-02T03:04:05.678Z"},
+             "identifier": [{"use": "official", "system": "https://clinicaltrials.gov",
+                             "value": "NCT06813157"}],
+             "status": "active", "title": "MSC in refractory ITP",
+             "sponsor": {"reference": "Organization/5d1e", "display": "Sponsor"},
+             "site": [{"reference": "Location/77"}],
+             "enrollment": [{"reference": "Group/ab-1"}]}
+    group = {"resourceType": "Group", "id": "ab-1", "meta": {"versionId": "2"}, "type": "person",
+             "actual": False, "quantity": 30,
+             "characteristic": [{"code": {"text": "platelets"}, "exclude": False,
+                                 "valueQuantity": {"value": 30.0, "unit": "10*9/L"}}]}
+    seeds = {
+        "study.json": study,
+        "group.json": group,
+        "searchset.json": {"resourceType": "Bundle", "type": "searchset", "total": 1,
+                           "entry": [{"fullUrl": "https://r/fhir/ResearchStudy/1",
+                                      "resource": study, "search": {"mode": "match"}}]},
+        "empty-searchset.json": {"resourceType": "Bundle", "type": "searchset", "entry": []},
+        "outcome.json": {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "processing", "diagnostics": "Precondition Failed"}]},
+        "retry-after-seconds.txt": "120",
+        "retry-after-date.txt": "Thu, 01 Jan 2026 00:00:30 GMT",
+        "retry-after-rfc850.txt": "Thursday, 01-Jan-26 00:01:00 GMT",
+        "retry-after-asctime.txt": "Thu Jan  1 00:00:05 2026",
+        "etag.txt": "W/\"0c1d2e3f-aaaa\"",
+        "broken-truncated.json": json.dumps(study)[:90],
+        "broken-deep.json": "[" * 200,
+        "broken-duplicate.json": '{"id": "a", "id": "b"}',
+    }
+    return seeds
+
+
 def main():
     write("trial_reader", trial_seeds())
     write("registry_import", registry_seeds())
@@ -402,6 +458,7 @@ def main():
     write("hl7v2", hl7v2_seeds())
     write("oru_mapping", hl7v2_seeds())
     write("mllp", mllp_seeds())
+    write("registry_reply", reply_seeds())
 
 
 if __name__ == "__main__":

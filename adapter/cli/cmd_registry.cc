@@ -13,6 +13,8 @@
 #include "mapping/registry_fhir.h"
 #include "mapping/registry_prs.h"
 #include "mapping/registry_who.h"
+#include "service/publishing.h"
+#include "service/service.h"
 #include "validation/validator.h"
 
 namespace trialbridge::cli {
@@ -23,7 +25,8 @@ constexpr std::string_view kHelp =
     "Usage: trialbridge registry export --format FORMAT [--prs-org NAME]\n"
     "                                   [--prs-sections LIST] [--verbose] FILE\n"
     "       trialbridge registry import --format ctgov-json [--base URL] [--validate]\n"
-    "                                   [--verbose] FILE\n\n"
+    "                                   [--verbose] FILE\n"
+    "       trialbridge registry publish --config FILE --target NAME [--dry-run]\n\n"
     "export: reads FILE, a ResearchStudy or a Bundle from 'trialbridge map' (JSON or XML), and\n"
     "prints the study as a registry record. FORMAT is one of\n"
     "  ctgov-json  a ClinicalTrials.gov API v2 study (protocolSection)\n"
@@ -38,16 +41,23 @@ constexpr std::string_view kHelp =
     "holds that has no place in FHIR is kept in the ResearchStudy (extension\n"
     "tb-registry-unmapped) and reported on standard error (with --verbose; values that break\n"
     "the API's schema always).\n\n"
+    "publish: brings the registry target NAME of the configuration's `registries` section up\n"
+    "to date with the store, once: every change waiting in its outbox is sent (a FHIR registry\n"
+    "server) or written (a folder of registry files). --dry-run sends nothing and prints, field\n"
+    "by field, how each registry record would change. `trialbridge serve` does the same on\n"
+    "each target's schedule; with SQLite, stop it first (one process owns the database).\n\n"
     "Problems are printed to standard error as FILE:LINE:COLUMN: severity: PATH: reason.\n"
     "Field mappings: docs/registries.md.\n\n"
-    "Exit status: 0 printed; 1 FILE has errors (not a study, not JSON, or with --validate\n"
-    "resources that do not validate); 2 usage or I/O error.\n\n"
+    "Exit status: 0 printed (publish: all sent); 1 FILE has errors (not a study, not JSON, or\n"
+    "with --validate resources that do not validate; publish: changes left waiting, or another\n"
+    "publisher is at work); 2 usage, configuration, database or I/O error.\n\n"
     "Examples:\n"
     "  trialbridge map --trial samples/trials/NCT06813157.json > study.json\n"
     "  trialbridge registry export --format ctgov-json study.json\n"
     "  trialbridge registry export --format prs-xml --prs-org EXAMPLE \\\n"
     "      --prs-sections overall_status,enrollment study.json\n"
-    "  trialbridge registry import --format ctgov-json NCT02513394.json\n\n";
+    "  trialbridge registry import --format ctgov-json NCT02513394.json\n"
+    "  trialbridge registry publish --config trialbridge.json --target hub --dry-run\n\n";
 
 void printIssues(const std::string& file, const core::Issues& issues, bool verbose) {
   for (const core::Issue& i : issues.items()) {
@@ -142,6 +152,61 @@ int importStudies(const ArgParser& p, const std::string& path, const std::string
   return status;
 }
 
+void printPlan(const service::PublishRun& r) {
+  std::cout << "registry publish --target " << r.target << " --dry-run: " << r.rows
+            << " change(s) waiting, " << r.plan.size() << " record(s) to look at\n";
+  for (const service::PlannedChange& c : r.plan) {
+    std::cout << c.resource << ": " << c.action;
+    if (!c.remote.empty()) std::cout << " " << c.remote;
+    if (!c.note.empty()) std::cout << " (" << c.note << ")";
+    std::cout << "\n";
+    for (const service::FieldChange& f : c.changes) {
+      std::cout << "  " << f.path << ": " << (f.before.empty() ? "(none)" : f.before) << " -> "
+                << (f.after.empty() ? "(none)" : f.after) << "\n";
+    }
+  }
+}
+
+int publish(const ArgParser& p) {
+  const auto configPath = p.value("--config");
+  const auto target = p.value("--target");
+  if (!configPath || !target) {
+    std::cerr << "trialbridge registry publish: needs --config FILE (its `registries` section "
+                 "names the targets) and --target NAME\n";
+    return kExitUsage;
+  }
+  auto config = service::loadConfig(*configPath);
+  if (!config) {
+    std::cerr << "trialbridge registry publish: " << config.message() << "\n";
+    return kExitUsage;
+  }
+  const bool dryRun = p.has("--dry-run");
+  auto run = service::publishOnce(config.value(), *target, dryRun);
+  if (!run) {
+    std::cerr << "trialbridge registry publish: " << run.message() << "\n";
+    return kExitUsage;
+  }
+  const service::PublishRun& r = run.value();
+  if (!r.fatal.empty()) {
+    std::cerr << "trialbridge registry publish: " << r.fatal << "\n";
+    return kExitUsage;
+  }
+  if (r.busy) {
+    std::cerr << "trialbridge registry publish: another publisher is working on '" << r.target
+              << "' (a `serve` node): nothing done\n";
+    return kExitDataError;
+  }
+  if (dryRun) {
+    printPlan(r);
+    return kExitOk;
+  }
+  for (const std::string& e : r.errors) std::cerr << "trialbridge registry publish: " << e << "\n";
+  std::cout << "registry publish --target " << r.target << ": " << r.rows << " change(s), "
+            << r.sent << " sent, " << r.unchanged << " unchanged, " << r.failed
+            << " left waiting\n";
+  return r.failed == 0 ? kExitOk : kExitDataError;
+}
+
 ArgParser options() {
   ArgParser p("registry");
   p.option("--format", "FORMAT",
@@ -153,7 +218,10 @@ ArgParser options() {
       .option("--base", "URL",
               "import: base of the entries' fullUrl (default http://trialbridge.local/fhir)")
       .flag("--validate", "import: validate each Bundle against R4 before printing it")
-      .flag("--verbose", "also print information: what an import could not map, and why");
+      .flag("--verbose", "also print information: what an import could not map, and why")
+      .option("--config", "FILE", "publish: the service configuration (its registries section)")
+      .option("--target", "NAME", "publish: the registry target to publish to")
+      .flag("--dry-run", "publish: send nothing; print how each registry record would change");
   return p;
 }
 
@@ -165,9 +233,10 @@ int run(std::span<const std::string> args) {
     return kExitOk;
   }
   const auto& pos = p.positionals();
+  if (pos.size() == 1 && pos[0] == "publish") return publish(p);
   if (pos.size() != 2 || (pos[0] != "export" && pos[0] != "import")) {
-    std::cerr << "trialbridge registry: give export or import and one FILE (see 'trialbridge "
-                 "registry --help')\n";
+    std::cerr << "trialbridge registry: give export or import and one FILE, or publish (see "
+                 "'trialbridge registry --help')\n";
     return kExitUsage;
   }
   const std::string format = p.value("--format").value_or("");
@@ -193,8 +262,9 @@ int run(std::span<const std::string> args) {
 
 Command registryCommand() {
   return {"registry",
-          "a study between FHIR and ClinicalTrials.gov JSON, PRS XML and the WHO data set", run,
-          kHelp, options};
+          "a study between FHIR and ClinicalTrials.gov JSON, PRS XML and the WHO data set; "
+          "publishing to registries",
+          run, kHelp, options};
 }
 
 }  // namespace trialbridge::cli

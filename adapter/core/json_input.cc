@@ -204,7 +204,10 @@ bool JsonInput::parse(std::string_view text, Issues& issues) {
   // lines and columns stay those of the file.
   if (in.owned.size() >= 3 && in.owned.compare(0, 3, "\xEF\xBB\xBF") == 0)
     in.owned.replace(0, 3, "   ");
-  in.text = in.owned;
+  // RapidJSON's UTF-8 validation takes all the continuation bytes a lead byte announces before
+  // it checks them: NULs past the terminator keep a sequence cut by the end inside the buffer.
+  in.owned.append(4, '\0');
+  in.text = std::string_view(in.owned.data(), text.size());
   in.positions.clear();
   {
     rapidjson::StringStream stream(in.owned.c_str());
@@ -231,7 +234,7 @@ bool JsonInput::parse(std::string_view text, Issues& issues) {
       return false;
     }
     // Anything but white space after the value is an error too.
-    for (size_t i = stream.Tell(); i < in.owned.size(); ++i) {
+    for (size_t i = stream.Tell(); i < in.text.size(); ++i) {
       const char c = in.owned[i];
       if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
         uint32_t line = 0, column = 0;
@@ -243,7 +246,7 @@ bool JsonInput::parse(std::string_view text, Issues& issues) {
     }
     if (recorder.duplicate()) return false;
   }
-  in.document.Parse<rapidjson::kParseIterativeFlag>(in.owned.c_str(), in.owned.size());
+  in.document.Parse<rapidjson::kParseIterativeFlag>(in.owned.c_str(), in.text.size());
   if (in.document.HasParseError()) {  // e.g. a number too big for a double
     uint32_t line = 0, column = 0;
     lineColumnOf(in.text, in.document.GetErrorOffset(), line, column);

@@ -150,6 +150,13 @@ class JsonObjectReader {
   // The object is in the file (as an object), or an override sets one of its members.
   bool present() const;
   const std::string& path() const { return node_.path(); }
+  // The names of the object's members in the file, in their order (for objects keyed by names
+  // the reader does not know beforehand, read with section()).
+  std::vector<std::string> keys() const {
+    return node_.isObject() ? node_.keys() : std::vector<std::string>{};
+  }
+  // True when an error has been reported (by any reader sharing these issues).
+  bool hasErrors() const { return issues_.hasErrors(); }
 
   // The member, remembered as known, without a type check and without overrides.
   JsonNode member(std::string_view key);

@@ -111,6 +111,8 @@ void readLog(Section& s, ServiceConfig& c) {
   }
 }
 
+void readRegistriesSection(Section& s, ServiceConfig& c) { readRegistries(s, c.registries); }
+
 struct SectionRule {
   std::string_view name;
   void (*read)(Section&, ServiceConfig&);
@@ -119,8 +121,9 @@ struct SectionRule {
 void readMllp(Section& s, ServiceConfig& c) { readMllpConfig(s, c.mllp); }
 
 constexpr SectionRule kSections[] = {
-    {"http", readHttp}, {"tls", readTls},     {"auth", readAuth}, {"store", readStore},
-    {"fhir", readFhir}, {"audit", readAudit}, {"log", readLog},   {"mllp", readMllp},
+    {"http", readHttp},   {"tls", readTls},   {"auth", readAuth},
+    {"store", readStore}, {"fhir", readFhir}, {"audit", readAudit},
+    {"log", readLog},     {"mllp", readMllp}, {"registries", readRegistriesSection},
 };
 
 // One problem as its line: "c.json: 'http.port' must be ..." for the file (its path without
@@ -247,6 +250,12 @@ std::vector<std::string> checkConfigFiles(const ServiceConfig& c) {
   for (const std::string& t : c.trials) readable(t, "the trial definition");
   for (const auto& [trial, file] : c.trialSecrets)
     readable(file, "the pseudonymisation secret of " + trial + " (trialSecrets)");
+  for (const RegistryTarget& t : c.registries) {
+    const std::string at = " (registries." + t.name;
+    if (!t.caFile.empty()) readable(t.caFile, "the registry's CA file" + at + ".caFile)");
+    if (!t.tokenFile.empty())
+      readable(t.tokenFile, "the registry's token file" + at + ".tokenFile)");
+  }
   if (c.store.backend == "sqlite") {
     fs::path dir = fs::path(c.store.database).parent_path();
     if (dir.empty()) dir = ".";

@@ -63,6 +63,11 @@ FhirApi::~FhirApi() = default;
 
 void FhirApi::setTrials(const TrialCatalog* trials) { impl_->trials = trials; }
 
+void FhirApi::addSystemOperation(std::string name, std::string scopeType,
+                                 std::function<std::string()> answer) {
+  impl_->operations[std::move(name)] = {std::move(scopeType), std::move(answer)};
+}
+
 void FhirApi::handle(const HttpRequest& request, HttpResponse& response) const {
   Call call;
   Reply reply;
@@ -90,6 +95,17 @@ void FhirApi::Impl::answer(Call& c, Reply& r) const {
   }
   if (seg.size() == 1 && seg[0] == "$ingest") {
     return m == "POST" ? ingest(c, r) : notAllowed(c, r, "POST");
+  }
+  if (seg.size() == 1 && seg[0].size() > 1 && seg[0][0] == '$') {
+    auto op = operations.find(seg[0]);
+    if (op == operations.end()) {
+      return fail(r, 404, IssueType::NotSupported,
+                  "no operation " + seg[0] + " at the system level");
+    }
+    if (m != "GET") return notAllowed(c, r, "GET");
+    if (!allowed(c, r, op->second.scopeType, 'r')) return;
+    r.payload = Payload::ofJson(op->second.answer());
+    return;
   }
   if (seg.size() == 1 && seg[0] == "_history") {
     if (m != "GET") return notAllowed(c, r);

@@ -22,11 +22,14 @@
 //   POST   /fhir/$ingest                       an EHR's Bundle of a Patient and its lab
 //                                               Observations through the study context
 //                                               (fhir_ingest.cc, pipeline/study_context.h)
+//   GET    /fhir/$name                         a system operation added by addSystemOperation
+//                                               ($registry-status)
 //
 // Responses are application/fhir+json, or XML when asked for (_format or Accept); every error
 // is an OperationOutcome with its status. Writes are parsed and validated (R4, meta.profile,
 // and the profile configured for the type); invalid resources get 422. A write with an
 // Idempotency-Key header is done once: a retry with the same key gets the first answer.
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -80,6 +83,12 @@ class FhirApi {
   // The trials whose subjects $enrol takes and whose results $ingest matches (they must outlive
   // the API); none by default.
   void setTrials(const TrialCatalog* trials);
+
+  // A system-level operation, GET [base]/$name (name with its '$'), answered with the resource
+  // `answer` returns (JSON). With authentication, the client needs read access to `scopeType`.
+  // Add operations before the API serves requests.
+  void addSystemOperation(std::string name, std::string scopeType,
+                          std::function<std::string()> answer);
 
   const ApiOptions& options() const { return options_; }
   // The CapabilityStatement as JSON (built once).

@@ -4,6 +4,8 @@
 // (fhir_writes.cc), batch and transaction Bundles (fhir_bundle.cc), the CapabilityStatement
 // (capability.cc). Negotiation, rendering and parameter parsing are free functions
 // (negotiation.h, rendering.h, search_params.h).
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +35,11 @@ struct FhirApi::Impl {
   const core::TypeResolver& types;
   const store::SearchParameterRegistry& registry;
   const std::string* capability = nullptr;
+  struct SystemOperation {
+    std::string scopeType;
+    std::function<std::string()> answer;
+  };
+  std::map<std::string, SystemOperation, std::less<>> operations;  // by name, "$x"
 
   // Routes a call (an HTTP request, or a GET entry of a Bundle: `call.inBundle`).
   void answer(Call& call, Reply& reply) const;

@@ -35,6 +35,7 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
     s->mllp_ = std::move(mllp.value());
     s->mllpListening_ = true;
   }
+  s->publishing_->startSchedule();
   return SR(std::move(s));
 }
 
@@ -73,6 +74,7 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
                                     core::sizeBuckets())
                         .histogram();
   registerProcessMetrics(*s->metrics_);
+  addPublishTopics(config.registries, so.outboxTopics);
   auto st = store::openStore(so);
   if (!st) return SR::error(st.message());
   s->store_ = std::move(st.value());
@@ -138,6 +140,13 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
     if (!v) return SR::error(v.message());
     s->verifier_ = std::move(v.value());
   }
+  auto publishing = Publishing::create(*s->store_, config.registries, config.api.publicBase);
+  if (!publishing) return SR::error(publishing.message());
+  s->publishing_ = std::move(publishing.value());
+  s->publishing_->registerMetrics(*s->metrics_);
+  s->api_->addSystemOperation("$registry-status", "ResearchStudy", [p = s->publishing_.get()] {
+    return registryStatusParameters(p->status());
+  });
   return SR(std::move(s));
 }
 
@@ -186,6 +195,8 @@ const FhirApi& Service::api() const { return *api_; }
 const conformance::Context& Service::context() const { return *context_; }
 AuditLog* Service::audit() { return audit_.get(); }
 
+Publishing& Service::publishing() { return *publishing_; }
+
 void Service::drain(std::chrono::steady_clock::time_point deadline) {
   if (health_) health_->setStopping();
   mllpListening_ = false;
@@ -194,6 +205,7 @@ void Service::drain(std::chrono::steady_clock::time_point deadline) {
 }
 
 void Service::stop() {
+  if (publishing_) publishing_->stop();
   if (health_) health_->setStopping();
   mllpListening_ = false;
   if (mllp_) mllp_->stop();
@@ -207,6 +219,7 @@ void Service::stop() {
   metricsView_.reset();
   pipeline_.reset();
   audit_.reset();
+  publishing_.reset();
   store_.reset();
 }
 

@@ -25,7 +25,9 @@
 #include "service/http_server.h"
 #include "service/metrics_view.h"
 #include "service/mllp_listener.h"
+#include "service/publishing.h"
 #include "service/quarantine_view.h"
+#include "service/registry_config.h"
 #include "service/trial_loader.h"
 #include "store/store.h"
 
@@ -66,6 +68,9 @@ struct ServiceConfig {
   // The pseudonymisation secret of each trial (trial id -> file), for subjects loaded at start
   // and enrolled later; without one here the environment's TRIALBRIDGE_SECRET_{TRIAL}.
   std::map<std::string, std::string> trialSecrets;
+  // Registry targets (the `registries` section): their outbox topics are added to the store's,
+  // and serve publishes to them on their schedule.
+  std::vector<RegistryTarget> registries;
   // Where the configuration came from ("" for the defaults), for messages.
   std::string source;
   // The environment variables that set a value, by name.
@@ -126,17 +131,19 @@ class Service {
   const TrialCatalog& trials() const { return *trials_; }
   const conformance::Context& context() const;
   AuditLog* audit();
-  // The service's metrics (GET /metrics): a part that comes later (the registry publisher)
-  // registers its own here (outbox backlog and publish failures per target).
+  // The service's metrics (GET /metrics), the registry publishers' among them (outbox backlog
+  // and publish failures per target).
   core::MetricsRegistry& metrics() { return *metrics_; }
+  // The registry publishers (one per configured target).
+  Publishing& publishing();
   // Things start() wants said (a default package not found...).
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Graceful stop, first step: /readyz answers 503, new HTTP requests get 503, the MLLP
   // listener stops accepting and closes each connection after its current ACK; waits for the
   // work in progress until `deadline`. stop() does the rest.
   void drain(std::chrono::steady_clock::time_point deadline);
-  // Stops the MLLP listener and the HTTP server, then writes what the audit log holds, then
-  // closes the store.
+  // Stops the registry publishers, the MLLP listener and the HTTP server, then writes what the
+  // audit log holds, then closes the store.
   void stop();
 
  private:
@@ -163,6 +170,7 @@ class Service {
   std::unique_ptr<MllpListener> mllp_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<HttpService> http_;
+  std::unique_ptr<Publishing> publishing_;
 };
 
 }  // namespace trialbridge::service

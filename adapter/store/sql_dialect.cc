@@ -104,6 +104,18 @@ const std::vector<Migration>& migrations() {
            "CREATE INDEX quarantine_status ON quarantine (status, received_ms)",
            "CREATE INDEX quarantine_received ON quarantine (received_ms)",
        }},
+      {6,
+       "publishing state per target and resource (registry id and version, content hashes); "
+       "claimed outbox rows",
+       {
+           "CREATE TABLE publish_state (target {TEXT} NOT NULL, res_type {TEXT} NOT NULL, "
+           "res_id {TEXT} NOT NULL, remote_id {TEXT} NOT NULL, remote_version {TEXT} NOT NULL, "
+           "hash {TEXT} NOT NULL, pending_hash {TEXT} NOT NULL, content {TEXT} NOT NULL, "
+           "updated {TEXT} NOT NULL, PRIMARY KEY (target, res_type, res_id))",
+           // Set while a claim hides the row (0 otherwise), so that a claim's lease can be told
+           // from a retry's delay.
+           "ALTER TABLE outbox ADD COLUMN claimed {INT} NOT NULL DEFAULT 0",
+       }},
   };
   return kMigrations;
 }

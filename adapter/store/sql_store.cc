@@ -26,6 +26,7 @@
 #include "store/fhir_time.h"
 #include "store/message_sql.h"
 #include "store/poco_postgres.h"
+#include "store/publish_sql.h"
 #include "store/search_sql.h"
 #include "store/sql_dialect.h"
 #include "store/store.h"
@@ -337,7 +338,7 @@ class SqlStore final : public Store {
     return write([&](WriteContext& ctx) {
       Session& s = static_cast<Writer&>(ctx).session();
       Int64 q = seq;
-      s << dialect_.sql("UPDATE outbox SET status = 1 WHERE seq = ?"), use(q), kNow;
+      s << dialect_.sql("UPDATE outbox SET status = 1, claimed = 0 WHERE seq = ?"), use(q), kNow;
       return Status::ok();
     });
   }
@@ -347,10 +348,40 @@ class SqlStore final : public Store {
       Int64 q = seq, due = nowMillis() + delayMs;
       std::string e(error);
       s << dialect_.sql(
-          "UPDATE outbox SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE seq = ?"),
+          "UPDATE outbox SET due_ms = ?, attempts = attempts + 1, last_error = ?, claimed = 0 "
+          "WHERE seq = ?"),
           use(due), use(e), use(q), kNow;
       return Status::ok();
     });
+  }
+
+  Status reclaimOutbox(std::string_view topic, int64_t& count) override {
+    return write([&](WriteContext& ctx) {
+      count = sql::reclaimClaimed(static_cast<Writer&>(ctx).session(), dialect_, topic);
+      return Status::ok();
+    });
+  }
+  Status pendingOutbox(const OutboxQuery& query, std::vector<OutboxMessage>& out,
+                       int64_t& total) override {
+    return withReader([&](Reader& r) {
+      return sql::selectPendingOutbox(*r.session, dialect_, query, out, total);
+    });
+  }
+  Status readPublishState(std::string_view target, std::string_view type, std::string_view id,
+                          PublishState& out) override {
+    return withReader([&](Reader& r) {
+      return sql::selectPublishState(*r.session, dialect_, target, type, id, out);
+    });
+  }
+  Status savePublishState(const PublishState& state) override {
+    return write([&](WriteContext& ctx) {
+      sql::upsertPublishState(static_cast<Writer&>(ctx).session(), dialect_, state, ctx.now());
+      return Status::ok();
+    });
+  }
+  Status tryExclusive(std::string_view name, std::unique_ptr<StoreLease>& out) override {
+    return sql::takeLease(
+        heldNames_, dialect_.postgres(), [this] { return connect(); }, name, out);
   }
 
   Status readAudit(std::string_view id, ResourceVersion& out) override {
@@ -498,6 +529,7 @@ class SqlStore final : public Store {
   const core::TypeResolver& types_;
   int schemaVersion_ = 0;
   int lockFd_ = -1;
+  sql::HeldNames heldNames_;
   std::unique_ptr<Cache> cache_;
   std::atomic<uint64_t> commitSeq_{0};
 
@@ -1096,16 +1128,18 @@ Status Writer::claim(std::string_view topic, size_t limit, int64_t leaseMs,
   Int64 nowMs = nowMillis(), lim = static_cast<Int64>(limit);
   std::vector<Int64> seqs, versions, ops, attempts;
   std::vector<std::string> types, ids, payloads, errors;
+  std::vector<std::string> created;
   *session_ << dialect_.sql(std::string("SELECT seq, res_type, res_id, version, op, payload, "
-                                        "attempts, last_error FROM outbox WHERE topic = ? AND "
-                                        "status = 0 AND due_ms <= ? ORDER BY seq LIMIT ?") +
+                                        "attempts, last_error, created FROM outbox WHERE topic "
+                                        "= ? AND status = 0 AND due_ms <= ? ORDER BY seq LIMIT ?") +
                             dialect_.skipLocked()),
       use(t), use(nowMs), use(lim), into(seqs), into(types), into(ids), into(versions), into(ops),
-      into(payloads), into(attempts), into(errors), kNow;
+      into(payloads), into(attempts), into(errors), into(created), kNow;
   Int64 due = nowMs + leaseMs;
   for (size_t i = 0; i < seqs.size(); ++i) {
     Int64 q = seqs[i];
-    *session_ << dialect_.sql("UPDATE outbox SET due_ms = ? WHERE seq = ?"), use(due), use(q), kNow;
+    *session_ << dialect_.sql("UPDATE outbox SET due_ms = ?, claimed = 1 WHERE seq = ?"), use(due),
+        use(q), kNow;
     OutboxMessage m;
     m.seq = seqs[i];
     m.topic = t;
@@ -1116,6 +1150,8 @@ Status Writer::claim(std::string_view topic, size_t limit, int64_t leaseMs,
     m.payload = payloads[i];
     m.attempts = static_cast<int32_t>(attempts[i]);
     m.lastError = errors[i];
+    m.created = created[i];
+    m.dueMs = due;
     out.push_back(std::move(m));
   }
   return Status::ok();

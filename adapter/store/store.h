@@ -131,6 +131,42 @@ struct OutboxMessage {
   std::string payload;  // free text for the consumer (may be empty)
   int32_t attempts = 0;
   std::string lastError;
+  std::string created = {};  // instant of the change
+  int64_t dueMs = 0;         // when it is (or was) due: a claim's lease or a retry's delay
+};
+
+// Which pending outbox rows pendingOutbox() lists.
+struct OutboxQuery {
+  std::string topic;
+  bool failingOnly = false;  // only rows that failed at least once (attempts > 0)
+  size_t limit = 100;
+};
+
+// What a publisher remembers per target and resource, so that each change reaches a registry
+// once (docs/registries.md, "Publishing"). Kept apart from the resources; written by
+// savePublishState() as one unit.
+struct PublishState {
+  std::string target;  // the configured target's name
+  std::string type, id;
+  std::string remoteId = {};       // the registry's id of the record, or a file's name
+  std::string remoteVersion = {};  // the version the registry returned last (FHIR versionId)
+  std::string hash = {};           // content hash of what the registry holds from us
+  // The hash of a send whose answer is not known yet (set before sending, cleared after): on a
+  // retry the publisher reads the registry first, and adopts a send that landed.
+  std::string pendingHash = {};
+  std::string content = {};  // what was sent last (canonical JSON), for dry runs' diffs
+  std::string updated = {};  // instant (set by the store)
+};
+
+// A named exclusive right held by one holder at a time, across processes on PostgreSQL (a
+// session advisory lock) and within the process on both backends (SQLite is owned by one process
+// already). Released when destroyed.
+class StoreLease {
+ public:
+  virtual ~StoreLease() = default;
+  // False when the right may have been lost (the PostgreSQL connection that holds it is gone):
+  // the holder must stop and try again.
+  virtual bool held() = 0;
 };
 
 // One record of the audit log: an append-only table, read back as AuditEvent resources (the
@@ -331,6 +367,23 @@ class Store {
                              std::vector<OutboxMessage>& out) = 0;
   virtual Status completeOutbox(int64_t seq) = 0;
   virtual Status retryOutbox(int64_t seq, std::string_view error, int64_t delayMs) = 0;
+  // Makes due now every message of `topic` that a claim is hiding (not those waiting after a
+  // retry): for the one consumer of a topic (see tryExclusive) to take over, at its start, what
+  // a consumer that died had claimed. `count` is how many.
+  virtual Status reclaimOutbox(std::string_view topic, int64_t& count) = 0;
+  // The pending (not completed) messages of a topic in order, due or not, without claiming them;
+  // `total` counts all that match the query.
+  virtual Status pendingOutbox(const OutboxQuery& query, std::vector<OutboxMessage>& out,
+                               int64_t& total) = 0;
+
+  // Publishing state per target and resource (NotFound when there is none); save replaces it.
+  virtual Status readPublishState(std::string_view target, std::string_view type,
+                                  std::string_view id, PublishState& out) = 0;
+  virtual Status savePublishState(const PublishState& state) = 0;
+
+  // Takes the exclusive right `name` if nobody holds it: `out` is set, or left null when it is
+  // held elsewhere (Ok either way; Internal when the database failed).
+  virtual Status tryExclusive(std::string_view name, std::unique_ptr<StoreLease>& out) = 0;
 
   // The audit log: one record as a stored AuditEvent (NotFound), and searches.
   virtual Status readAudit(std::string_view id, ResourceVersion& out) = 0;

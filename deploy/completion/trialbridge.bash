@@ -66,10 +66,11 @@ _trialbridge() {
     registry)
       case $prev in
         --format) COMPREPLY=($(compgen -W 'ctgov-json prs-xml who-json who-xml' -- "$cur")); return ;;
-        --prs-org|--prs-sections|--base) return ;;
+        --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --prs-org|--prs-sections|--base|--target) return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--format --prs-org --prs-sections --base --validate --verbose --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--format --prs-org --prs-sections --base --validate --verbose --config --target --dry-run --help' -- "$cur"))
       else
         COMPREPLY=($(compgen -f -- "$cur"))
       fi

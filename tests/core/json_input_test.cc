@@ -91,6 +91,18 @@ TEST(JsonInput, EmbeddedNulAndBadUtf8AreErrors) {
   ASSERT_FALSE(more.items().empty());
   EXPECT_NE(more.items()[0].message.find("encoding"), std::string::npos) << more.items()[0].message;
   EXPECT_EQ(more.items()[0].column, 8u);
+  // A multi-byte sequence cut by the end of the text (found by fuzzing: RapidJSON read past the
+  // buffer looking for its continuation bytes).
+  for (const char* cut : {"{\"a\": \"V\xef", "{\"a\": \"\xf0\x9f", "\"\xe2"}) {
+    Issues cutIssues;
+    EXPECT_FALSE(in.parse(cut, cutIssues)) << cut;
+    EXPECT_TRUE(cutIssues.hasErrors());
+  }
+  // Text after the value is still an error; white space is not.
+  Issues after;
+  EXPECT_FALSE(in.parse("{} x", after));
+  Issues space;
+  EXPECT_TRUE(in.parse("{}  \n", space));
 }
 
 TEST(JsonNode, KindsAndValues) {

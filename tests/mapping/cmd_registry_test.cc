@@ -1,4 +1,4 @@
-// trialbridge registry export|import: the command-line contract (docs/cli.md).
+// trialbridge registry export|import|publish: the command-line contract (docs/cli.md).
 #include "cli/cmd_registry.h"
 
 #include <gtest/gtest.h>
@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli/cmd_map.h"
+#include "service/service.h"
+#include "study/trial_reader.h"
 #include "test_util.h"
 
 namespace trialbridge::cli {
@@ -136,6 +139,80 @@ TEST(RegistryCommandErrors, ExitCodes) {
   EXPECT_EQ(j.status, kExitDataError);
   EXPECT_NE(j.err.find("malformed JSON"), std::string::npos) << j.err;
   EXPECT_EQ(registry({"--help"}).status, kExitOk);
+}
+
+// registry publish: a folder target of a configuration whose store holds the reference trial
+// (loaded by a service, which is then stopped: one process owns an SQLite database).
+class RegistryPublish : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "tb-registry-publish-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    config_ = dir_ + "/config.json";
+    std::ofstream(config_) << R"({"http":{"port":0},"store":{"database":")" + dir_ +
+                                  R"(/tb.db"},"registries":{"files":{"kind":"file","directory":")" +
+                                  dir_ + R"(/out","intervalSeconds":0}}})";
+    auto parsed = service::loadConfig(config_);
+    ASSERT_TRUE(parsed) << parsed.message();
+    auto svc = service::Service::start(parsed.value());
+    ASSERT_TRUE(svc) << svc.message();
+    std::ifstream in(sourcePath("samples/trials/NCT06813157.json"));
+    std::stringstream text;
+    text << in.rdbuf();
+    core::Issues issues;
+    auto trial = study::readTrial(text.str(), issues);
+    ASSERT_TRUE(trial);
+    ASSERT_TRUE(svc.value()->loadTrial(*trial, {}).ok());
+    svc.value()->stop();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  size_t files() const {
+    if (!std::filesystem::exists(dir_ + "/out")) return 0;
+    return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir_ + "/out"),
+                                             std::filesystem::directory_iterator()));
+  }
+  std::string dir_, config_;
+};
+
+TEST_F(RegistryPublish, DryRunThenPublish) {
+  Outcome dry = registry({"publish", "--config", config_, "--target", "files", "--dry-run"});
+  EXPECT_EQ(dry.status, kExitOk) << dry.err;
+  EXPECT_NE(dry.out.find("ResearchStudy/nct06813157: create"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("  protocolSection: (none) -> {"), std::string::npos) << dry.out;
+  EXPECT_EQ(files(), 0u);
+
+  Outcome run = registry({"publish", "--config", config_, "--target", "files"});
+  EXPECT_EQ(run.status, kExitOk) << run.err;
+  EXPECT_NE(run.out.find("1 sent"), std::string::npos) << run.out;
+  EXPECT_EQ(files(), 1u);
+  Outcome again = registry({"publish", "--config", config_, "--target", "files"});
+  EXPECT_EQ(again.status, kExitOk) << again.err;
+  EXPECT_NE(again.out.find(": 0 change(s)"), std::string::npos) << again.out;
+  dry = registry({"publish", "--config", config_, "--target", "files", "--dry-run"});
+  EXPECT_NE(dry.out.find("0 change(s) waiting"), std::string::npos) << dry.out;
+  EXPECT_EQ(files(), 1u);
+}
+
+TEST_F(RegistryPublish, Errors) {
+  Outcome unknown = registry({"publish", "--config", config_, "--target", "nope"});
+  EXPECT_EQ(unknown.status, kExitUsage);
+  EXPECT_NE(unknown.err.find("no target 'nope'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("(files)"), std::string::npos) << unknown.err;
+  EXPECT_EQ(registry({"publish", "--target", "files"}).status, kExitUsage);
+  EXPECT_EQ(registry({"publish", "--config", config_}).status, kExitUsage);
+  EXPECT_EQ(registry({"publish", "--config", dir_ + "/none.json", "--target", "files"}).status,
+            kExitUsage);
+  // A running service owns the SQLite database.
+  auto parsed = service::loadConfig(config_);
+  ASSERT_TRUE(parsed);
+  auto svc = service::Service::start(parsed.value());
+  ASSERT_TRUE(svc) << svc.message();
+  Outcome busy = registry({"publish", "--config", config_, "--target", "files"});
+  EXPECT_EQ(busy.status, kExitUsage);
+  EXPECT_NE(busy.err.find("in use by another process"), std::string::npos) << busy.err;
+  EXPECT_EQ(files(), 0u);
 }
 
 }  // namespace

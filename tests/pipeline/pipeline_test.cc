@@ -131,6 +131,24 @@ class FailingStore final : public store::Store {
   store::Status retryOutbox(int64_t seq, std::string_view e, int64_t delayMs) override {
     return inner_.retryOutbox(seq, e, delayMs);
   }
+  store::Status reclaimOutbox(std::string_view topic, int64_t& count) override {
+    return inner_.reclaimOutbox(topic, count);
+  }
+  store::Status pendingOutbox(const store::OutboxQuery& q, std::vector<store::OutboxMessage>& out,
+                              int64_t& total) override {
+    return inner_.pendingOutbox(q, out, total);
+  }
+  store::Status readPublishState(std::string_view target, std::string_view type,
+                                 std::string_view id, store::PublishState& out) override {
+    return inner_.readPublishState(target, type, id, out);
+  }
+  store::Status savePublishState(const store::PublishState& state) override {
+    return inner_.savePublishState(state);
+  }
+  store::Status tryExclusive(std::string_view name,
+                             std::unique_ptr<store::StoreLease>& out) override {
+    return inner_.tryExclusive(name, out);
+  }
   store::Status readAudit(std::string_view id, store::ResourceVersion& out) override {
     return inner_.readAudit(id, out);
   }

@@ -9,7 +9,11 @@
 #include <filesystem>
 #include <map>
 
+#include <chrono>
+#include <thread>
+
 #include "hl7v2/mllp.h"
+#include "publish_test_util.h"
 #include "test_client.h"
 
 namespace trialbridge::testing {
@@ -132,6 +136,49 @@ TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
             1);
   EXPECT_GE(at(after, "trialbridge_http_request_seconds_count{}"), 3);
   EXPECT_EQ(c.request("POST", "/metrics").status, 405);
+  std::filesystem::remove_all(dir);
+}
+
+// The registry publisher's figures per target: the outbox backlog and the rows that failed, for a
+// file target that publishes and a FHIR target nobody listens at.
+TEST(MetricsView, RegistryBacklogAndFailuresPerTarget) {
+  ASSERT_EQ(std::system("/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null"), 0)
+      << "python3-prometheus-client is not installed (deploy/install-deps.sh installs it)";
+  const std::string dir = tempDir();
+  TestServer server(R"({"registries":{"files":{"kind":"file","directory":")" + dir +
+                    R"(/ctgov","intervalSeconds":1},"down":{"kind":"fhir",)"
+                    R"("url":"http://127.0.0.1:1/fhir","intervalSeconds":1,"maxAttempts":1,)"
+                    R"("retryBaseMillis":10,"retryMaxMillis":100,"types":["ResearchStudy"]}}})");
+  ASSERT_TRUE(server.ok()) << server.error();
+  const Client c = server.client();
+  const std::string backlogFiles = "trialbridge_registry_outbox_backlog{target=\"files\"}";
+  const std::string backlogDown = "trialbridge_registry_outbox_backlog{target=\"down\"}";
+  const std::string failedFiles = "trialbridge_registry_publish_failures_total{target=\"files\"}";
+  const std::string failedDown = "trialbridge_registry_publish_failures_total{target=\"down\"}";
+  std::string error;
+  const Samples before = scrape(c, dir, error);
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_EQ(at(before, backlogFiles), 0);
+  EXPECT_EQ(at(before, backlogDown), 0);
+  EXPECT_EQ(at(before, failedFiles), 0);
+  EXPECT_EQ(at(before, failedDown), 0);
+
+  ASSERT_EQ(loadReferenceTrial(server.service()), "");
+  // Runs every second: the file target drains its rows, the FHIR target fails its one row
+  // (the ResearchStudy) in every run and keeps it.
+  Samples after;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    after = scrape(c, dir, error);
+    ASSERT_TRUE(error.empty()) << error;
+    if (at(after, failedDown) >= 2 && at(after, backlogFiles) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(at(after, backlogFiles), 0);
+  EXPECT_EQ(at(after, failedFiles), 0);
+  EXPECT_EQ(at(after, backlogDown), 1);
+  EXPECT_GE(at(after, failedDown), 2);
+  EXPECT_FALSE(std::filesystem::is_empty(dir + "/ctgov"));
   std::filesystem::remove_all(dir);
 }
 

@@ -437,6 +437,120 @@ TEST_P(StoreTest, OutboxRowsGoWithTheChange) {
   EXPECT_EQ(registry[0].version, 2);
 }
 
+TEST_P(StoreTest, PendingOutboxListsWithoutClaiming) {
+  open({{"ResearchStudy", {"registry"}}});
+  const std::string a = create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  const std::string b = create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  std::vector<OutboxMessage> pending;
+  int64_t total = 0;
+  ASSERT_TRUE(store_->pendingOutbox({"registry", false, 10}, pending, total));
+  ASSERT_EQ(total, 2);
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].id, a);  // in order of the changes
+  EXPECT_EQ(pending[1].id, b);
+  EXPECT_FALSE(pending[0].created.empty());
+  // Listing claims nothing: both are still handed out.
+  std::vector<OutboxMessage> claimed;
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 60000, claimed));
+  ASSERT_EQ(claimed.size(), 2u);
+  // A failing row is listed with its error; a completed one is gone; claimed ones stay pending.
+  ASSERT_TRUE(store_->retryOutbox(claimed[1].seq, "HTTP 500 from the registry", 60000));
+  ASSERT_TRUE(store_->completeOutbox(claimed[0].seq));
+  pending.clear();
+  ASSERT_TRUE(store_->pendingOutbox({"registry", false, 10}, pending, total));
+  EXPECT_EQ(total, 1);
+  pending.clear();
+  ASSERT_TRUE(store_->pendingOutbox({"registry", true, 10}, pending, total));
+  ASSERT_EQ(total, 1);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, b);
+  EXPECT_EQ(pending[0].attempts, 1);
+  EXPECT_EQ(pending[0].lastError, "HTTP 500 from the registry");
+  EXPECT_GT(pending[0].dueMs, 0);
+  // The limit bounds the list, not the count.
+  create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  pending.clear();
+  ASSERT_TRUE(store_->pendingOutbox({"registry", false, 1}, pending, total));
+  EXPECT_EQ(total, 2);
+  EXPECT_EQ(pending.size(), 1u);
+  pending.clear();
+  ASSERT_TRUE(store_->pendingOutbox({"other", false, 10}, pending, total));
+  EXPECT_EQ(total, 0);
+  EXPECT_TRUE(pending.empty());
+}
+
+// The one consumer of a topic takes over, at its start, the rows a consumer that died had
+// claimed; rows waiting after a failure keep waiting.
+TEST_P(StoreTest, ReclaimTakesOverClaimedRowsOnly) {
+  open({{"ResearchStudy", {"registry"}}});
+  create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  create(R"({"resourceType":"ResearchStudy","status":"active"})");
+  std::vector<OutboxMessage> claimed;
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 600000, claimed));
+  ASSERT_EQ(claimed.size(), 3u);
+  ASSERT_TRUE(store_->retryOutbox(claimed[0].seq, "HTTP 503", 600000));  // waits ten minutes
+  ASSERT_TRUE(store_->completeOutbox(claimed[1].seq));
+  // claimed[2] is left claimed, as by a process that was killed.
+  std::vector<OutboxMessage> again;
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 600000, again));
+  EXPECT_TRUE(again.empty());
+  int64_t count = 0;
+  ASSERT_TRUE(store_->reclaimOutbox("registry", count));
+  EXPECT_EQ(count, 1);
+  ASSERT_TRUE(store_->claimOutbox("registry", 10, 600000, again));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].seq, claimed[2].seq);
+  EXPECT_EQ(again[0].attempts, 0);
+  ASSERT_TRUE(store_->reclaimOutbox("other", count));
+  EXPECT_EQ(count, 0);
+}
+
+TEST_P(StoreTest, PublishStateIsKeptPerTargetAndResource) {
+  PublishState st;
+  EXPECT_EQ(store_->readPublishState("medplum", "ResearchStudy", "s1", st).code(), Code::NotFound);
+  PublishState s1{"medplum", "ResearchStudy", "s1", "abc", "3", "h1", "", "{}"};
+  ASSERT_TRUE(store_->savePublishState(s1));
+  PublishState other{"files", "ResearchStudy", "s1", "s1-1.json", "", "h9", "h10"};
+  ASSERT_TRUE(store_->savePublishState(other));
+  ASSERT_TRUE(store_->readPublishState("medplum", "ResearchStudy", "s1", st));
+  EXPECT_EQ(st.remoteId, "abc");
+  EXPECT_EQ(st.remoteVersion, "3");
+  EXPECT_EQ(st.hash, "h1");
+  EXPECT_EQ(st.pendingHash, "");
+  EXPECT_EQ(st.content, "{}");
+  EXPECT_FALSE(st.updated.empty());
+  // Saving again replaces the row.
+  s1.remoteVersion = "4";
+  s1.pendingHash = "h2";
+  ASSERT_TRUE(store_->savePublishState(s1));
+  ASSERT_TRUE(store_->readPublishState("medplum", "ResearchStudy", "s1", st));
+  EXPECT_EQ(st.remoteVersion, "4");
+  EXPECT_EQ(st.pendingHash, "h2");
+  ASSERT_TRUE(store_->readPublishState("files", "ResearchStudy", "s1", st));
+  EXPECT_EQ(st.remoteId, "s1-1.json");
+  EXPECT_EQ(st.pendingHash, "h10");
+  // It survives a restart.
+  open();
+  ASSERT_TRUE(store_->readPublishState("medplum", "ResearchStudy", "s1", st));
+  EXPECT_EQ(st.remoteVersion, "4");
+}
+
+TEST_P(StoreTest, ExclusiveLeaseHasOneHolder) {
+  std::unique_ptr<StoreLease> first, second;
+  ASSERT_TRUE(store_->tryExclusive("publisher:medplum", first));
+  ASSERT_NE(first, nullptr);
+  EXPECT_TRUE(first->held());
+  ASSERT_TRUE(store_->tryExclusive("publisher:medplum", second));
+  EXPECT_EQ(second, nullptr);  // held in this process
+  std::unique_ptr<StoreLease> otherName;
+  ASSERT_TRUE(store_->tryExclusive("publisher:files", otherName));
+  EXPECT_NE(otherName, nullptr);
+  first.reset();
+  ASSERT_TRUE(store_->tryExclusive("publisher:medplum", second));
+  EXPECT_NE(second, nullptr);
+}
+
 TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
   const std::string id = create(R"({"resourceType":"Patient","gender":"male"})");
   open();
@@ -859,6 +973,39 @@ TEST(SqliteStore, OneProcessOwnsTheFile) {
   EXPECT_TRUE(third) << third.message();
   third.value().reset();
   std::filesystem::remove_all(tmpl);
+}
+
+// Two nodes on one PostgreSQL database: a lease held by one excludes the other (a session
+// advisory lock), and is free again once the holder lets go.
+TEST(PostgresStore, ExclusiveLeaseAcrossNodes) {
+  auto& pg = testing::PgCluster::shared();
+  ASSERT_TRUE(pg.running()) << "PostgreSQL test cluster did not start: " << pg.error();
+  StoreOptions o;
+  o.backend = "postgresql";
+  o.database = pg.createDatabase();
+  auto a = openStore(o);
+  ASSERT_TRUE(a) << a.message();
+  auto b = openStore(o);
+  ASSERT_TRUE(b) << b.message();
+  std::unique_ptr<StoreLease> held, refused;
+  ASSERT_TRUE(a.value()->tryExclusive("publisher:registry", held));
+  ASSERT_NE(held, nullptr);
+  ASSERT_TRUE(b.value()->tryExclusive("publisher:registry", refused));
+  EXPECT_EQ(refused, nullptr);
+  // Another name is another lock; a resource write is not blocked by the lease.
+  std::unique_ptr<StoreLease> other;
+  ASSERT_TRUE(b.value()->tryExclusive("publisher:files", other));
+  EXPECT_NE(other, nullptr);
+  held.reset();
+  ASSERT_TRUE(b.value()->tryExclusive("publisher:registry", refused));
+  ASSERT_NE(refused, nullptr);
+  EXPECT_TRUE(refused->held());
+  // Once node b lets go (and closes), node a takes it again.
+  refused.reset();
+  other.reset();
+  b.value().reset();
+  ASSERT_TRUE(a.value()->tryExclusive("publisher:registry", held));
+  EXPECT_NE(held, nullptr);
 }
 
 TEST(Store, BadOptionsSayWhy) {
