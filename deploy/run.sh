@@ -25,7 +25,32 @@ if [[ $# -gt 0 ]]; then
   exec "$TRIALBRIDGE" "$@"
 fi
 
-# MAIN JOB: the FHIR service (docs/rest.md) on SQLite (trialbridge.db here) with the reference
-# trial loaded; it prints its base URL and serves until Ctrl-C.
-echo "run.sh: $TRIALBRIDGE serve --trial samples/trials/NCT06813157.json"
-exec "$TRIALBRIDGE" serve --trial samples/trials/NCT06813157.json
+# MAIN JOB: the FHIR service (docs/rest.md) and the HL7 v2 MLLP listener (docs/mllp.md) on SQLite
+# (trialbridge.db here) with the reference trial loaded and its sample subjects enrolled (with the
+# samples' demonstration secret); it prints where to send FHIR and HL7 and serves until Ctrl-C.
+# TB_HTTP_PORT and TB_MLLP_PORT change the ports (8080 and 2575).
+http_port=${TB_HTTP_PORT:-8080}
+mllp_port=${TB_MLLP_PORT:-2575}
+out=$(mktemp -t trialbridge-serve.XXXXXX)
+echo "run.sh: $TRIALBRIDGE serve --trial samples/trials/NCT06813157.json" \
+  "--secret-file samples/entities/demo.secret --port $http_port --mllp-port $mllp_port"
+"$TRIALBRIDGE" serve --trial samples/trials/NCT06813157.json \
+  --secret-file samples/entities/demo.secret --port "$http_port" --mllp-port "$mllp_port" \
+  > >(tee "$out") &
+serve=$!
+trap 'kill -TERM "$serve" 2>/dev/null; wait "$serve"; rm -f "$out"; exit 0' INT TERM
+for _ in $(seq 600); do
+  grep -q 'MLLP on ' "$out" && break
+  kill -0 "$serve" 2>/dev/null || { wait "$serve" || exit $?; }
+  sleep 0.1
+done
+base=$(sed -n 's/^trialbridge serve: FHIR base //p' "$out")
+"$TRIALBRIDGE" enrol --server "$base" samples/entities/nct06813157-subject-*.json
+cat <<EOT
+
+run.sh: trialbridge is serving (Ctrl-C stops it):
+  FHIR   $base   (e.g. curl '$base/ResearchSubject')
+  HL7 v2 MLLP on 127.0.0.1:$mllp_port   (samples/send.sh sends the sample lab messages)
+  console http://127.0.0.1:$http_port/console/
+EOT
+wait "$serve"
