@@ -50,7 +50,7 @@ cat <<EOT
 
 run.sh: trialbridge is serving (Ctrl-C stops it):
   FHIR   $base   (e.g. curl '$base/ResearchSubject')
-  HL7 v2 MLLP on 127.0.0.1:$mllp_port   (samples/send.sh sends the sample lab messages)
+  HL7 v2 MLLP on 127.0.0.1:$mllp_port   (samples/send.sh $mllp_port $base sends the sample lab messages)
   console http://127.0.0.1:$http_port/console/
 EOT
 wait "$serve"

@@ -15,18 +15,27 @@ import socket, sys
 port = int(sys.argv[1])
 for path in sys.argv[2:]:
     with open(path, "rb") as f:
-        message = f.read().replace(b"\r\n", b"\r").replace(b"\n", b"\r")
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        s.sendall(b"\x0b" + message + b"\x1c\x0d")
-        reply = b""
-        while not reply.endswith(b"\x1c\x0d"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
-    for segment in reply.strip(b"\x0b\x1c\x0d").split(b"\r"):
-        if segment[:3] in (b"MSA", b"ERR"):
-            print(f"{path.rsplit('/', 1)[-1]}: {segment.decode('latin-1')}")
+        text = f.read().replace(b"\r\n", b"\r").replace(b"\n", b"\r")
+    # A batch file (FHS/BHS ... BTS/FTS) is sent as its messages, one frame each.
+    messages = []
+    for segment in text.split(b"\r"):
+        if segment[:3] in (b"FHS", b"BHS", b"BTS", b"FTS") or not segment:
+            continue
+        if segment.startswith(b"MSH") or not messages:
+            messages.append([])
+        messages[-1].append(segment)
+    for message in messages:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"\x0b" + b"\r".join(message) + b"\r\x1c\x0d")
+            reply = b""
+            while not reply.endswith(b"\x1c\x0d"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        for segment in reply.strip(b"\x0b\x1c\x0d").split(b"\r"):
+            if segment[:3] in (b"MSA", b"ERR"):
+                print(f"{path.rsplit('/', 1)[-1]}: {segment.decode('latin-1')}")
 PY
 
 echo
