@@ -19,68 +19,12 @@
 
 #include <rapidjson/document.h>
 
+#include "child_process.h"
 #include "store/store.h"
 #include "test_client.h"
 
 namespace trialbridge::testing {
 namespace {
-
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
-
-Child spawn(const std::vector<std::string>& args, const std::string& cwd,
-            const std::string& errPath,
-            const std::vector<std::pair<std::string, std::string>>& env = {}) {
-  int pipefd[2];
-  if (::pipe(pipefd) != 0) return {};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(pipefd[1], 1);
-    const int err = ::open(errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(err, 2);
-    ::close(pipefd[0]);
-    if (::chdir(cwd.c_str()) != 0) ::_exit(127);
-    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(pipefd[1]);
-  return {pid, pipefd[0]};
-}
-
-// Reads stdout until a line containing `marker` (or EOF / timeout).
-std::string readUntil(int fd, const std::string& marker, int seconds) {
-  std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  ::fcntl(fd, F_SETFL, O_NONBLOCK);
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      if (out.find(marker) != std::string::npos &&
-          out.find('\n', out.find(marker)) != std::string::npos)
-        break;
-    } else if (n == 0) {
-      break;
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  return out;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(ServeCommand, DefaultsTrialBaseUrlAndCleanStop) {
   const std::string dir = tempDir();

@@ -172,6 +172,36 @@ int total(const Client& client, const std::string& query) {
   return t.empty() ? -1 : std::stoi(t);
 }
 
+// What `serve` printed when it was ready: its output, FHIR base URL and MLLP port.
+struct Served {
+  std::string out, baseUrl, mllpPort;
+  int httpPort = 0;
+};
+
+// Waits for `serve` to print both addresses, then enrols the sample subjects through $enrol.
+// Fails the test (httpPort 0) when it does not come up.
+Served startedAndEnrolled(ChildProcess& serve, const std::string& dir) {
+  Served s;
+  EXPECT_TRUE(serve.started());
+  if (!serve.started()) return s;
+  s.out = serve.readUntil("MLLP on ", 120);
+  const size_t base = s.out.find("FHIR base http://127.0.0.1:");
+  const size_t mllp = s.out.find("MLLP on 127.0.0.1:");
+  EXPECT_TRUE(base != std::string::npos && mllp != std::string::npos)
+      << s.out << slurpFile(dir + "/stderr.log");
+  if (base == std::string::npos || mllp == std::string::npos) return s;
+  s.baseUrl = s.out.substr(base + 10, s.out.find('\n', base) - base - 10);
+  s.mllpPort = s.out.substr(mllp + 18, s.out.find('\n', mllp) - mllp - 18);
+  s.httpPort = std::stoi(s.baseUrl.substr(s.baseUrl.rfind(':') + 1));
+  const Client client("127.0.0.1", s.httpPort);
+  for (const std::string& file : subjectFiles()) {
+    const Reply r = client.request("POST", "/fhir/ResearchSubject/$enrol", slurpFile(file),
+                                   {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 200) << file << ": " << r.body;
+  }
+  return s;
+}
+
 TEST(StudyContextEndToEnd, SamplesOverMllpAndIngestAreStoredPseudonymousPlacedAndValid) {
   const std::string peers = kRoot + "/tests/peers";
   ASSERT_TRUE(std::filesystem::exists(peers + "/node_modules/fhir-kit-client/package.json"))
@@ -188,21 +218,12 @@ TEST(StudyContextEndToEnd, SamplesOverMllpAndIngestAreStoredPseudonymousPlacedAn
                       kRoot + "/samples/trials/NCT06813157.json", "--secret-file",
                       kRoot + "/samples/entities/demo.secret"},
                      dir, dir + "/stderr.log");
-  ASSERT_TRUE(serve.started());
-  const std::string out = serve.readUntil("MLLP on ", 120);
-  const size_t base = out.find("FHIR base http://127.0.0.1:");
-  const size_t mllp = out.find("MLLP on 127.0.0.1:");
-  ASSERT_TRUE(base != std::string::npos && mllp != std::string::npos)
-      << out << slurpFile(dir + "/stderr.log");
-  const std::string baseUrl = out.substr(base + 10, out.find('\n', base) - base - 10);
-  const std::string mllpPort = out.substr(mllp + 18, out.find('\n', mllp) - mllp - 18);
-  const Client client("127.0.0.1", std::stoi(baseUrl.substr(baseUrl.rfind(':') + 1)));
-
-  for (const std::string& file : subjectFiles()) {
-    const Reply r = client.request("POST", "/fhir/ResearchSubject/$enrol", slurpFile(file),
-                                   {{"Content-Type", "application/json"}});
-    EXPECT_EQ(r.status, 200) << file << ": " << r.body;
-  }
+  const Served served = startedAndEnrolled(serve, dir);
+  ASSERT_GT(served.httpPort, 0);
+  const std::string& out = served.out;
+  const std::string& baseUrl = served.baseUrl;
+  const std::string& mllpPort = served.mllpPort;
+  const Client client("127.0.0.1", served.httpPort);
   ASSERT_EQ(total(client, "/fhir/Observation?_summary=count"), 0);
 
   // The samples over MLLP: each subject's results are stored, with the responses they give.
@@ -299,23 +320,12 @@ TEST(StudyContextEndToEnd, ASitesAssigningAuthorityMatchesIdentifiersWithoutASys
                       kRoot + "/samples/trials/NCT06813157.json", "--secret-file",
                       kRoot + "/samples/entities/demo.secret"},
                      dir, dir + "/stderr.log");
-  ASSERT_TRUE(serve.started());
-  const std::string out = serve.readUntil("MLLP on ", 120);
-  const size_t base = out.find("FHIR base http://127.0.0.1:");
-  const size_t mllp = out.find("MLLP on 127.0.0.1:");
-  ASSERT_TRUE(base != std::string::npos && mllp != std::string::npos)
-      << out << slurpFile(dir + "/stderr.log");
-  const std::string baseUrl = out.substr(base + 10, out.find('\n', base) - base - 10);
-  const std::string mllpPort = out.substr(mllp + 18, out.find('\n', mllp) - mllp - 18);
-  const Client client("127.0.0.1", std::stoi(baseUrl.substr(baseUrl.rfind(':') + 1)));
-  for (const std::string& file : subjectFiles()) {
-    const Reply r = client.request("POST", "/fhir/ResearchSubject/$enrol", slurpFile(file),
-                                   {{"Content-Type", "application/json"}});
-    EXPECT_EQ(r.status, 200) << file << ": " << r.body;
-  }
+  const Served served = startedAndEnrolled(serve, dir);
+  ASSERT_GT(served.httpPort, 0);
+  const Client client("127.0.0.1", served.httpPort);
 
-  const auto ack = msas(
-      runCommand("mllp_send -f " + dir + "/namespace-only.mllp -p " + mllpPort + " 127.0.0.1"));
+  const auto ack = msas(runCommand("mllp_send -f " + dir + "/namespace-only.mllp -p " +
+                                   served.mllpPort + " 127.0.0.1"));
   ASSERT_EQ(ack.size(), 1u);
   EXPECT_EQ(ack[0].first, "AA");
   EXPECT_GT(total(client, "/fhir/Observation?_summary=count"), 0);
