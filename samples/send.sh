@@ -28,11 +28,16 @@ for path in sys.argv[2:]:
         with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
             s.sendall(b"\x0b" + b"\r".join(message) + b"\r\x1c\x0d")
             reply = b""
-            while not reply.endswith(b"\x1c\x0d"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
+            s.settimeout(10)
+            try:
+                while not reply.endswith(b"\x1c\x0d"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+            except socket.timeout:
+                # Enhanced mode with MSH-15 NE asks for no accept ACK: none comes.
+                print(f"{path.rsplit('/', 1)[-1]}: no ACK in 10 s (MSH-15 NE asks for none)")
         for segment in reply.strip(b"\x0b\x1c\x0d").split(b"\r"):
             if segment[:3] in (b"MSA", b"ERR"):
                 print(f"{path.rsplit('/', 1)[-1]}: {segment.decode('latin-1')}")
