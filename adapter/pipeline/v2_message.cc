@@ -222,6 +222,7 @@ store::Status writeSteps(store::WriteContext& ctx, V2Work& w, const Settings& s,
 store::Status replay(store::WriteContext& ctx, const V2Work& w, const store::MessageReceipt& r,
                      V2Outcome& out) {
   out.replayed = true;
+  out.issues = core::Issues();  // the first answer's issues, rebuilt below (not added twice)
   out.quarantineId = r.quarantineId;
   out.code = r.ackCode == "AR" ? AckCode::AR : (r.ackCode == "AE" ? AckCode::AE : AckCode::AA);
   for (const core::Issue& i : w.issues.items()) {

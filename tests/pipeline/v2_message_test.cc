@@ -226,6 +226,7 @@ TEST_P(V2MessageTest, ANonOruMessageIsRejectedAndQuarantinedOnce) {
   EXPECT_EQ(again.v2->quarantineId, r.v2->quarantineId);
   ASSERT_TRUE(again.issues.hasErrors());
   EXPECT_EQ(again.issues.items()[0].location, "MSH-9.1");
+  EXPECT_EQ(again.issues.items().size(), r.issues.items().size());  // its ERR segments once
   EXPECT_EQ(quarantine().size(), 1u);
 }
 
