@@ -1,19 +1,15 @@
 #include "conformance/context.h"
 
 #include "conformance/type_model.h"
+#include "core/string_map.h"
 
 namespace trialbridge::conformance {
+
+using core::StringMap;
 
 namespace {
 
 constexpr std::string_view kCoreSdPrefix = "http://hl7.org/fhir/StructureDefinition/";
-
-struct Hash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-template <typename V>
-using StringMap = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
 
 }  // namespace
 

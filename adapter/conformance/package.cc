@@ -11,6 +11,7 @@
 
 #include "conformance/context.h"
 #include "core/json.h"
+#include "core/rapidjson_util.h"
 #include "core/resource_io.h"
 #include "core/text.h"
 #include "core/xml.h"
@@ -26,6 +27,8 @@ extern const char tb_core_package_end[];
 
 namespace trialbridge::conformance {
 
+using core::rj::stringMember;
+
 namespace fs = std::filesystem;
 using core::Result;
 
@@ -40,13 +43,6 @@ bool readFile(const fs::path& path, std::string& out) {
   ss << in.rdbuf();
   out = std::move(ss).str();
   return true;
-}
-
-std::string stringMember(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject()) return {};
-  auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
 }
 
 // A package whose resources are slices of one text held in memory (a .tgz unpacked in memory,

@@ -6,34 +6,21 @@
 #include <charconv>
 
 #include "core/json.h"
+#include "core/rapidjson_util.h"
 
 namespace trialbridge::conformance {
+
+using core::rj::eachItem;
+using core::rj::member;
+using core::rj::stringMember;
 
 namespace {
 
 using Value = rapidjson::Value;
 
-std::string str(const Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
 bool boolean(const Value& obj, const char* name) {
   auto it = obj.FindMember(name);
   return it != obj.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
-
-const Value* member(const Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-template <typename F>
-void eachItem(const Value& obj, const char* name, F&& f) {
-  const Value* arr = member(obj, name);
-  if (arr == nullptr || !arr->IsArray()) return;
-  for (const Value& v : arr->GetArray()) f(v);
 }
 
 std::string toJson(const Value& v) {
@@ -57,7 +44,8 @@ constexpr std::string_view kBestPracticeExtension =
 std::string extensionString(const Value& obj, std::string_view url, const char* valueName) {
   std::string out;
   eachItem(obj, "extension", [&](const Value& ext) {
-    if (out.empty() && ext.IsObject() && str(ext, "url") == url) out = str(ext, valueName);
+    if (out.empty() && ext.IsObject() && stringMember(ext, "url") == url)
+      out = stringMember(ext, valueName);
   });
   return out;
 }
@@ -77,22 +65,22 @@ void choiceValue(const Value& obj, std::string_view prefix, std::string& name, s
 
 ElementDefinition readElement(const Value& e) {
   ElementDefinition d;
-  d.id = str(e, "id");
-  d.path = str(e, "path");
-  d.sliceName = str(e, "sliceName");
-  d.shortText = str(e, "short");
+  d.id = stringMember(e, "id");
+  d.path = stringMember(e, "path");
+  d.sliceName = stringMember(e, "sliceName");
+  d.shortText = stringMember(e, "short");
   if (const Value* v = member(e, "min"); v != nullptr && v->IsUint()) d.min = v->GetUint();
-  d.maxText = str(e, "max");
+  d.maxText = stringMember(e, "max");
   if (!d.maxText.empty()) d.max = parseMax(d.maxText);
   if (const Value* b = member(e, "base"); b != nullptr && b->IsObject()) {
-    d.basePath = str(*b, "path");
+    d.basePath = stringMember(*b, "path");
     if (const Value* v = member(*b, "min"); v != nullptr && v->IsUint()) d.baseMin = v->GetUint();
-    d.baseMax = str(*b, "max");
+    d.baseMax = stringMember(*b, "max");
   }
   eachItem(e, "type", [&](const Value& t) {
     if (!t.IsObject()) return;
     TypeRef ref;
-    ref.code = str(t, "code");
+    ref.code = stringMember(t, "code");
     eachItem(t, "profile", [&](const Value& p) {
       if (p.IsString()) ref.profiles.emplace_back(p.GetString());
     });
@@ -115,26 +103,28 @@ ElementDefinition readElement(const Value& e) {
     }
     d.types.push_back(std::move(ref));
   });
-  d.contentReference = str(e, "contentReference");
+  d.contentReference = stringMember(e, "contentReference");
   eachItem(e, "representation", [&](const Value& r) {
     if (r.IsString()) d.representation.emplace_back(r.GetString());
   });
   if (const Value* s = member(e, "slicing"); s != nullptr && s->IsObject()) {
     Slicing sl;
     eachItem(*s, "discriminator", [&](const Value& di) {
-      if (di.IsObject()) sl.discriminators.push_back({str(di, "type"), str(di, "path")});
+      if (di.IsObject())
+        sl.discriminators.push_back({stringMember(di, "type"), stringMember(di, "path")});
     });
-    sl.description = str(*s, "description");
+    sl.description = stringMember(*s, "description");
     sl.ordered = boolean(*s, "ordered");
-    sl.rules = str(*s, "rules");
+    sl.rules = stringMember(*s, "rules");
     d.slicing = std::move(sl);
   }
   eachItem(e, "constraint", [&](const Value& c) {
     if (!c.IsObject()) return;
-    d.constraints.push_back(Constraint{str(c, "key"), str(c, "severity"), str(c, "human"),
-                                       str(c, "expression"), str(c, "xpath"), str(c, "source")});
+    d.constraints.push_back(Constraint{stringMember(c, "key"), stringMember(c, "severity"),
+                                       stringMember(c, "human"), stringMember(c, "expression"),
+                                       stringMember(c, "xpath"), stringMember(c, "source")});
     eachItem(c, "extension", [&](const Value& ext) {
-      if (ext.IsObject() && str(ext, "url") == kBestPracticeExtension) {
+      if (ext.IsObject() && stringMember(ext, "url") == kBestPracticeExtension) {
         d.constraints.back().bestPractice = boolean(ext, "valueBoolean");
       }
     });
@@ -143,7 +133,8 @@ ElementDefinition readElement(const Value& e) {
     if (c.IsString()) d.conditions.emplace_back(c.GetString());
   });
   if (const Value* b = member(e, "binding"); b != nullptr && b->IsObject()) {
-    d.binding = Binding{str(*b, "strength"), str(*b, "valueSet"), str(*b, "description")};
+    d.binding = Binding{stringMember(*b, "strength"), stringMember(*b, "valueSet"),
+                        stringMember(*b, "description")};
   }
   choiceValue(e, "fixed", d.fixedName, d.fixedJson);
   choiceValue(e, "pattern", d.patternName, d.patternJson);
@@ -168,26 +159,26 @@ core::Result<StructureDefinition> parseStructureDefinition(std::string_view json
     return core::Result<StructureDefinition>::error("invalid JSON at " + std::to_string(line) +
                                                     ":" + std::to_string(column));
   }
-  if (!doc.IsObject() || str(doc, "resourceType") != "StructureDefinition") {
+  if (!doc.IsObject() || stringMember(doc, "resourceType") != "StructureDefinition") {
     return core::Result<StructureDefinition>::error("not a StructureDefinition");
   }
   StructureDefinition sd;
-  sd.url = str(doc, "url");
-  sd.version = str(doc, "version");
-  sd.name = str(doc, "name");
-  sd.title = str(doc, "title");
-  sd.status = str(doc, "status");
-  sd.kind = str(doc, "kind");
+  sd.url = stringMember(doc, "url");
+  sd.version = stringMember(doc, "version");
+  sd.name = stringMember(doc, "name");
+  sd.title = stringMember(doc, "title");
+  sd.status = stringMember(doc, "status");
+  sd.kind = stringMember(doc, "kind");
   sd.isAbstract = boolean(doc, "abstract");
-  sd.type = str(doc, "type");
-  sd.baseDefinition = str(doc, "baseDefinition");
-  sd.derivation = str(doc, "derivation");
+  sd.type = stringMember(doc, "type");
+  sd.baseDefinition = stringMember(doc, "baseDefinition");
+  sd.derivation = stringMember(doc, "derivation");
   eachItem(doc, "context", [&](const Value& c) {
     if (!c.IsObject()) return;
-    if (str(c, "type") == "element" || str(c, "type") == "extension") {
-      sd.contextTypes.push_back(str(c, "expression"));
+    if (stringMember(c, "type") == "element" || stringMember(c, "type") == "extension") {
+      sd.contextTypes.push_back(stringMember(c, "expression"));
     } else {
-      sd.contextExpressions.push_back(str(c, "expression"));
+      sd.contextExpressions.push_back(stringMember(c, "expression"));
     }
   });
   eachItem(doc, "contextInvariant", [&](const Value& c) {

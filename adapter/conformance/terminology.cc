@@ -8,33 +8,17 @@
 #include <shared_mutex>
 
 #include "conformance/context.h"
+#include "core/rapidjson_util.h"
 #include "core/regex.h"
 
 namespace trialbridge::conformance {
 
+using core::rj::eachItem;
+using core::rj::stringMember;
+
 namespace {
 
 using JValue = rapidjson::Value;
-
-std::string str(const JValue& obj, const char* name) {
-  if (!obj.IsObject()) return {};
-  auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-const JValue* jmember(const JValue& obj, const char* name) {
-  if (!obj.IsObject()) return nullptr;
-  auto it = obj.FindMember(name);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-template <typename F>
-void eachItem(const JValue& obj, const char* name, F&& f) {
-  const JValue* arr = jmember(obj, name);
-  if (arr == nullptr || !arr->IsArray()) return;
-  for (const JValue& v : arr->GetArray()) f(v);
-}
 
 // The value[x] of a CodeSystem item property, as text.
 std::string propertyValue(const JValue& p) {
@@ -44,7 +28,7 @@ std::string propertyValue(const JValue& p) {
     if (m.value.IsString()) return {m.value.GetString(), m.value.GetStringLength()};
     if (m.value.IsBool()) return m.value.GetBool() ? "true" : "false";
     if (m.value.IsInt64()) return std::to_string(m.value.GetInt64());
-    if (m.value.IsObject()) return str(m.value, "code");  // valueCoding
+    if (m.value.IsObject()) return stringMember(m.value, "code");  // valueCoding
   }
   return {};
 }
@@ -53,16 +37,16 @@ void readConcepts(const JValue& owner, const std::string& parent, CodeSystemInfo
   eachItem(owner, "concept", [&](const JValue& c) {
     if (!c.IsObject()) return;
     CodeConcept item;
-    item.code = str(c, "code");
-    item.display = str(c, "display");
+    item.code = stringMember(c, "code");
+    item.display = stringMember(c, "display");
     if (!parent.empty()) item.parents.push_back(parent);
     eachItem(c, "designation", [&](const JValue& d) {
-      std::string v = str(d, "value");
+      std::string v = stringMember(d, "value");
       if (!v.empty()) item.designations.push_back(std::move(v));
     });
     eachItem(c, "property", [&](const JValue& p) {
       if (!p.IsObject()) return;
-      const std::string code = str(p, "code");
+      const std::string code = stringMember(p, "code");
       std::string value = propertyValue(p);
       if (code == "parent" || code == "subsumedBy") item.parents.push_back(value);
       if ((code == "notSelectable" || code == "abstract") && value == "true") {
@@ -161,11 +145,11 @@ struct Terminology::Impl {
     d.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.value().data(), json.value().size());
     if (d.HasParseError() || !d.IsObject()) return nullptr;
     auto cs = std::make_unique<CodeSystemInfo>();
-    cs->url = str(d, "url");
-    cs->version = str(d, "version");
-    cs->name = str(d, "name");
-    cs->content = str(d, "content");
-    if (const JValue* v = jmember(d, "caseSensitive"); v != nullptr && v->IsBool()) {
+    cs->url = stringMember(d, "url");
+    cs->version = stringMember(d, "version");
+    cs->name = stringMember(d, "name");
+    cs->content = stringMember(d, "content");
+    if (const JValue* v = core::rj::member(d, "caseSensitive"); v != nullptr && v->IsBool()) {
       cs->caseSensitive = v->GetBool();
     }
     readConcepts(d, std::string(), *cs);
@@ -178,9 +162,9 @@ struct Terminology::Impl {
     std::vector<const CodeConcept*> candidates;
     for (const CodeConcept& c : cs.concepts) candidates.push_back(&c);
     for (const JValue& f : filters.GetArray()) {
-      const std::string property = str(f, "property");
-      const std::string op = str(f, "op");
-      const std::string value = str(f, "value");
+      const std::string property = stringMember(f, "property");
+      const std::string op = stringMember(f, "op");
+      const std::string value = stringMember(f, "value");
       std::vector<const CodeConcept*> kept;
       std::unique_ptr<const core::Regex> re;
       if (op == "regex") {
@@ -256,9 +240,9 @@ struct Terminology::Impl {
   static void addDisplays(const JValue& c, const std::string& system, const std::string& code,
                           ValueSetExpansion& target) {
     std::vector<std::string> found;
-    if (std::string d = str(c, "display"); !d.empty()) found.push_back(std::move(d));
+    if (std::string d = stringMember(c, "display"); !d.empty()) found.push_back(std::move(d));
     eachItem(c, "designation", [&](const JValue& d) {
-      if (std::string v = str(d, "value"); !v.empty()) found.push_back(std::move(v));
+      if (std::string v = stringMember(d, "value"); !v.empty()) found.push_back(std::move(v));
     });
     if (found.empty()) return;
     auto& list = target.displays[system + "|" + code];
@@ -267,7 +251,7 @@ struct Terminology::Impl {
 
   // Applies one include or exclude to `target` (or removes from it).
   void applySet(const JValue& item, ValueSetExpansion& target, bool include, int depth) const {
-    const std::string system = str(item, "system");
+    const std::string system = stringMember(item, "system");
     std::vector<const ValueSetExpansion*> nested;
     eachItem(item, "valueSet", [&](const JValue& v) {
       if (!v.IsString()) return;
@@ -304,12 +288,12 @@ struct Terminology::Impl {
     }
     StringSet codes;
     bool open = false;
-    const JValue* concepts = jmember(item, "concept");
-    const JValue* filters = jmember(item, "filter");
+    const JValue* concepts = core::rj::member(item, "concept");
+    const JValue* filters = core::rj::member(item, "filter");
     const CodeSystemInfo* cs = codeSystemFor(system);
     if (concepts != nullptr && concepts->IsArray()) {
       for (const JValue& c : concepts->GetArray()) {
-        std::string code = str(c, "code");
+        std::string code = stringMember(c, "code");
         if (code.empty()) continue;
         if (include) addDisplays(c, system, code, target);
         codes.insert(std::move(code));
@@ -358,8 +342,8 @@ struct Terminology::Impl {
     if (hash != std::string_view::npos) {
       vs = nullptr;
       eachItem(doc, "contained", [&](const JValue& c) {
-        if (vs == nullptr && str(c, "resourceType") == "ValueSet" &&
-            str(c, "id") == url.substr(hash + 1)) {
+        if (vs == nullptr && stringMember(c, "resourceType") == "ValueSet" &&
+            stringMember(c, "id") == url.substr(hash + 1)) {
           vs = &c;
         }
       });
@@ -367,13 +351,13 @@ struct Terminology::Impl {
     }
     const JValue& d = *vs;
     out->found = true;
-    out->version = str(d, "version");
-    out->name = str(d, "name");
+    out->version = stringMember(d, "version");
+    out->name = stringMember(d, "name");
     if (depth > 16) {
       out->error = "value sets include each other too deeply";
       return out;
     }
-    const JValue* compose = jmember(d, "compose");
+    const JValue* compose = core::rj::member(d, "compose");
     if (compose != nullptr && compose->IsObject()) {
       eachItem(*compose, "include",
                [&](const JValue& inc) { applySet(inc, *out, /*include=*/true, depth); });
@@ -381,17 +365,17 @@ struct Terminology::Impl {
                [&](const JValue& exc) { applySet(exc, *out, /*include=*/false, depth); });
       return out;
     }
-    const JValue* expansion = jmember(d, "expansion");
+    const JValue* expansion = core::rj::member(d, "expansion");
     if (expansion != nullptr && expansion->IsObject()) {
       std::vector<const JValue*> todo;
       eachItem(*expansion, "contains", [&](const JValue& c) { todo.push_back(&c); });
       while (!todo.empty()) {
         const JValue* c = todo.back();
         todo.pop_back();
-        const std::string code = str(*c, "code");
+        const std::string code = stringMember(*c, "code");
         if (!code.empty()) {
-          out->codes[str(*c, "system")].insert(code);
-          addDisplays(*c, str(*c, "system"), code, *out);
+          out->codes[stringMember(*c, "system")].insert(code);
+          addDisplays(*c, stringMember(*c, "system"), code, *out);
         }
         eachItem(*c, "contains", [&](const JValue& n) { todo.push_back(&n); });
       }

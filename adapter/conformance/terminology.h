@@ -10,21 +10,17 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
+
+#include "core/string_map.h"
 
 namespace trialbridge::conformance {
 
 class Context;
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-template <typename V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+using core::StringHash;
+using core::StringMap;
+using core::StringSet;
 
 struct CodeConcept {
   std::string code;

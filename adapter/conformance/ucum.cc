@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/string_map.h"
+
 // The UCUM essence table, embedded by ucum_data.S (see CMakeLists.txt).
 extern "C" const char tb_ucum_tsv_begin[];
 extern "C" const char tb_ucum_tsv_end[];
@@ -18,12 +20,7 @@ namespace trialbridge::conformance::ucum {
 
 namespace {
 
-struct Hash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-template <typename V>
-using StringMap = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+using core::StringMap;
 
 struct UnitDef {
   bool metric = false;

@@ -22,6 +22,10 @@ std::string hexEncode(std::string_view bytes);
 
 // A copy with A-Z made a-z (other bytes, UTF-8 included, unchanged).
 std::string asciiLower(std::string_view text);
+
+// Space, tab, CR or LF: white space as XML, JSON and FHIR's string rules define it (not
+// std::isspace, which also takes \v and \f and depends on the locale).
+inline bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 // Hex digits in either case, two a byte; nullopt for an odd length or a character that is not one.
 std::optional<std::string> hexDecode(std::string_view text);
 

@@ -8,8 +8,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "core/string_map.h"
 
 namespace trialbridge::core {
 
@@ -98,11 +99,7 @@ class TypeInfo {
   void index();
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, uint16_t, Hash, std::equal_to<>> byName_;
+  StringMap<uint16_t> byName_;
 };
 
 // "Quantity" for type "Quantity", "DateTime" for "dateTime": the suffix of a choice element name.

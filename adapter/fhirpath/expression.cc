@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/json.h"
+#include "core/string_map.h"
 #include "core/text.h"
 #include "fhirpath/engine.h"
 #include "fhirpath/fhirpath.h"
@@ -17,11 +18,7 @@ namespace trialbridge::fhirpath {
 
 struct ExpressionCache::Impl {
   mutable std::shared_mutex mutex;
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::shared_ptr<const Expression>, Hash, std::equal_to<>> map;
+  core::StringMap<std::shared_ptr<const Expression>> map;
 };
 
 ExpressionCache::ExpressionCache() : impl_(std::make_unique<Impl>()) {}

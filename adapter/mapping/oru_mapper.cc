@@ -16,8 +16,6 @@ using core::Element;
 using hl7v2::Segment;
 using hl7v2::Value;
 
-constexpr std::string_view kV2 = "http://terminology.hl7.org/CodeSystem/v2-";
-
 }  // namespace
 
 OruMapper::OruMapper(const hl7v2::Message& message, const V2MapOptions& options,

@@ -14,7 +14,6 @@ using hl7v2::Segment;
 using hl7v2::Value;
 
 constexpr std::string_view kLoinc = "http://loinc.org";
-constexpr std::string_view kV2 = "http://terminology.hl7.org/CodeSystem/v2-";
 
 bool isTextType(std::string_view t) { return t == "ST" || t == "TX" || t == "FT"; }
 

@@ -10,8 +10,6 @@ using core::Element;
 using hl7v2::Segment;
 using hl7v2::Value;
 
-constexpr std::string_view kV2 = "http://terminology.hl7.org/CodeSystem/v2-";
-
 // An EI as one key: id ^ namespace ^ universal id.
 std::string eiKey(const Value& ei) {
   return ei.component(1).text() + "^" + ei.component(2).text() + "^" + ei.component(3).text();

@@ -4,22 +4,17 @@
 
 #include <stdexcept>
 
+#include "core/rapidjson_util.h"
 #include "core/text.h"
 #include "mapping/embedded_data.h"
 
 namespace trialbridge::mapping {
 
+using core::rj::stringMember;
+
 namespace {
 
-using rapidjson::Value;
-
-std::string text(const Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-const Value& member(const Value& obj, const char* name, const char* file) {
+const rapidjson::Value& member(const rapidjson::Value& obj, const char* name, const char* file) {
   auto it = obj.FindMember(name);
   if (it == obj.MemberEnd() || !it->value.IsObject()) {
     throw std::logic_error(std::string(file) + " has no object " + name);
@@ -53,13 +48,13 @@ RegistryTables::RegistryTables() {
   rapidjson::Document d;
   parse(d, EmbeddedFile::Registries, kFile);
   for (auto& m : member(d, "status", kFile).GetObject()) {
-    Status s{text(m.value, "fhir"), text(m.value, "location"), text(m.value, "prs"),
-             text(m.value, "who"), false};
+    Status s{stringMember(m.value, "fhir"), stringMember(m.value, "location"),
+             stringMember(m.value, "prs"), stringMember(m.value, "who"), false};
     auto ea = m.value.FindMember("expandedAccess");
     s.expandedAccess = ea != m.value.MemberEnd() && ea->value.IsTrue();
     status_[m.name.GetString()] = std::move(s);
   }
-  unknownFallback_ = text(d, "unknownStatusWithoutLastKnown");
+  unknownFallback_ = stringMember(d, "unknownStatusWithoutLastKnown");
   for (auto& m : member(d, "statusFromFhir", kFile).GetObject())
     statusFromFhir_[m.name.GetString()] = m.value.GetString();
   for (auto& m : member(d, "secondaryIdTypeOfRegistry", kFile).GetObject())
@@ -82,7 +77,7 @@ RegistryTables::RegistryTables() {
   parse(c, EmbeddedFile::Countries, "mappings/countries.json");
   for (auto& m : member(c, "countries", "mappings/countries.json").GetObject()) {
     const std::string code = m.name.GetString();
-    const std::string name = text(m.value, "name");
+    const std::string name = stringMember(m.value, "name");
     countryNames_[code] = name;
     countryCodes_.emplace(core::asciiLower(name), code);
     auto aliases = m.value.FindMember("aliases");

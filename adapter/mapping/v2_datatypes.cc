@@ -1,4 +1,5 @@
 #include "mapping/v2_datatypes.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,6 +8,8 @@
 #include "mapping/v2_time.h"
 
 namespace trialbridge::mapping {
+
+using core::isSpace;
 
 namespace {
 
@@ -18,8 +21,6 @@ constexpr std::string_view kUcum = "http://unitsofmeasure.org";
 constexpr std::string_view kRfc3986 = "urn:ietf:rfc:3986";
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // [0-2](\.(0|[1-9][0-9]*))+
 bool isOid(std::string_view s) {

@@ -14,7 +14,7 @@ namespace trialbridge::service {
 
 namespace {
 
-constexpr int kMaxDepth = 4;  // references followed to publish what a resource refers to
+constexpr int kReferenceDepth = 4;  // references followed to publish what a resource refers to
 
 struct Identifier {
   std::string system, value;
@@ -205,7 +205,7 @@ SinkOutcome FhirSink::prepare(const std::string& json, const std::string& type,
   forEachReference(body, [&](std::string& ref) {
     std::string rt, rid;
     if (dependency.failed() || !localReference(ref, localBase_, rt, rid) || !published(rt)) return;
-    if (!dryRun && depth < kMaxDepth) {
+    if (!dryRun && depth < kReferenceDepth) {
       SinkOutcome o = publishResource(rt, rid, depth + 1);
       if (o.failed()) {
         o.reason = "refers to " + rt + "/" + rid + ", which failed: " + o.reason;

@@ -25,8 +25,8 @@ namespace trialbridge::service {
 
 namespace {
 
-constexpr int kMaxDepth = 3;           // references followed from the study
-constexpr size_t kMaxStudies = 10000;  // studies remade after a change of a shared resource
+constexpr int kStudyReferenceDepth = 3;  // references followed from the study
+constexpr size_t kMaxStudies = 10000;    // studies remade after a change of a shared resource
 
 std::string extensionOf(const std::string& format) {
   return format == "prs-xml" || format == "who-xml" ? ".xml" : ".json";
@@ -180,7 +180,7 @@ SinkOutcome FileSink::assemble(const std::string& id, std::string& bundle) {
     if (!tree) continue;
     jsons.push_back(std::move(v.json));
     if (queue[i].first == "Location") sites.push_back(queue[i].second);
-    if (depth >= kMaxDepth) continue;
+    if (depth >= kStudyReferenceDepth) continue;
     forEachReference(*tree, [&](std::string& ref) {
       std::string t, rid;
       if (localReference(ref, localBase_, t, rid) && published(t) &&

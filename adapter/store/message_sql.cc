@@ -6,6 +6,8 @@
 
 #include <sstream>
 
+#include "store/poco_postgres.h"
+
 namespace trialbridge::store::sql {
 
 namespace {
@@ -14,7 +16,6 @@ using Poco::Int64;
 using Poco::Data::Statement;
 using Poco::Data::Keywords::into;
 using Poco::Data::Keywords::use;
-constexpr auto kNow = &Poco::Data::Keywords::now;
 
 // The bytes of a message may be in any character set (ISO 8859-1, or not text at all): they are
 // kept as base64 so that a PostgreSQL UTF-8 database takes them.

@@ -19,14 +19,19 @@
 // The remedy: before each execution of a statement that is kept and executed again, the store
 // frees the previous result itself and clears the pointer, so that a failing execution leaves a
 // null pointer behind. Statements executed once (made, run, dropped) need nothing.
+#include <Poco/Data/Statement.h>
+
 #include <cstddef>
 
 namespace Poco::Data {
 class Session;
-class Statement;
 }  // namespace Poco::Data
 
 namespace trialbridge::store {
+
+// Poco's `now` manipulator (execute the statement at once), under a name that the parameters
+// called `now` in the SQL files do not hide.
+inline constexpr auto kNow = &Poco::Data::Keywords::now;
 
 // Frees the PostgreSQL result `st` holds from its last execution (nothing on other backends or
 // before the first execution). The rows of that execution must have been extracted already

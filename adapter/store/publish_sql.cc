@@ -16,7 +16,6 @@ using Poco::Data::Session;
 using Poco::Data::Statement;
 using Poco::Data::Keywords::into;
 using Poco::Data::Keywords::use;
-constexpr auto kNow = &Poco::Data::Keywords::now;
 
 // Session-level advisory locks of the two-key form: their key space is apart from the one-key
 // locks the writers take per resource (pg_advisory_xact_lock(hashtext(...))), so that a lease

@@ -42,7 +42,6 @@ using Poco::Data::Keywords::bind;
 using Poco::Data::Keywords::into;
 using Poco::Data::Keywords::use;
 // Poco's "execute now" manipulator (Writer has a now() of its own).
-constexpr auto kNow = &Poco::Data::Keywords::now;
 
 constexpr std::array<ParamType, 6> kIndexTypes = {ParamType::Token,    ParamType::String,
                                                   ParamType::Date,     ParamType::Reference,

@@ -7,21 +7,14 @@
 #include <stdexcept>
 
 #include "conformance/ucum.h"
+#include "core/rapidjson_util.h"
 #include "study/embedded_data.h"
 #include "study/time_amount.h"
 #include "study/vocabulary.h"
 
 namespace trialbridge::study {
 
-namespace {
-
-std::string text(const rapidjson::Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-}  // namespace
+using core::rj::stringMember;
 
 const LabCatalog& LabCatalog::get() {
   static const LabCatalog instance;
@@ -37,14 +30,15 @@ LabCatalog::LabCatalog() {
   }
   for (const auto& a : d["analytes"].GetArray()) {
     Analyte x;
-    x.id = text(a, "id");
-    x.name = text(a, "name");
-    x.unit = text(a, "unit");
+    x.id = stringMember(a, "id");
+    x.name = stringMember(a, "name");
+    x.unit = stringMember(a, "unit");
     if (a.HasMember("molarMass") && a["molarMass"].IsNumber())
       x.molarMass = a["molarMass"].GetDouble();
     if (a.HasMember("codes") && a["codes"].IsArray()) {
       for (const auto& c : a["codes"].GetArray()) {
-        x.codes.push_back({text(c, "system"), text(c, "code"), text(c, "specimen")});
+        x.codes.push_back(
+            {stringMember(c, "system"), stringMember(c, "code"), stringMember(c, "specimen")});
       }
     }
     if (x.id.empty() || x.codes.empty() || !conformance::ucum::isValid(x.unit)) {

@@ -6,20 +6,17 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "core/rapidjson_util.h"
 #include "core/text.h"
 #include "study/embedded_data.h"
 
 namespace trialbridge::study {
 
+using core::rj::stringMember;
+
 namespace {
 
 using rapidjson::Value;
-
-std::string text(const Value& obj, const char* name) {
-  auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
 
 const Value& section(const Value& root, const char* name) {
   auto it = root.FindMember(name);
@@ -63,7 +60,10 @@ Vocabulary::Vocabulary() {
   readStrings(d, "ctcaeSeverity", ctcaeSeverity_);
   readStrings(d, "timeUnits", timeUnits_);
   for (auto& m : section(d, "registries").GetObject()) {
-    Registry r{text(m.value, "system"), text(m.value, "display"), text(m.value, "pattern"), {}};
+    Registry r{stringMember(m.value, "system"),
+               stringMember(m.value, "display"),
+               stringMember(m.value, "pattern"),
+               {}};
     if (!r.pattern.empty()) {
       std::string error;
       r.regex = core::Regex::compile(r.pattern, true, error);
@@ -76,10 +76,12 @@ Vocabulary::Vocabulary() {
   }
   for (auto& m : section(d, "phases").GetObject()) {
     phases_[m.name.GetString()] =
-        Code{text(m.value, "code"), text(m.value, "display"), text(m.value, "text")};
+        Code{stringMember(m.value, "code"), stringMember(m.value, "display"),
+             stringMember(m.value, "text")};
   }
   for (auto& m : section(d, "primaryPurpose").GetObject()) {
-    purposes_[m.name.GetString()] = Code{text(m.value, "code"), text(m.value, "display"), ""};
+    purposes_[m.name.GetString()] =
+        Code{stringMember(m.value, "code"), stringMember(m.value, "display"), ""};
   }
   for (auto& m : section(d, "displays").GetObject()) {
     Map& codes = displays_[m.name.GetString()];

@@ -15,12 +15,12 @@
 
 namespace trialbridge::validation {
 
+using core::isSpace;
+
 namespace {
 
 using core::Element;
 using core::IssueType;
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // The number of bytes base64 text decodes to (white space ignored), without decoding it.
 size_t decodedSize(std::string_view b64) {

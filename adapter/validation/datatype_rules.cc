@@ -6,18 +6,19 @@
 #include <algorithm>
 #include <string>
 
+#include "core/text.h"
 #include "validation/check_util.h"
 #include "validation/references.h"
 #include "validation/rules.h"
 
 namespace trialbridge::validation {
 
+using core::isSpace;
+
 namespace {
 
 using core::Element;
 using core::IssueType;
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 void checkString(const ElementAt& at, RuleContext& ctx) {
   if (at.profile || !at.element.hasValue()) return;

@@ -1,4 +1,5 @@
 #include "validation/primitives.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,6 +8,8 @@
 #include <cstring>
 
 namespace trialbridge::validation {
+
+using core::isSpace;
 
 namespace {
 
@@ -156,8 +159,6 @@ bool checkDecimal(std::string_view v) {
   }
   return i == v.size();
 }
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool checkBase64(std::string_view v, std::string& why) {
   size_t n = 0;

@@ -11,6 +11,7 @@
 #include "conformance/type_model.h"
 #include "core/json.h"
 #include "core/regex.h"
+#include "core/string_map.h"
 #if TB_HAVE_FHIRPATH
 #include "fhirpath/fhirpath.h"
 #endif
@@ -69,11 +70,6 @@ std::shared_ptr<const core::Regex> wholeMatch(std::string_view expr, std::string
   if (!splitWholeMatch(expr, name, regex)) return nullptr;
   return core::Regex::compile(regex, true, error);  // nullptr: left to the FHIRPath engine
 }
-
-struct Hash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 std::string effectiveId(const conformance::ElementDefinition& e) {
   if (!e.id.empty()) return e.id;
@@ -158,11 +154,11 @@ const ElementNode* StructureModel::byId(std::string_view id) const {
 
 struct ModelCache::Impl {
   mutable std::shared_mutex mutex;
-  mutable std::unordered_map<std::string, const StructureModel*, Hash, std::equal_to<>> byName;
+  mutable core::StringMap<const StructureModel*> byName;
   mutable std::unordered_map<const conformance::StructureDefinition*,
                              std::unique_ptr<StructureModel>>
       bySd;
-  mutable std::unordered_map<std::string, std::string, Hash, std::equal_to<>> errors;
+  mutable core::StringMap<std::string> errors;
 };
 
 ModelCache::ModelCache(const conformance::Context& context, const conformance::Snapshots& snapshots,

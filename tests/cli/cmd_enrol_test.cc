@@ -7,45 +7,29 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/command_capture.h"
 #include "study/trial_reader.h"
 #include "test_client.h"
 
 namespace trialbridge::cli {
 namespace {
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-Outcome enrol(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  std::streambuf* oldOut = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* oldErr = std::cerr.rdbuf(err.rdbuf());
-  Outcome r;
-  r.status = enrolCommand().run(args);
-  std::cout.rdbuf(oldOut);
-  std::cerr.rdbuf(oldErr);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
-
-std::string path(const char* relative) { return std::string(TB_SOURCE_ROOT) + "/" + relative; }
+Outcome enrol(std::vector<std::string> args) { return runCommand(enrolCommand(), std::move(args)); }
 
 class EnrolCommand : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<testing::TestServer>();
     ASSERT_TRUE(server_->ok()) << server_->error();
-    std::ifstream in(path("samples/trials/NCT06813157.json"));
+    std::ifstream in(repoPath("samples/trials/NCT06813157.json"));
     std::stringstream text;
     text << in.rdbuf();
     core::Issues issues;
     auto trial = study::readTrial(text.str(), issues);
     ASSERT_TRUE(trial);
     mapping::MapOptions options;
-    options.pseudonymizer = *mapping::Pseudonymizer::fromFile(path("samples/entities/demo.secret"));
+    options.pseudonymizer =
+        *mapping::Pseudonymizer::fromFile(repoPath("samples/entities/demo.secret"));
     ASSERT_TRUE(server_->service().loadTrial(*trial, {}, options).ok());
     base_ = "http://127.0.0.1:" + std::to_string(server_->port()) + "/fhir";
   }
@@ -54,8 +38,8 @@ class EnrolCommand : public ::testing::Test {
 };
 
 TEST_F(EnrolCommand, EnrolsEachFileAndSaysWhatWasStored) {
-  const std::string one = path("samples/entities/nct06813157-subject-itp-0001.json");
-  const std::string three = path("samples/entities/nct06813157-subject-itp-0003.json");
+  const std::string one = repoPath("samples/entities/nct06813157-subject-itp-0001.json");
+  const std::string three = repoPath("samples/entities/nct06813157-subject-itp-0003.json");
   Outcome r = enrol({"--server", base_ + "/", one, three});
   EXPECT_EQ(r.status, kExitOk) << r.err;
   EXPECT_NE(r.out.find(one + ": enrolled (4 resources: 4 created, 0 updated; "
@@ -70,7 +54,7 @@ TEST_F(EnrolCommand, EnrolsEachFileAndSaysWhatWasStored) {
 }
 
 TEST_F(EnrolCommand, RefusedFilesPrintTheServicesReasons) {
-  Outcome r = enrol({"--server", base_, path("samples/entities/tbx101-subject-101-001.json")});
+  Outcome r = enrol({"--server", base_, repoPath("samples/entities/tbx101-subject-101-001.json")});
   EXPECT_EQ(r.status, kExitDataError);
   EXPECT_NE(r.err.find("error: $.trial: the trial 'TBX101-FIH-01' is not loaded in this service"),
             std::string::npos)
@@ -85,7 +69,7 @@ TEST_F(EnrolCommand, UsageAndConnectionErrors) {
   EXPECT_EQ(enrol({"--server", base_, "/nonexistent/subject.json"}).status, kExitUsage);
   server_.reset();  // nobody listens any more
   Outcome down =
-      enrol({"--server", base_, path("samples/entities/nct06813157-subject-itp-0001.json")});
+      enrol({"--server", base_, repoPath("samples/entities/nct06813157-subject-itp-0001.json")});
   EXPECT_EQ(down.status, kExitUsage);
   EXPECT_NE(down.err.find("trialbridge enrol: " + base_ + "/ResearchSubject/$enrol: "),
             std::string::npos)

@@ -12,31 +12,12 @@
 #include <sstream>
 
 #include "cli/cmd_enrol.h"
+#include "cli/command_capture.h"
 #include "study/trial_reader.h"
 #include "test_client.h"
 
 namespace trialbridge::cli {
 namespace {
-
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-Outcome runCommand(const Command& command, std::vector<std::string> args) {
-  std::ostringstream out, err;
-  std::streambuf* oldOut = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* oldErr = std::cerr.rdbuf(err.rdbuf());
-  Outcome r;
-  r.status = command.run(args);
-  std::cout.rdbuf(oldOut);
-  std::cerr.rdbuf(oldErr);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
-
-std::string path(const char* relative) { return std::string(TB_SOURCE_ROOT) + "/" + relative; }
 
 std::string patient(std::string_view id, std::string_view mrn) {
   return R"({"resourceType":"Patient","id":")" + std::string(id) +
@@ -57,19 +38,20 @@ class ImportCommand : public ::testing::Test {
   void SetUp() override {
     server_ = std::make_unique<testing::TestServer>();
     ASSERT_TRUE(server_->ok()) << server_->error();
-    std::ifstream in(path("samples/trials/NCT06813157.json"));
+    std::ifstream in(repoPath("samples/trials/NCT06813157.json"));
     std::stringstream text;
     text << in.rdbuf();
     core::Issues issues;
     auto trial = study::readTrial(text.str(), issues);
     ASSERT_TRUE(trial);
     mapping::MapOptions options;
-    options.pseudonymizer = *mapping::Pseudonymizer::fromFile(path("samples/entities/demo.secret"));
+    options.pseudonymizer =
+        *mapping::Pseudonymizer::fromFile(repoPath("samples/entities/demo.secret"));
     ASSERT_TRUE(server_->service().loadTrial(*trial, {}, options).ok());
     base_ = "http://127.0.0.1:" + std::to_string(server_->port()) + "/fhir";
     ASSERT_EQ(
-        runCommand(enrolCommand(),
-                   {"--server", base_, path("tests/pipeline/golden/itp-0001-course-subject.json")})
+        runCommand(enrolCommand(), {"--server", base_,
+                                    repoPath("tests/pipeline/golden/itp-0001-course-subject.json")})
             .status,
         kExitOk);
     char tmpl[] = "/tmp/tb-import-test.XXXXXX";

@@ -10,28 +10,15 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/command_capture.h"
 #include "pipeline/pipeline.h"
 #include "service/service.h"
 
 namespace trialbridge::cli {
 namespace {
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
 Outcome quarantine(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  std::streambuf* oldOut = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* oldErr = std::cerr.rdbuf(err.rdbuf());
-  Outcome r;
-  r.status = quarantineCommand().run(args);
-  std::cout.rdbuf(oldOut);
-  std::cerr.rdbuf(oldErr);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
+  return runCommand(quarantineCommand(), std::move(args));
 }
 
 class QuarantineCommand : public ::testing::Test {

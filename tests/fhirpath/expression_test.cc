@@ -8,7 +8,7 @@
 #include "test_util.h"
 
 namespace trialbridge::fhirpath {
-namespace {
+namespace expression_test {
 
 using testing::errorKind;
 using testing::readDoc;
@@ -135,11 +135,11 @@ TEST(Expression, EmptyContext) {
   EXPECT_TRUE(eval.results()[0].boolean);
 }
 
-}  // namespace
+}  // namespace expression_test
 }  // namespace trialbridge::fhirpath
 
 namespace trialbridge::fhirpath {
-namespace {
+namespace expression_test {
 
 TEST(Expression, RunawayExpressionsAreErrors) {
   // Each select() multiplies the collection by 16: 16^7 items is past the limit.
@@ -152,5 +152,5 @@ TEST(Expression, RunawayExpressionsAreErrors) {
             "ERROR: execution: repeat() produced too many items");
 }
 
-}  // namespace
+}  // namespace expression_test
 }  // namespace trialbridge::fhirpath

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/command_capture.h"
 #include "test_util.h"
 
 namespace trialbridge::cli {
@@ -15,23 +16,7 @@ namespace {
 
 using mapping::test::sourcePath;
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-Outcome map(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  std::streambuf* oldOut = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* oldErr = std::cerr.rdbuf(err.rdbuf());
-  Outcome r;
-  r.status = mapCommand().run(args);
-  std::cout.rdbuf(oldOut);
-  std::cerr.rdbuf(oldErr);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+Outcome map(std::vector<std::string> args) { return runCommand(mapCommand(), std::move(args)); }
 
 const std::string kTrial = sourcePath("samples/trials/NCT06813157.json");
 const std::string kSecret = sourcePath("samples/entities/demo.secret");

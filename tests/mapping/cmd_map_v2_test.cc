@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/command_capture.h"
 #include "hl7v2/mllp.h"
 #include "test_util.h"
 
@@ -17,25 +18,8 @@ namespace {
 using mapping::test::readSource;
 using mapping::test::sourcePath;
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
 Outcome mapV2(std::vector<std::string> args, const std::string& stdinText = {}) {
-  std::ostringstream out, err;
-  std::istringstream in(stdinText);
-  std::streambuf* oldOut = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* oldErr = std::cerr.rdbuf(err.rdbuf());
-  std::streambuf* oldIn = std::cin.rdbuf(in.rdbuf());
-  Outcome r;
-  r.status = mapV2Command().run(args);
-  std::cout.rdbuf(oldOut);
-  std::cerr.rdbuf(oldErr);
-  std::cin.rdbuf(oldIn);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
+  return runCommand(mapV2Command(), std::move(args), stdinText);
 }
 
 size_t count(const std::string& s, const std::string& what) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/cmd_map.h"
+#include "cli/command_capture.h"
 #include "service/service.h"
 #include "study/trial_reader.h"
 #include "test_util.h"
@@ -21,31 +22,16 @@ namespace {
 
 using mapping::test::sourcePath;
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-Outcome run(const Command& c, std::vector<std::string> args) {
-  std::ostringstream out, err;
-  std::streambuf* oldOut = std::cout.rdbuf(out.rdbuf());
-  std::streambuf* oldErr = std::cerr.rdbuf(err.rdbuf());
-  Outcome r;
-  r.status = c.run(args);
-  std::cout.rdbuf(oldOut);
-  std::cerr.rdbuf(oldErr);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
+Outcome registry(std::vector<std::string> args) {
+  return runCommand(registryCommand(), std::move(args));
 }
-
-Outcome registry(std::vector<std::string> args) { return run(registryCommand(), std::move(args)); }
 
 // The Bundle of `trialbridge map` for a sample trial, in a temporary file.
 class RegistryCommand : public ::testing::Test {
  protected:
   void SetUp() override {
-    Outcome m = run(mapCommand(), {"--trial", sourcePath("samples/trials/tbx101-fih-01.json")});
+    Outcome m =
+        runCommand(mapCommand(), {"--trial", sourcePath("samples/trials/tbx101-fih-01.json")});
     ASSERT_EQ(m.status, kExitOk) << m.err;
     std::ofstream(bundle_) << m.out;
   }

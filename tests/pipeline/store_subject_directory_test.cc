@@ -20,7 +20,7 @@
 #include "study/trial_reader.h"
 
 namespace trialbridge::pipeline {
-namespace {
+namespace store_subject_directory_test {
 
 std::string source(const std::string& relative) {
   std::ifstream in(std::string(TB_SOURCE_ROOT) + "/" + relative, std::ios::binary);
@@ -226,5 +226,5 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreSubjectDirectoryTest,
                          ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
-}  // namespace
+}  // namespace store_subject_directory_test
 }  // namespace trialbridge::pipeline

@@ -21,7 +21,7 @@
 #include "study/trial_reader.h"
 
 namespace trialbridge::pipeline {
-namespace {
+namespace study_context_test {
 
 constexpr std::string_view kMrnSystem = "https://dongguan-taixin.example/sid/mrn";
 constexpr std::string_view kPatient = "Patient/nct06813157-pt-ITP-0001";
@@ -360,5 +360,5 @@ TEST(StudyContextGolden, TheSubjectCourseGivesTheExpectedBundles) {
   }
 }
 
-}  // namespace
+}  // namespace study_context_test
 }  // namespace trialbridge::pipeline

@@ -18,7 +18,7 @@
 #include "study/trial_reader.h"
 
 namespace trialbridge::pipeline {
-namespace {
+namespace v2_study_test {
 
 std::string source(const std::string& relative) {
   std::ifstream in(std::string(TB_SOURCE_ROOT) + "/" + relative, std::ios::binary);
@@ -171,5 +171,5 @@ TEST_F(V2StudyTest, TheContextsErrorsAreTheMessagesAndNothingIsWritten) {
   EXPECT_TRUE(has(d.issues.items().front().message, "directory down"));
 }
 
-}  // namespace
+}  // namespace v2_study_test
 }  // namespace trialbridge::pipeline

@@ -15,7 +15,7 @@
 #include "test_client.h"
 
 namespace trialbridge::testing {
-namespace {
+namespace fhir_ingest_test {
 
 std::string source(const std::string& relative) {
   std::ifstream in(std::string(TB_SOURCE_ROOT) + "/" + relative, std::ios::binary);
@@ -134,5 +134,5 @@ TEST_F(Ingest, OnlyABundleIsTaken) {
   EXPECT_EQ(client_->request("GET", "/fhir/$ingest", "", {}).status, 405);
 }
 
-}  // namespace
+}  // namespace fhir_ingest_test
 }  // namespace trialbridge::testing

@@ -10,7 +10,7 @@
 #include "test_util.h"
 
 namespace trialbridge::study {
-namespace {
+namespace lab_test {
 
 constexpr const char* kLoinc = "http://loinc.org";
 
@@ -172,5 +172,5 @@ TEST(Age, PartialBirthDatesDecideOnlyWhenEveryBirthdayAgrees) {
   EXPECT_EQ(hasReachedAge("not a date", screening, 4, "a"), std::nullopt);
 }
 
-}  // namespace
+}  // namespace lab_test
 }  // namespace trialbridge::study

@@ -8,7 +8,7 @@
 #include "study/trial_reader.h"
 
 namespace trialbridge::study {
-namespace {
+namespace read_logic_test {
 
 using namespace test;
 
@@ -153,5 +153,5 @@ INSTANTIATE_TEST_SUITE_P(Each, LogicMistake, ::testing::ValuesIn(mistakes()),
                            return std::string(p.param.name);
                          });
 
-}  // namespace
+}  // namespace read_logic_test
 }  // namespace trialbridge::study

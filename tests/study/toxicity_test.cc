@@ -8,7 +8,7 @@
 #include "test_util.h"
 
 namespace trialbridge::study {
-namespace {
+namespace toxicity_test {
 
 constexpr const char* kLoinc = "http://loinc.org";
 
@@ -229,5 +229,5 @@ TEST(Toxicity, TheTermsAndTheirCodes) {
   }
 }
 
-}  // namespace
+}  // namespace toxicity_test
 }  // namespace trialbridge::study

@@ -5,7 +5,7 @@
 #include "validation_test_util.h"
 
 namespace trialbridge::validation {
-namespace {
+namespace questionnaire_rules_test {
 
 using namespace validation::testing;
 
@@ -263,5 +263,5 @@ TEST(QuestionnaireRules, EnableWhenLinksInTheQuestionnaire) {
       << dump(issues);  // e's link to b, before it, is fine
 }
 
-}  // namespace
+}  // namespace questionnaire_rules_test
 }  // namespace trialbridge::validation

@@ -22,6 +22,9 @@
 
 namespace trialbridge::mapping::detail {
 
+// The prefix of the HL7 v2 table code systems ("...v2-0078" for table 0078).
+inline constexpr std::string_view kV2 = "http://terminology.hl7.org/CodeSystem/v2-";
+
 // What an OBX's Observation refers to and inherits from its group.
 struct ObservationContext {
   std::string key;  // the order's (or patient's) part of the ids
