@@ -23,13 +23,10 @@ using core::JsonNode;
 
 namespace {
 
-// The longest registry identifier checked against its registry's pattern.
-constexpr size_t kMaxRegistryId = 256;
-
 // Whether `value` has the form of the registry's identifiers (its whole value matches the
-// pattern); a value longer than kMaxRegistryId does not.
+// pattern); a value longer than Vocabulary::kMaxRegistryId does not.
 bool matchesRegistryPattern(const Vocabulary::Registry& reg, const std::string& value) {
-  if (value.size() > kMaxRegistryId) return false;
+  if (value.size() > Vocabulary::kMaxRegistryId) return false;
   try {
     return reg.regex->find(value);
   } catch (const std::exception&) {
@@ -171,7 +168,8 @@ class TrialReader : private core::JsonInputReporter {
         error(n.path(), "an identifier of registry '" + id.registry + "' needs a system (a URI)",
               core::IssueType::Required);
       }
-      // No registry number is near kMaxRegistryId characters: a longer value is refused as it is.
+      // No registry number is near Vocabulary::kMaxRegistryId characters: a longer value is refused
+      // as it is.
       if (reg != nullptr && !reg->pattern.empty() && n.str("system").empty() &&
           !matchesRegistryPattern(*reg, id.value)) {
         const std::string shown = id.value.size() > 64

@@ -117,7 +117,6 @@ std::string Vocabulary::registryOfSystem(std::string_view system) const {
 }
 
 std::string Vocabulary::registryOfValue(std::string_view value) const {
-  constexpr size_t kMaxRegistryId = 256;  // no registry number is nearly this long
   if (value.size() > kMaxRegistryId) return {};
   for (const auto& [code, r] : registries_) {
     try {

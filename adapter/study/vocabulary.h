@@ -33,6 +33,9 @@ class Vocabulary {
   const Registry* registry(std::string_view code) const;
   // The registry (nct, ctis...) whose identifier system is `system`; "" when none.
   std::string registryOfSystem(std::string_view system) const;
+  // No registry number is nearly this long: a longer value matches no registry (and is not run
+  // through the patterns).
+  static constexpr size_t kMaxRegistryId = 256;
   // The registry whose identifier pattern the whole value matches; "" when none does.
   std::string registryOfValue(std::string_view value) const;
   // research-study-phase for the phases joined with '+' ("PHASE1+PHASE2"), or nullptr.
