@@ -17,7 +17,7 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
   auto opened = open(config);
   if (!opened) return opened;
   std::unique_ptr<Service> s = std::move(opened.value());
-  s->quarantine_ = std::make_unique<QuarantineView>(*s->store_);
+  s->quarantine_ = std::make_unique<QuarantineView>(*s->store_, *s->pipeline_);
   std::function<bool()> mllpListening;
   if (config.mllp.enabled) {
     mllpListening = [svc = s.get()] { return svc->mllpListening_.load(); };
