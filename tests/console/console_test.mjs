@@ -37,10 +37,12 @@ function check(ok, what, detail = '') {
   if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`); }
 }
 
-async function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'tb-console-serve-'));
+// `trialbridge serve` in `dir` (a new one by default) with the reference trial, its secret unless
+// `secret` is false, and `extra` arguments.
+async function startServer({ dir = mkdtempSync(join(tmpdir(), 'tb-console-serve-')), secret = true, extra = [] } = {}) {
   const child = spawn(resolve(args.trialbridge), ['serve', '--port', '0', '--mllp-port', '0',
-    '--secret-file', join(source, 'samples/entities/demo.secret'), '--trial', join(source, 'samples/trials/NCT06813157.json')],
+    ...(secret ? ['--secret-file', join(source, 'samples/entities/demo.secret')] : []),
+    '--trial', join(source, 'samples/trials/NCT06813157.json'), ...extra],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let errText = '';
   child.stderr.on('data', (d) => { errText += d; });
@@ -101,9 +103,26 @@ async function axe(page, label) {
   check(bad.length === 0, `axe: no serious violation on ${label}`, bad.map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`).join(', '));
 }
 
+async function stopServer(server, remove = true) {
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.on('exit', r));
+  if (remove) rmSync(server.dir, { recursive: true, force: true });
+}
+
+// A sample message of subject ITP-0002 sent while the trial's secret is missing waits in the
+// quarantine (AE); the main run, with the secret, retries it once the subject is enrolled.
+const kWaiting = 'nct06813157-itp-0002-latin1.hl7';
+async function quarantineWithoutSecret() {
+  const first = await startServer({ secret: false });
+  const acks = await sendMllp(first.mllp, [readFileSync(join(source, 'samples/hl7v2', kWaiting))]);
+  check(acks[0] === 'AE', 'without the trial\'s secret a subject\'s message waits in the quarantine (AE)', acks.join(' '));
+  await stopServer(first, false);
+  return first.dir;
+}
+
 async function main() {
   if (!chromium) throw new Error('chromium is not installed (apt package chromium; deploy/install-deps.sh installs it)');
-  const server = await startServer();
+  const server = await startServer({ dir: await quarantineWithoutSecret() });
   const fhirBase = server.base;
   const timings = {};
   let browser;
@@ -216,29 +235,55 @@ async function main() {
     const audit = await rest(fhirBase, 'GET', '/AuditEvent?entity=AdverseEvent/draft-alt-0001&_summary=count').catch(() => null);
     check(audit && audit.total >= 1, 'AE decisions are in the audit log');
 
-    // Quarantine and registries: what the server offers, or the plain "not available" state.
+    // Quarantine: the open entries; one entry's segments with its error field highlighted and
+    // nothing identifying; retry after the subject's enrolment lands the message; discard with a
+    // reason removes it from the list and the audit shows it.
     timings.quarantine = await show(page, '#/quarantine', 'quarantine');
-    const q = await fetch(`${server.root}/mllp/quarantine`);
+    const list = await (await fetch(`${server.root}/mllp/quarantine?status=open`)).json();
     const qText = await page.$eval('main', (m) => m.innerText);
-    if (q.status === 200) {
-      const list = await q.json();
-      check(list.total > 0 && qText.includes(`${list.total} message(s)`), 'quarantine: the count is the store\'s', `${list.total}`);
-      const rowsShown = await page.$$eval('main tbody tr', (trs) => trs.length);
-      check(rowsShown === list.entries.length, 'quarantine: one row per entry', `${rowsShown} vs ${list.entries.length}`);
-      const withLocation = list.entries.find((e) => /^[A-Z][A-Z0-9]{2}(\[\d+\])?-\d+/.test(e.location || '')) || list.entries[0];
-      await show(page, `#/quarantine/${withLocation.id}`, 'quarantine');
-      const detail = await page.$eval('main', (m) => m.innerText);
-      check(detail.includes(withLocation.reason), 'quarantine: an entry shows its reason', withLocation.reason);
-      const field = /-(\d+)/.exec(withLocation.location || '')?.[1];
-      if (field) {
-        const hit = await page.$eval('ol.fields li.hit', (li) => li.textContent).catch(() => '');
-        check(hit.includes(`-${field}`), 'quarantine: the error\'s field is highlighted', `${hit} for ${withLocation.location}`);
-      }
-    } else {
-      check(qText.includes('Not available on this server'), 'quarantine: says it is not available on this server');
-    }
-    await page.screenshot({ path: join(artefacts, 'quarantine.png') });
+    check(list.total >= 3 && qText.includes(`${list.total} message(s) open`), 'quarantine: the count is the store\'s', `${list.total}`);
+    const rowsShown = await page.$$eval('main tbody tr', (trs) => trs.length);
+    check(rowsShown === list.entries.length, 'quarantine: one row per open entry', `${rowsShown} vs ${list.entries.length}`);
+    const badObx = list.entries.find((e) => e.controlId === 'BAD-OBX-1');
+    await show(page, `#/quarantine/${badObx.id}`, 'quarantine');
+    const detail = await page.$eval('main', (m) => m.innerText);
+    check(detail.includes(badObx.reason), 'quarantine: an entry shows its reason', badObx.reason);
+    const hit = await page.$eval('ol.fields li.hit', (li) => li.textContent).catch(() => '');
+    check(/^OBX-11\b/.test(hit) && badObx.location.startsWith('OBX-11'), 'quarantine: the error\'s field is highlighted', `${hit} for ${badObx.location}`);
+    const obx5 = await page.$$eval('ol.segments li li', (lis) => lis.map((l) => l.textContent).find((t) => t.startsWith('OBX-5 ')) || '');
+    check(obx5 === 'OBX-5 45', 'quarantine: the fields are shown with their values', obx5);
+    await page.screenshot({ path: join(artefacts, 'quarantine.png'), fullPage: true });
     await axe(page, 'quarantine');
+
+    const waiting = list.entries.find((e) => e.messageType.startsWith('ORU') && e.controlId !== 'BAD-OBX-1');
+    await show(page, `#/quarantine/${waiting.id}`, 'quarantine');
+    const raw = readFileSync(join(source, 'samples/hl7v2', kWaiting), 'latin1');
+    const pid = raw.split(/\r\n?|\n/).find((l) => l.startsWith('PID')).split('|');
+    const personal = [pid[3].split('^')[0], pid[5].split('^')[0], pid[7]].filter((v) => v && v.length > 2);
+    const shownText = await page.$eval('main', (m) => m.innerText);
+    const leaked = personal.filter((v) => shownText.includes(v));
+    check(personal.length === 3 && leaked.length === 0 && (await page.$$('ol.fields li.masked')).length > 0,
+      'quarantine: the hospital identifier, name and birth date are masked by the server', leaked.join(', '));
+    const before = (await rest(fhirBase, 'GET', '/Observation?subject=Patient/nct06813157-pt-ITP-0002&_summary=count')).total;
+    await page.click(`form[aria-label="Retry ${waiting.id}"] button[type=submit]`);
+    await page.waitForSelector('main .done, main .error', { timeout: 10000 });
+    const retried = await (await fetch(`${server.root}/mllp/quarantine/${waiting.id}`)).json();
+    const after = (await rest(fhirBase, 'GET', '/Observation?subject=Patient/nct06813157-pt-ITP-0002&_summary=count')).total;
+    check(retried.status === 'retried' && after > before, 'quarantine: retry after the subject\'s enrolment lands the message', `${retried.status}, ${before} -> ${after} Observations`);
+
+    const adt = list.entries.find((e) => e.controlId === 'BAD-TYPE-1');
+    await show(page, `#/quarantine/${adt.id}`, 'quarantine');
+    await page.type(`#q-${adt.id}-reason`, 'test message from the vendor');
+    await page.click(`form[aria-label="Discard ${adt.id}"] button[type=submit]`);
+    await page.waitForFunction(() => location.hash === '#/quarantine' && document.body.dataset.ready === 'quarantine', { timeout: 10000 });
+    const ids = await page.$$eval('main tbody tr', (trs) => trs.map((t) => t.dataset.id));
+    check(!ids.includes(adt.id) && ids.length === list.entries.length - 2, 'quarantine: a discarded message leaves the list', ids.join(','));
+    await show(page, `#/quarantine/${adt.id}?status=all`, 'quarantine');
+    const audited = await page.$$eval('main table', (ts) => ts.find((t) => t.querySelector('caption').textContent.startsWith('Decisions'))?.innerText || '');
+    check(audited.includes('discard') && audited.includes('test message from the vendor'), 'quarantine: the audit shows the discard and its reason', audited);
+    const ev = await rest(fhirBase, 'GET', `/AuditEvent?entity=Quarantine/${adt.id}`);
+    check(ev.entry?.[0]?.resource?.entity?.[0]?.detail?.some((d) => d.valueString === 'test message from the vendor'), 'quarantine: the discard is in the audit log');
+
     timings.registries = await show(page, '#/registries', 'registries');
     const regText = await page.$eval('main', (m) => m.innerText);
     const rs = await fetch(`${fhirBase}/$registry-status`);
@@ -289,9 +334,7 @@ async function main() {
     }
   } finally {
     if (browser) await browser.close();
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.on('exit', r));
-    rmSync(server.dir, { recursive: true, force: true });
+    await stopServer(server);
   }
 }
 

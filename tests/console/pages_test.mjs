@@ -2,7 +2,7 @@
 // locations, the registry status's Parameters, the resource type of pasted text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLocation } from '../../console/src/pages/quarantine.js';
+import { isErrorField, parseLocation } from '../../console/src/pages/quarantine.js';
 import { partsOf } from '../../console/src/pages/registries.js';
 import { resourceTypeOf } from '../../console/src/pages/validate.js';
 
@@ -13,6 +13,15 @@ test('an ERR-2 style location names segment, repetition, field and component', (
   assert.equal(parseLocation(''), null);
   assert.equal(parseLocation('obx-5'), null);
   assert.equal(parseLocation(undefined), null);
+});
+
+test('the error field is the one of the location\'s segment, occurrence and field', () => {
+  const loc = parseLocation('OBX[2]-5.1');
+  assert.equal(isErrorField({ id: 'OBX', occurrence: 2 }, { n: 5 }, loc), true);
+  assert.equal(isErrorField({ id: 'OBX', occurrence: 1 }, { n: 5 }, loc), false);
+  assert.equal(isErrorField({ id: 'OBX', occurrence: 2 }, { n: 6 }, loc), false);
+  assert.equal(isErrorField({ id: 'OBR', occurrence: 2 }, { n: 5 }, loc), false);
+  assert.equal(isErrorField({ id: 'OBX', occurrence: 2 }, { n: 5 }, null), false);
 });
 
 test('Parameters parts become an object; repeated names an array', () => {
