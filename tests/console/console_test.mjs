@@ -91,7 +91,8 @@ async function sendMllp({ host, port }, messages) {
 
 async function show(page, hash, name) {
   const t0 = performance.now();
-  await page.evaluate((h) => { document.body.dataset.ready = ''; location.hash = h; }, hash);
+  // (The status toast of an earlier action is cleared, so that it is not in the screenshots.)
+  await page.evaluate((h) => { document.getElementById('status').textContent = ''; document.body.dataset.ready = ''; location.hash = h; }, hash);
   await page.waitForSelector(`body[data-ready="${name}"]`, { timeout: 15000 });
   return performance.now() - t0;
 }
@@ -109,20 +110,42 @@ async function stopServer(server, remove = true) {
   if (remove) rmSync(server.dir, { recursive: true, force: true });
 }
 
-// A sample message of subject ITP-0002 sent while the trial's secret is missing waits in the
-// quarantine (AE); the main run, with the secret, retries it once the subject is enrolled.
+// A configuration with a registry target writing files every `interval` seconds (the registries
+// page's dry run).
+function registryConfig(dir, interval) {
+  mkdirSync(join(dir, 'registry-files'), { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ registries: { files: { kind: 'file', directory: join(dir, 'registry-files'), intervalSeconds: interval } } }));
+  return ['--config', join(dir, 'config.json')];
+}
+
+async function registryStatus(base) {
+  const parts = (await rest(base, 'GET', '/$registry-status')).parameter?.[0]?.part || [];
+  return Object.fromEntries(parts.map((p) => [p.name, p.valueInteger ?? p.valueBoolean ?? (p.part ? true : p.valueString)]));
+}
+
+// A first run, before the main one, on the same database: a sample message of subject ITP-0002
+// sent while the trial's secret is missing waits in the quarantine (AE), to be retried once the
+// subject is enrolled; and the registry target publishes the trial (every second), so that the
+// main run (every hour) has a published record to compare a change with.
 const kWaiting = 'nct06813157-itp-0002-latin1.hl7';
-async function quarantineWithoutSecret() {
-  const first = await startServer({ secret: false });
+async function firstRun() {
+  const dir = mkdtempSync(join(tmpdir(), 'tb-console-serve-'));
+  const first = await startServer({ dir, secret: false, extra: registryConfig(dir, 1) });
   const acks = await sendMllp(first.mllp, [readFileSync(join(source, 'samples/hl7v2', kWaiting))]);
   check(acks[0] === 'AE', 'without the trial\'s secret a subject\'s message waits in the quarantine (AE)', acks.join(' '));
+  let st = {};
+  for (let i = 0; i < 100 && !(st.pending === 0 && readdirSync(join(dir, 'registry-files')).length > 0); ++i) {
+    await new Promise((r) => setTimeout(r, 100));
+    st = await registryStatus(first.base);
+  }
   await stopServer(first, false);
-  return first.dir;
+  return dir;
 }
 
 async function main() {
   if (!chromium) throw new Error('chromium is not installed (apt package chromium; deploy/install-deps.sh installs it)');
-  const server = await startServer({ dir: await quarantineWithoutSecret() });
+  const dir = await firstRun();
+  const server = await startServer({ dir, extra: registryConfig(dir, 3600) });
   const fhirBase = server.base;
   const timings = {};
   let browser;
@@ -284,12 +307,20 @@ async function main() {
     const ev = await rest(fhirBase, 'GET', `/AuditEvent?entity=Quarantine/${adt.id}`);
     check(ev.entry?.[0]?.resource?.entity?.[0]?.detail?.some((d) => d.valueString === 'test message from the vendor'), 'quarantine: the discard is in the audit log');
 
+    // Registries: the state of $registry-status, and a dry run's diff after the study is retitled.
+    const published = readdirSync(join(server.dir, 'registry-files')).length;
+    const study = await rest(fhirBase, 'GET', '/ResearchStudy/nct06813157');
+    await rest(fhirBase, 'PUT', '/ResearchStudy/nct06813157', { ...study, title: `${study.title} (retitled)` });
     timings.registries = await show(page, '#/registries', 'registries');
     const regText = await page.$eval('main', (m) => m.innerText);
-    const rs = await fetch(`${fhirBase}/$registry-status`);
-    check(rs.status === 200 ? regText.includes('Target') || regText.includes('No registry target') : regText.includes('Not available on this server'),
-      'registries: the state, or says it is not available');
-    await page.screenshot({ path: join(artefacts, 'registries.png') });
+    check(regText.includes('Target files') && /pending changes\s*[1-9]/.test(regText), 'registries: the target\'s state from $registry-status', regText.slice(0, 300));
+    await page.click('button[data-target="files"]');
+    await page.waitForSelector('.dry-run[data-done], .dry-run .error, .dry-run .unavailable', { timeout: 15000 });
+    const diff = await page.$$eval('.dry-run tr[data-path]', (trs) => trs.map((t) => [...t.cells].map((c) => c.innerText)));
+    const titled = diff.find(([path, , after]) => path.startsWith('protocolSection.identificationModule.') && after.includes('(retitled)'));
+    check(titled && titled[1].includes(study.title) && !titled[1].includes('(retitled)'), 'registries: the dry run shows the retitled study field by field, before and after', JSON.stringify(diff).slice(0, 300));
+    check(published === 1 && readdirSync(join(server.dir, 'registry-files')).length === 1, 'registries: the dry run wrote nothing', String(published));
+    await page.screenshot({ path: join(artefacts, 'registries.png'), fullPage: true });
     await axe(page, 'registries');
 
     // Validate: an Observation with errors; the issues are listed and their lines marked.
