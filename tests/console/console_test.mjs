@@ -211,6 +211,12 @@ async function main() {
     const text = await page.$eval('main', (m) => m.innerText);
     check(text.includes('ITP-0001') && text.includes('ITP-0002') && text.includes('ITP-0003'), 'overview shows the sample subjects');
     check(/\/ 40/.test(text), 'overview shows the enrolment target of the trial (40)');
+    const metrics = await (await fetch(`${server.root}/metrics`)).text();
+    const metric = (name) => Number(new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const accepted = metric('trialbridge_mllp_connections_total');
+    check(accepted >= 1 && text.includes(`${accepted} accepted, ${metric('trialbridge_mllp_connections_refused_total')} refused`),
+      'overview: the MLLP connections (accepted, refused) are the listener\'s', `${accepted}`);
+    check(new RegExp(`${metric('trialbridge_v2_not_a_subject_total')}\\s*not a subject`).test(text), 'overview: the not-a-subject count is the server\'s');
     await page.screenshot({ path: join(artefacts, 'overview.png') });
     await axe(page, 'overview');
 
