@@ -10,6 +10,7 @@
 //        [--docs] [--subjects 40] [--weeks 104] [--strict-timing]
 // Ends with "console: N passed, M failed"; exit status 1 when a check failed.
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, copyFileSync, writeFileSync, existsSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -140,6 +141,59 @@ async function firstRun() {
   }
   await stopServer(first, false);
   return dir;
+}
+
+// A JWKS with one RSA key, and tokens signed by it (or by another key: refused).
+function tokenKit() {
+  const b64 = (x) => Buffer.from(x).toString('base64url');
+  const keys = [generateKeyPairSync('rsa', { modulusLength: 2048 }), generateKeyPairSync('rsa', { modulusLength: 2048 })];
+  const jwks = { keys: [{ ...keys[0].publicKey.export({ format: 'jwk' }), kid: 'console-test', alg: 'RS256', use: 'sig' }] };
+  const tokenBy = (key, scope) => {
+    const head = b64(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'console-test' }));
+    const body = b64(JSON.stringify({ sub: 'monitor', client_id: 'console-monitor', scope, exp: Math.floor(Date.now() / 1000) + 600 }));
+    return `${head}.${body}.${sign('sha256', Buffer.from(`${head}.${body}`), key.privateKey).toString('base64url')}`;
+  };
+  return { jwks, good: tokenBy(keys[0], 'system/*.rs system/Quarantine.r'), wrong: tokenBy(keys[1], 'system/*.rs') };
+}
+
+// With authentication on, the console asks for a token; a token the server refuses is said so
+// with the server's reason; the right one loads the pages.
+async function tokenDialogTest(browser) {
+  const kit = tokenKit();
+  const dir = mkdtempSync(join(tmpdir(), 'tb-console-auth-'));
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify(kit.jwks));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ auth: { jwks: join(dir, 'jwks.json') } }));
+  const server = await startServer({ dir, secret: false, extra: ['--config', join(dir, 'config.json')] });
+  const context = await browser.createBrowserContext();
+  try {
+    const page = await context.newPage();
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.setBypassCSP(true);
+    await page.goto(`${server.root}/console/#/overview`);
+    await page.waitForSelector('#token-dialog[open]', { timeout: 10000 });
+    const asked = await page.$eval('#token-error', (e) => e.textContent);
+    check(asked === 'This server needs a bearer token.', 'token: with authentication on, the console asks for a token', asked);
+    await axe(page, 'the token dialog');
+    const submit = async (value) => {
+      await page.$eval('#token-input', (t, v) => { t.value = v; }, value);
+      await page.click('#token-form button[value=save]');
+    };
+    await submit(kit.wrong);
+    await page.waitForFunction(() => document.getElementById('token-dialog').open && document.getElementById('token-error').textContent.startsWith('The server refused this token:'), { timeout: 10000 });
+    const refused = await page.$eval('#token-error', (e) => e.textContent);
+    check(/refused this token: .+/.test(refused), 'token: a wrong token is refused with the server\'s reason', refused);
+    await page.screenshot({ path: join(artefacts, 'token.png') });
+    await submit(kit.good);
+    await page.waitForSelector('body[data-ready="overview"]', { timeout: 10000 });
+    const shown = await page.$eval('main', (m) => m.innerText);
+    const open = await page.$eval('#token-dialog', (d) => d.open);
+    check(!open && shown.includes('NCT06813157') && !shown.includes('Something went wrong'), 'token: the right token loads the pages', shown.slice(0, 200));
+    await show(page, '#/quarantine', 'quarantine');
+    check((await page.$eval('main', (m) => m.innerText)).includes('message(s) open'), 'token: its scopes read the quarantine too');
+  } finally {
+    await context.close();
+    await stopServer(server);
+  }
 }
 
 async function main() {
@@ -363,9 +417,11 @@ async function main() {
     if (args['strict-timing']) check(slow.length === 0, `every page under ${kBudgetMs} ms`, slow.map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', '));
     else if (slow.length) console.log(`note: over ${kBudgetMs} ms here: ${slow.map(([k]) => k).join(', ')} (not failed without --strict-timing)`);
 
+    await tokenDialogTest(browser);
+
     if (args.docs) {
       mkdirSync(join(source, 'docs/console'), { recursive: true });
-      for (const n of ['overview', 'subject', 'ae-inbox', 'quarantine', 'registries', 'validate', 'subject-narrow']) {
+      for (const n of ['overview', 'subject', 'ae-inbox', 'quarantine', 'registries', 'validate', 'subject-narrow', 'token']) {
         copyFileSync(join(artefacts, `${n}.png`), join(source, 'docs/console', `${n}.png`));
       }
     }
