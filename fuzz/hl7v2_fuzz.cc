@@ -3,7 +3,9 @@
 //
 // Contract checked: no input crashes, hangs or trips a sanitizer; every value of every segment,
 // at every level, decodes to valid UTF-8 and has a location that formats and parses back; a
-// message that reads gets an ACK that reads back as a message answering its control id.
+// message that reads gets an ACK that reads back as a message answering its control id; its
+// pseudonymous view (hl7v2/masking.h) is valid UTF-8 within its limits, and a field the rule masks
+// whole holds nothing but the mask and delimiters.
 // Seed corpus: fuzz/corpus/hl7v2/ (samples/hl7v2/, the ELR samples of tests/data/hl7v2/, and
 // broken variants made by fuzz/make_seeds.py).
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "hl7v2/ack.h"
 #include "hl7v2/batch.h"
 #include "hl7v2/encoding.h"
+#include "hl7v2/masking.h"
 #include "hl7v2/message.h"
 #include "hl7v2/oru.h"
 
@@ -90,6 +93,32 @@ void checkAck(const hl7v2::Message& m, const core::Issues& issues, std::string_v
   }
 }
 
+void checkMasking(const hl7v2::Message& m, std::string_view input) {
+  const hl7v2::Encoding& enc = m.encoding();
+  const hl7v2::ShowLimits limits;
+  for (const hl7v2::ShownSegment& s : hl7v2::pseudonymousSegments(m, limits)) {
+    const std::string valueType =
+        s.id == "OBX" && s.fields.size() >= 2
+            ? s.fields[1].value.substr(0, s.fields[1].value.find(enc.component))
+            : std::string();
+    for (const hl7v2::ShownField& f : s.fields) {
+      if (hl7v2::findInvalidUtf8(f.value) != std::string::npos ||
+          f.value.size() > limits.maxValueBytes) {
+        fail("a shown value is not UTF-8 or too long", input);
+      }
+      if (hl7v2::fieldRule(s.id, f.number, valueType) != hl7v2::FieldRule::Mask ||
+          (hl7v2::isHeaderSegment(s.id) && f.number <= 2)) {
+        continue;
+      }
+      for (char c : f.value) {
+        if (c != '*' && c != enc.component && c != enc.repetition) {
+          fail("a masked field shows a value", input);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -110,6 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     walk(*m, input);
+    checkMasking(*m, input);
     std::optional<hl7v2::oru::Structure> oru = hl7v2::oru::readOru(*m, issues);
     (void)oru;
     checkAck(*m, issues, input);

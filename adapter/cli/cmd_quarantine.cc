@@ -15,7 +15,7 @@ constexpr std::string_view kHelp =
     "Usage: trialbridge quarantine [--config FILE] list [--status S] [--count N]\n"
     "       trialbridge quarantine [--config FILE] show ID\n"
     "       trialbridge quarantine [--config FILE] retry ID\n"
-    "       trialbridge quarantine [--config FILE] discard ID\n\n"
+    "       trialbridge quarantine [--config FILE] discard ID --reason TEXT\n\n"
     "The HL7 v2 messages the MLLP listener could not use, kept with their bytes and the reason\n"
     "(docs/mllp.md), in the store of the configuration (without --config: trialbridge.db in the\n"
     "working directory; the TRIALBRIDGE_ variables apply as for `trialbridge serve`).\n\n"
@@ -26,9 +26,13 @@ constexpr std::string_view kHelp =
     "  retry    runs the message through the pipeline again (after a mapping or enrolment fix):\n"
     "           accepted, the entry becomes 'retried' and a resend from the sender gets AA;\n"
     "           still failing, the entry stays open with the new reason\n"
-    "  discard  closes an open entry (its receipt stays: a resend gets the same answer)\n\n"
-    "An SQLite store is owned by one process: while `trialbridge serve` runs on it, read the\n"
-    "quarantine through its REST view (GET /mllp/quarantine) and stop it to retry or discard.\n\n"
+    "  discard  closes an open entry (its receipt stays: a resend gets the same answer); the\n"
+    "           reason (--reason, required) goes into the audit log with the time\n\n"
+    "Retry and discard write an AuditEvent (agent 'trialbridge quarantine', entity\n"
+    "Quarantine/ID). While `trialbridge serve` runs, the same operations are\n"
+    "POST /mllp/quarantine/ID/$retry and /$discard (docs/rest.md).\n\n"
+    "An SQLite store is owned by one process: while `trialbridge serve` runs on it, use its REST\n"
+    "view (GET /mllp/quarantine, POST .../$retry, .../$discard) instead.\n\n"
     "Exit status: 0 done; 1 no such entry, not open, or the retried message still fails;\n"
     "2 usage, configuration or store error.\n\n"
     "Examples:\n"
@@ -82,9 +86,11 @@ int show(store::Store& store, const std::string& id) {
   return kExitOk;
 }
 
-int change(const pipeline::Pipeline& pipeline, const std::string& action, const std::string& id) {
+int change(const pipeline::Pipeline& pipeline, const std::string& action, const std::string& id,
+           const std::string& reason) {
   pipeline::Options options;
   options.actor = {"trialbridge quarantine", "local"};
+  options.reason = reason;
   const pipeline::Result r = action == "retry" ? pipeline.retryQuarantined(id, options)
                                                : pipeline.discardQuarantined(id, options);
   if (action == "discard" && r.ok()) {
@@ -110,7 +116,8 @@ ArgParser quarantineOptions() {
   ArgParser p("quarantine");
   p.option("--config", "FILE", "the configuration file (JSON) whose store to use")
       .option("--status", "S", "list: open (default), retried, discarded or all")
-      .option("--count", "N", "list: at most N entries (default 100)");
+      .option("--count", "N", "list: at most N entries (default 100)")
+      .option("--reason", "TEXT", "discard (required), retry: why, for the audit log");
   return p;
 }
 
@@ -128,6 +135,8 @@ int run(std::span<const std::string> args) {
   if (pos.size() != (needsId ? 2u : 1u)) {
     return fail(needsId ? action + " takes one entry id" : "list takes no argument");
   }
+  const std::string reason = p.value("--reason").value_or("");
+  if (action == "discard" && reason.empty()) return fail("discard needs --reason TEXT");
   const std::string status = p.value("--status").value_or("open");
   if (status != "open" && status != "retried" && status != "discarded" && status != "all") {
     return fail("--status is open, retried, discarded or all");
@@ -151,7 +160,7 @@ int run(std::span<const std::string> args) {
   } else if (action == "show") {
     exit = show(svc.store(), pos[1]);
   } else {
-    exit = change(svc.pipeline(), action, pos[1]);
+    exit = change(svc.pipeline(), action, pos[1], reason);
   }
   svc.stop();
   return exit;

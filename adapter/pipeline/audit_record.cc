@@ -33,7 +33,13 @@ std::set<std::string, std::less<>> patientCompartmentTypes(const conformance::Co
 // The AuditEvent.entity of a record: the resource reference, or the query of a search.
 void appendEntity(std::string& j, const AuditRecord& r) {
   j += R"(,"entity":[{)";
-  if (!r.entityType.empty() && !r.entityId.empty()) {
+  if (!r.entitySystem.empty() && !r.entityId.empty()) {
+    j += R"("what":{"identifier":{"system":")";
+    core::appendJsonEscaped(j, r.entitySystem);
+    j += R"(","value":")";
+    core::appendJsonEscaped(j, r.entityId);
+    j += R"("}},)";
+  } else if (!r.entityType.empty() && !r.entityId.empty()) {
     j += R"("what":{"reference":")";
     core::appendJsonEscaped(j, r.entityType);
     j += '/';
@@ -47,10 +53,25 @@ void appendEntity(std::string& j, const AuditRecord& r) {
     j += R"(,"query":")";
     j += core::base64Encode(r.entityType + "?" + r.query);
     j += '"';
+  } else if (!r.entitySystem.empty()) {
+    j += R"(,"name":")";
+    core::appendJsonEscaped(j, r.entityType);
+    j += '"';
   } else if (!r.entityType.empty() && r.entityId.empty()) {
     j += R"(,"name":")";
     core::appendJsonEscaped(j, r.entityType);
     j += '"';
+  }
+  if (!r.details.empty()) {
+    j += R"(,"detail":[)";
+    for (size_t i = 0; i < r.details.size(); ++i) {
+      j += i == 0 ? R"({"type":")" : R"(,{"type":")";
+      core::appendJsonEscaped(j, r.details[i].first);
+      j += R"(","valueString":")";
+      core::appendJsonEscaped(j, r.details[i].second);
+      j += R"("})";
+    }
+    j += ']';
   }
   j += "}]";
 }

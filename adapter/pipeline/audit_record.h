@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
@@ -30,6 +31,12 @@ struct AuditRecord {
   std::string entityId;
   int64_t entityVersion = 0;
   std::string query;  // searches: the query string
+  // When set, the entity is not a FHIR resource (a quarantined v2 message): entity.what is the
+  // identifier entityId in this system, and the row's entity (for `AuditEvent?entity=`) is still
+  // entityType/entityId.
+  std::string entitySystem;
+  // entity.detail: (type, valueString) pairs, e.g. ("reason", why an operator discarded).
+  std::vector<std::pair<std::string, std::string>> details;
 };
 
 // The row for `record`: a new id, recorded now, the AuditEvent as JSON.

@@ -133,6 +133,11 @@ enum class ValidationPolicy : uint8_t {
   None,  // parsed only (the reader's errors still refuse the change)
 };
 
+// The identifier system of quarantined v2 messages in audit rows (AuditEvent.entity.what).
+inline constexpr std::string_view kQuarantineSystem = "urn:trialbridge:quarantine";
+// The longest Options::reason the quarantine's operations take (bytes).
+inline constexpr size_t kMaxReasonBytes = 1000;
+
 // Who made the change: goes into the audit rows.
 struct Actor {
   std::string clientId;  // "" is recorded as "anonymous"
@@ -145,6 +150,9 @@ struct Options {
   // change that succeeded. In a batch, entry i uses "key#i". "" for none.
   std::string idempotencyKey;
   Actor actor;
+  // Why the change is made: the quarantine's retry and discard record it in their audit row
+  // (discard requires one).
+  std::string reason;
   ValidationPolicy validation = ValidationPolicy::Full;
   // Conditional headers of a single change, as plain values (Bundle entries carry their own in
   // request.ifMatch / ifNoneExist).
@@ -285,7 +293,10 @@ class Pipeline {
   // (after a mapping or enrolment fix), in one unit that also marks the entry retried when the
   // message is now accepted (its receipt then says AA), or records the new reason when it is
   // not. Discard marks an open entry discarded (its receipt stays: a resend gets the same
-  // answer). NotFound for no such entry, Conflict for one that is not open.
+  // answer). NotFound for no such entry, Conflict for one that is not open; discard without
+  // options.reason, or a reason over kMaxReasonBytes, is Invalid. Each writes, in its unit, an
+  // audit row (when the audit policy is enabled): who (options.actor), when, the operation, the
+  // outcome and the reason, with the entity Quarantine/{id} (identifier system kQuarantineSystem).
   Result retryQuarantined(std::string_view id, const Options& options) const;
   Result discardQuarantined(std::string_view id, const Options& options) const;
 

@@ -373,6 +373,12 @@ Result refused(Status status, IssueType type, std::string message) {
   return r;
 }
 
+std::optional<Result> tooLong(const std::string& reason) {
+  if (reason.size() <= kMaxReasonBytes) return std::nullopt;
+  return refused(Status::Invalid, IssueType::TooLong,
+                 "the reason is longer than " + std::to_string(kMaxReasonBytes) + " bytes");
+}
+
 // The entry with `id`, which must be open, into `e`; else the refusal.
 std::optional<Result> openEntry(store::Store& store, std::string_view id,
                                 store::QuarantineEntry& e) {
@@ -400,10 +406,31 @@ store::Status stillOpen(store::WriteContext& ctx, std::string_view id, store::Qu
   return store::Status::ok();
 }
 
+// The audit row of an operator's decision on a quarantined message, in the decision's unit.
+store::Status auditDecision(store::WriteContext& ctx, const Pipeline& pipeline,
+                            const Options& options, const std::string& id,
+                            const std::string& operation, char action, bool succeeded) {
+  const AuditPolicy* policy = pipeline.config().audit;
+  if (policy == nullptr || !policy->enabled()) return store::Status::ok();
+  AuditRecord r;
+  r.interaction = "operation";
+  r.action = action;
+  r.outcome = succeeded ? '0' : '4';
+  r.agentId = options.actor.clientId;
+  r.address = options.actor.address;
+  r.entityType = "Quarantine";
+  r.entityId = id;
+  r.entitySystem = std::string(kQuarantineSystem);
+  r.details.emplace_back("operation", operation);
+  if (!options.reason.empty()) r.details.emplace_back("reason", options.reason);
+  return ctx.audit({auditEntry(r)});
+}
+
 }  // namespace
 
 Result Pipeline::retryQuarantined(std::string_view id, const Options& options) const {
   if (config_.v2Mapper == nullptr) return detail::unavailable();
+  if (auto refusal = tooLong(options.reason)) return std::move(*refusal);
   store::QuarantineEntry entry;
   if (auto refusal = openEntry(store_, id, entry)) return std::move(*refusal);
   Settings s{*this, options};
@@ -435,19 +462,28 @@ Result Pipeline::retryQuarantined(std::string_view id, const Options& options) c
     }
     e.attempts += 1;
     if (store::Status saved = ctx.saveQuarantine(e); !saved) return saved;
+    const bool accepted = out.code == hl7v2::AckCode::AA;
+    if (store::Status a = auditDecision(ctx, *this, options, e.id, "retry", 'E', accepted); !a) {
+      return a;
+    }
     return ctx.saveReceipt(receipt, true);
   });
   return detail::resultOf(w, out, st, state);
 }
 
-Result Pipeline::discardQuarantined(std::string_view id, const Options&) const {
+Result Pipeline::discardQuarantined(std::string_view id, const Options& options) const {
+  if (options.reason.empty()) {
+    return refused(Status::Invalid, IssueType::Required, "a discard needs a reason");
+  }
+  if (auto refusal = tooLong(options.reason)) return std::move(*refusal);
   store::QuarantineEntry entry;
   if (auto refusal = openEntry(store_, id, entry)) return std::move(*refusal);
   const store::Status st = store_.write([&](store::WriteContext& ctx) {
     store::QuarantineEntry e;
     if (store::Status open = stillOpen(ctx, entry.id, e); !open) return open;
     e.status = "discarded";
-    return ctx.saveQuarantine(e);
+    if (store::Status saved = ctx.saveQuarantine(e); !saved) return saved;
+    return auditDecision(ctx, *this, options, e.id, "discard", 'D', true);
   });
   if (!st) {
     return refused(detail::statusOf(st.code()), IssueType::Conflict, st.message());

@@ -63,8 +63,7 @@ FhirApi::~FhirApi() = default;
 
 void FhirApi::setTrials(const TrialCatalog* trials) { impl_->trials = trials; }
 
-void FhirApi::addSystemOperation(std::string name, std::string scopeType,
-                                 std::function<std::string()> answer) {
+void FhirApi::addSystemOperation(std::string name, std::string scopeType, SystemOperation answer) {
   impl_->operations[std::move(name)] = {std::move(scopeType), std::move(answer)};
 }
 
@@ -104,7 +103,18 @@ void FhirApi::Impl::answer(Call& c, Reply& r) const {
     }
     if (m != "GET") return notAllowed(c, r, "GET");
     if (!allowed(c, r, op->second.scopeType, 'r')) return;
-    r.payload = Payload::ofJson(op->second.answer());
+    store::QueryParams params;
+    for (const auto& [n, v] : c.params) {
+      if (n != "_format" && n != "_pretty") params.emplace_back(n, v);
+    }
+    FhirApi::OperationAnswer a = op->second.answer(params);
+    if (a.status != 200) {
+      const IssueType type = a.status == 404   ? IssueType::NotFound
+                             : a.status == 400 ? IssueType::Invalid
+                                               : IssueType::Exception;
+      return fail(r, a.status, type, a.body);
+    }
+    r.payload = Payload::ofJson(std::move(a.body));
     return;
   }
   if (seg.size() == 1 && seg[0] == "_history") {

@@ -84,11 +84,18 @@ class FhirApi {
   // the API); none by default.
   void setTrials(const TrialCatalog* trials);
 
-  // A system-level operation, GET [base]/$name (name with its '$'), answered with the resource
-  // `answer` returns (JSON). With authentication, the client needs read access to `scopeType`.
-  // Add operations before the API serves requests.
-  void addSystemOperation(std::string name, std::string scopeType,
-                          std::function<std::string()> answer);
+  // What a system operation answers: 200 and a resource (JSON), or another status and the
+  // message of the OperationOutcome the API makes of it.
+  struct OperationAnswer {
+    int status = 200;
+    std::string body;  // the resource (JSON), or the error's message
+  };
+  // A system-level operation, GET [base]/$name (name with its '$'), answered with what `answer`
+  // returns for the request's query parameters (the API's own, _format and _pretty, left out).
+  // With authentication, the client needs read access to `scopeType`. Add operations before the
+  // API serves requests.
+  using SystemOperation = std::function<OperationAnswer(const store::QueryParams& params)>;
+  void addSystemOperation(std::string name, std::string scopeType, SystemOperation answer);
 
   const ApiOptions& options() const { return options_; }
   // The CapabilityStatement as JSON (built once).

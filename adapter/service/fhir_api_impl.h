@@ -37,7 +37,7 @@ struct FhirApi::Impl {
   const std::string* capability = nullptr;
   struct SystemOperation {
     std::string scopeType;
-    std::function<std::string()> answer;
+    FhirApi::SystemOperation answer;
   };
   std::map<std::string, SystemOperation, std::less<>> operations;  // by name, "$x"
 

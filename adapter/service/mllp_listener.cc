@@ -13,6 +13,7 @@
 #include <Poco/Net/TCPServerParams.h>
 #include <Poco/ThreadPool.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <mutex>
@@ -49,6 +50,9 @@ struct MllpListener::Impl {
   core::Counter* duplicates = nullptr;
   core::MetricFamily* acks = nullptr;
   core::Histogram* ackSeconds = nullptr;
+  core::Gauge* openGauge = nullptr;
+  core::Counter* connectionsTotal = nullptr;
+  core::Counter* refusedTotal = nullptr;
 
   Impl(const pipeline::Pipeline& p, MllpOptions o) : pipeline(p), options(std::move(o)) {}
 
@@ -65,11 +69,31 @@ struct MllpListener::Impl {
                       .counter();
     acks = &m.counter("trialbridge_mllp_acks_total", "ACKs sent, by MSA-1 code", {"code"});
     for (const char* code : {"AA", "AE", "AR", "CA", "CE", "CR"}) acks->counter({code});
+    openGauge = &m.gauge("trialbridge_mllp_connections_open", "MLLP connections open now").gauge();
+    connectionsTotal =
+        &m.counter("trialbridge_mllp_connections_total", "MLLP connections accepted (served)")
+             .counter();
+    refusedTotal = &m.counter("trialbridge_mllp_connections_refused_total",
+                              "MLLP connections refused (not in mllp.allow, or over "
+                              "mllp.maxConnections)")
+                        .counter();
     ackSeconds =
         &m.histogram("trialbridge_mllp_ack_seconds",
                      "time from a frame's end to its ACK(s) sent (durable commit included)",
                      core::latencyBuckets())
              .histogram();
+  }
+  void countRefused() {
+    refused++;
+    if (refusedTotal != nullptr) refusedTotal->inc();
+  }
+  // A connection served: counted, and open until `opened` is false.
+  void countOpen(bool opened) {
+    if (opened) {
+      connections++;
+      if (connectionsTotal != nullptr) connectionsTotal->inc();
+    }
+    if (openGauge != nullptr) openGauge->add(opened ? 1 : -1);
   }
   void countAck(AckCode code) {
     if (acks != nullptr) acks->counter({hl7v2::ackCodeName(code)}).inc();
@@ -100,12 +124,12 @@ class Connection final : public Poco::Net::TCPServerConnection {
     }
     if (impl_.active.fetch_add(1) >= impl_.options.maxConnections) {
       impl_.active--;
-      impl_.refused++;
+      impl_.countRefused();
       impl_.log("refused " + peer_ + ": " + std::to_string(impl_.options.maxConnections) +
                 " connections already (mllp.maxConnections)");
       return;
     }
-    impl_.connections++;
+    impl_.countOpen(true);
     try {
       serve();
     } catch (const Poco::Exception& e) {
@@ -113,6 +137,7 @@ class Connection final : public Poco::Net::TCPServerConnection {
     } catch (const std::exception& e) {
       impl_.log("connection from " + peer_ + " ended: " + e.what());
     }
+    impl_.countOpen(false);
     impl_.active--;
   }
 
@@ -296,7 +321,7 @@ class AllowFilter final : public Poco::Net::TCPServerConnectionFilter {
       return false;
     }
     if (addressAllowed(impl_.options.allow, peer)) return true;
-    impl_.refused++;
+    impl_.countRefused();
     impl_.log("refused " + peer + ": not in mllp.allow");
     return false;
   }
@@ -398,6 +423,7 @@ void MllpListener::stop() {
 MllpStats MllpListener::stats() const {
   MllpStats s;
   s.connections = impl_->connections.load();
+  s.open = static_cast<uint64_t>(std::max(0, impl_->active.load()));
   s.refused = impl_->refused.load();
   s.messages = impl_->messages.load();
   s.accepted = impl_->accepted.load();

@@ -74,6 +74,7 @@ bool validAllowEntry(const std::string& entry);
 
 struct MllpStats {
   uint64_t connections = 0;  // accepted
+  uint64_t open = 0;         // open now (being served)
   uint64_t refused = 0;      // over the limit or not allowed
   uint64_t messages = 0;     // frames answered
   uint64_t accepted = 0;     // AA

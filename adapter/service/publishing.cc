@@ -189,6 +189,32 @@ std::string registryStatusParameters(const std::vector<TargetStatus>& targets) {
   return w.done();
 }
 
+std::string registryDryRunParameters(const PublishRun& r) {
+  ParametersWriter w;
+  w.text("target", r.target);
+  w.instant("started", r.started);
+  w.instant("finished", r.finished);
+  w.value("outcome", "Code", r.busy ? "busy" : (!r.fatal.empty() ? "error" : "ok"));
+  w.text("error", r.fatal);
+  w.integer("rows", static_cast<int64_t>(r.rows));
+  for (const PlannedChange& c : r.plan) {
+    w.open("change");
+    w.text("resource", c.resource);
+    w.text("remote", c.remote);
+    w.value("action", "Code", c.action);
+    w.text("note", c.note);
+    for (const FieldChange& f : c.changes) {
+      w.open("field");
+      w.text("path", f.path);
+      w.text("before", f.before);
+      w.text("after", f.after);
+      w.close();
+    }
+    w.close();
+  }
+  return w.done();
+}
+
 core::Result<PublishRun> publishOnce(const ServiceConfig& config, const std::string& name,
                                      bool dryRun) {
   using R = core::Result<PublishRun>;

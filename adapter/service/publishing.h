@@ -74,6 +74,13 @@ class Publishing {
 // end, outcome, counts, errors), the pending rows and the failing ones with their reasons.
 std::string registryStatusParameters(const std::vector<TargetStatus>& targets);
 
+// What a dry run (Publisher::run(true)) found, as a FHIR Parameters resource (JSON), for
+// GET [base]/$registry-dry-run?target=NAME: `target`, `started`, `finished`, `outcome` (ok, busy,
+// error), `rows` (changes waiting), `error`, then one `change` per record looked at (resource,
+// remote, action, note) with one `field` part per difference (path, before, after; a side that
+// is absent is left out).
+std::string registryDryRunParameters(const PublishRun& run);
+
 // One run of the target `name` of `config` outside `serve`: opens the store of the configuration
 // and runs (or, with `dryRun`, plans) once. An unknown target or a store that cannot be opened
 // (an SQLite file in use by a running `serve`) is an error.

@@ -17,7 +17,7 @@ core::Result<std::unique_ptr<Service>> Service::start(const ServiceConfig& confi
   auto opened = open(config);
   if (!opened) return opened;
   std::unique_ptr<Service> s = std::move(opened.value());
-  s->quarantine_ = std::make_unique<QuarantineView>(*s->store_);
+  s->quarantine_ = std::make_unique<QuarantineView>(*s->store_, *s->pipeline_);
   std::function<bool()> mllpListening;
   if (config.mllp.enabled) {
     mllpListening = [svc = s.get()] { return svc->mllpListening_.load(); };
@@ -144,9 +144,25 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
   if (!publishing) return SR::error(publishing.message());
   s->publishing_ = std::move(publishing.value());
   s->publishing_->registerMetrics(*s->metrics_);
-  s->api_->addSystemOperation("$registry-status", "ResearchStudy", [p = s->publishing_.get()] {
-    return registryStatusParameters(p->status());
-  });
+  s->api_->addSystemOperation(
+      "$registry-status", "ResearchStudy",
+      [p = s->publishing_.get()](const store::QueryParams&) -> FhirApi::OperationAnswer {
+        return {200, registryStatusParameters(p->status())};
+      });
+  // The publisher's own dry run of one target (docs/registries.md): nothing is sent or saved.
+  s->api_->addSystemOperation(
+      "$registry-dry-run", "ResearchStudy",
+      [p = s->publishing_.get()](const store::QueryParams& params) -> FhirApi::OperationAnswer {
+        std::string name;
+        for (const auto& [n, v] : params) {
+          if (n != "target") return {400, "unknown parameter '" + n + "' (target=NAME)"};
+          name = v;
+        }
+        if (name.empty()) return {400, "target=NAME is required: a registry target's name"};
+        Publisher* publisher = p->find(name);
+        if (publisher == nullptr) return {404, "no registry target '" + name + "'"};
+        return {200, registryDryRunParameters(publisher->run(true))};
+      });
   return SR(std::move(s));
 }
 

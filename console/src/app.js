@@ -46,20 +46,24 @@ async function render() {
   document.body.dataset.ms = String(Math.round(performance.now() - started));
 }
 
-function tokenDialog() {
+// The token dialog; `refusal` is the server's reason when it answered 401 (with no token: it
+// needs one; with one: it refused it, and says why).
+function tokenDialog(refusal) {
   const dialog = document.getElementById('token-dialog');
   const input = document.getElementById('token-input');
+  const why = document.getElementById('token-error');
+  why.textContent = !refusal ? '' : token() ? `The server refused this token: ${refusal}` : 'This server needs a bearer token.';
   if (dialog.open) return;
   input.value = token();
   dialog.showModal();
 }
 
-document.getElementById('token-button').addEventListener('click', tokenDialog);
+document.getElementById('token-button').addEventListener('click', () => tokenDialog(''));
 document.getElementById('token-dialog').addEventListener('close', (ev) => {
   const v = ev.target.returnValue;
   if (v === 'save') { setToken(document.getElementById('token-input').value); say('Token saved for this tab.'); render(); }
   if (v === 'clear') { setToken(''); say('Token forgotten.'); render(); }
 });
-window.addEventListener('tb-auth-needed', tokenDialog);
+window.addEventListener('tb-auth-needed', (ev) => tokenDialog(ev.detail));
 window.addEventListener('hashchange', render);
 render();

@@ -24,7 +24,8 @@ export function outcomeText(json) {
 }
 
 // A request to the server (path from its root, e.g. '/fhir/Patient/1' or '/mllp/quarantine').
-// Resolves to {status, json, etag}; rejects with HttpError (401 also fires 'tb-auth-needed').
+// Resolves to {status, json, text, etag}; rejects with HttpError (401 also fires 'tb-auth-needed'
+// with the server's reason as its detail).
 export async function call(method, path, { body, headers = {} } = {}) {
   const h = { Accept: 'application/fhir+json, application/json', ...headers };
   if (token()) h.Authorization = `Bearer ${token()}`;
@@ -37,11 +38,11 @@ export async function call(method, path, { body, headers = {} } = {}) {
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
-  if (r.status === 401) window.dispatchEvent(new CustomEvent('tb-auth-needed'));
+  if (r.status === 401) window.dispatchEvent(new CustomEvent('tb-auth-needed', { detail: outcomeText(json) || '401 Unauthorized' }));
   if (!r.ok) {
     throw new HttpError(r.status, outcomeText(json) || `${r.status} ${r.statusText}`, json);
   }
-  return { status: r.status, json, etag: r.headers.get('ETag') };
+  return { status: r.status, json, text, etag: r.headers.get('ETag') };
 }
 
 export const fhir = (method, path, options) => call(method, kBase + path, options);

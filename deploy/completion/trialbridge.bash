@@ -87,10 +87,10 @@ _trialbridge() {
     quarantine)
       case $prev in
         --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --status|--count) return ;;
+        --status|--count|--reason) return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--config --status --count --help' -- "$cur"))
+        COMPREPLY=($(compgen -W '--config --status --count --reason --help' -- "$cur"))
       fi
       ;;
     enrol)

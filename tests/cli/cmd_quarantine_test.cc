@@ -78,10 +78,13 @@ TEST_F(QuarantineCommand, ListShowRetryDiscard) {
   EXPECT_NE(retry.out.find("still fails: AR"), std::string::npos) << retry.out;
   EXPECT_NE(retry.err.find("MSH-9.1"), std::string::npos) << retry.err;
 
-  Outcome discard = quarantine({"--config", config_, "discard", ids_[0]});
+  // A discard needs a reason (it goes into the audit log).
+  EXPECT_EQ(quarantine({"--config", config_, "discard", ids_[0]}).status, 2);
+  Outcome discard =
+      quarantine({"--config", config_, "discard", ids_[0], "--reason", "test message"});
   EXPECT_EQ(discard.status, 0) << discard.err;
   EXPECT_NE(discard.out.find("discarded " + ids_[0]), std::string::npos);
-  EXPECT_EQ(quarantine({"--config", config_, "discard", ids_[0]}).status, 1);
+  EXPECT_EQ(quarantine({"--config", config_, "discard", ids_[0], "--reason", "again"}).status, 1);
   EXPECT_EQ(quarantine({"--config", config_, "retry", ids_[0]}).status, 1);
   Outcome discarded = quarantine({"--config", config_, "list", "--status", "discarded"});
   EXPECT_NE(discarded.out.find("1 of 1 discarded entries"), std::string::npos) << discarded.out;

@@ -320,6 +320,14 @@ TEST_P(V2MessageTest, RetryAfterAFixAcceptsAndDiscardCloses) {
 
   Result adt = send(replace(replace(kOru, "ORU^R01^ORU_R01", "ADT^A01"), "MSG0001", "MSG0003"));
   ASSERT_EQ(adt.v2->code, AckCode::AR);
+  // A discard needs a reason (for its audit row), of at most kMaxReasonBytes.
+  EXPECT_EQ(pipeline_->discardQuarantined(adt.v2->quarantineId, options_).status, Status::Invalid);
+  options_.reason = std::string(kMaxReasonBytes + 1, 'x');
+  EXPECT_EQ(pipeline_->discardQuarantined(adt.v2->quarantineId, options_).status, Status::Invalid);
+  EXPECT_EQ(pipeline_->retryQuarantined(adt.v2->quarantineId, options_).status, Status::Invalid);
+  ASSERT_TRUE(store_->readQuarantine(adt.v2->quarantineId, e));
+  EXPECT_EQ(e.status, "open");
+  options_.reason = "not ours: an ADT";
   EXPECT_TRUE(pipeline_->discardQuarantined(adt.v2->quarantineId, options_).ok());
   ASSERT_TRUE(store_->readQuarantine(adt.v2->quarantineId, e));
   EXPECT_EQ(e.status, "discarded");

@@ -94,6 +94,9 @@ TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
   EXPECT_EQ(at(before, "trialbridge_mllp_messages_received_total{}"), 0);
   EXPECT_EQ(at(before, "trialbridge_mllp_acks_total{code=\"AA\"}"), 0);
   EXPECT_EQ(at(before, "trialbridge_v2_not_a_subject_total{}"), 0);
+  EXPECT_EQ(at(before, "trialbridge_mllp_connections_total{}"), 0);
+  EXPECT_EQ(at(before, "trialbridge_mllp_connections_open{}"), 0);
+  EXPECT_EQ(at(before, "trialbridge_mllp_connections_refused_total{}"), 0);
   EXPECT_GT(at(before, "process_resident_memory_bytes{}"), 1e6);
   EXPECT_GT(at(before, "process_open_fds{}"), 3);
   EXPECT_GT(at(before, "process_start_time_seconds{}"), 1.7e9);
@@ -114,6 +117,9 @@ TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
   const Samples after = scrape(c, dir, error);
   ASSERT_TRUE(error.empty()) << error;
   EXPECT_EQ(at(after, "trialbridge_mllp_messages_received_total{}"), 4);
+  EXPECT_EQ(at(after, "trialbridge_mllp_connections_total{}"), 1);  // mllp_send's one
+  EXPECT_LE(at(after, "trialbridge_mllp_connections_open{}"), 1);   // it may not be closed yet
+  EXPECT_EQ(at(after, "trialbridge_mllp_connections_refused_total{}"), 0);
   EXPECT_EQ(at(after, "trialbridge_mllp_acks_total{code=\"AA\"}"), 3);
   EXPECT_EQ(at(after, "trialbridge_mllp_acks_total{code=\"AR\"}"), 1);
   EXPECT_EQ(at(after, "trialbridge_mllp_acks_total{code=\"AE\"}"), 0);

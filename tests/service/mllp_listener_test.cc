@@ -252,6 +252,8 @@ TEST(MllpListener, ConnectionsOverTheLimitAreClosed) {
   Peer c(s.port());
   EXPECT_TRUE(c.closedWithin(5));
   EXPECT_EQ(s.stats().refused, 1u);
+  EXPECT_EQ(s.stats().connections, 2u);
+  EXPECT_EQ(s.stats().open, 2u);  // a and b are still connected
 }
 
 TEST(MllpListener, SendersNotInTheAllowListAreRefused) {

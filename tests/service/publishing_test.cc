@@ -15,6 +15,7 @@
 #include "medplum_peer.h"
 #include "pg_cluster.h"
 #include "publish_test_util.h"
+#include "study/trial_reader.h"
 #include "test_client.h"
 
 namespace trialbridge::testing {
@@ -204,6 +205,55 @@ TEST(Publishing, TwoNodesOnePostgresPublishOnce) {
   // B's status says so.
   const std::string status = b.client().get("/fhir/$registry-status").body;
   EXPECT_EQ(statusValue(status, "pending"), "0");
+}
+
+// GET [base]/$registry-dry-run?target=NAME: the publisher's own dry run over REST. A file target
+// shows the new record as a create, then, once published, a change of the study as the field
+// that changed; nothing is written by the dry run.
+TEST(Publishing, DryRunOperationShowsTheFieldByFieldDiffOfATarget) {
+  const std::string out = tempDir();
+  TestServer s(R"({"registries":{"files":{"kind":"file","directory":")" + out +
+               R"(","intervalSeconds":0}}})");
+  ASSERT_TRUE(s.ok()) << s.error();
+  core::Issues issues;
+  const std::optional<study::Trial> trial = study::readTrial(
+      slurp(std::string(TB_SOURCE_ROOT) + "/samples/trials/NCT06813157.json"), issues);
+  ASSERT_TRUE(trial);
+  ASSERT_TRUE(s.service().loadTrial(*trial, {}).ok());
+  Client c = s.client();
+  const Reply first = c.get("/fhir/$registry-dry-run?target=files");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(jsonAt(first.body, "resourceType"), "Parameters");
+  EXPECT_NE(first.body.find(R"({"name":"action","valueCode":"create"})"), std::string::npos);
+  EXPECT_NE(first.body.find("ResearchStudy/nct06813157"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::is_empty(out));  // a dry run writes nothing
+
+  ASSERT_TRUE(s.service().publishing().find("files")->run(false).ok());
+  Reply study = c.get("/fhir/ResearchStudy/nct06813157");
+  ASSERT_EQ(study.status, 200);
+  const std::string title = R"("title":")" + jsonAt(study.body, "title") + R"(")";
+  ASSERT_GT(title.size(), 12u);
+  std::string changed = study.body;
+  changed.replace(changed.find(title), title.size(), R"("title":"A retitled study")");
+  ASSERT_EQ(c.put("/fhir/ResearchStudy/nct06813157", changed).status, 200);
+  const Reply second = c.get("/fhir/$registry-dry-run?target=files");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_NE(second.body.find(R"({"name":"action","valueCode":"update"})"), std::string::npos)
+      << second.body;
+  EXPECT_NE(
+      second.body.find(R"({"name":"path","valueString":"protocolSection.identificationModule.)"),
+      std::string::npos)
+      << second.body;
+  EXPECT_NE(second.body.find(R"({"name":"after","valueString":"\"A retitled study\""})"),
+            std::string::npos)
+      << second.body;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(out), {}), 1);  // still one file
+
+  EXPECT_EQ(c.get("/fhir/$registry-dry-run").status, 400);
+  EXPECT_EQ(c.get("/fhir/$registry-dry-run?target=files&x=1").status, 400);
+  EXPECT_EQ(c.get("/fhir/$registry-dry-run?target=nothing").status, 404);
+  EXPECT_EQ(c.post("/fhir/$registry-dry-run?target=files", "{}").status, 405);
+  std::filesystem::remove_all(out);
 }
 
 }  // namespace
