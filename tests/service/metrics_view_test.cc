@@ -15,6 +15,7 @@
 #include "hl7v2/mllp.h"
 #include "publish_test_util.h"
 #include "test_client.h"
+#include "v2_samples.h"
 
 namespace trialbridge::testing {
 namespace {
@@ -69,14 +70,6 @@ double at(const Samples& s, const std::string& key) {
   return it == s.end() ? -1 : it->second;
 }
 
-std::string oru(const std::string& id, const std::string& type = "ORU^R01^ORU_R01") {
-  return "MSH|^~\\&|LAB|HOSP|TRIALBRIDGE|SITE|20250301120000+0800||" + type + "|" + id +
-         "|P|2.5.1\rPID|1||MRN9^^^HOSP^MR||Doe^Jane||19800101|F\r"
-         "OBR|1||F1|26515-7^Platelets^LN|||20250301100000+0800|||||||||||||||"
-         "20250301110000+0800|||F\r"
-         "OBX|1|NM|26515-7^Platelets^LN||145|10*9/L|150-400|L|||F|||20250301100000+0800\r";
-}
-
 TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
   ASSERT_EQ(std::system("command -v mllp_send >/dev/null 2>&1"), 0)
       << "mllp_send is not installed (Debian python3-hl7; deploy/install-deps.sh installs it)";
@@ -104,9 +97,10 @@ TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
 
   // Three messages: two new ORUs (one sent twice), one ADT (AR, quarantined).
   const int port = server.service().mllp()->port();
-  writeFile(dir + "/m.mllp", hl7v2::mllpFrame(oru("MET-1")) + hl7v2::mllpFrame(oru("MET-2")) +
-                                 hl7v2::mllpFrame(oru("MET-1")) +
-                                 hl7v2::mllpFrame(oru("MET-3", "ADT^A01")));
+  writeFile(dir + "/m.mllp", hl7v2::mllpFrame(plateletOru("MET-1")) +
+                                 hl7v2::mllpFrame(plateletOru("MET-2")) +
+                                 hl7v2::mllpFrame(plateletOru("MET-1")) +
+                                 hl7v2::mllpFrame(plateletOru("MET-3", "ADT^A01")));
   int status = 0;
   const std::string sent =
       run("mllp_send -f " + dir + "/m.mllp -p " + std::to_string(port) + " 127.0.0.1", status);

@@ -71,4 +71,13 @@ std::vector<std::pair<std::string, std::string>> msas(const std::string& text) {
   return out;
 }
 
+std::string plateletOru(const std::string& controlId, const std::string& type) {
+  return "MSH|^~\\&|LAB|HOSP|TRIALBRIDGE|SITE|20250301120000+0800||" + type + "|" + controlId +
+         "|P|2.5.1\r"
+         "PID|1||MRN123^^^HOSP^MR||Doe^Jane||19800101|F\r"
+         "OBR|1||F1|26515-7^Platelets^LN|||20250301100000+0800|||||||||||||||"
+         "20250301110000+0800|||F\r"
+         "OBX|1|NM|26515-7^Platelets^LN||145|10*9/L|150-400|L|||F|||20250301100000+0800\r";
+}
+
 }  // namespace trialbridge::testing

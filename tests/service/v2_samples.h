@@ -17,6 +17,10 @@ struct V2Sample {
 // `dir`.
 std::vector<V2Sample> v2Samples(const std::string& dir);
 
+// An ORU^R01 with one platelet count (145 x10^9/L) of patient MRN123 (Jane Doe, not a subject of
+// any trial), control id `controlId`; `type` replaces MSH-9.
+std::string plateletOru(const std::string& controlId, const std::string& type = "ORU^R01^ORU_R01");
+
 // A shell command's standard output and error, and its exit status when it is not 0.
 std::string runCommand(const std::string& command);
 
