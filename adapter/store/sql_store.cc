@@ -2,6 +2,7 @@
 // what differs.
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -555,6 +557,17 @@ class SqlStore final : public Store {
 
   friend class Writer;
 };
+
+// Test-only fault injection (tests/service/crash_test.cc): with TB_FAULT_KILL_AFTER_COMMIT=N in
+// the environment, the process kills itself (SIGKILL) right after its Nth commit returned, before
+// any caller learns of it: the moment between a commit and its ACK or 2xx. Unset or 0: nothing.
+void faultAfterCommit(uint64_t commitNumber) {
+  static const uint64_t kKillAt = [] {
+    const char* v = std::getenv("TB_FAULT_KILL_AFTER_COMMIT");
+    return v == nullptr ? uint64_t{0} : std::strtoull(v, nullptr, 10);
+  }();
+  if (kKillAt != 0 && commitNumber == kKillAt) ::kill(::getpid(), SIGKILL);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Opening, migrations
@@ -1212,7 +1225,7 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
       results[i] = std::move(st);
     }
     s << "COMMIT", kNow;
-    commits_++;
+    faultAfterCommit(++commits_);
     if (options_.commitSizes != nullptr) {
       options_.commitSizes->observe(static_cast<double>(jobs.size()));
     }

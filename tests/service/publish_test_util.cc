@@ -35,6 +35,24 @@ Registry registryAt(const std::string& base) {
           base.substr(path)};
 }
 
+std::string statusValue(const std::string& parameters, const std::string& name) {
+  std::string error;
+  auto p = service::parseJsonTree(parameters, error);
+  if (!p) return {};
+  const JsonTree* list = p->get("parameter");
+  if (list == nullptr || list->items.empty()) return {};
+  const JsonTree* parts = list->items[0].get("part");
+  if (parts == nullptr) return {};
+  for (const JsonTree& part : parts->items) {
+    if (part.str("name") != name) continue;
+    for (const auto& [key, value] : part.members) {
+      if (key.rfind("value", 0) == 0) return value.text;
+    }
+    return "part";
+  }
+  return {};
+}
+
 std::vector<JsonTree> entries(const std::string& bundleJson) {
   std::vector<JsonTree> out;
   std::string error;
