@@ -6,8 +6,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
@@ -50,8 +53,42 @@ constexpr std::array<ParamType, 6> kIndexTypes = {ParamType::Token,    ParamType
                                                   ParamType::Date,     ParamType::Reference,
                                                   ParamType::Quantity, ParamType::Uri};
 
+// Whether a database failure is one to retry later, unchanged (Code::Unavailable): the database
+// cannot be reached or is restarting, or has no room to write. By the connector's exception class,
+// and for PostgreSQL, whose connector has one class for every failed statement, by the server's
+// message (SQLSTATE 53100 disk_full, 57P01 admin_shutdown, a lost connection).
+bool retryLater(const Poco::Exception& e) {
+  if (dynamic_cast<const Poco::Data::SQLite::DatabaseFullException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::SQLite::IOErrorException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::PostgreSQL::ConnectionException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::ConnectionFailedException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::NotConnectedException*>(&e) != nullptr) {
+    return true;
+  }
+  const std::string text = e.displayText();
+  for (const char* sign :
+       {"No space left on device", "could not extend file", "File too large", "disk is full",
+        "server closed the connection", "terminating connection", "no connection to the server",
+        "Connection refused", "the database system is", "could not connect"}) {
+    if (text.find(sign) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Whether a failed insert failed on a unique key (SQLSTATE 23505; SQLite's constraint error).
+bool uniqueViolation(const Poco::Exception& e) {
+  if (dynamic_cast<const Poco::Data::SQLite::ConstraintViolationException*>(&e) != nullptr) {
+    return true;
+  }
+  const std::string text = e.displayText();
+  return text.find("duplicate key") != std::string::npos ||
+         text.find("23505") != std::string::npos ||
+         text.find("UNIQUE constraint") != std::string::npos;
+}
+
 Status dbError(const std::string& what, const Poco::Exception& e) {
-  return Status::error(Code::Internal, what + ": " + e.displayText());
+  return Status::error(retryLater(e) ? Code::Unavailable : Code::Internal,
+                       what + ": " + e.displayText());
 }
 
 void registerConnectors() {
@@ -987,7 +1024,10 @@ Status Writer::putPrepared(const std::string& type, const std::string& id,
   try {
     // The resources row first: its primary key refuses an id that is taken.
     executeAgain(*insResource_);
-  } catch (const Poco::Exception&) {
+  } catch (const Poco::Exception& e) {
+    // Only a taken key is a conflict; a full disk or a lost connection is the database's failure
+    // (a message must not be quarantined for it, a client must not be told 409).
+    if (!uniqueViolation(e)) return dbError("database write failed", e);
     return Status::error(Code::Conflict, type + "/" + id + " exists already");
   }
   executeAgain(*insVersion_);
@@ -1592,6 +1632,7 @@ std::string_view codeName(Code code) {
     case Code::PreconditionFailed: return "precondition-failed";
     case Code::Invalid: return "invalid";
     case Code::Internal: return "internal";
+    case Code::Unavailable: return "unavailable";
   }
   return "internal";
 }

@@ -22,6 +22,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -141,23 +143,35 @@ std::string registryConfig(const std::string& peerBase) {
 // with resends) and the registry sync (to the Medplum peer, every second), `serve` killed at a
 // seeded random moment (a delay, or right after its Nth commit through the test-only hook
 // TB_FAULT_KILL_AFTER_COMMIT: between a commit and its answers), then checked and resent.
-class CrashTest : public ::testing::TestWithParam<std::string> {
+// What the store holds of the lab messages: the Provenance naming each, the Observations each
+// Provenance names, and the Observations there are.
+struct StoredMessages {
+  std::map<std::string, int> named;                         // source -> Provenances
+  std::map<std::string, std::vector<std::string>> targets;  // source -> "Observation/id"
+  size_t targetCount = 0;
+  std::string observations;  // the Observation count, as the server says it
+};
+
+// `trialbridge serve` with the reference trial, its secret and the MLLP listener, run as a child
+// process on a database of the test's (SQLite in a temporary directory, or `env`'s PostgreSQL),
+// and what the tests read back of it.
+class ServeHarness : public ::testing::Test {
  protected:
   struct Ports {
     int http = 0, mllp = 0;
   };
 
-  void SetUp() override {
+  // The directory, the store (`env`) and, with `registry`, the Medplum peer as a registry target.
+  void prepare(const Environment& env, bool registry) {
     dir_ = tempDir();
-    if (GetParam() == "postgresql") {
-      auto& pg = PgCluster::shared();
-      ASSERT_TRUE(pg.running()) << "PostgreSQL test cluster did not start: " << pg.error();
-      env_ = {{"TRIALBRIDGE_STORE_BACKEND", "postgresql"},
-              {"TRIALBRIDGE_STORE_DATABASE", pg.createDatabase()}};
+    env_ = env;
+    std::string config = "{}";
+    if (registry) {
+      peer_ = std::make_unique<MedplumPeer>();
+      ASSERT_TRUE(peer_->ok()) << peer_->error();
+      config = registryConfig(peer_->base());
     }
-    peer_ = std::make_unique<MedplumPeer>();
-    ASSERT_TRUE(peer_->ok()) << peer_->error();
-    writeFile(dir_ + "/config.json", registryConfig(peer_->base()));
+    writeFile(dir_ + "/config.json", config);
   }
 
   // Starts the server with `extra` in its environment; its ports, or 0s. A start that may be cut
@@ -256,17 +270,46 @@ class CrashTest : public ::testing::TestWithParam<std::string> {
     return out;
   }
 
+  static StoredMessages storedMessages(const Client& client) {
+    StoredMessages out;
+    eachResource(client, "/fhir/Provenance?_count=1000", [&](const rapidjson::Value& p) {
+      if (!p.HasMember("entity")) return;
+      const std::string source = p["entity"][0]["what"]["identifier"]["value"].GetString();
+      out.named[source]++;
+      for (const auto& t : p["target"].GetArray()) {
+        out.targets[source].push_back(t["reference"].GetString());
+        ++out.targetCount;
+      }
+    });
+    out.observations = jsonAt(client.get("/fhir/Observation?_summary=count").body, "total");
+    return out;
+  }
+
+  std::string dir_;
+  Environment env_;
+  std::unique_ptr<MedplumPeer> peer_;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+class CrashTest : public ServeHarness, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    Environment env;
+    if (GetParam() == "postgresql") {
+      auto& pg = PgCluster::shared();
+      ASSERT_TRUE(pg.running()) << "PostgreSQL test cluster did not start: " << pg.error();
+      env = {{"TRIALBRIDGE_STORE_BACKEND", "postgresql"},
+             {"TRIALBRIDGE_STORE_DATABASE", pg.createDatabase()}};
+    }
+    prepare(env, true);
+  }
+
   void round(int number, std::mt19937& rng, Totals& totals);
   void checkRest(const Client& client, int number, const std::vector<std::vector<Attempt>>& all,
                  Totals& totals);
   void checkMllp(const Client& client, int mllpPort, const std::vector<std::vector<Sent>>& all,
                  Totals& totals);
   void checkRegistry();
-
-  std::string dir_;
-  Environment env_;
-  std::unique_ptr<MedplumPeer> peer_;
-  std::unique_ptr<ChildProcess> child_;
 };
 
 void CrashTest::round(int number, std::mt19937& rng, Totals& totals) {
@@ -440,22 +483,13 @@ void CrashTest::checkRest(const Client& client, int number,
 void CrashTest::checkMllp(const Client& client, int mllpPort,
                           const std::vector<std::vector<Sent>>& all, Totals& totals) {
   auto look = [&](bool afterResend) {
-    std::map<std::string, std::vector<std::string>> targets;  // source -> Observation ids
-    std::map<std::string, int> named;
-    size_t allTargets = 0;
-    eachResource(client, "/fhir/Provenance?_count=1000", [&](const rapidjson::Value& p) {
-      if (!p.HasMember("entity")) return;
-      const std::string source = p["entity"][0]["what"]["identifier"]["value"].GetString();
-      named[source]++;
-      for (const auto& t : p["target"].GetArray()) {
-        targets[source].push_back(t["reference"].GetString());
-        ++allTargets;
-      }
-    });
-    const std::string observations =
-        jsonAt(client.get("/fhir/Observation?_summary=count").body, "total");
-    if (observations != std::to_string(allTargets)) ++totals.messagesPartial;
-    EXPECT_EQ(observations, std::to_string(allTargets)) << "an Observation without its message";
+    StoredMessages stored = storedMessages(client);
+    auto& named = stored.named;
+    auto& targets = stored.targets;
+    const std::string& observations = stored.observations;
+    if (observations != std::to_string(stored.targetCount)) ++totals.messagesPartial;
+    EXPECT_EQ(observations, std::to_string(stored.targetCount))
+        << "an Observation without its message";
     for (const auto& list : all) {
       for (const Sent& s : list) {
         const int n = named[sourceOf(s.controlId)];
@@ -559,99 +593,330 @@ TEST_P(CrashTest, KilledAtRandomEveryAcknowledgedWriteStaysExactlyOnce) {
 INSTANTIATE_TEST_SUITE_P(Backends, CrashTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& p) { return p.param; });
 
-// PostgreSQL stopped (fast shutdown) and started again while REST clients write: no write sent
-// while it is down is acknowledged, every acknowledged write is stored once, and the server
-// serves again by itself once the database is back (the time it takes is printed).
-TEST(DatabaseFaults, PostgresqlStoppedAndRestartedUnderLoad) {
-  PgCluster pg;  // its own cluster: this test stops it
-  ASSERT_TRUE(pg.start()) << pg.error();
-  const std::string dir = tempDir();
-  ChildProcess server({TB_SERVE_BINARY, "--port", "0"}, dir, dir + "/stderr.log",
-                      {{"TRIALBRIDGE_STORE_BACKEND", "postgresql"},
-                       {"TRIALBRIDGE_STORE_DATABASE", pg.createDatabase()}});
-  const std::string out = server.readUntil("FHIR base ", 120);
-  const size_t at = out.find("FHIR base http://127.0.0.1:");
-  ASSERT_NE(at, std::string::npos) << out << slurpFile(dir + "/stderr.log");
-  const std::string base = out.substr(at + 10, out.find('\n', at) - at - 10);
-  const int port = std::stoi(base.substr(base.rfind(':') + 1));
+// What REST writers, MLLP senders and a /readyz poller saw while the database failed: before the
+// fault (up), during it (down) and after it was undone (back).
+enum Phase { kUp, kDown, kBack };
 
-  enum Phase { kUp, kDown, kBack };
-  std::atomic<int> phase{kUp};
-  std::atomic<bool> done{false};
+struct LoadRecord {
   std::mutex mutex;
-  std::vector<std::string> acked;
-  std::atomic<int> ackedWhileDown{0}, refusedWhileDown{0}, errors{0};
-  std::atomic<int64_t> firstAckBackMs{-1};
-  const auto backAt = std::make_shared<std::chrono::steady_clock::time_point>();
-  std::vector<std::thread> writers;
-  for (int t = 0; t < 3; ++t) {
-    writers.emplace_back([&, t] {
-      Client client("127.0.0.1", port);
-      for (int n = 0; !done.load(); ++n) {
-        const std::string value = "pg-" + std::to_string(t) + "-" + std::to_string(n);
-        const int before = phase.load();
-        Reply r;
-        try {
-          r = client.post("/fhir/Patient",
-                          R"({"resourceType":"Patient","identifier":[{"system":"urn:tb:pg",)"
-                          R"("value":")" +
-                              value + R"("}]})");
-        } catch (const Poco::Exception&) {
-          errors++;
-          continue;
-        }
-        const int after = phase.load();
-        if (r.status == 201) {
-          std::lock_guard lock(mutex);
-          acked.push_back(value);
-          if (before == kDown && after == kDown) ackedWhileDown++;
-          if (before == kBack && firstAckBackMs.load() < 0) {
-            firstAckBackMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now() - *backAt)
-                                 .count();
+  std::vector<std::string> acked;     // REST writes acknowledged (identifier values)
+  std::vector<std::string> refusals;  // the first refusal and the first unclear one
+  std::vector<Sent> messages;         // every message, with its last answer
+  int restAcked = 0, restAckedWhileDown = 0, restRefused = 0, restRefusedWhileDown = 0;
+  int restUnclear = 0;  // refusals other than 503 with an OperationOutcome and a Retry-After
+  int aa = 0, aaWhileDown = 0, ae = 0, aeWhileDown = 0, aeWithout207 = 0, noAnswer = 0,
+      noAnswerWhileDown = 0;
+  int readyWhileDown = 0, notReadyWhileDown = 0, lastReady = 0;
+  int64_t firstAckBackMs = -1, firstAaBackMs = -1, firstReadyBackMs = -1;
+};
+
+// A random, incompressible text of `n` letters (fills a disk as it says; "xxx" would be
+// compressed by PostgreSQL's TOAST).
+std::string noise(std::mt19937& rng, size_t n) {
+  static const char kLetters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string out(n, 'a');
+  for (char& c : out) c = kLetters[rng() % (sizeof kLetters - 1)];
+  return out;
+}
+
+class DatabaseFaults : public ServeHarness {
+ protected:
+  // Starts `serve` on a database of `pg` (in `tablespace` when named) and enrols the subjects.
+  Ports startOn(PgCluster& pg, const std::string& tablespace = "") {
+    prepare({{"TRIALBRIDGE_STORE_BACKEND", "postgresql"},
+             {"TRIALBRIDGE_STORE_DATABASE", pg.createDatabase(tablespace)}},
+            false);
+    enrol();
+    return start();
+  }
+
+  // Three REST writers (Patients with `fillerBytes` of noise), two MLLP senders (the lab results
+  // of the subjects; each message sent until it is accepted, on a new connection when one is
+  // closed or gives no answer, as interface engines do) and a /readyz poller run; after 700 ms
+  // `fault()`, `downMs` later `recover()`, then the load runs until every sender had an AA
+  // after the recovery (at most 20 s) and 300 ms more.
+  void underLoad(const Ports& ports, const std::function<void()>& fault,
+                 const std::function<void()>& recover, int downMs, size_t fillerBytes,
+                 LoadRecord& rec) {
+    std::atomic<int> phase{kUp};
+    std::atomic<bool> done{false};
+    std::atomic<int> sendersBack{0};
+    auto backAt = std::chrono::steady_clock::now();
+    auto sinceBack = [&] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - backAt)
+          .count();
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&, t] {
+        std::mt19937 rng(static_cast<unsigned>(t));
+        Client client("127.0.0.1", ports.http);
+        for (int n = 0; !done.load(); ++n) {
+          const std::string value = "df-" + std::to_string(t) + "-" + std::to_string(n);
+          const std::string body =
+              R"({"resourceType":"Patient","identifier":[{"system":"urn:tb:df","value":")" + value +
+              R"("}],"name":[{"text":")" + noise(rng, std::max<size_t>(fillerBytes, 8)) + R"("}]})";
+          const int before = phase.load();
+          Reply r;
+          try {
+            r = client.post("/fhir/Patient", body);
+          } catch (const Poco::Exception&) {
+            continue;
           }
-        } else {
-          EXPECT_GE(r.status, 500) << r.body;
-          if (before == kDown) refusedWhileDown++;
+          const int after = phase.load();
+          std::lock_guard lock(rec.mutex);
+          if (r.status == 201) {
+            rec.acked.push_back(value);
+            ++rec.restAcked;
+            if (before == kDown && after == kDown) ++rec.restAckedWhileDown;
+            if (before == kBack && rec.firstAckBackMs < 0) rec.firstAckBackMs = sinceBack();
+            continue;
+          }
+          ++rec.restRefused;
+          if (before == kDown) ++rec.restRefusedWhileDown;
+          const bool clear = r.status == 503 && !r.header("retry-after").empty() &&
+                             jsonAt(r.body, "resourceType") == "OperationOutcome";
+          if (!clear) ++rec.restUnclear;
+          if (rec.refusals.empty() || (!clear && rec.restUnclear == 1)) {
+            rec.refusals.push_back(std::to_string(r.status) + " Retry-After: " +
+                                   r.header("retry-after") + " " + r.body.substr(0, 300));
+          }
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
+      });
+    }
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        auto mllp = std::make_unique<MllpClient>(ports.mllp);
+        bool back = false;
+        for (int n = 0; !done.load(); ++n) {
+          Sent s;
+          s.controlId = "DF" + std::to_string(t) + "-" + std::to_string(n);
+          s.text = labMessage(s.controlId, n + t);
+          while (!done.load() && !accepted(s.ack)) {
+            const int before = phase.load();
+            const std::string answer = mllp->exchange(s.text, 5);
+            const int after = phase.load();
+            const auto acks = msas(answer);
+            std::lock_guard lock(rec.mutex);
+            if (acks.empty()) {
+              ++rec.noAnswer;
+              if (before == kDown) ++rec.noAnswerWhileDown;
+              mllp = std::make_unique<MllpClient>(ports.mllp);  // and send it again
+              std::this_thread::sleep_for(std::chrono::milliseconds(50));
+              continue;
+            }
+            s.ack = acks[0].first;
+            if (accepted(s.ack)) {
+              ++rec.aa;
+              if (before == kDown && after == kDown) ++rec.aaWhileDown;
+              if (before == kBack && !back) {
+                back = true;
+                ++sendersBack;
+                if (rec.firstAaBackMs < 0) rec.firstAaBackMs = sinceBack();
+              }
+            } else {
+              ++rec.ae;
+              if (before == kDown) ++rec.aeWhileDown;
+              if (answer.find("207^") == std::string::npos) ++rec.aeWithout207;
+              std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+          }
+          std::lock_guard lock(rec.mutex);
+          rec.messages.push_back(s);
+        }
+      });
+    }
+    threads.emplace_back([&] {
+      Client client("127.0.0.1", ports.http);
+      while (!done.load()) {
+        const int before = phase.load();
+        int status = 0;
+        try {
+          status = client.get("/readyz").status;
+        } catch (const Poco::Exception&) {
+        }
+        const int after = phase.load();
+        {
+          std::lock_guard lock(rec.mutex);
+          rec.lastReady = status;
+          if (before == kDown && after == kDown) {
+            (status == 200 ? rec.readyWhileDown : rec.notReadyWhileDown)++;
+          }
+          if (before == kBack && status == 200 && rec.firstReadyBackMs < 0) {
+            rec.firstReadyBackMs = sinceBack();
+          }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    fault();
+    phase = kDown;
+    std::this_thread::sleep_for(std::chrono::milliseconds(downMs));
+    backAt = std::chrono::steady_clock::now();
+    phase = kBack;
+    recover();
+    for (int i = 0; i < 400 && sendersBack.load() < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    done = true;
+    for (auto& th : threads) th.join();
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  ASSERT_TRUE(pg.pause()) << pg.error();
-  phase = kDown;
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  *backAt = std::chrono::steady_clock::now();
-  phase = kBack;
-  ASSERT_TRUE(pg.resume()) << pg.error();
-  for (int i = 0; i < 300 && firstAckBackMs.load() < 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+  // After the load: every acknowledged REST write stored once; every message without an AA sent
+  // again until accepted; then every message stored exactly once. Returns the REST writes lost.
+  int checkAfter(const Ports& ports, LoadRecord& rec) {
+    const Client client("127.0.0.1", ports.http);
+    int lost = 0;
+    for (const auto& v : rec.acked) {
+      const Reply r = client.get("/fhir/Patient?identifier=urn:tb:df%7C" + v + "&_summary=count");
+      if (jsonAt(r.body, "total") != "1") ++lost;
+    }
+    StoredMessages before = storedMessages(client);
+    for (const Sent& s : rec.messages) {
+      const int n = before.named[sourceOf(s.controlId)];
+      EXPECT_TRUE(accepted(s.ack) ? n == 1 : n <= 1) << s.controlId << " (" << s.ack << "): " << n;
+    }
+    MllpClient mllp(ports.mllp);
+    for (Sent& s : rec.messages) {
+      if (accepted(s.ack)) continue;
+      const std::string answer = mllp.exchange(s.text, 30);
+      const auto acks = msas(answer);
+      EXPECT_EQ(acks.size(), 1u) << s.controlId;
+      if (!acks.empty()) s.ack = acks[0].first;
+      EXPECT_TRUE(accepted(s.ack)) << s.controlId << " sent again: " << answer;
+    }
+    StoredMessages after = storedMessages(client);
+    EXPECT_EQ(after.observations, std::to_string(after.targetCount))
+        << "an Observation without its message";
+    for (const Sent& s : rec.messages) {
+      EXPECT_EQ(after.named[sourceOf(s.controlId)], 1) << s.controlId;
+    }
+    return lost;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  done = true;
-  for (auto& w : writers) w.join();
-  EXPECT_EQ(ackedWhileDown.load(), 0);
-  EXPECT_GT(refusedWhileDown.load(), 0);
-  EXPECT_GE(firstAckBackMs.load(), 0) << "no write succeeded after the database came back";
-  Client client("127.0.0.1", port);
-  int lost = 0;
-  for (const auto& v : acked) {
-    Reply r = client.get("/fhir/Patient?identifier=urn:tb:pg%7C" + v + "&_summary=count");
-    if (jsonAt(r.body, "total") != "1") ++lost;
-  }
+};
+
+// PostgreSQL stopped (fast shutdown) for 1.5 s and started again under REST and MLLP load: no
+// write is acknowledged and no message gets AA while it is down (REST: 503 with Retry-After;
+// MLLP: AE with ERR-3 207, or no answer when the connection is closed); nothing acknowledged is
+// lost; /readyz says 503 meanwhile and 200 after; the server and its listener serve again by
+// themselves.
+TEST_F(DatabaseFaults, PostgresqlStoppedAndRestartedUnderLoad) {
+  PgCluster pg;  // its own cluster: this test stops it
+  ASSERT_TRUE(pg.start()) << pg.error();
+  const Ports ports = startOn(pg);
+  ASSERT_GT(ports.http, 0);
+  LoadRecord rec;
+  underLoad(
+      ports, [&] { ASSERT_TRUE(pg.pause()) << pg.error(); },
+      [&] { ASSERT_TRUE(pg.resume()) << pg.error(); }, 1500, 0, rec);
+  EXPECT_EQ(rec.restAckedWhileDown, 0);
+  EXPECT_GT(rec.restRefusedWhileDown, 0);
+  EXPECT_EQ(rec.restUnclear, 0) << rec.refusals.back();
+  EXPECT_EQ(rec.aaWhileDown, 0);
+  EXPECT_GT(rec.aeWhileDown + rec.noAnswerWhileDown, 0);
+  EXPECT_EQ(rec.aeWithout207, 0);
+  EXPECT_GT(rec.notReadyWhileDown, 0);
+  EXPECT_EQ(rec.lastReady, 200);
+  EXPECT_GE(rec.firstAckBackMs, 0) << "no write succeeded after the database came back";
+  EXPECT_GE(rec.firstAaBackMs, 0) << "no message accepted after the database came back";
+  const int lost = checkAfter(ports, rec);
   EXPECT_EQ(lost, 0);
-  EXPECT_EQ(server.terminate(), 0) << "the server survived the outage and stopped cleanly";
-  std::cout << "PostgreSQL down 1.5 s under 3 writers: " << acked.size() << " acknowledged, "
-            << refusedWhileDown.load() << " refused while down, " << ackedWhileDown.load()
-            << " acknowledged while down, lost " << lost << ", first write accepted "
-            << firstAckBackMs.load() << " ms after the restart began\n";
+  stop(SIGTERM);
+  std::cout << "PostgreSQL down 1.5 s under 3 REST writers and 2 MLLP senders: REST "
+            << rec.restAcked << " acknowledged, " << rec.restRefusedWhileDown
+            << " refused while down (503), " << rec.restAckedWhileDown
+            << " acknowledged while down, lost " << lost << ", first accepted "
+            << rec.firstAckBackMs << " ms after the restart began; MLLP " << rec.messages.size()
+            << " messages, " << rec.aa << " AA, " << rec.aaWhileDown << " AA while down, "
+            << rec.aeWhileDown << " AE (207) and " << rec.noAnswerWhileDown
+            << " without an answer while down, first AA " << rec.firstAaBackMs
+            << " ms after; /readyz 503 " << rec.notReadyWhileDown << " times and 200 "
+            << rec.readyWhileDown << " times while down, 200 again " << rec.firstReadyBackMs
+            << " ms after\n";
+}
+
+// PostgreSQL's disk fills up under REST and MLLP load: the test database lives in a tablespace on
+// a small tmpfs, filled to 192 KiB of room by a file (or, where mounting is refused, the server
+// runs with its files limited by RLIMIT_FSIZE just past their size). Writes that find no room
+// are refused clearly (REST 503 with an OperationOutcome and Retry-After; MLLP AE with ERR-3
+// 207), nothing acknowledged is lost, and once there is room again (the file removed, the limit
+// lifted) the server writes again without a restart.
+TEST_F(DatabaseFaults, PostgresqlDiskFullUnderLoad) {
+  const bool forceLimit = std::getenv("TB_PG_FULL_DISK") != nullptr &&
+                          std::string(std::getenv("TB_PG_FULL_DISK")) == "ulimit";
+  PgCluster pg;
+  ASSERT_TRUE(pg.start(false, 1)) << pg.error();  // 1 MiB WAL segments: under a file limit
+  std::string how, whyNoMount;
+  if (!forceLimit && pg.smallTablespace("tbsmall", 24)) {
+    how = "tmpfs";
+  } else {
+    whyNoMount = forceLimit ? "TB_PG_FULL_DISK=ulimit" : pg.error();
+    how = "RLIMIT_FSIZE";
+  }
+  const Ports ports = startOn(pg, how == "tmpfs" ? "tbsmall" : "");
+  ASSERT_GT(ports.http, 0);
+  const std::string filler = pg.tablespaceDir() + "/filler";
+  auto fill = [&] {
+    if (how == "tmpfs") {
+      const auto space = std::filesystem::space(pg.tablespaceDir());
+      const uintmax_t room = 192 * 1024;
+      std::ofstream out(filler, std::ios::binary);
+      const std::string block(1 << 16, '\0');
+      for (uintmax_t left = space.available > room ? space.available - room : 0; left > 0;) {
+        const size_t n = static_cast<size_t>(std::min<uintmax_t>(left, block.size()));
+        out.write(block.data(), static_cast<std::streamsize>(n));
+        left -= n;
+      }
+      return;
+    }
+    uintmax_t largest = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(pg.dataDir() + "/base")) {
+      if (e.is_regular_file()) largest = std::max(largest, e.file_size());
+    }
+    ASSERT_TRUE(pg.limitFileSize(static_cast<int>(largest / 1024 + 192))) << pg.error();
+  };
+  auto unfill = [&] {
+    if (how == "tmpfs") {
+      // Room again, plenty of it: PostgreSQL extends a busy table by up to 4 MiB at once.
+      std::filesystem::remove(filler);
+      ASSERT_TRUE(pg.resizeTablespace(256)) << pg.error();
+    } else {
+      ASSERT_TRUE(pg.limitFileSize(0)) << pg.error();
+    }
+  };
+  LoadRecord rec;
+  underLoad(ports, fill, unfill, 2500, 2000, rec);
+  if (how == "tmpfs") {
+    std::cout << "tablespace: " << std::filesystem::space(pg.tablespaceDir()).available / 1024
+              << " KiB free after the load\n";
+  }
+  EXPECT_GT(rec.restRefusedWhileDown, 0) << "the disk never filled (" << how << ")";
+  EXPECT_EQ(rec.restUnclear, 0) << (rec.refusals.empty() ? "" : rec.refusals.back());
+  EXPECT_EQ(rec.aeWithout207, 0);
+  EXPECT_GE(rec.firstAckBackMs, 0) << "no write succeeded once there was room again";
+  EXPECT_GE(rec.firstAaBackMs, 0) << "no message accepted once there was room again";
+  EXPECT_EQ(rec.lastReady, 200);
+  const int lost = checkAfter(ports, rec);
+  EXPECT_EQ(lost, 0);
+  stop(SIGTERM);
+  std::cout << "PostgreSQL disk full (" << how << (whyNoMount.empty() ? "" : ": " + whyNoMount)
+            << ") for 2.5 s under 3 REST writers and 2 MLLP senders: REST " << rec.restAcked
+            << " acknowledged, " << rec.restRefused << " refused, " << rec.restUnclear
+            << " unclear, lost " << lost << ", first accepted " << rec.firstAckBackMs
+            << " ms after room returned; MLLP " << rec.messages.size() << " messages, " << rec.aa
+            << " AA, " << rec.ae << " AE (207), " << rec.noAnswer << " without an answer; "
+            << "first refusal: " << (rec.refusals.empty() ? "" : rec.refusals.front()) << "\n";
 }
 
 // SQLite on a full disk: the server's files may not grow past a limit (RLIMIT_FSIZE, with SIGXFSZ
 // ignored, so a write past it fails with EFBIG as one past a full file system fails with ENOSPC).
-// Writes are then refused with a server error, the server stays up, nothing refused is stored,
-// every acknowledged write is, and the database passes integrity_check once the limit is gone.
+// Writes are then refused with 503 and Retry-After (retry later), the server stays up, nothing
+// refused is stored, every acknowledged write is, and the database passes integrity_check once the
+// limit is gone.
 TEST(FullDisk, SqliteRefusesWritesAndStaysIntact) {
   const std::string dir = tempDir();
   auto startWith = [&](const std::string& limitBlocks, int& port) {
@@ -696,7 +961,10 @@ TEST(FullDisk, SqliteRefusesWritesAndStaysIntact) {
     if (r.status == 201) {
       acked.push_back(value);
     } else {
-      EXPECT_GE(r.status, 500) << r.body;
+      // Retry later: nothing was done, and the same request succeeds once there is room.
+      EXPECT_EQ(r.status, 503) << r.body;
+      EXPECT_FALSE(r.header("retry-after").empty());
+      EXPECT_EQ(jsonAt(r.body, "resourceType"), "OperationOutcome") << r.body;
       if (refused.empty()) firstRefusal = std::to_string(r.status) + " " + r.body;
       refused.push_back(value);
     }
