@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long variant of the crash-consistency test (tests/service/crash_test.cc): hundreds of
-# SIGKILLs of `trialbridge serve` per backend instead of the test command's ten, while REST
+# SIGKILLs of `trialbridge serve` per backend instead of the test command's eight, while REST
 # clients write, MLLP senders send lab results (with resends) and the registry sync publishes to
 # the Medplum peer; half the kills right after a commit, before its answers (the store's
 # test-only hook TB_FAULT_KILL_AFTER_COMMIT). Then the database-fault tests (PostgreSQL stopped

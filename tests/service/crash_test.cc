@@ -7,7 +7,7 @@
 // The kill comes after a random delay (even rounds) or right after a random commit, before its
 // answers are written (odd rounds: the test-only hook TB_FAULT_KILL_AFTER_COMMIT of the store).
 //
-// Rounds per backend: $TB_CRASH_ROUNDS (default 10; bench/crash_soak.sh runs hundreds); the seed
+// Rounds per backend: $TB_CRASH_ROUNDS (default 8; bench/crash_soak.sh runs hundreds); the seed
 // of the kill moments: $TB_CRASH_SEED (default: the clock), printed so that a failure can be rerun.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -559,7 +559,7 @@ void CrashTest::checkRegistry() {
 TEST_P(CrashTest, KilledAtRandomEveryAcknowledgedWriteStaysExactlyOnce) {
   const char* roundsEnv = std::getenv("TB_CRASH_ROUNDS");
   const char* seedEnv = std::getenv("TB_CRASH_SEED");
-  const int rounds = roundsEnv != nullptr ? std::atoi(roundsEnv) : 10;
+  const int rounds = roundsEnv != nullptr ? std::atoi(roundsEnv) : 8;
   const unsigned seed =
       seedEnv != nullptr
           ? static_cast<unsigned>(std::strtoul(seedEnv, nullptr, 10))
