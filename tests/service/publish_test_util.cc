@@ -68,6 +68,31 @@ std::vector<JsonTree> entries(const std::string& bundleJson) {
 
 namespace {
 
+// Every resource of a search, over its pages: each "next" link is followed on `client` by the
+// path it names under `base` ("/fhir"), so that a type with more records than a page holds is
+// compared whole.
+std::vector<JsonTree> allEntries(const Client& client, const std::string& base,
+                                 const std::string& first) {
+  std::vector<JsonTree> out;
+  std::string next = first;
+  for (int page = 0; !next.empty() && page < 1000; ++page) {
+    const std::string body = client.get(next).body;
+    for (JsonTree& r : entries(body)) out.push_back(std::move(r));
+    next.clear();
+    std::string error;
+    auto bundle = service::parseJsonTree(body, error);
+    const JsonTree* links = bundle ? bundle->get("link") : nullptr;
+    if (links == nullptr || !links->isArray()) break;
+    for (const JsonTree& l : links->items) {
+      if (l.str("relation") != "next") continue;
+      const std::string url = l.str("url");
+      const size_t at = url.find(base + "/");
+      if (at != std::string::npos) next = url.substr(at);
+    }
+  }
+  return out;
+}
+
 std::pair<std::string, std::string> identifierOf(const JsonTree& r, const std::string& type,
                                                  const std::string& sourceSystem) {
   std::pair<std::string, std::string> chosen;
@@ -110,9 +135,9 @@ Mirror checkMirror(const Client& local, const Registry& registry,
   };
   std::vector<Pair> pairs;
   for (const std::string& type : types) {
-    const std::vector<JsonTree> mine = entries(local.get("/fhir/" + type + "?_count=1000").body);
+    const std::vector<JsonTree> mine = allEntries(local, "/fhir", "/fhir/" + type + "?_count=1000");
     const std::vector<JsonTree> theirs =
-        entries(registry.client.get(registry.path + "/" + type + "?_count=1000").body);
+        allEntries(registry.client, registry.path, registry.path + "/" + type + "?_count=1000");
     if (mine.size() != theirs.size()) {
       m.problems += type + ": " + std::to_string(mine.size()) + " here, " +
                     std::to_string(theirs.size()) + " at the registry\n";
