@@ -70,24 +70,27 @@ namespace {
 
 // Every resource of a search, over its pages: each "next" link is followed on `client` by the
 // path it names under `base` ("/fhir"), so that a type with more records than a page holds is
-// compared whole.
+// compared whole. A full page without a "next" link (the Medplum peer gives none) is followed
+// by `_offset`, until a page comes back empty.
 std::vector<JsonTree> allEntries(const Client& client, const std::string& base,
                                  const std::string& first) {
   std::vector<JsonTree> out;
   std::string next = first;
   for (int page = 0; !next.empty() && page < 1000; ++page) {
     const std::string body = client.get(next).body;
-    for (JsonTree& r : entries(body)) out.push_back(std::move(r));
-    next.clear();
+    std::vector<JsonTree> found = entries(body);
+    const bool full = found.size() >= 1000;  // the _count asked for
+    for (JsonTree& r : found) out.push_back(std::move(r));
+    next = full ? first + "&_offset=" + std::to_string(out.size()) : std::string();
     std::string error;
     auto bundle = service::parseJsonTree(body, error);
     const JsonTree* links = bundle ? bundle->get("link") : nullptr;
-    if (links == nullptr || !links->isArray()) break;
+    if (links == nullptr || !links->isArray()) continue;
     for (const JsonTree& l : links->items) {
       if (l.str("relation") != "next") continue;
       const std::string url = l.str("url");
       const size_t at = url.find(base + "/");
-      if (at != std::string::npos) next = url.substr(at);
+      if (at != std::string::npos) next = url.substr(at);  // the server's own link first
     }
   }
   return out;
