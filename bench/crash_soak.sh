@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The long variant of the crash-consistency test (tests/service/crash_test.cc): hundreds of
-# SIGKILLs of `trialbridge serve` per backend instead of the test command's eight, and the
-# PostgreSQL store's connection-loss stress test repeated. Prints each run's totals (rounds,
-# writes attempted and acknowledged, lost, half transactions, duplicates) and the seed.
+# SIGKILLs of `trialbridge serve` per backend instead of the test command's eight, while REST
+# clients write, MLLP senders send lab results (with resends) and the registry sync publishes to
+# the Medplum peer; half the kills right after a commit, before its answers (the store's
+# test-only hook TB_FAULT_KILL_AFTER_COMMIT). Then the database-fault tests (PostgreSQL stopped
+# and restarted, its disk full) and the store's connection-loss stress test, repeated. Prints
+# each run's totals (rounds, kills, writes and messages, acknowledged, lost, half, duplicates) and
+# the seed. Needs `npm ci` in tests/peers (the Medplum peer), as the test command does.
 #
-#   bench/crash_soak.sh [BUILD_DIR] [ROUNDS]      defaults: build, 200
-#   TB_CRASH_SEED=N bench/crash_soak.sh           replay a run's kill delays
+#   bench/crash_soak.sh [BUILD_DIR] [ROUNDS]      defaults: build, 200 (per backend)
+#   TB_CRASH_SEED=N bench/crash_soak.sh           replay a run's kill moments
 set -euo pipefail
 build=${1:-build}
 rounds=${2:-200}
@@ -14,7 +18,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
   echo "crash_soak.sh: build crash_tests first (cmake --build $build --target crash_tests)" >&2
   exit 2
 }
-TB_CRASH_ROUNDS=$rounds "$build/tests/service/crash_tests" \
-  --gtest_filter='Backends/CrashTest.*' | grep -E '^(sqlite|postgresql):|FAILED|PASSED'
+start=$(date +%s)
+TB_CRASH_ROUNDS=$rounds "$build/tests/service/crash_tests" --gtest_filter='Backends/CrashTest.*' |
+  grep -E '^(sqlite|postgresql):|FAILED|PASSED|Failure'
+"$build/tests/service/crash_tests" --gtest_filter='DatabaseFaults.*' \
+  --gtest_repeat="$((rounds / 50 + 1))" | grep -E '^PostgreSQL|FAILED|Failure'
 "$build/tests/store/store_tests" --gtest_filter='*SurviveLostConnections*' \
   --gtest_repeat="$((rounds / 20 + 1))" | grep -E '^kills|FAILED|PASSED' | sort | uniq -c
+echo "crash_soak.sh: $rounds rounds per backend in $(($(date +%s) - start)) s"

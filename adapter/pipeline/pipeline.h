@@ -65,7 +65,9 @@ enum class Status : uint8_t {
   PreconditionFailed,  // If-Match names another version; a condition matches several resources
   Forbidden,           // the authorisation callback refused a type and permission
   TooLarge,            // more Bundle entries than Config::maxBundleEntries
-  Unavailable,         // a kind of change not implemented yet; validate() without a validator
+  Unavailable,         // not possible now, may be later: the database cannot be reached or has
+                       // no room (store::Code::Unavailable; HTTP 503 with Retry-After); a kind
+                       // of change not implemented yet; validate() without a validator
   Internal,            // the database failed
 };
 std::string_view statusName(Status status);  // "ok", "invalid", "unprocessable", ...
@@ -250,6 +252,9 @@ struct V2Decision {
   // An error puts the message in quarantine (AE) with the error's location; warnings go to the
   // ACK.
   core::Issues issues;
+  // The subjects could not be read (the database failed): nothing is stored, not even the
+  // receipt, and the message is answered AE with ERR-3 207, to be sent again.
+  bool retryLater = false;
 };
 class V2StudyContext {
  public:

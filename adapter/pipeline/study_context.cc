@@ -139,6 +139,7 @@ class SubjectWriter {
   bool fail(const std::string& message) {
     out_.issues.add(core::Severity::Error, core::IssueType::Exception,
                     "the subject directory cannot answer: " + message, "");
+    out_.directoryFailed = true;
     return false;
   }
 
@@ -404,6 +405,7 @@ StudyOutcome StudyContext::apply(const Element& mapped, std::string_view source,
         if (!found) {
           out.issues.add(core::Severity::Error, core::IssueType::Exception,
                          "the subject directory cannot answer: " + found.message(), "");
+          out.directoryFailed = true;
           return;
         }
         if (*found) {

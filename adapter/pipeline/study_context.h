@@ -64,6 +64,9 @@ struct StudyOutcome {
   // Errors (the directory could not answer) mean: store nothing, try again later. Warnings
   // locate results that could not be used (no coded test, no time). Never any identity.
   core::Issues issues;
+  // The directory (the database under it) could not answer: the error is no fault of the
+  // message, which is to be sent again rather than quarantined.
+  bool directoryFailed = false;
   int subjects = 0;           // Patients matched to a subject
   int notSubjects = 0;        // Patients that are no subject
   int stored = 0;             // Observations written

@@ -306,6 +306,7 @@ Status statusOf(store::Code code) {
     case store::Code::PreconditionFailed: return Status::PreconditionFailed;
     case store::Code::Invalid: return Status::Invalid;
     case store::Code::Internal: return Status::Internal;
+    case store::Code::Unavailable: return Status::Unavailable;
   }
   return Status::Internal;
 }
@@ -355,7 +356,7 @@ void recordFailure(const Settings& s, const std::vector<Step*>& steps, const sto
   const Config& config = s.pipeline.config();
   if (!config.recordFailure || config.audit == nullptr) return;
   AuditRecord r;
-  r.outcome = st.code() == store::Code::Internal ? '8' : '4';
+  r.outcome = store::isDatabaseFailure(st.code()) ? '8' : '4';
   r.agentId = s.options.actor.clientId;
   r.address = s.options.actor.address;
   if (steps.size() != 1 || s.rewriteReferences) {
@@ -394,7 +395,7 @@ void execute(const Settings& s, std::vector<Step*>& steps, Result& result,
   const bool replayed = state.replayed;
   if (!st) {
     result.status = statusOf(st.code());
-    const IssueType code = st.code() == store::Code::Internal   ? IssueType::Exception
+    const IssueType code = store::isDatabaseFailure(st.code())  ? IssueType::Exception
                            : st.code() == store::Code::NotFound ? IssueType::NotFound
                            : st.code() == store::Code::Gone     ? IssueType::NotFound
                            : st.code() == store::Code::Invalid  ? IssueType::Invalid

@@ -118,7 +118,8 @@ struct V2Work {
   std::string key, fingerprint;
   core::Issues issues;
   AckCode code = AckCode::AA;
-  std::vector<Step> steps;                    // the study context's writes, planned and validated
+  std::vector<Step> steps;  // the study context's writes, planned and validated
+  std::string retryLater;   // why nothing may be stored now (the subjects could not be read)
   std::string quarantineId = store::newId();  // the entry's id if it goes to quarantine
 };
 
@@ -148,6 +149,10 @@ void prepare(V2Work& w, const Settings& s) {
     std::unique_ptr<core::Document> mapped = config.v2Mapper->map(*message, w.issues);
     if (mapped != nullptr && config.v2Study != nullptr) {
       V2Decision decision = config.v2Study->decide(*message, *mapped);
+      if (decision.retryLater) {
+        const core::Issue* e = firstError(decision.issues);
+        w.retryLater = e != nullptr ? e->message : "the subject directory cannot answer";
+      }
       w.issues.append(decision.issues);
       if (decision.writes != nullptr && decision.writes->root() != nullptr &&
           firstError(w.issues) == nullptr) {
@@ -340,9 +345,13 @@ Result applyV2Message(Change& change, const Settings& s) {
   prepare(w, s);
   V2Outcome out;
   UnitState state;
+  if (!w.retryLater.empty()) {
+    // A failure of the database, not of the message: no receipt, no quarantine; AE 207.
+    return resultOf(w, out, store::Status::error(store::Code::Unavailable, w.retryLater), state);
+  }
   const auto unit = [&](store::WriteContext& ctx) { return receiveUnit(ctx, w, s, state, out); };
   store::Status st = writeOnce(s, state, unit);
-  if (!st && st.code() != store::Code::Internal && state.failed != nullptr) {
+  if (!st && !store::isDatabaseFailure(st.code()) && state.failed != nullptr) {
     // What the study context decided cannot be written (a version conflict, say): the message
     // goes to quarantine with the reason rather than failing at every resend.
     w.issues.add(Severity::Error, IssueType::Conflict,

@@ -12,6 +12,7 @@ V2Decision V2StudyAdapter::decide(const hl7v2::Message& message,
       context->apply(*mapped.root(), v2SourceKey(message), mappedRecorded(*mapped.root()));
   if (observer_) observer_(out);
   d.issues.append(out.issues);
+  d.retryLater = out.directoryFailed;
   if (!out.issues.hasErrors()) d.writes = std::move(out.writes);
   return d;
 }

@@ -43,6 +43,7 @@ int statusOf(store::Code code) {
     case store::Code::PreconditionFailed: return 412;
     case store::Code::Invalid: return 400;
     case store::Code::Internal: return 500;
+    case store::Code::Unavailable: return 503;
   }
   return 500;
 }

@@ -172,7 +172,7 @@ SinkOutcome FileSink::assemble(const std::string& id, std::string& bundle) {
     }
     store::ResourceVersion v;
     if (store::Status st = store_.read(queue[i].first, queue[i].second, v); !st) {
-      if (st.code() == store::Code::Internal) return SinkOutcome::retry(st.message(), true);
+      if (store::isDatabaseFailure(st.code())) return SinkOutcome::retry(st.message(), true);
       continue;  // a reference to nothing, or to a deleted resource
     }
     std::string error;

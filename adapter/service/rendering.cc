@@ -344,6 +344,11 @@ void fail(Reply& reply, int status, core::IssueType code, std::string message) {
 
 void failIssues(Reply& reply, int status, core::Issues issues) {
   reply.status = status;
+  // 503: nothing was done and the same request may succeed later (the database is unreachable or
+  // out of space); the client is told when to try again.
+  if (status == 503 && reply.header("Retry-After").empty()) {
+    reply.setHeader("Retry-After", std::to_string(kRetryAfterSeconds));
+  }
   reply.payload = Payload::ofOutcome(std::move(issues));
 }
 

@@ -25,7 +25,10 @@ std::unique_ptr<core::Document> subsetOf(const core::Element& resource,
                                          const core::TypeResolver& types, Summary summary,
                                          const std::vector<std::string>& elements);
 
-// An OperationOutcome reply: one issue (fatal for 5xx), or the issues given.
+// The Retry-After (seconds) of a 503 whose cause is the database (unreachable, full disk).
+inline constexpr int kRetryAfterSeconds = 5;
+// An OperationOutcome reply: one issue (fatal for 5xx), or the issues given. A 503 gets a
+// Retry-After of kRetryAfterSeconds unless it has one.
 void fail(Reply& reply, int status, core::IssueType code, std::string message);
 void failIssues(Reply& reply, int status, core::Issues issues);
 

@@ -2,11 +2,15 @@
 // what differs.
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/PostgreSQLException.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
@@ -14,6 +18,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -47,8 +52,42 @@ constexpr std::array<ParamType, 6> kIndexTypes = {ParamType::Token,    ParamType
                                                   ParamType::Date,     ParamType::Reference,
                                                   ParamType::Quantity, ParamType::Uri};
 
+// Whether a database failure is one to retry later, unchanged (Code::Unavailable): the database
+// cannot be reached or is restarting, or has no room to write. By the connector's exception class,
+// and for PostgreSQL, whose connector has one class for every failed statement, by the server's
+// message (SQLSTATE 53100 disk_full, 57P01 admin_shutdown, a lost connection).
+bool retryLater(const Poco::Exception& e) {
+  if (dynamic_cast<const Poco::Data::SQLite::DatabaseFullException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::SQLite::IOErrorException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::PostgreSQL::ConnectionException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::ConnectionFailedException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Data::NotConnectedException*>(&e) != nullptr) {
+    return true;
+  }
+  const std::string text = e.displayText();
+  for (const char* sign :
+       {"No space left on device", "could not extend file", "File too large", "disk is full",
+        "server closed the connection", "terminating connection", "no connection to the server",
+        "Connection refused", "the database system is", "could not connect"}) {
+    if (text.find(sign) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Whether a failed insert failed on a unique key (SQLSTATE 23505; SQLite's constraint error).
+bool uniqueViolation(const Poco::Exception& e) {
+  if (dynamic_cast<const Poco::Data::SQLite::ConstraintViolationException*>(&e) != nullptr) {
+    return true;
+  }
+  const std::string text = e.displayText();
+  return text.find("duplicate key") != std::string::npos ||
+         text.find("23505") != std::string::npos ||
+         text.find("UNIQUE constraint") != std::string::npos;
+}
+
 Status dbError(const std::string& what, const Poco::Exception& e) {
-  return Status::error(Code::Internal, what + ": " + e.displayText());
+  return Status::error(retryLater(e) ? Code::Unavailable : Code::Internal,
+                       what + ": " + e.displayText());
 }
 
 void registerConnectors() {
@@ -555,6 +594,17 @@ class SqlStore final : public Store {
   friend class Writer;
 };
 
+// Test-only fault injection (tests/service/crash_test.cc): with TB_FAULT_KILL_AFTER_COMMIT=N in
+// the environment, the process kills itself (SIGKILL) right after its Nth commit returned, before
+// any caller learns of it: the moment between a commit and its ACK or 2xx. Unset or 0: nothing.
+void faultAfterCommit(uint64_t commitNumber) {
+  static const uint64_t kKillAt = [] {
+    const char* v = std::getenv("TB_FAULT_KILL_AFTER_COMMIT");
+    return v == nullptr ? uint64_t{0} : std::strtoull(v, nullptr, 10);
+  }();
+  if (kKillAt != 0 && commitNumber == kKillAt) ::kill(::getpid(), SIGKILL);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Opening, migrations
 
@@ -973,7 +1023,10 @@ Status Writer::putPrepared(const std::string& type, const std::string& id,
   try {
     // The resources row first: its primary key refuses an id that is taken.
     executeAgain(*insResource_);
-  } catch (const Poco::Exception&) {
+  } catch (const Poco::Exception& e) {
+    // Only a taken key is a conflict; a full disk or a lost connection is the database's failure
+    // (a message must not be quarantined for it, a client must not be told 409).
+    if (!uniqueViolation(e)) return dbError("database write failed", e);
     return Status::error(Code::Conflict, type + "/" + id + " exists already");
   }
   executeAgain(*insVersion_);
@@ -1211,7 +1264,7 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
       results[i] = std::move(st);
     }
     s << "COMMIT", kNow;
-    commits_++;
+    faultAfterCommit(++commits_);
     if (options_.commitSizes != nullptr) {
       options_.commitSizes->observe(static_cast<double>(jobs.size()));
     }
@@ -1578,6 +1631,7 @@ std::string_view codeName(Code code) {
     case Code::PreconditionFailed: return "precondition-failed";
     case Code::Invalid: return "invalid";
     case Code::Internal: return "internal";
+    case Code::Unavailable: return "unavailable";
   }
   return "internal";
 }

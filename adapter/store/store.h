@@ -44,8 +44,15 @@ enum class Code : uint8_t {
   PreconditionFailed,  // If-Match version differs; a conditional operation matched several
   Invalid,             // the request itself is wrong (bad id, unsupported search)
   Internal,            // the database failed
+  // The database cannot take the work now and the same request may succeed later, unchanged: it
+  // cannot be reached or is restarting, or it has no room (a full disk, a file size limit).
+  Unavailable,
 };
 std::string_view codeName(Code code);
+// A failure of the database itself (Internal or Unavailable), not of the request.
+inline bool isDatabaseFailure(Code code) {
+  return code == Code::Internal || code == Code::Unavailable;
+}
 
 class Status {
  public:

@@ -48,6 +48,12 @@ class TestStudyContext final : public V2StudyContext {
                                     "the patient matches no subject", {"PID", 1, 3}));
       return d;
     }
+    if (directoryDown) {
+      d.issues.add(core::Severity::Error, core::IssueType::Exception,
+                   "the subject directory cannot answer: the database went away");
+      d.retryLater = true;
+      return d;
+    }
     if (!store) return d;
     std::string observation;
     mapped.root()->forEachChild("entry", [&](const core::Element& e) {
@@ -68,6 +74,7 @@ class TestStudyContext final : public V2StudyContext {
   }
   std::atomic<bool> refuse{false};
   std::atomic<bool> store{false};
+  std::atomic<bool> directoryDown{false};  // the subjects cannot be read (the database failed)
   mutable std::atomic<int> calls{0};
 };
 
@@ -286,6 +293,35 @@ TEST_P(V2MessageTest, TheStudyContextDecidesWhatTheUnitWrites) {
   Result again = send(kOru);
   EXPECT_TRUE(again.replayed);
   EXPECT_EQ(resources("Observation"), 1);
+}
+
+// The subjects could not be read (the database failed): no fault of the message, so nothing is
+// kept (no receipt, no quarantine) and the answer is AE, internal error; sent again once the
+// directory answers, it is processed as new and accepted. A refusal by the study context (the
+// message's own fault) is quarantined as before.
+TEST_P(V2MessageTest, ADirectoryThatCannotAnswerKeepsNothingAndTheResendIsNew) {
+  study_.store = true;
+  study_.directoryDown = true;
+  Result r = send(kOru);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status, Status::Internal);
+  ASSERT_TRUE(r.v2.has_value());
+  EXPECT_EQ(r.v2->code, AckCode::AE);
+  ASSERT_FALSE(r.issues.items().empty());
+  EXPECT_NE(r.issues.items()[0].message.find("send it again"), std::string::npos);
+  store::MessageReceipt receipt;
+  EXPECT_FALSE(store_->readReceipt("hl7:LAB|HOSP|MSG0001", receipt));
+  EXPECT_TRUE(quarantine().empty());
+  study_.directoryDown = false;
+  Result again = send(kOru);
+  ASSERT_TRUE(again.ok()) << errors(again.issues);
+  EXPECT_FALSE(again.replayed);
+  EXPECT_EQ(again.v2->code, AckCode::AA);
+  EXPECT_EQ(resources("Observation"), 1);
+  study_.refuse = true;
+  Result refused = send(replace(kOru, "MSG0001", "MSG0009"));
+  EXPECT_EQ(refused.v2->code, AckCode::AE);
+  EXPECT_EQ(quarantine().size(), 1u);
 }
 
 TEST_P(V2MessageTest, RetryAfterAFixAcceptsAndDiscardCloses) {

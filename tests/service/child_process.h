@@ -44,6 +44,9 @@ class ChildProcess {
   int terminate();
   // SIGKILL (a crash), and waits for it.
   void kill();
+  // Waits up to `ms` milliseconds for it to end by itself (a fault hook killed it); true when
+  // it has ended (it is then reaped: kill() and terminate() do nothing).
+  bool exited(int ms);
 
  private:
   pid_t pid_ = -1;

@@ -35,6 +35,24 @@ Registry registryAt(const std::string& base) {
           base.substr(path)};
 }
 
+std::string statusValue(const std::string& parameters, const std::string& name) {
+  std::string error;
+  auto p = service::parseJsonTree(parameters, error);
+  if (!p) return {};
+  const JsonTree* list = p->get("parameter");
+  if (list == nullptr || list->items.empty()) return {};
+  const JsonTree* parts = list->items[0].get("part");
+  if (parts == nullptr) return {};
+  for (const JsonTree& part : parts->items) {
+    if (part.str("name") != name) continue;
+    for (const auto& [key, value] : part.members) {
+      if (key.rfind("value", 0) == 0) return value.text;
+    }
+    return "part";
+  }
+  return {};
+}
+
 std::vector<JsonTree> entries(const std::string& bundleJson) {
   std::vector<JsonTree> out;
   std::string error;
@@ -49,6 +67,34 @@ std::vector<JsonTree> entries(const std::string& bundleJson) {
 }
 
 namespace {
+
+// Every resource of a search, over its pages: each "next" link is followed on `client` by the
+// path it names under `base` ("/fhir"), so that a type with more records than a page holds is
+// compared whole. A full page without a "next" link (the Medplum peer gives none) is followed
+// by `_offset`, until a page comes back empty.
+std::vector<JsonTree> allEntries(const Client& client, const std::string& base,
+                                 const std::string& first) {
+  std::vector<JsonTree> out;
+  std::string next = first;
+  for (int page = 0; !next.empty() && page < 1000; ++page) {
+    const std::string body = client.get(next).body;
+    std::vector<JsonTree> found = entries(body);
+    const bool full = found.size() >= 1000;  // the _count asked for
+    for (JsonTree& r : found) out.push_back(std::move(r));
+    next = full ? first + "&_offset=" + std::to_string(out.size()) : std::string();
+    std::string error;
+    auto bundle = service::parseJsonTree(body, error);
+    const JsonTree* links = bundle ? bundle->get("link") : nullptr;
+    if (links == nullptr || !links->isArray()) continue;
+    for (const JsonTree& l : links->items) {
+      if (l.str("relation") != "next") continue;
+      const std::string url = l.str("url");
+      const size_t at = url.find(base + "/");
+      if (at != std::string::npos) next = url.substr(at);  // the server's own link first
+    }
+  }
+  return out;
+}
 
 std::pair<std::string, std::string> identifierOf(const JsonTree& r, const std::string& type,
                                                  const std::string& sourceSystem) {
@@ -92,9 +138,9 @@ Mirror checkMirror(const Client& local, const Registry& registry,
   };
   std::vector<Pair> pairs;
   for (const std::string& type : types) {
-    const std::vector<JsonTree> mine = entries(local.get("/fhir/" + type + "?_count=1000").body);
+    const std::vector<JsonTree> mine = allEntries(local, "/fhir", "/fhir/" + type + "?_count=1000");
     const std::vector<JsonTree> theirs =
-        entries(registry.client.get(registry.path + "/" + type + "?_count=1000").body);
+        allEntries(registry.client, registry.path, registry.path + "/" + type + "?_count=1000");
     if (mine.size() != theirs.size()) {
       m.problems += type + ": " + std::to_string(mine.size()) + " here, " +
                     std::to_string(theirs.size()) + " at the registry\n";

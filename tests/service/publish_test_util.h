@@ -34,6 +34,10 @@ Mirror checkMirror(const Client& local, const Registry& registry,
                    const std::vector<std::string>& types,
                    const std::string& sourceSystem = "http://trialbridge.org/fhir/sid/resource");
 
+// A member of the first target's part of a $registry-status Parameters: its value's text
+// ("pending" -> "0"), "part" when it has parts of its own, "" when absent.
+std::string statusValue(const std::string& parameters, const std::string& name);
+
 // The resources of a search Bundle's entries.
 std::vector<service::JsonTree> entries(const std::string& bundleJson);
 

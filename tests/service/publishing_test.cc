@@ -55,25 +55,6 @@ Serve startServe(const std::string& dir, const std::string& configJson, bool tri
   return s;
 }
 
-// A member of the $registry-status Parameters' first target: "pending", "running"...
-std::string statusValue(const std::string& parameters, const std::string& name) {
-  std::string error;
-  auto p = service::parseJsonTree(parameters, error);
-  if (!p) return {};
-  const JsonTree* list = p->get("parameter");
-  if (list == nullptr || list->items.empty()) return {};
-  const JsonTree* parts = list->items[0].get("part");
-  if (parts == nullptr) return {};
-  for (const JsonTree& part : parts->items) {
-    if (part.str("name") != name) continue;
-    for (const auto& [key, value] : part.members) {
-      if (key.rfind("value", 0) == 0) return value.text;
-    }
-    return "part";
-  }
-  return {};
-}
-
 // Polls until `done` or `seconds` pass.
 template <typename F>
 bool waitFor(F&& done, int seconds) {

@@ -44,6 +44,11 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+void registerConnector() {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+}
+
 }  // namespace
 
 bool PgCluster::run(const std::string& command, const std::string& what) {
@@ -59,7 +64,7 @@ bool PgCluster::run(const std::string& command, const std::string& what) {
   return true;
 }
 
-bool PgCluster::start(bool fsync) {
+bool PgCluster::start(bool fsync, int walSegmentMb) {
   if (running_) return true;
   fsync_ = fsync;
   const char* env = std::getenv("TB_PG_BIN");
@@ -89,7 +94,9 @@ bool PgCluster::start(bool fsync) {
     }
     ::chmod(dir_.c_str(), 0755);
   }
-  if (!run(bin_ + "/initdb -D " + dir_ + "/data -A trust -U postgres -E UTF8 --no-locale --no-sync",
+  if (!run(bin_ + "/initdb -D " + dir_ +
+               "/data -A trust -U postgres -E UTF8 --no-locale --no-sync" +
+               " --wal-segsize=" + std::to_string(walSegmentMb),
            "initdb")) {
     return false;
   }
@@ -109,7 +116,10 @@ bool PgCluster::launch() {
   const std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
                            " -c listen_addresses=127.0.0.1 -c max_connections=200" +
                            (fsync_ ? "" : " -c fsync=off -c synchronous_commit=off");
-  return run(bin_ + "/pg_ctl -D " + dir_ + "/data -o \"" + opts + "\" -l " + dir_ +
+  // `ulimit -f` counts 512-byte blocks in sh (dash); pg_ctl's server inherits the limit.
+  const std::string limit =
+      fileLimitKb_ > 0 ? "ulimit -f " + std::to_string(fileLimitKb_ * 2) + " && " : "";
+  return run(limit + bin_ + "/pg_ctl -D " + dir_ + "/data -o \"" + opts + "\" -l " + dir_ +
                  "/server.log -w -t 60 start",
              "pg_ctl start");
 }
@@ -128,9 +138,58 @@ bool PgCluster::resume() {
   return true;
 }
 
+bool PgCluster::smallTablespace(const std::string& name, int megabytes) {
+  if (!running_) return false;
+  const std::string dir = dir_ + "/" + name;
+  std::filesystem::create_directories(dir);
+  std::string owner;
+  if (const passwd* pw = user_.empty() ? nullptr : ::getpwnam(user_.c_str())) {
+    owner = ",uid=" + std::to_string(pw->pw_uid) + ",gid=" + std::to_string(pw->pw_gid);
+  }
+  const std::string mount = "mount -t tmpfs -o size=" + std::to_string(megabytes) + "m,mode=0700" +
+                            owner + " tmpfs " + dir;
+  if (std::system((mount + " >" + dir_ + "/mount.log 2>&1").c_str()) != 0) {
+    error_ = "cannot mount a tmpfs (" + mount + "): " + slurp(dir_ + "/mount.log");
+    return false;
+  }
+  mount_ = dir;
+  registerConnector();
+  try {
+    Poco::Data::Session admin("PostgreSQL", adminConnection());
+    admin << "CREATE TABLESPACE " + name + " LOCATION '" + dir + "'", Poco::Data::Keywords::now;
+  } catch (const Poco::Exception& e) {
+    error_ = "CREATE TABLESPACE failed: " + e.displayText();
+    return false;
+  }
+  return true;
+}
+
+bool PgCluster::resizeTablespace(int megabytes) {
+  if (mount_.empty()) return false;
+  const std::string cmd =
+      "mount -o remount,size=" + std::to_string(megabytes) + "m " + mount_ + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    error_ = "cannot resize the tmpfs (" + cmd + ")";
+    return false;
+  }
+  return true;
+}
+
+bool PgCluster::limitFileSize(int kilobytes) {
+  if (running_ && !pause()) return false;
+  fileLimitKb_ = kilobytes;
+  return resume();
+}
+
 void PgCluster::stop() {
   if (dir_.empty()) return;
   if (running_) pause();
+  if (!mount_.empty()) {
+    if (std::system(("umount " + mount_ + " >/dev/null 2>&1").c_str()) != 0) {
+      // Left mounted (busy): the directory stays; nothing else to do in a destructor.
+    }
+    mount_.clear();
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
   dir_.clear();
@@ -140,13 +199,13 @@ std::string PgCluster::adminConnection() const {
   return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
 }
 
-std::string PgCluster::createDatabase() {
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+std::string PgCluster::createDatabase(const std::string& tablespace) {
+  registerConnector();
   const std::string name =
       "tb_test_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
   Poco::Data::Session admin("PostgreSQL", adminConnection());
-  admin << "CREATE DATABASE " + name, Poco::Data::Keywords::now;
+  admin << "CREATE DATABASE " + name + (tablespace.empty() ? "" : " TABLESPACE " + tablespace),
+      Poco::Data::Keywords::now;
   return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=" + name;
 }
 

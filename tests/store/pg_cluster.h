@@ -18,8 +18,9 @@ class PgCluster {
   PgCluster& operator=(const PgCluster&) = delete;
 
   // Starts the cluster; false with error() set when it cannot. `fsync` off makes tests faster
-  // (durability is not what they check); benchmarks keep it on.
-  bool start(bool fsync = false);
+  // (durability is not what they check); benchmarks keep it on. `walSegmentMb`: initdb's WAL
+  // segment size (a power of two, 1 to 1024; limitFileSize() needs segments under its limit).
+  bool start(bool fsync = false, int walSegmentMb = 16);
   void stop();
   // Stops the server (fast shutdown: sessions are ended) but keeps its data; resume() starts it
   // again on the same port. For tests of a database that goes away and comes back.
@@ -29,8 +30,23 @@ class PgCluster {
   const std::string& error() const { return error_; }
   int port() const { return port_; }
 
-  // A libpq connection string for a new, empty database (created on each call).
-  std::string createDatabase();
+  // A libpq connection string for a new, empty database (created on each call), in `tablespace`
+  // when one is named.
+  std::string createDatabase(const std::string& tablespace = "");
+
+  // Disks that fail writes. smallTablespace: a tablespace `name` on a tmpfs of `megabytes`
+  // mounted for it at tablespaceDir() (unmounted by stop()); false with error() when mounting is
+  // refused (it needs root or CAP_SYS_ADMIN). limitFileSize, the fallback: the server started
+  // again with every file it writes limited to `kilobytes` (RLIMIT_FSIZE; PostgreSQL ignores
+  // SIGXFSZ, so a write past it fails with EFBIG as one on a full disk fails with ENOSPC); 0
+  // starts it again without the limit.
+  bool smallTablespace(const std::string& name, int megabytes);
+  const std::string& tablespaceDir() const { return mount_; }
+  // The tmpfs made `megabytes` large (more room, as when a disk is extended).
+  bool resizeTablespace(int megabytes);
+  bool limitFileSize(int kilobytes);
+  // The data directory (for the size of its files).
+  std::string dataDir() const { return dir_ + "/data"; }
   // The connection string of the `postgres` database.
   std::string adminConnection() const;
 
@@ -40,7 +56,8 @@ class PgCluster {
  private:
   bool run(const std::string& command, const std::string& what);
   bool launch();  // pg_ctl start on port_
-  std::string dir_, bin_, user_, error_;
+  std::string dir_, bin_, user_, error_, mount_;
+  int fileLimitKb_ = 0;
   int port_ = 0;
   int databases_ = 0;
   bool running_ = false;
