@@ -164,14 +164,15 @@ Result<std::string> gunzip(const std::string& compressed, uint64_t maxBytes) {
   const uint64_t cap = maxBytes + 1;
   out.resize(static_cast<size_t>(
       std::min<uint64_t>(std::max<uint64_t>(uint64_t{compressed.size()} * 6, 1 << 16), cap)));
+  const auto tooLarge = [&] {
+    inflateEnd(&zs);
+    return Result<std::string>::error("unpacks to more than " + std::to_string(maxBytes) +
+                                      " bytes (the limit of a package): refused");
+  };
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
     if (zs.total_out >= out.size()) {
-      if (zs.total_out >= maxBytes) {
-        inflateEnd(&zs);
-        return Result<std::string>::error("unpacks to more than " + std::to_string(maxBytes) +
-                                          " bytes (the limit of a package): refused");
-      }
+      if (out.size() >= cap) return tooLarge();
       out.resize(static_cast<size_t>(std::min<uint64_t>(uint64_t{out.size()} * 2, cap)));
     }
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + zs.total_out);
@@ -183,6 +184,7 @@ Result<std::string> gunzip(const std::string& compressed, uint64_t maxBytes) {
                                         (zs.msg != nullptr ? zs.msg : "inflate failed") + ")");
     }
   }
+  if (zs.total_out > maxBytes) return tooLarge();
   out.resize(zs.total_out);
   inflateEnd(&zs);
   return out;

@@ -127,7 +127,7 @@ TEST(PackageLimits, ASmallPackageWithinEveryLimitOpens) {
   EXPECT_EQ(pkg.value()->resources()[0].file, "small.tgz#package/ValueSet-v.json");
 }
 
-// A decompression bomb: 300 MiB of zeros behind a manifest, about 300 KiB of gzip. It is refused
+// A decompression bomb: 300 MiB of zeros behind a manifest, about 1.3 MiB of gzip. It is refused
 // with the default limits once 256 MiB are unpacked, not after unpacking it all.
 TEST(PackageLimits, ADecompressionBombIsRefusedNamingTheFile) {
   std::string tar = kManifest + tarEntry("package/zeros.bin", "", '0', 300ull << 20);
@@ -135,7 +135,7 @@ TEST(PackageLimits, ADecompressionBombIsRefusedNamingTheFile) {
   const std::string bomb = gzipBytes(tar);
   tar.clear();
   tar.shrink_to_fit();
-  EXPECT_LT(bomb.size(), 1u << 20);
+  EXPECT_LT(bomb.size(), 2u << 20);
   auto pkg = readTgz(bomb, "bomb.tgz");
   ASSERT_FALSE(pkg);
   EXPECT_EQ(pkg.message().rfind("bomb.tgz: unpacks to more than 268435456 bytes", 0), 0u)
@@ -184,8 +184,8 @@ TEST(PackageLimits, TooManyEntriesAreRefused) {
 }
 
 TEST(PackageLimits, PathsOutsideThePackageAreRefused) {
-  for (const std::string& name : {"../evil.json", "package/../../etc/passwd", "/etc/passwd",
-                                  "package/..", "package\\..\\..\\x.json"}) {
+  for (const std::string name : {"../evil.json", "package/../../etc/passwd", "/etc/passwd",
+                                 "package/..", "package\\..\\..\\x.json"}) {
     auto pkg = readTgz(gzipBytes(kManifest + tarEntry(name, "{}") + kEnd), "escape.tgz");
     ASSERT_FALSE(pkg) << name;
     EXPECT_NE(pkg.message().find("escape.tgz: entry '" + name + "' has a path outside"),
