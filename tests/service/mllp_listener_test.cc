@@ -436,8 +436,13 @@ TEST(MllpLimits, ThousandsOfIdleConnectionsAreRefusedOverTheLimit) {
   sender->send(frame(oru("IDLE-0")));
   ASSERT_EQ(sender->acks(1).size(), 1u);
   EXPECT_EQ(s.http().get("/healthz").status, 200);
-  // What the service holds before the flood: its listeners, its store, the sender's connection.
-  const size_t baseline = openFds();
+  // What the service holds before the flood: its listeners, its store, the sender's connection
+  // (the fewest over half a second: the health check's connection may still be closing).
+  size_t baseline = openFds();
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    baseline = std::min(baseline, openFds());
+  }
   std::vector<int> idle;
   auto slowest = std::chrono::milliseconds(0);
   const sockaddr_in to = [&] {
@@ -476,7 +481,7 @@ TEST(MllpLimits, ThousandsOfIdleConnectionsAreRefusedOverTheLimit) {
       stillOpen(), static_cast<unsigned long long>(s.stats().refused),
       static_cast<long long>(slowest.count()), baseline);
   for (int fd : idle) ::close(fd);
-  EXPECT_EQ(settlesAt(openFds, baseline, 10), baseline);
+  EXPECT_LE(settlesAt(openFds, baseline, 10), baseline);
   sender.reset();
   Peer next(s.port());
   next.send(frame(oru("IDLE-AFTER")));
