@@ -22,7 +22,7 @@ const std::string kAdt =
     "MSH|^~\\&|LAB|HOSP|TRIALBRIDGE|SITE|20250301120000+0800||ADT^A01^ADT_A01|Q-ADT|P|2.5.1\r"
     "PID|1||MRN123^^^HOSP^MR||Doe^Jane||19800101|F|||1 Main St^^Springfield||^PRN^PH^^^555^123\r";
 
-std::string oru(const std::string& controlId) {
+std::string retryOru(const std::string& controlId) {
   return "MSH|^~\\&|LAB|HOSP|TRIALBRIDGE|SITE|20250301120000+0800||ORU^R01^ORU_R01|" + controlId +
          "|P|2.5.1\r"
          "PID|1||MRN123^^^HOSP^MR||Doe^Jane||19800101|F\r"
@@ -130,7 +130,7 @@ TEST_F(QuarantineViewTest, ARetryAfterTheFixLandsTheMessage) {
   const std::optional<study::Trial> trial = study::readTrial(text, issues);
   ASSERT_TRUE(trial);
   ASSERT_TRUE(server_->service().loadTrial(*trial, {}).ok());
-  const std::string id = quarantine(oru("RETRY-1"));
+  const std::string id = quarantine(retryOru("RETRY-1"));
   ASSERT_FALSE(id.empty());
   setenv("TRIALBRIDGE_SECRET_NCT06813157", "a test secret of enough length 0123456789", 1);
   ASSERT_TRUE(server_->service().loadTrial(*trial, {}).ok());
