@@ -5,14 +5,18 @@ tests/study makes them), search_query/ (realistic query strings), config/ (the e
 configuration, sections of it, and mistakes), bundle/ (transactions and batches as the REST
 tests send them, and broken ones), hl7v2/ (the HL7 v2 samples and variants: other terminators,
 delimiters, character sets, batches, broken headers; oru_mapping/ has the same), mllp/ (framed
-streams, cut, with junk) and registry_reply/ (what registry servers answer).
+streams, cut, with junk), registry_reply/ (what registry servers answer) and package/ (small
+.tgz FHIR packages and hostile ones).
 The auth seeds come from make_auth_seeds.py.
 
 Run from anywhere: python3 fuzz/make_seeds.py (it replaces what those folders hold).
 """
 import copy
+import gzip
+import io
 import json
 import pathlib
+import tarfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fuzz" / "corpus"
@@ -411,6 +415,56 @@ def mllp_seeds():
     }
 
 
+# .tgz packages for fuzz/package_fuzz.cc: gzip streams as they are, plain tars (the target gzips
+# what does not start with the gzip magic).
+def tar_bytes(entries, fmt=tarfile.USTAR_FORMAT):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=fmt) as tar:
+        for name, content, kind in entries:
+            info = tarfile.TarInfo(name)
+            info.mtime = 0
+            if kind == "link":
+                info.type = tarfile.SYMTYPE
+                info.linkname = content
+                tar.addfile(info)
+            elif kind == "dir":
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                data = content.encode("utf-8")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def package_seeds():
+    manifest = ("package/package.json",
+                json.dumps({"name": "example.fhir", "version": "1.0.0",
+                            "dependencies": {"hl7.fhir.r4.core": "4.0.1"}}), "file")
+    vs = ("package/ValueSet-v.json", json.dumps(
+        {"resourceType": "ValueSet", "id": "v", "url": "http://example.org/ValueSet/v",
+         "version": "1", "status": "active"}), "file")
+    sd = ("package/StructureDefinition-p.json", json.dumps(
+        {"resourceType": "StructureDefinition", "id": "p", "kind": "resource", "type": "Patient",
+         "url": "http://example.org/StructureDefinition/p"}), "file")
+    small = tar_bytes([("package", "", "dir"), manifest, vs, sd])
+    return {
+        "small.tgz": gzip.compress(small, mtime=0),
+        "small.tar": small,
+        "long-name.tar": tar_bytes([manifest, ("package/" + "n" * 120 + ".json", vs[1], "file")],
+                                   tarfile.GNU_FORMAT),
+        "pax-path.tar": tar_bytes([manifest, ("package/" + "p" * 120 + ".json", sd[1], "file")],
+                                  tarfile.PAX_FORMAT),
+        "link.tar": tar_bytes([manifest, ("package/l.json", "../../etc/passwd", "link")]),
+        "escape.tar": tar_bytes([manifest, ("package/../../x.json", vs[1], "file")]),
+        "no-manifest.tgz": gzip.compress(tar_bytes([vs]), mtime=0),
+        "bomb.tgz": gzip.compress(tar_bytes([manifest, ("package/z.json", " " * 2_000_000, "file")]),
+                                  mtime=0),
+        "examples.tar": tar_bytes([manifest, ("package/example/Patient-x.json", json.dumps(
+            {"resourceType": "Patient", "id": "x"}), "file"), ("package/other/x.json", "{}", "file")]),
+    }
+
+
 # What registry servers answer (fuzz/registry_reply_fuzz.cc): search Bundles, resources,
 # OperationOutcomes as Medplum and trialbridge write them, and Retry-After values.
 def reply_seeds():
@@ -459,6 +513,7 @@ def main():
     write("oru_mapping", hl7v2_seeds())
     write("mllp", mllp_seeds())
     write("registry_reply", reply_seeds())
+    write("package", package_seeds())
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "conformance/context.h"
+#include "conformance/package_tgz.h"
 #include "core/json.h"
 #include "core/rapidjson_util.h"
 #include "core/resource_io.h"
@@ -33,8 +35,6 @@ namespace fs = std::filesystem;
 using core::Result;
 
 namespace {
-
-constexpr size_t kMaxPackageBytes = 1024u * 1024u * 1024u;
 
 bool readFile(const fs::path& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
@@ -151,22 +151,29 @@ class SingleResourcePackage : public Package {
   std::string json_;
 };
 
-Result<std::string> gunzip(const std::string& compressed) {
+Result<std::string> gunzip(const std::string& compressed, uint64_t maxBytes) {
+  if (compressed.size() > std::numeric_limits<uInt>::max())
+    return Result<std::string>::error("the file is larger than 4 GiB");
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
     return Result<std::string>::error("zlib init failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
   zs.avail_in = static_cast<uInt>(compressed.size());
   std::string out;
-  out.resize(std::max<size_t>(compressed.size() * 6, 1 << 16));
+  // One byte more than the limit, so that a package of exactly the limit is told from a larger.
+  const uint64_t cap = maxBytes + 1;
+  out.resize(static_cast<size_t>(
+      std::min<uint64_t>(std::max<uint64_t>(uint64_t{compressed.size()} * 6, 1 << 16), cap)));
+  const auto tooLarge = [&] {
+    inflateEnd(&zs);
+    return Result<std::string>::error("unpacks to more than " + std::to_string(maxBytes) +
+                                      " bytes (the limit of a package): refused");
+  };
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
     if (zs.total_out >= out.size()) {
-      if (out.size() >= kMaxPackageBytes) {
-        inflateEnd(&zs);
-        return Result<std::string>::error("package is larger than 1 GiB unpacked");
-      }
-      out.resize(out.size() * 2);
+      if (out.size() >= cap) return tooLarge();
+      out.resize(static_cast<size_t>(std::min<uint64_t>(uint64_t{out.size()} * 2, cap)));
     }
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + zs.total_out);
     zs.avail_out = static_cast<uInt>(out.size() - zs.total_out);
@@ -177,6 +184,7 @@ Result<std::string> gunzip(const std::string& compressed) {
                                         (zs.msg != nullptr ? zs.msg : "inflate failed") + ")");
     }
   }
+  if (zs.total_out > maxBytes) return tooLarge();
   out.resize(zs.total_out);
   inflateEnd(&zs);
   return out;
@@ -207,29 +215,58 @@ bool wantedFile(const std::string& name) {
          name.find("/other/") == std::string::npos && name.find("/openapi/") == std::string::npos;
 }
 
-Result<std::unique_ptr<Package>> openTgz(const std::string& path) {
+// Whether a path of the archive stays inside it: not absolute, no ".." step.
+bool pathInside(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.front() == '\\') return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find_first_of("/\\", start);
+    if (end == std::string_view::npos) end = name.size();
+    if (name.substr(start, end - start) == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+Result<std::unique_ptr<Package>> openTgz(const std::string& path, const PackageLimits& limits) {
   std::string compressed;
   if (!readFile(path, compressed))
     return Result<std::unique_ptr<Package>>::error("cannot read " + path);
-  auto unpacked = gunzip(compressed);
-  if (!unpacked) return Result<std::unique_ptr<Package>>::error(path + ": " + unpacked.message());
+  return readTgz(compressed, path, limits);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Package>> readTgz(const std::string& compressed, const std::string& path,
+                                         const PackageLimits& limits) {
+  using R = Result<std::unique_ptr<Package>>;
+  auto unpacked = gunzip(compressed, limits.maxUnpackedBytes);
+  if (!unpacked) return R::error(path + ": " + unpacked.message());
   auto pkg = std::make_unique<TgzPackage>(std::move(unpacked.value()));
   const std::string_view tar = pkg->data();
   size_t pos = 0;
+  size_t entries = 0;
   std::string longName;
   bool manifest = false;
   while (pos + 512 <= tar.size()) {
     const char* h = tar.data() + pos;
     if (h[0] == '\0') break;  // end-of-archive block
+    if (++entries > limits.maxEntries) {
+      return R::error(path + ": more than " + std::to_string(limits.maxEntries) +
+                      " entries in the archive (the limit of a package): refused");
+    }
     std::string name = cstr(h, 100);
     const std::string prefix = cstr(h + 345, 155);
     if (!prefix.empty() && std::memcmp(h + 257, "ustar", 5) == 0) name = prefix + "/" + name;
     const uint64_t size = octal(std::string_view(h + 124, 12));
     const char type = h[156];
     const size_t dataPos = pos + 512;
-    if (dataPos + size > tar.size()) {
-      return Result<std::unique_ptr<Package>>::error(path + ": truncated tar entry " + name);
+    if (size > limits.maxEntryBytes) {
+      return R::error(path + ": entry " + name + " is " + std::to_string(size) +
+                      " bytes, over the limit of " + std::to_string(limits.maxEntryBytes) +
+                      " for one file of a package: refused");
     }
+    if (size > tar.size() - dataPos) return R::error(path + ": truncated tar entry " + name);
     std::string_view content(tar.data() + dataPos, size);
     pos = dataPos + ((size + 511) / 512) * 512;
     if (type == 'L') {  // GNU long name for the next entry
@@ -248,6 +285,10 @@ Result<std::unique_ptr<Package>> openTgz(const std::string& path) {
       name = longName;
       longName.clear();
     }
+    if (!pathInside(name)) {
+      return R::error(path + ": entry '" + name +
+                      "' has a path outside the package (absolute or with ..): refused");
+    }
     if (type != '0' && type != '\0') continue;
     if (name == "package/package.json") {
       pkg->setManifest(content);
@@ -260,12 +301,11 @@ Result<std::unique_ptr<Package>> openTgz(const std::string& path) {
     r.file = path + "#" + name;
     pkg->addResource(std::move(r), {dataPos, static_cast<size_t>(size)});
   }
-  if (!manifest) {
-    return Result<std::unique_ptr<Package>>::error(path +
-                                                   ": no package/package.json in the archive");
-  }
+  if (!manifest) return R::error(path + ": no package/package.json in the archive");
   return std::unique_ptr<Package>(std::move(pkg));
 }
+
+namespace {
 
 Result<std::unique_ptr<Package>> openFolder(const fs::path& dir) {
   fs::path root = dir;
@@ -343,7 +383,7 @@ Result<std::unique_ptr<Package>> openPackage(const std::string& path) {
   if (fs::is_directory(path, ec)) return openFolder(path);
   if (!fs::exists(path, ec))
     return Result<std::unique_ptr<Package>>::error("no such file or folder: " + path);
-  return openTgz(path);
+  return openTgz(path, PackageLimits{});
 }
 
 Result<std::unique_ptr<Package>> openResourceFile(const std::string& path) {
@@ -375,6 +415,30 @@ Result<std::unique_ptr<Package>> openResourceFile(const std::string& path) {
   r.file = path;
   return std::unique_ptr<Package>(std::make_unique<SingleResourcePackage>(
       fs::path(path).filename().string(), std::move(r), std::move(text)));
+}
+
+std::string gzipBytes(std::string_view data) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out;
+  char buf[64 * 1024];
+  size_t at = 0;
+  do {
+    // zlib counts in uInt: the input goes in slices.
+    const size_t slice = std::min<size_t>(data.size() - at, 1u << 30);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + at));
+    zs.avail_in = static_cast<uInt>(slice);
+    at += slice;
+    const int flush = at == data.size() ? Z_FINISH : Z_NO_FLUSH;
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(buf);
+      zs.avail_out = sizeof buf;
+      deflate(&zs, flush);
+      out.append(buf, sizeof buf - zs.avail_out);
+    } while (zs.avail_out == 0);
+  } while (at < data.size());
+  deflateEnd(&zs);
+  return out;
 }
 
 std::unique_ptr<Package> embeddedCorePackage() { return std::make_unique<EmbeddedCorePackage>(); }

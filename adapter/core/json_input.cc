@@ -90,9 +90,13 @@ class JsonPositionRecorder
     advance();
     return true;
   }
-  bool String(const char*, rapidjson::SizeType, bool) { return scalar(Token::StringOrNumber); }
+  bool String(const char* str, rapidjson::SizeType length, bool) {
+    if (!character(str, length)) return false;
+    return scalar(Token::StringOrNumber);
+  }
   bool StartObject() { return open(false); }
   bool Key(const char* str, rapidjson::SizeType length, bool) {
+    if (!character(str, length)) return false;
     Frame& f = frames_.back();
     f.key.assign(str, length);
     if (!f.keys.insert(f.key).second) {
@@ -112,6 +116,7 @@ class JsonPositionRecorder
 
   bool tooDeep() const { return tooDeep_; }
   bool duplicate() const { return duplicate_; }
+  bool surrogate() const { return surrogate_; }
 
  private:
   struct Frame {
@@ -121,6 +126,21 @@ class JsonPositionRecorder
     std::string key;
     std::set<std::string> keys;
   };
+
+  // RapidJSON 1.1 takes an escaped low surrogate without its high one ("\uDC00") and writes it
+  // to the string as UTF-8 bytes (ED B0 80) that are no character: such a string could not be
+  // written out and read again. The rule (RFC 8259 section 8.2, Unicode): a string is characters;
+  // the escape of a lone surrogate is refused.
+  bool character(const char* str, rapidjson::SizeType length) {
+    for (rapidjson::SizeType i = 0; i + 1 < length; ++i) {
+      if (static_cast<unsigned char>(str[i]) == 0xED &&
+          static_cast<unsigned char>(str[i + 1]) >= 0xA0) {
+        surrogate_ = true;
+        return false;
+      }
+    }
+    return true;
+  }
 
   std::string valuePath() const {
     if (frames_.empty()) return "$";
@@ -187,6 +207,7 @@ class JsonPositionRecorder
   size_t keyOffset_ = 0;
   bool tooDeep_ = false;
   bool duplicate_ = false;
+  bool surrogate_ = false;
 };
 
 bool JsonInput::parse(std::string_view text, Issues& issues) {
@@ -223,6 +244,15 @@ bool JsonInput::parse(std::string_view text, Issues& issues) {
       issues.add(Severity::Fatal, IssueType::TooCostly,
                  "the JSON is nested deeper than " + std::to_string(kMaxDepth) + " levels", "$",
                  line, column);
+      return false;
+    }
+    if (recorder.surrogate()) {
+      uint32_t line = 0, column = 0;
+      lineColumnOf(in.text, stream.Tell(), line, column);
+      issues.add(Severity::Fatal, IssueType::Structure,
+                 "malformed JSON: a string escapes half of a surrogate pair (\\uD800-\\uDFFF "
+                 "without its other half), which is no character",
+                 "$", line, column);
       return false;
     }
     if (!ok) {

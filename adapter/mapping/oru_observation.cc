@@ -42,12 +42,17 @@ std::string joinNonEmpty(std::initializer_list<std::string> parts) {
 
 std::string OruMapper::observationId(const Segment& obx, const ObservationContext& ctx) {
   const Value code = obx.field(3);
-  std::string id = makeId("v2obs", {sender_, ctx.key, code.component(3).raw(),
-                                    code.component(1).raw(), obx.field(4).raw()});
-  // The same test twice in one group (rare, but seen): the second is told apart by its place.
-  for (int n = 2; observationIds_.count(id) != 0; ++n) {
-    id = makeId("v2obs", {sender_, ctx.key, code.component(3).raw(), code.component(1).raw(),
-                          obx.field(4).raw(), std::to_string(n)});
+  const std::string first = makeId("v2obs", {sender_, ctx.key, code.component(3).raw(),
+                                             code.component(1).raw(), obx.field(4).raw()});
+  std::string id = first;
+  // The same test twice in one group (rare, but seen): the second is told apart by its place
+  // (2, 3, ...: the first place not taken, counted on from the last one given).
+  if (observationIds_.count(id) != 0) {
+    int& n = nextPlace_.try_emplace(first, 2).first->second;
+    do {
+      id = makeId("v2obs", {sender_, ctx.key, code.component(3).raw(), code.component(1).raw(),
+                            obx.field(4).raw(), std::to_string(n++)});
+    } while (observationIds_.count(id) != 0);
   }
   observationIds_.insert(id);
   return id;

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "conformance/ucum.h"
+#include "core/uri.h"
 #include "mapping/v2_time.h"
 
 namespace trialbridge::mapping {
@@ -49,10 +50,11 @@ bool isUuid(std::string_view s) {
   return true;
 }
 
+// An absolute URI as the validator takes one (a scheme, then no white space), and not an OID or
+// UUID written as one (those have their HD types).
 bool isUri(std::string_view s) {
-  return !s.empty() && s.find(':') != std::string_view::npos &&
-         std::none_of(s.begin(), s.end(), isSpace) && s.rfind("urn:oid:", 0) != 0 &&
-         s.rfind("urn:uuid:", 0) != 0;
+  return core::hasUriScheme(s) && std::none_of(s.begin(), s.end(), isSpace) &&
+         s.rfind("urn:oid:", 0) != 0 && s.rfind("urn:uuid:", 0) != 0;
 }
 
 }  // namespace

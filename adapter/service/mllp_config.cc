@@ -75,6 +75,7 @@ void readMllpConfig(core::JsonObjectReader& s, MllpOptions& c) {
   s.integer("port", c.port, 0, 65535);
   s.integer("maxConnections", c.maxConnections, 1, 10000);
   s.integer("maxFrameBytes", c.maxFrameBytes, 1024, int64_t{256} << 20);
+  s.integer("maxSegments", c.maxSegments, 2, 1000000);
   s.integer("idleSeconds", c.idleSeconds, 1, 86400);
   s.integer("frameSeconds", c.frameSeconds, 1, 3600);
   s.strings("allow", c.allow);

@@ -10,6 +10,7 @@
 //   allow           a peer whose address is not in the list is closed at once;
 //   maxFrameBytes   a longer frame is dropped as it arrives and the connection closed (no ACK
 //                   can be built without the frame's MSH);
+//   maxSegments     a message with more segments is answered AR (the pipeline's v2 limits);
 //   idleSeconds     a connection with nothing received for this long is closed (a frame still
 //                   open is reported as cut);
 //   frameSeconds    a frame must end within this long after its start byte (slow senders).
@@ -40,6 +41,9 @@ struct MllpOptions {
   int port = 2575;  // 0: any free port (MllpListener::port())
   int maxConnections = 64;
   size_t maxFrameBytes = 2u * 1024u * 1024u;
+  // Segments in one message: a message with more is answered AR, its ERR saying "the message has
+  // more than N segments", and kept in quarantine (the parser stops counting there).
+  uint32_t maxSegments = 10000;
   int idleSeconds = 600;
   int frameSeconds = 60;
   // Addresses ("10.1.2.3", "::1") and networks ("10.1.0.0/16") allowed to connect; empty: all.

@@ -131,6 +131,7 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
       });
   pc.v2Study = s->v2Study_.get();
   pc.v2Limits.maxBytes = config.mllp.maxFrameBytes;
+  pc.v2Limits.maxSegments = config.mllp.maxSegments;
   s->pipeline_ = std::make_unique<pipeline::Pipeline>(*s->store_, s->validator_.get(), pc);
   api.authentication = config.authEnabled;
   s->api_ = std::make_unique<FhirApi>(*s->pipeline_, s->audit_.get(), api);

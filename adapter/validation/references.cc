@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "core/uri.h"
+
 namespace trialbridge::validation {
 
 using core::Element;
@@ -128,17 +130,7 @@ const References::FullUrlIndex& References::entriesByFullUrl(const Element& bund
   return index;
 }
 
-bool References::isAbsoluteUrl(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == ':') return i > 0;
-    const bool ok = std::isalpha(static_cast<unsigned char>(c)) != 0 ||
-                    (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '+' ||
-                               c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  return false;
-}
+bool References::isAbsoluteUrl(std::string_view s) { return core::hasUriScheme(s); }
 
 std::string References::typeOfProfile(const std::string& url) const {
   if (url.starts_with(kCoreSd)) {

@@ -100,6 +100,37 @@ TEST(MapV2Command, ErrorsNameSegmentFieldLineAndByte) {
       << r.err;
 }
 
+// The sample message with a short haemoglobin result repeated until the message has `segments`
+// segments (60 bytes each: 100,000 segments are 6 MB, within the 16 MiB a file may have).
+std::string withSegments(size_t segments) {
+  std::string m = readSource("samples/hl7v2/nct06813157-itp-0001-screening.hl7");
+  if (m.back() != '\r') m += '\r';
+  size_t n = count(m, "\r");
+  m.reserve(m.size() + (segments - n) * 64);
+  for (size_t id = 100; n < segments; ++n, ++id)
+    m += "OBX|" + std::to_string(id) + "|NM|HGB^Haemoglobin^99TXL||128|g/L^^UCUM|115-150|N|||F\r";
+  return m;
+}
+
+// A message of 100,000 OBX is over the parser's limit of 10,000 segments: refused with a message
+// naming the file and the limit, nothing printed; a message of exactly 10,000 segments is mapped.
+TEST(MapV2Command, AMessageOverTheSegmentLimitIsRefused) {
+  TempFile huge(withSegments(100000));
+  Outcome r = mapV2({"--ndjson", huge.path()});
+  EXPECT_EQ(r.status, kExitDataError);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find(huge.path() + ":MSH: fatal: the message has more than 10000 segments"),
+            std::string::npos)
+      << r.err.substr(0, 500);
+  const std::string atLimit = withSegments(10000);
+  TempFile limit(atLimit);
+  Outcome ok = mapV2({"--ndjson", limit.path()});
+  EXPECT_EQ(ok.status, 0) << ok.err.substr(0, 500);
+  EXPECT_EQ(count(ok.out, "\n"), 1u);
+  // One Observation an OBX (9,987: the sample's 18 and the 9,969 added).
+  EXPECT_EQ(count(ok.out, R"("resourceType":"Observation")"), count(atLimit, "OBX|"));
+}
+
 TEST(MapV2Command, NotAnOru) {
   Outcome r = mapV2({sourcePath("tests/data/hl7v2-elr/invalid-bad-phone-example.hl7")});
   EXPECT_EQ(r.status, kExitDataError);

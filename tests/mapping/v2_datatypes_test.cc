@@ -148,6 +148,13 @@ TEST_F(DataTypes, AuthoritiesThatAreNotWhatTheySayAreNoSystem) {
   EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^1.2.3^ISO"), false)), "urn:oid:1.2.3");
   EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^1.2.x^ISO"), false)), "");
   EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^http://x.org/a b^URI"), false)), "");
+  // A URI needs its scheme (found by bench/fuzz_soak.sh, oru_mapping_fuzz: the validator then
+  // refused the Bundle for an identifier system "h<ttps://...").
+  EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^h<ttps://x.org/mrn^URI"), false)), "");
+  EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^://x.org/mrn^URI"), false)), "");
+  EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^1http://x.org^URL"), false)), "");
+  EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^urn:ietf:rfc:3986^URI"), false)), "urn:ietf:rfc:3986");
+  EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^svn+ssh.1-x:y^URI"), false)), "svn+ssh.1-x:y");
   EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^6ba7b810-9dad-11d1-80b4-00c04fd430c8^UUID"), false)),
             "urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8");
   EXPECT_EQ(dt_->hdSystem(dt_->hd(field("A^not-a-uuid^UUID"), false)), "");

@@ -10,9 +10,17 @@
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -389,6 +397,193 @@ TEST(MllpListener, TlsWithClientCertificates) {
     EXPECT_TRUE(refused) << (client == &bare ? "without a certificate" : "another certificate");
   }
   EXPECT_EQ(s.stats().messages, 1u);
+}
+
+// Open file descriptors of this process (the service runs in it).
+size_t openFds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Polls `count` until it is at most `target` or `seconds` passed; the last count.
+template <typename F>
+size_t settlesAt(F count, size_t target, int seconds) {
+  const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  size_t n = count();
+  while (n > target && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    n = count();
+  }
+  return n;
+}
+
+// Whether the server closed (or reset) a raw socket, without waiting.
+bool closedByServer(int fd) {
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// 2,000 connections that send nothing, against maxConnections 20: the 19 beside the real sender
+// are held (until idleSeconds), every other one is closed at once; the real sender keeps getting
+// its ACKs while they pour in; once they close, the service's descriptors are back to what they
+// were, and a new sender is served.
+TEST(MllpLimits, ThousandsOfIdleConnectionsAreRefusedOverTheLimit) {
+  MllpServer s(R"({"port":0,"maxConnections":20,"idleSeconds":60,"messageLog":false})");
+  START(s);
+  auto sender = std::make_unique<Peer>(s.port());
+  sender->send(frame(oru("IDLE-0")));
+  ASSERT_EQ(sender->acks(1).size(), 1u);
+  EXPECT_EQ(s.http().get("/healthz").status, 200);
+  // What the service holds before the flood: its listeners, its store, the sender's connection
+  // (the fewest over half a second: the health check's connection may still be closing).
+  size_t baseline = openFds();
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    baseline = std::min(baseline, openFds());
+  }
+  std::vector<int> idle;
+  auto slowest = std::chrono::milliseconds(0);
+  const sockaddr_in to = [&] {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(s.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+  }();
+  for (int i = 0; i < 2000; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0) << "socket " << i << ": " << strerror(errno);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0)
+        << "connect " << i << ": " << strerror(errno);
+    idle.push_back(fd);
+    if (i % 250 == 249) {  // the real sender, meanwhile
+      const auto sent = Clock::now();
+      sender->send(frame(oru("IDLE-" + std::to_string(i))));
+      ASSERT_EQ(sender->acks(idle.size() / 250 + 1).size(), idle.size() / 250 + 1) << i;
+      slowest = std::max(
+          slowest, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent));
+    }
+  }
+  const auto stillOpen = [&] {
+    return static_cast<size_t>(
+        std::count_if(idle.begin(), idle.end(), [](int fd) { return !closedByServer(fd); }));
+  };
+  EXPECT_EQ(settlesAt(stillOpen, 19, 20), 19u);
+  EXPECT_LT(slowest, std::chrono::seconds(5));
+  EXPECT_EQ(s.stats().connections, 20u);
+  EXPECT_EQ(s.stats().messages, 9u);
+  EXPECT_EQ(s.http().get("/healthz").status, 200);
+  std::printf(
+      "2000 idle connections: %zu held, %llu refused by the listener (the rest by the "
+      "accept queue), slowest ACK meanwhile %lld ms, %zu descriptors at the start\n",
+      stillOpen(), static_cast<unsigned long long>(s.stats().refused),
+      static_cast<long long>(slowest.count()), baseline);
+  for (int fd : idle) ::close(fd);
+  EXPECT_LE(settlesAt(openFds, baseline, 10), baseline);
+  sender.reset();
+  Peer next(s.port());
+  next.send(frame(oru("IDLE-AFTER")));
+  ASSERT_EQ(next.acks(1).size(), 1u);
+  EXPECT_EQ(field(next.acks(1)[0], "MSA", 1), "AA");
+}
+
+// A sender at one byte a second is cut off frameSeconds after its start byte, never answered,
+// nothing of it stored; another connection is served meanwhile.
+TEST(MllpLimits, ASenderAtOneByteASecondIsCutOff) {
+  MllpServer s(R"({"port":0,"idleSeconds":30,"frameSeconds":3})");
+  START(s);
+  Peer slow(s.port());
+  const std::string bytes = frame(oru("SLOW-1"));
+  const auto start = Clock::now();
+  bool cut = false;
+  for (size_t i = 0; i < bytes.size() && !cut; ++i) {
+    try {
+      slow.send(bytes.substr(i, 1));
+    } catch (const Poco::Exception&) {
+      cut = true;
+      break;
+    }
+    if (i == 1) {
+      Peer other(s.port());
+      other.send(frame(oru("FAST-1")));
+      const auto acks = other.acks(1);
+      ASSERT_EQ(acks.size(), 1u);
+      EXPECT_EQ(field(acks[0], "MSA", 1), "AA");
+    }
+    cut = slow.closedWithin(1);
+  }
+  ASSERT_TRUE(cut);
+  const auto after = Clock::now() - start;
+  EXPECT_GE(after, std::chrono::seconds(3));
+  EXPECT_LT(after, std::chrono::seconds(8));
+  EXPECT_TRUE(slow.acks(1, 0).empty());
+  EXPECT_EQ(s.stats().messages, 1u);
+  EXPECT_EQ(s.stats().accepted, 1u);
+  EXPECT_EQ(jsonAt(s.http().get("/mllp/quarantine").body, "total"), "0");
+  // The slow message was not stored: sent whole now, it is new (AA), not a duplicate.
+  Peer again(s.port());
+  again.send(bytes);
+  ASSERT_EQ(again.acks(1).size(), 1u);
+  EXPECT_EQ(s.stats().accepted, 2u);
+}
+
+std::string withObx(const std::string& controlId, size_t count) {
+  std::string m = oru(controlId);
+  m.reserve(m.size() + count * 60);
+  for (size_t i = 2; i <= count; ++i) {
+    m += "OBX|" + std::to_string(i) + "|NM|26515-7^Platelets^LN||" + std::to_string(100 + i % 300) +
+         "|10*9/L|150-400||||F|||20250301100000+0800\r";
+  }
+  return m;
+}
+
+// The rule: at most mllp.maxSegments segments in a message (MSH, PID, OBR and the OBX count).
+// One more is answered AR with an ERR that says which limit, and kept in quarantine.
+TEST(MllpLimits, SegmentsOverTheLimitAreRefusedWithAR) {
+  MllpServer s(R"({"port":0,"maxSegments":20})");
+  START(s);
+  Peer p(s.port());
+  p.send(frame(withObx("SEG-20", 17)) + frame(withObx("SEG-21", 18)));
+  const auto acks = p.acks(2);
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(field(acks[0], "MSA", 1), "AA");
+  EXPECT_EQ(field(acks[1], "MSA", 1), "AR");
+  EXPECT_EQ(field(acks[1], "MSA", 2), "SEG-21");
+  EXPECT_EQ(field(acks[1], "ERR", 8), "the message has more than 20 segments");
+  EXPECT_EQ(jsonAt(s.http().get("/mllp/quarantine").body, "total"), "1");
+}
+
+// 100,000 OBX (about 6 MB): with a frame limit that lets it through, the default segment limit
+// answers it AR at once; with the default frame limit the frame is dropped (no ACK).
+TEST(MllpLimits, AMessageOfAHundredThousandObxIsRefused) {
+  const std::string huge = withObx("OBX-100K", 100000);
+  ASSERT_GT(huge.size(), 5u << 20);
+  MllpServer s(R"({"port":0,"maxFrameBytes":16777216})");
+  START(s);
+  Peer p(s.port());
+  const auto sent = Clock::now();
+  p.send(frame(huge));
+  const auto acks = p.acks(1, 30);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(field(acks[0], "MSA", 1), "AR");
+  EXPECT_EQ(field(acks[0], "MSA", 2), "OBX-100K");
+  EXPECT_EQ(field(acks[0], "ERR", 8), "the message has more than 10000 segments");
+  std::printf(
+      "100,000 OBX answered AR in %lld ms\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count()));
+  MllpServer defaults;
+  START(defaults);
+  Peer q(defaults.port());
+  try {
+    q.send(frame(huge));
+  } catch (const Poco::Exception&) {
+    // reset while sending: the listener closed the connection at 2 MiB
+  }
+  EXPECT_TRUE(q.closedWithin(10));
+  EXPECT_TRUE(q.acks(1, 0).empty());
 }
 
 }  // namespace

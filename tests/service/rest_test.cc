@@ -158,6 +158,77 @@ TEST(RestLimits, BodiesOverTheLimitGet413) {
   EXPECT_EQ(server.client().post("/fhir/Patient", R"({"resourceType":"Patient"})").status, 201);
 }
 
+// A batch or transaction of `n` Patient creates.
+std::string bundleOf(const std::string& type, size_t n) {
+  std::string b = R"({"resourceType":"Bundle","type":")" + type + R"(","entry":[)";
+  for (size_t i = 0; i < n; ++i) {
+    b +=
+        std::string(i == 0 ? "" : ",") +
+        R"({"resource":{"resourceType":"Patient","gender":"female"},"request":{"method":"POST","url":"Patient"}})";
+  }
+  return b + "]}";
+}
+
+// fhir.maxBundleEntries: one entry more is 413 with an OperationOutcome that names the limit,
+// and nothing of it is written; at the limit the Bundle is processed. The default (1,000) holds
+// for a Bundle of 100,000 entries too.
+TEST(RestLimits, HugeBundlesGet413) {
+  TestServer server(R"({"fhir":{"maxBundleEntries":5}})");
+  ASSERT_TRUE(server.ok()) << server.error();
+  for (const std::string type : {"transaction", "batch"}) {
+    Reply over = server.client().post("/fhir", bundleOf(type, 6));
+    EXPECT_EQ(over.status, 413) << over.body;
+    EXPECT_EQ(jsonAt(over.body, "resourceType"), "OperationOutcome");
+    EXPECT_NE(over.body.find("5"), std::string::npos) << over.body;
+    Reply at = server.client().post("/fhir", bundleOf(type, 5));
+    EXPECT_EQ(at.status, 200) << at.body;
+  }
+  EXPECT_EQ(jsonAt(server.client().get("/fhir/Patient?_summary=count").body, "total"), "10");
+  TestServer defaults;
+  ASSERT_TRUE(defaults.ok()) << defaults.error();
+  const std::string huge = bundleOf("transaction", 100000);
+  ASSERT_LT(huge.size(), 16u << 20);
+  Reply r = defaults.client().post("/fhir", huge);
+  EXPECT_EQ(r.status, 413) << r.body.substr(0, 500);
+  EXPECT_EQ(jsonAt(r.body, "resourceType"), "OperationOutcome");
+  EXPECT_EQ(jsonAt(defaults.client().get("/fhir/Patient?_summary=count").body, "total"), "0");
+}
+
+// JSON nested 100,000 deep (and XML 100,000 deep) is answered 400 with an OperationOutcome that
+// says why and where, not a crash; nesting within the limit of 128 levels is read.
+TEST(RestLimits, DeeplyNestedBodiesGet400WithTheLocation) {
+  TestServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  const size_t depth = 100000;
+  const std::string json =
+      R"({"resourceType":"Patient","x":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  Reply r = server.client().post("/fhir/Patient", json);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(jsonAt(r.body, "resourceType"), "OperationOutcome");
+  EXPECT_NE(r.body.find("JSON nesting is deeper than 128"), std::string::npos) << r.body;
+  // Located: the 129th level opens at column 158 (30 characters before the first '[').
+  EXPECT_NE(r.body.find(R"(operationoutcome-issue-col","valueInteger":158)"), std::string::npos)
+      << r.body;
+  std::string xml = R"(<Patient xmlns="http://hl7.org/fhir">)";
+  for (size_t i = 0; i < depth; ++i) xml += "<extension>";
+  Reply x = server.client().request("POST", "/fhir/Patient", xml,
+                                    {{"Content-Type", "application/fhir+xml"}});
+  EXPECT_EQ(x.status, 400) << x.body.substr(0, 500);
+  EXPECT_EQ(jsonAt(x.body, "resourceType"), "OperationOutcome");
+  // 100 levels of extensions are within the limit: read, and judged as FHIR (422: the made-up
+  // extension is not known), not refused for their depth.
+  std::string nested = R"({"resourceType":"Patient","extension":[)";
+  for (int i = 0; i < 50; ++i) nested += R"({"url":"http://x/e","extension":[)";
+  nested += R"({"url":"http://x/e","valueString":"deep"})";
+  for (int i = 0; i < 50; ++i) nested += "]}";
+  nested += "]}";
+  Reply ok = server.client().post("/fhir/Patient", nested);
+  EXPECT_EQ(ok.status, 422) << ok.body;
+  EXPECT_NE(ok.body.find("http://x/e could not be found"), std::string::npos) << ok.body;
+  EXPECT_EQ(ok.body.find("nesting"), std::string::npos) << ok.body;
+  EXPECT_EQ(server.client().get("/fhir/metadata").status, 200);
+}
+
 TEST_F(RestTest, XmlInAndOut) {
   const std::string xml =
       R"(<Patient xmlns="http://hl7.org/fhir"><gender value="male"/><birthDate value="1970"/></Patient>)";
