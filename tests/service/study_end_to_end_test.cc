@@ -290,6 +290,12 @@ TEST(StudyContextEndToEnd, SamplesOverMllpAndIngestAreStoredPseudonymousPlacedAn
     EXPECT_EQ(scanned.find(i), std::string::npos) << "'" << i << "' is in the log or the metrics";
     EXPECT_EQ(stored.find(i), std::string::npos) << "'" << i << "' is in the store";
   }
+  // Nor the pseudonymisation secret (it would let anyone who reads them undo the pseudonyms).
+  std::string secret = slurpFile(kRoot + "/samples/entities/demo.secret");
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  ASSERT_GE(secret.size(), 16u);
+  EXPECT_EQ(scanned.find(secret), std::string::npos) << "the secret is in the log or the metrics";
+  EXPECT_EQ(stored.find(secret), std::string::npos) << "the secret is in the store";
   std::filesystem::remove_all(dir);
 }
 
