@@ -292,7 +292,12 @@ void appendOrder(const SearchQuery& query, SqlText& sql) {
           .add(column)
           .add(") FROM ")
           .add(indexTable(k.param->type))
-          .add(" s WHERE s.res_type = r.res_type AND s.res_id = r.res_id AND s.param = ?)")
+          .add(" s");
+      // The key is one resource's: SQLite would otherwise take the (res_type, param, value)
+      // index for MIN/MAX and scan every value of the type per match (a cost growing with the
+      // whole store, measured in bench/lab_cost_bench.cc).
+      if (sql.sqlite) sql.add(" INDEXED BY ").add(indexTable(k.param->type)).add("_res");
+      sql.add(" WHERE s.res_type = r.res_type AND s.res_id = r.res_id AND s.param = ?)")
           .bind(k.param->code)
           .add(dir);
     }
