@@ -85,6 +85,7 @@ core::Result<std::vector<store::ResourceVersion>> StoreSubjectDirectory::search(
         " is not supported: " + issues.items().front().message);
   }
   q.count = count;
+  q.countTotal = false;  // the directory never reads the total
   store::SearchResult out;
   if (store::Status s = store_.search(q, out); !s) {
     return core::Result<std::vector<store::ResourceVersion>>::error(

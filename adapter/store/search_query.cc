@@ -163,7 +163,15 @@ class Parser {
       }
       return;
     }
-    if (name == "_format" || name == "_pretty" || name == "_elements" || name == "_total") return;
+    if (name == "_total") {
+      if (value == "none") {
+        query_.countTotal = false;
+      } else if (value != "estimate" && value != "accurate") {
+        error(IssueType::Invalid, "_total must be none, estimate or accurate", name);
+      }
+      return;
+    }
+    if (name == "_format" || name == "_pretty" || name == "_elements") return;
     if (name == "_sort") return parseSort(value);
     if (name == "_include" || name == "_include:iterate" || name == "_include:recurse") {
       return parseInclude(name, value, false);

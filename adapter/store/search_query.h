@@ -7,9 +7,10 @@
 // quantity, uri) with its modifiers (:missing, :exact, :contains, :text, :not, :below, :above,
 // :[type]), comma-separated values (OR), repeated parameters (AND), the prefixes eq ne gt lt ge
 // le sa eb ap on dates, numbers and quantities, chains one level deep (subject:Patient.name=x,
-// subject.identifier=s|v), _id, _lastUpdated, _count, _offset, _sort, _include, _revinclude
-// and _summary=count. Result parameters the store does not act on (_format, _elements,
-// _summary other than count, _pretty, _total) are accepted and left to the caller.
+// subject.identifier=s|v), _id, _lastUpdated, _count, _offset, _sort, _include, _revinclude,
+// _summary=count and _total (none: a full page is not counted). Result parameters the store does
+// not act on (_format, _elements, _summary other than count, _pretty) are accepted and left to
+// the caller.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -95,6 +96,10 @@ struct SearchQuery {
   size_t count = 20;
   size_t offset = 0;
   bool summaryCount = false;
+  // Whether a full page also counts every match for SearchResult::total (FHIR's _total:
+  // "accurate" or "estimate" count, "none" does not). Counting costs in proportion to the
+  // matches; a caller that never reads the total (the subject directory) sets it false.
+  bool countTotal = true;
   std::vector<IncludeSpec> includes;
   std::vector<IncludeSpec> revIncludes;
 };

@@ -1562,6 +1562,8 @@ Status SqlStore::search(const SearchQuery& query, SearchResult& out) {
     // A page that is not full (and not past the end) gives the total without counting.
     if (out.matches.size() < query.count && (!out.matches.empty() || query.offset == 0)) {
       out.total = static_cast<int64_t>(query.offset + out.matches.size());
+    } else if (!query.countTotal) {
+      out.total = -1;
     } else if (Status st = countSearch(s, query, out.total); !st) {
       return st;
     }

@@ -302,6 +302,7 @@ struct HistoryResult {
 struct SearchResult {
   std::vector<ResourceVersion> matches;
   std::vector<ResourceVersion> included;  // _include / _revinclude
+  // Every match, or -1 when not counted (SearchQuery::countTotal false and the page full).
   int64_t total = 0;
 };
 
