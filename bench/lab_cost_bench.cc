@@ -88,8 +88,8 @@ std::string v2Time(int64_t seconds) {
 std::string message(int i, int64_t at) {
   const std::string t = v2Time(at);
   const std::string n = std::to_string(i);
-  return "MSH|^~\\&|TAIXIN-LIS|TAIXIN|TRIALBRIDGE|NCT06813157|" + t +
-         "||ORU^R01^ORU_R01|BENCH" + n + "|P|2.5.1\r" +
+  return "MSH|^~\\&|TAIXIN-LIS|TAIXIN|TRIALBRIDGE|NCT06813157|" + t + "||ORU^R01^ORU_R01|BENCH" +
+         n + "|P|2.5.1\r" +
          "PID|1||MRN0048213^^^TAIXIN&https://dongguan-taixin.example/sid/mrn&URI^MR||Wang^Li||"
          "19880412|F\r" +
          "OBR|1||L-BENCH-" + n + "|LAB^Lab panel^99TXL|||" + t + "|||||||||||||||" + t + "|||F\r" +
@@ -170,10 +170,11 @@ int run(size_t stored, int messages, Figures& f) {
       std::string json = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
       for (size_t k = 0; k < 500 && done < stored; ++k, ++done) {
         const std::string id = "pf-" + std::to_string(done);
-        json += (k == 0 ? "" : ",") + std::string(R"({"resource":)") +
-                observation(id, patient, done % 2 == 0, first + static_cast<int64_t>(done / 2) * 3600,
-                            done % 2 == 0 ? 30 + static_cast<int>(done % 97) : 25) +
-                R"(,"request":{"method":"PUT","url":"Observation/)" + id + R"("}})";
+        json +=
+            (k == 0 ? "" : ",") + std::string(R"({"resource":)") +
+            observation(id, patient, done % 2 == 0, first + static_cast<int64_t>(done / 2) * 3600,
+                        done % 2 == 0 ? 30 + static_cast<int>(done % 97) : 25) +
+            R"(,"request":{"method":"PUT","url":"Observation/)" + id + R"("}})";
       }
       json += "]}";
       tb::core::Issues is;

@@ -186,14 +186,20 @@ def rest_writer(base, stop, stats):
 
 
 def sample(pid):
+    kib = {}
     with open(f"/proc/{pid}/status") as f:
-        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        for line in f:
+            name = line.split(":", 1)[0]
+            if name in ("VmRSS", "RssAnon", "RssFile"):
+                kib[name] = int(line.split()[1])
+    rss = kib["VmRSS"]
     fds = len(os.listdir(f"/proc/{pid}/fd"))
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     threads = int(fields[17])
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, s
-    return rss, fds, threads, cpu
+    # RSS split: heap and stacks (anon) against mapped files (the SQLite mmap of the database).
+    return rss, fds, threads, cpu, kib.get("RssAnon", 0), kib.get("RssFile", 0)
 
 
 def percentile(values, p):
@@ -286,17 +292,19 @@ def main():
     for th in threads:
         th.start()
     with open(a.csv, "w") as csv:
-        csv.write("seconds,rss_kib,fds,threads,cpu_seconds,mllp_acks,rest_requests\n")
+        csv.write("seconds,rss_kib,fds,threads,cpu_seconds,mllp_acks,rest_requests,"
+                  "rss_anon_kib,rss_file_kib\n")
         cpu0 = sample(a.pid)[3]
         while time.monotonic() - start < a.seconds:
             time.sleep(1.0 - (time.monotonic() - start) % 1.0)
             t = time.monotonic() - start
-            rss, fds, nthreads, cpu = sample(a.pid)
+            rss, fds, nthreads, cpu, anon, mapped = sample(a.pid)
             with stats.lock:
                 acks = len(stats.latencies.get("mllp", []))
                 reqs = sum(len(v) for k, v in stats.latencies.items() if k != "mllp")
-            rows.append((t, rss, fds, cpu - cpu0))
-            csv.write(f"{t:.1f},{rss},{fds},{nthreads},{cpu - cpu0:.2f},{acks},{reqs}\n")
+            rows.append((t, rss, fds, cpu - cpu0, anon, mapped))
+            csv.write(f"{t:.1f},{rss},{fds},{nthreads},{cpu - cpu0:.2f},{acks},{reqs},"
+                      f"{anon},{mapped}\n")
             csv.flush()
     stop.set()
     for th in threads:
@@ -321,11 +329,15 @@ def main():
     fds = [r[2] for r in rows]
     print(f"RSS: start {rss[0] / 1024:.1f} MiB, peak {max(rss) / 1024:.1f} MiB, end {rss[-1] / 1024:.1f} MiB; "
           f"descriptors: min {min(fds)}, max {max(fds)}, end {fds[-1]}")
+    print(f"RSS anon (heap, stacks): peak {max(r[4] for r in rows) / 1024:.1f} MiB, end "
+          f"{rows[-1][4] / 1024:.1f} MiB; file (mapped database): peak "
+          f"{max(r[5] for r in rows) / 1024:.1f} MiB, end {rows[-1][5] / 1024:.1f} MiB")
     half = rows[len(rows) // 2:]
     ts = [r[0] / 60.0 for r in half]
     print(f"slope over the last half ({half[0][0]:.0f}-{half[-1][0]:.0f} s): RSS "
           f"{slope(ts, [r[1] / 1024.0 for r in half]):+.2f} MiB/min, descriptors "
-          f"{slope(ts, [float(r[2]) for r in half]):+.2f}/min")
+          f"{slope(ts, [float(r[2]) for r in half]):+.2f}/min; RSS anon "
+          f"{slope(ts, [r[4] / 1024.0 for r in half]):+.2f} MiB/min")
     created = stats.codes.get("write", {}).get("201", 0)
     time.sleep(6)  # the sync after the last write
     try:

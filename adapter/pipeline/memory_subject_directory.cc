@@ -65,12 +65,15 @@ core::Result<std::vector<study::DoseGiven>> MemorySubjectDirectory::doses(
 
 core::Result<std::vector<study::LabResult>> MemorySubjectDirectory::results(
     const study::Trial&, const study::DirectoryEntry& subject, std::span<const study::Coding> tests,
-    int64_t from, size_t limit) const {
+    int64_t from, size_t limit, int64_t before) const {
   std::vector<study::LabResult> out;
   {
     std::lock_guard lock(mutex_);
     for (const Stored& s : results_) {
-      if (s.patient != subject.patient || s.result.effective.seconds < from) continue;
+      if (s.patient != subject.patient || s.result.effective.seconds < from ||
+          s.result.effective.seconds >= before) {
+        continue;
+      }
       const bool wanted = std::any_of(tests.begin(), tests.end(), [&](const study::Coding& c) {
         return c.code == s.result.code && (c.system.empty() || c.system == s.result.system);
       });

@@ -170,7 +170,7 @@ core::Result<std::vector<study::DoseGiven>> StoreSubjectDirectory::doses(
 
 core::Result<std::vector<study::LabResult>> StoreSubjectDirectory::results(
     const study::Trial&, const DirectoryEntry& subject, std::span<const study::Coding> tests,
-    int64_t from, size_t limit) const {
+    int64_t from, size_t limit, int64_t before) const {
   std::vector<study::LabResult> out;
   if (tests.empty() || limit == 0) return out;
   std::string codes;
@@ -184,6 +184,8 @@ core::Result<std::vector<study::LabResult>> StoreSubjectDirectory::results(
                                {"_sort", "-date"}};
   if (from != study::kNoLowerBound)
     params.push_back({"date", "ge" + study::formatSeconds(from, 0)});
+  if (before != study::kNoUpperBound)
+    params.push_back({"date", "lt" + study::formatSeconds(before, 0)});
   auto found = search("Observation", params, limit);
   if (!found) return found.status();
   core::Issues issues;
@@ -192,7 +194,10 @@ core::Result<std::vector<study::LabResult>> StoreSubjectDirectory::results(
     if (!doc) continue;
     const std::string_view status = text(doc->root(), "status");
     if (status == "entered-in-error" || status == "cancelled") continue;
-    if (auto r = mapping::labResultOf(*doc->root(), nullptr)) out.push_back(std::move(*r));
+    auto r = mapping::labResultOf(*doc->root(), nullptr);
+    // The search matches on the effective range; the bounds are on its start, as documented.
+    if (r && r->effective.seconds >= from && r->effective.seconds < before)
+      out.push_back(std::move(*r));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const study::LabResult& a, const study::LabResult& b) {

@@ -19,11 +19,10 @@ class StoreSubjectDirectory final : public study::SubjectDirectory {
       const study::Trial& trial, std::string_view pseudonym) const override;
   core::Result<std::vector<study::DoseGiven>> doses(
       const study::Trial& trial, const study::DirectoryEntry& subject) const override;
-  core::Result<std::vector<study::LabResult>> results(const study::Trial& trial,
-                                                      const study::DirectoryEntry& subject,
-                                                      std::span<const study::Coding> tests,
-                                                      int64_t from = study::kNoLowerBound,
-                                                      size_t limit = 1000) const override;
+  core::Result<std::vector<study::LabResult>> results(
+      const study::Trial& trial, const study::DirectoryEntry& subject,
+      std::span<const study::Coding> tests, int64_t from = study::kNoLowerBound,
+      size_t limit = 1000, int64_t before = study::kNoUpperBound) const override;
 
  private:
   core::Result<std::vector<store::ResourceVersion>> search(std::string_view type,

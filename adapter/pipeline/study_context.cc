@@ -191,7 +191,9 @@ class SubjectWriter {
       replaced.insert(c.result.source);
     }
     if (replaced.empty()) return true;
-    auto stored = directory_.results(trial_, subject_, study::plateletCountCodes(*settings));
+    const study::VisitWindow* window =
+        settings->baselineTimepoint.empty() ? nullptr : plan_.find(settings->baselineTimepoint);
+    auto stored = storedCourse(study::plateletCountCodes(*settings), window);
     if (!stored) return fail(stored.message());
     std::vector<LabResult> counts;
     for (LabResult& s : stored.value()) {
@@ -256,6 +258,27 @@ class SubjectWriter {
     out_.derived++;
   }
 
+  // The stored results of `tests` that the rules read (issue 15: a result's cost must not grow
+  // with the subject's history): from the start of treatment on, every one (the course a
+  // platelet response and a toxicity episode are judged on), and before it only the latest
+  // kBaselineCandidates (the baseline is the last one; a few more in case the last ones do not
+  // convert), inside the baseline `window` when there is one. Without a start of treatment,
+  // the latest of all (the directory's default limit).
+  core::Result<std::vector<LabResult>> storedCourse(std::span<const study::Coding> tests,
+                                                    const study::VisitWindow* window) const {
+    if (!treatmentStart_) return directory_.results(trial_, subject_, tests);
+    constexpr size_t kBaselineCandidates = 16;
+    const int64_t from = window != nullptr ? window->earliest : study::kNoLowerBound;
+    const int64_t before =
+        window != nullptr ? std::min(*treatmentStart_, window->latest) : *treatmentStart_;
+    auto out = directory_.results(trial_, subject_, tests, from, kBaselineCandidates, before);
+    if (!out) return out;
+    auto since = directory_.results(trial_, subject_, tests, *treatmentStart_);
+    if (!since) return since;
+    for (LabResult& r : since.value()) out.value().push_back(std::move(r));
+    return out;
+  }
+
   // The baseline value of a test: the last result before the first dose.
   static const LabResult* baselineOf(const std::vector<LabResult>& earlier, int64_t start) {
     const LabResult* best = nullptr;
@@ -277,7 +300,7 @@ class SubjectWriter {
       if (term == nullptr) continue;
       study::Concept test;
       test.codes.push_back({c.result.system, c.result.code, {}, {}});
-      auto earlier = directory_.results(trial_, subject_, study::testCodes(test));
+      auto earlier = storedCourse(study::testCodes(test), nullptr);
       if (!earlier) return fail(earlier.message());
       const LabResult* baseline =
           treatmentStart_ ? baselineOf(earlier.value(), *treatmentStart_) : nullptr;

@@ -148,10 +148,10 @@ void FhirApi::Impl::search(Call& c, Reply& r, const std::string& type) const {
   auto b = newBundle("searchset", c.render);
   // Not counted (_total=none): no total, and a next page when this one is full.
   if (res.total >= 0) b->total = res.total;
-  const int64_t known =
-      res.total >= 0 ? res.total
-                     : static_cast<int64_t>(q.offset + res.matches.size() +
-                                            (res.matches.size() >= q.count ? 1 : 0));
+  const int64_t known = res.total >= 0
+                            ? res.total
+                            : static_cast<int64_t>(q.offset + res.matches.size() +
+                                                   (res.matches.size() >= q.count ? 1 : 0));
   addPageLinks(*b, c.base + "/" + type, params, q.offset, q.count, known, q.summaryCount);
   b->entries.reserve(res.matches.size() + res.included.size());
   auto entry = [&](store::ResourceVersion& v, const char* mode) {

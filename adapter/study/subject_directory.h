@@ -55,14 +55,14 @@ class SubjectDirectory {
 
   // The subject's stored results (Observations whose subject is its Patient, not
   // entered-in-error or cancelled) of any of `tests` (codes; the analytes' other codes are not
-  // added: pass them), effective at or after `from` (UTC seconds; kNoLowerBound for all), in
-  // time order: the baseline and the earlier counts a new result is judged with. At most
-  // `limit` results, the latest ones.
-  virtual core::Result<std::vector<LabResult>> results(const Trial& trial,
-                                                       const DirectoryEntry& subject,
-                                                       std::span<const Coding> tests,
-                                                       int64_t from = kNoLowerBound,
-                                                       size_t limit = 1000) const = 0;
+  // added: pass them), effective at or after `from` and before `before` (UTC seconds;
+  // kNoLowerBound, kNoUpperBound for no bound), in time order: the baseline and the earlier
+  // counts a new result is judged with. At most `limit` results, the latest ones. The cost
+  // grows with what the bounds and the limit let through, so callers ask only for what their
+  // rule needs (e.g. the baseline: the latest before the first dose).
+  virtual core::Result<std::vector<LabResult>> results(
+      const Trial& trial, const DirectoryEntry& subject, std::span<const Coding> tests,
+      int64_t from = kNoLowerBound, size_t limit = 1000, int64_t before = kNoUpperBound) const = 0;
 };
 
 }  // namespace trialbridge::study

@@ -215,6 +215,12 @@ TEST_P(StoreSubjectDirectoryTest, EarlierResultsOfATest) {
                                     study::parseInstant("2024-12-01T00:00:00Z")->seconds);
   ASSERT_TRUE(recent);
   EXPECT_EQ(recent->size(), 2u);
+  // Before a time (the baseline's question): the latest of those before it.
+  auto before = directory_->results(trial(), e, platelets, study::kNoLowerBound, 1,
+                                    study::parseInstant("2024-12-09T00:00:00Z")->seconds);
+  ASSERT_TRUE(before) << before.message();
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ(before->at(0).code, "26515-7");
   auto latest = directory_->results(trial(), e, platelets, study::kNoLowerBound, 1);
   ASSERT_TRUE(latest);
   ASSERT_EQ(latest->size(), 1u);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -290,10 +291,70 @@ class BrokenDirectory final : public study::SubjectDirectory {
   core::Result<std::vector<study::LabResult>> results(const study::Trial&,
                                                       const study::DirectoryEntry&,
                                                       std::span<const study::Coding>, int64_t,
-                                                      size_t) const override {
+                                                      size_t, int64_t) const override {
     return core::Result<std::vector<study::LabResult>>::error("database is down");
   }
 };
+
+// Records what the context asks the directory for (issue 15: a result's cost must not grow with
+// the subject's history, so it asks for bounded sets).
+class RecordingDirectory final : public study::SubjectDirectory {
+ public:
+  struct Ask {
+    int64_t from, before;
+    size_t limit, answered;
+  };
+  explicit RecordingDirectory(const MemorySubjectDirectory& inner) : inner_(inner) {}
+  core::Result<std::optional<study::DirectoryEntry>> findByPseudonym(
+      const study::Trial& t, std::string_view pseudonym) const override {
+    return inner_.findByPseudonym(t, pseudonym);
+  }
+  core::Result<std::vector<study::DoseGiven>> doses(const study::Trial& t,
+                                                    const study::DirectoryEntry& s) const override {
+    return inner_.doses(t, s);
+  }
+  core::Result<std::vector<study::LabResult>> results(const study::Trial& t,
+                                                      const study::DirectoryEntry& s,
+                                                      std::span<const study::Coding> tests,
+                                                      int64_t from, size_t limit,
+                                                      int64_t before) const override {
+    auto r = inner_.results(t, s, tests, from, limit, before);
+    asks.push_back({from, before, limit, r ? r->size() : 0});
+    return r;
+  }
+  mutable std::vector<Ask> asks;
+
+ private:
+  const MemorySubjectDirectory& inner_;
+};
+
+// Before the first dose only the latest few results are read (the baseline is the last one);
+// from it on, the course. 24 earlier counts of 100 do not make the baseline (the last, 22).
+TEST_F(StudyContextTest, OnlyTheBaselineIsReadOfTheResultsBeforeTreatment) {
+  for (int hour = 0; hour < 24; ++hour) {
+    char at[32];
+    std::snprintf(at, sizeof at, "20250210%02d0000+0800", hour);
+    send(oru("P" + std::to_string(hour), "FP" + std::to_string(hour),
+             {{std::string(kPlt), "100", "10*9/L", "125-350", at}}));
+  }
+  send(oru("B", "FB", {{std::string(kPlt), "22", "10*9/L", "125-350", "20250211075000+0800"}}));
+  RecordingDirectory recording(*directory_);
+  context_ = std::make_unique<StudyContext>(std::vector<StudyTrial>{{&trial(), &secret()}},
+                                            recording, conformance::Context::r4());
+  const StudyOutcome d14 = send(
+      oru("D14", "F14", {{std::string(kPlt), "64", "10*9/L", "125-350", "20250416082000+0800"}}));
+  EXPECT_EQ(d14.derived, 1);
+  ASSERT_EQ(responses().size(), 1u);
+  EXPECT_TRUE(has(responses()[0], R"("code":"R")")) << responses()[0];
+  EXPECT_TRUE(has(responses()[0], "baseline 22")) << responses()[0];
+  ASSERT_FALSE(recording.asks.empty());
+  for (const RecordingDirectory::Ask& a : recording.asks) {
+    const bool baseline = a.before != study::kNoUpperBound && a.limit <= 16;
+    const bool course = a.from != study::kNoLowerBound && a.before == study::kNoUpperBound;
+    EXPECT_TRUE(baseline || course) << a.from << " " << a.before << " " << a.limit;
+    EXPECT_LE(a.answered, 16u);
+  }
+}
 
 TEST_F(StudyContextTest, ADirectoryThatCannotAnswerIsAnErrorAndWritesNothing) {
   BrokenDirectory broken;

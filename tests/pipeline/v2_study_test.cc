@@ -155,7 +155,7 @@ class FailingDirectory final : public study::SubjectDirectory {
   core::Result<std::vector<study::LabResult>> results(const study::Trial&,
                                                       const study::DirectoryEntry&,
                                                       std::span<const study::Coding>, int64_t,
-                                                      size_t) const override {
+                                                      size_t, int64_t) const override {
     return core::Result<std::vector<study::LabResult>>::error("directory down");
   }
 };

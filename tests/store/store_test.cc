@@ -20,6 +20,7 @@
 #include "conformance/context.h"
 #include "core/json.h"
 #include "pg_cluster.h"
+#include "store/search_sql.h"
 #include "store/sql_dialect.h"
 
 namespace trialbridge::store {
@@ -891,6 +892,45 @@ TEST_P(SearchTest, ReferenceQuantityChain) {
   EXPECT_EQ(ids("Observation", "value-quantity=ge120"), (std::set<std::string>{"o3", "o4"}));
   EXPECT_EQ(ids("Observation", "code=http://loinc.org|777-3").size(), 4u);
   EXPECT_EQ(ids("Provenance", "target=Observation/o1"), std::set<std::string>{"prov1"});
+}
+
+// _total=none: a full page is not counted (the total is unknown, -1); a page that is not full
+// still tells it; other values than none, estimate and accurate are refused.
+TEST_P(SearchTest, TotalNoneSkipsTheCount) {
+  SearchResult r = search("Observation", "_sort=-date&_count=2&_total=none");
+  EXPECT_EQ(r.total, -1);
+  ASSERT_EQ(r.matches.size(), 2u);
+  EXPECT_EQ(r.matches[0].id, "o3");
+  r = search("Observation", "_sort=-date&_count=10&_total=none");
+  EXPECT_EQ(r.total, 4);
+  EXPECT_EQ(search("Observation", "_count=2&_total=accurate").total, 4);
+  EXPECT_EQ(search("Observation", "_count=2&_total=estimate").total, 4);
+  SearchQuery q;
+  core::Issues issues;
+  parseSearch(store_->registry(), "Observation", parseQueryString("_total=some"), SearchLimits{}, q,
+              issues);
+  EXPECT_TRUE(issues.hasErrors());
+}
+
+// A sort key's correlated subquery looks up the resource's own rows (the _res index on SQLite):
+// with the (type, param, value) index the planner would scan every value of the type per match.
+TEST(SearchSql, SortKeysUseTheResourceIndexOnSqlite) {
+  const SearchParameterRegistry registry(conformance::Context::r4());
+  SearchQuery q;
+  core::Issues issues;
+  parseSearch(registry, "Observation", parseQueryString("_sort=-date,code"), SearchLimits{}, q,
+              issues);
+  ASSERT_FALSE(issues.hasErrors());
+  SqlText sqlite;
+  sqlite.sqlite = true;
+  appendOrder(q, sqlite);
+  EXPECT_NE(sqlite.text.find("FROM idx_date s INDEXED BY idx_date_res WHERE"), std::string::npos)
+      << sqlite.text;
+  EXPECT_NE(sqlite.text.find("FROM idx_token s INDEXED BY idx_token_res WHERE"), std::string::npos)
+      << sqlite.text;
+  SqlText postgres;
+  appendOrder(q, postgres);
+  EXPECT_EQ(postgres.text.find("INDEXED BY"), std::string::npos) << postgres.text;
 }
 
 TEST_P(SearchTest, SortPagingCountInclude) {
