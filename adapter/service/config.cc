@@ -66,9 +66,7 @@ void readStore(Section& s, ServiceConfig& c) {
   s.boolean("cache", cache);
   if (s.given("cache")) c.store.cache = cache;
   s.integer("cacheEntries", c.store.cacheEntries, 0, 100000000);
-  uint64_t mmapMiB = c.store.mmapBytes >> 20;
-  s.integer("mmapMiB", mmapMiB, 0, 65536);
-  c.store.mmapBytes = mmapMiB << 20;
+  s.integer("mmapBytes", c.store.mmapBytes, 0, int64_t{1} << 40);
   s.listMap("outbox", c.store.outboxTopics);
   if (c.store.backend != "sqlite" && c.store.backend != "postgresql") {
     s.error("backend", "must be \"sqlite\" or \"postgresql\"");
