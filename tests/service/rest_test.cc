@@ -298,6 +298,18 @@ TEST_F(RestTest, SearchParametersPagingIncludes) {
   Reply page2 = c_->get(next.substr(next.find("/fhir/")));
   EXPECT_EQ(jsonSize(page2.body, "entry"), 1u);
   EXPECT_EQ(jsonAt(page2.body, "entry.0.resource.effectiveDateTime"), "2025-01-01T08:00:00Z");
+  // _total=none: a full page has no total but still a next link; the last page is not full.
+  Reply none =
+      c_->get("/fhir/Observation?subject:Patient.identifier=urn:mrn|A1&_count=2&_total=none");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(jsonAt(none.body, "total"), "");
+  EXPECT_EQ(jsonSize(none.body, "entry"), 2u);
+  EXPECT_NE(none.body.find("\"next\""), std::string::npos) << none.body;
+  Reply last = c_->get(
+      "/fhir/Observation?subject:Patient.identifier=urn:mrn|A1&_count=2&_offset=2&_total=none");
+  EXPECT_EQ(jsonSize(last.body, "entry"), 1u);
+  EXPECT_EQ(last.body.find("\"next\""), std::string::npos) << last.body;
+  EXPECT_EQ(c_->get("/fhir/Observation?_total=maybe").status, 400);
 
   EXPECT_EQ(jsonAt(c_->get("/fhir/Observation?value-quantity=gt120&_summary=count").body, "total"),
             "3");
