@@ -78,8 +78,13 @@ class SubjectWriter {
  public:
   SubjectWriter(const StudyTrial& trial, const study::DirectoryEntry& subject,
                 const study::SubjectDirectory& directory, mapping::TransactionBuilder& tx,
-                StudyOutcome& out)
-      : trial_(*trial.trial), subject_(subject), directory_(directory), tx_(tx), out_(out) {}
+                StudyOutcome& out, size_t resultsLimit)
+      : trial_(*trial.trial),
+        subject_(subject),
+        directory_(directory),
+        tx_(tx),
+        out_(out),
+        resultsLimit_(resultsLimit) {}
 
   // False (with an error issue) when the directory could not answer.
   bool prepare() {
@@ -258,25 +263,24 @@ class SubjectWriter {
     out_.derived++;
   }
 
-  // The stored results of `tests` that the rules read (issue 15: a result's cost must not grow
-  // with the subject's history): from the start of treatment on, every one (the course a
-  // platelet response and a toxicity episode are judged on), and before it only the latest
-  // kBaselineCandidates (the baseline is the last one; a few more in case the last ones do not
-  // convert), inside the baseline `window` when there is one. Without a start of treatment,
-  // the latest of all (the directory's default limit).
+  // The stored results of `tests` that the rules read (issue 15: one search a test, bounded): the
+  // latest resultsLimit_ (the course a platelet response and a toxicity episode are judged on).
+  // When that answer is full and starts after the first dose, the baseline (the last result
+  // before it, inside the baseline `window` when there is one) was cut off: it is asked for
+  // alone, with a few before it in case the last ones do not convert (kBaselineCandidates).
   core::Result<std::vector<LabResult>> storedCourse(std::span<const study::Coding> tests,
                                                     const study::VisitWindow* window) const {
-    if (!treatmentStart_) return directory_.results(trial_, subject_, tests);
+    auto out = directory_.results(trial_, subject_, tests, study::kNoLowerBound, resultsLimit_);
+    if (!out || !treatmentStart_ || out->size() < resultsLimit_) return out;
+    if (!out->empty() && out->front().effective.seconds < *treatmentStart_) return out;
     constexpr size_t kBaselineCandidates = 16;
     const int64_t from = window != nullptr ? window->earliest : study::kNoLowerBound;
     const int64_t before =
         window != nullptr ? std::min(*treatmentStart_, window->latest) : *treatmentStart_;
-    auto out = directory_.results(trial_, subject_, tests, from, kBaselineCandidates, before);
-    if (!out) return out;
-    auto since = directory_.results(trial_, subject_, tests, *treatmentStart_);
-    if (!since) return since;
-    for (LabResult& r : since.value()) out.value().push_back(std::move(r));
-    return out;
+    auto baseline = directory_.results(trial_, subject_, tests, from, kBaselineCandidates, before);
+    if (!baseline) return baseline;
+    for (LabResult& r : out.value()) baseline.value().push_back(std::move(r));
+    return baseline;
   }
 
   // The baseline value of a test: the last result before the first dose.
@@ -377,6 +381,7 @@ class SubjectWriter {
   int32_t zone_ = 0;
   std::optional<int64_t> cutoff_;
   std::optional<int64_t> treatmentStart_;
+  size_t resultsLimit_;
   std::vector<Current> current_;
 };
 
@@ -454,7 +459,7 @@ StudyOutcome StudyContext::apply(const Element& mapped, std::string_view source,
       for (const auto& [obs, url] : observations) out.notSubjectResults += mine(*obs) ? 1 : 0;
       continue;
     }
-    SubjectWriter w(*pe.trial, *pe.subject, directory_, tx, out);
+    SubjectWriter w(*pe.trial, *pe.subject, directory_, tx, out, options_.resultsLimit);
     if (!w.prepare()) return out;
     for (const auto& [obs, url] : observations) {
       if (mine(*obs)) w.addObservation(*obs, url, source);

@@ -55,6 +55,10 @@ struct StudyContextOptions {
   std::map<std::string, std::string, std::less<>> identifierSystems;
   // The base of the written entries' fullUrl.
   std::string fullUrlBase = "http://trialbridge.local/fhir";
+  // At most this many stored results of a test are read for a new one (the latest: the course
+  // of the platelet response, the toxicity episode; the baseline is asked for apart when it is
+  // older than these). Each result's cost grows with it, never with the rest of the history.
+  size_t resultsLimit = 1000;
 };
 
 struct StudyOutcome {

@@ -328,9 +328,14 @@ class RecordingDirectory final : public study::SubjectDirectory {
   const MemorySubjectDirectory& inner_;
 };
 
-// Before the first dose only the latest few results are read (the baseline is the last one);
-// from it on, the course. 24 earlier counts of 100 do not make the baseline (the last, 22).
-TEST_F(StudyContextTest, OnlyTheBaselineIsReadOfTheResultsBeforeTreatment) {
+// At most resultsLimit results of a test are read for a new one (one search); when they all
+// come after the first dose, the baseline is asked for apart (the latest few before it), so it
+// is never lost however long the course. 24 earlier counts of 100 do not make the baseline (the
+// last, 22).
+TEST_F(StudyContextTest, TheResultsReadAreBoundedAndTheBaselineIsNeverCutOff) {
+  StudyContextOptions options;
+  options.resultsLimit = 4;
+  reset(options);
   for (int hour = 0; hour < 24; ++hour) {
     char at[32];
     std::snprintf(at, sizeof at, "20250210%02d0000+0800", hour);
@@ -338,22 +343,28 @@ TEST_F(StudyContextTest, OnlyTheBaselineIsReadOfTheResultsBeforeTreatment) {
              {{std::string(kPlt), "100", "10*9/L", "125-350", at}}));
   }
   send(oru("B", "FB", {{std::string(kPlt), "22", "10*9/L", "125-350", "20250211075000+0800"}}));
+  for (int day = 16; day < 22; ++day) {
+    const std::string at = "202504" + std::to_string(day) + "082000+0800";
+    send(oru("T" + std::to_string(day), "FT" + std::to_string(day),
+             {{std::string(kPlt), "64", "10*9/L", "125-350", at}}));
+  }
   RecordingDirectory recording(*directory_);
   context_ = std::make_unique<StudyContext>(std::vector<StudyTrial>{{&trial(), &secret()}},
-                                            recording, conformance::Context::r4());
-  const StudyOutcome d14 = send(
-      oru("D14", "F14", {{std::string(kPlt), "64", "10*9/L", "125-350", "20250416082000+0800"}}));
-  EXPECT_EQ(d14.derived, 1);
+                                            recording, conformance::Context::r4(), options);
+  const StudyOutcome m1 = send(
+      oru("M1", "FM1", {{std::string(kPlt), "70", "10*9/L", "125-350", "20250502081500+0800"}}));
+  EXPECT_EQ(m1.derived, 1);
   ASSERT_EQ(responses().size(), 1u);
   EXPECT_TRUE(has(responses()[0], R"("code":"R")")) << responses()[0];
   EXPECT_TRUE(has(responses()[0], "baseline 22")) << responses()[0];
+  bool askedForTheBaseline = false;
   ASSERT_FALSE(recording.asks.empty());
   for (const RecordingDirectory::Ask& a : recording.asks) {
-    const bool baseline = a.before != study::kNoUpperBound && a.limit <= 16;
-    const bool course = a.from != study::kNoLowerBound && a.before == study::kNoUpperBound;
-    EXPECT_TRUE(baseline || course) << a.from << " " << a.before << " " << a.limit;
-    EXPECT_LE(a.answered, 16u);
+    EXPECT_LE(a.limit, 16u);
+    EXPECT_LE(a.answered, a.limit);
+    if (a.before != study::kNoUpperBound) askedForTheBaseline = true;
   }
+  EXPECT_TRUE(askedForTheBaseline);
 }
 
 TEST_F(StudyContextTest, ADirectoryThatCannotAnswerIsAnErrorAndWritesNothing) {
