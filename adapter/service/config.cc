@@ -66,7 +66,6 @@ void readStore(Section& s, ServiceConfig& c) {
   s.boolean("cache", cache);
   if (s.given("cache")) c.store.cache = cache;
   s.integer("cacheEntries", c.store.cacheEntries, 0, 100000000);
-  s.integer("mmapBytes", c.store.mmapBytes, 0, int64_t{1} << 40);
   s.listMap("outbox", c.store.outboxTopics);
   if (c.store.backend != "sqlite" && c.store.backend != "postgresql") {
     s.error("backend", "must be \"sqlite\" or \"postgresql\"");

@@ -622,9 +622,9 @@ std::unique_ptr<Session> SqlStore::connect() {
   *s << "PRAGMA journal_size_limit = 67108864", kNow;
   // Pages changed again before the checkpoint are copied to the database once, not each time.
   *s << "PRAGMA wal_autocheckpoint = 8192", kNow;
-  // Each connection maps up to this much of the file: the pages it touches count in the
-  // process's RSS once per connection (file-backed, reclaimable; docs/configuration.md).
-  *s << "PRAGMA mmap_size = " + std::to_string(options_.mmapBytes), kNow;
+  // Each connection maps up to 256 MiB of the file: the pages it touches count in the process's
+  // RSS once per connection (file-backed, reclaimable; docs/configuration.md, "Memory").
+  *s << "PRAGMA mmap_size = 268435456", kNow;
   return s;
 }
 

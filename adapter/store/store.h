@@ -327,10 +327,6 @@ struct StoreOptions {
   // PostgreSQL (other nodes write too).
   std::optional<bool> cache;
   size_t cacheEntries = 50000;
-  // SQLite: bytes of the database file each connection memory-maps for reads (0: none, reads
-  // go through its page cache). Resident mapped pages count in RSS once per open connection,
-  // so RSS can reach connections x min(mmapBytes, file size) on top of the heap.
-  uint64_t mmapBytes = uint64_t{256} << 20;
   size_t asyncQueueLimit = 100000;  // post() drops beyond this (counted in stats)
   // Resource types whose every change gets an outbox row on these topics, e.g.
   // {"ResearchStudy": {"registry"}}.

@@ -123,24 +123,6 @@ TEST(Config, MissingSettingsAreNamed) {
   EXPECT_NE(r.message().find("'http.host' must not be empty"), std::string::npos);
 }
 
-// store.mmapBytes: SQLite's memory map per connection (RSS counts it per connection).
-TEST(Config, TheStoresMemoryMapIsBoundedAndSettable) {
-  auto r = parse("{}", {});
-  ASSERT_TRUE(r) << r.message();
-  EXPECT_EQ(r.value().store.mmapBytes, uint64_t{256} << 20);
-  r = parse(R"({"store": {"mmapBytes": 0}})", {});
-  ASSERT_TRUE(r) << r.message();
-  EXPECT_EQ(r.value().store.mmapBytes, 0u);
-  r = parse("{}", {{"TRIALBRIDGE_STORE_MMAP_BYTES", "67108864"}});
-  ASSERT_TRUE(r) << r.message();
-  EXPECT_EQ(r.value().store.mmapBytes, uint64_t{64} << 20);
-  r = parse(R"({"store": {"mmapBytes": -1}})", {});
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.message().find("'store.mmapBytes' must be a whole number from 0 to 1099511627776"),
-            std::string::npos)
-      << r.message();
-}
-
 TEST(Config, TheDatabaseIsASecretReadFromAFile) {
   const std::string dir = tempDir();
   writeFile(dir + "/db", "host=db password=s3cret\n");
