@@ -16,6 +16,7 @@
 #
 #   bench/mixed_soak.sh [MINUTES] [BUILD_DIR] [OUT_DIR]   defaults: 5, build, docs/perf
 #   TB_SOAK_SECONDS=N    run N seconds instead (a quick try)
+#   TB_SOAK_CACHE_ENTRIES=N  the store's cacheEntries (default 50000, the service's own default)
 #
 # Needs: a built trialbridge (cmake --build BUILD_DIR --target trialbridge), node, and
 # `npm ci` in tests/peers. Writes OUT_DIR/mixed_soak.csv and OUT_DIR/mixed_soak.svg.
@@ -63,7 +64,7 @@ peerPort=$(sed -n 's/^medplum listening \([0-9]*\).*/\1/p' "$work/peer.log")
 
 cat >"$work/config.json" <<EOF
 {
-  "store": {"database": "$work/soak.db"},
+  "store": {"database": "$work/soak.db", "cacheEntries": ${TB_SOAK_CACHE_ENTRIES:-50000}},
   "mllp": {"port": 0, "maxConnections": 16, "messageLog": false},
   "registries": {"medplum": {"kind": "fhir", "url": "http://127.0.0.1:$peerPort/fhir",
                              "intervalSeconds": 2, "requestsPerMinute": 6000, "burst": 50}}
