@@ -9,6 +9,7 @@
 
 #include "core/type_info.h"
 #include "service/publish_sinks.h"
+#include "store/search_query.h"
 
 namespace trialbridge::service {
 
@@ -19,7 +20,7 @@ constexpr int kReferenceDepth = 4;  // references followed to publish what a res
 struct Identifier {
   std::string system, value;
   std::string query() const {
-    return "identifier=" + queryEscape(system) + "|" + queryEscape(value);
+    return "identifier=" + store::percentEncode(system) + "|" + store::percentEncode(value);
   }
 };
 

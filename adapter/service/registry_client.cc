@@ -152,23 +152,6 @@ std::string etagVersion(std::string_view etag) {
   return {};
 }
 
-std::string queryEscape(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 RateLimiter::RateLimiter(int perMinute, int burst)
     : perMs_(perMinute / 60000.0), burst_(std::max(1, burst)), tokens_(burst_) {}
 

@@ -46,8 +46,6 @@ int64_t backoffDelay(int attempt, int64_t baseMs, int64_t maxMs, std::mt19937_64
 std::optional<int64_t> parseRetryAfter(std::string_view value, int64_t nowMs);
 // The version in an ETag (W/"3", "3"); "" when it is not one.
 std::string etagVersion(std::string_view etag);
-// Percent-encodes a query parameter's value (RFC 3986 unreserved characters stay).
-std::string queryEscape(std::string_view value);
 
 // A token bucket: `perMinute` tokens a minute, at most `burst` saved up.
 class RateLimiter {

@@ -73,30 +73,33 @@ Status selectPendingOutbox(Session& s, const Dialect& dialect, const OutboxQuery
   s << dialect.sql("SELECT COUNT(*)" + where), use(topic), into(n), kNow;
   total = n;
   Int64 limit = static_cast<Int64>(query.limit);
-  std::vector<Int64> seqs, versions, ops, attempts, due;
-  std::vector<std::string> types, ids, payloads, errors, created;
+  OutboxColumns c;
+  std::vector<Int64> due;
   s << dialect.sql(
       "SELECT seq, res_type, res_id, version, op, payload, attempts, last_error, "
       "created, due_ms" +
       where + " ORDER BY seq LIMIT ?"),
-      use(topic), use(limit), into(seqs), into(types), into(ids), into(versions), into(ops),
-      into(payloads), into(attempts), into(errors), into(created), into(due), kNow;
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    OutboxMessage m;
-    m.seq = seqs[i];
-    m.topic = topic;
-    m.type = types[i];
-    m.id = ids[i];
-    m.version = versions[i];
-    m.op = static_cast<Operation>(ops[i]);
-    m.payload = payloads[i];
-    m.attempts = static_cast<int32_t>(attempts[i]);
-    m.lastError = errors[i];
-    m.created = created[i];
-    m.dueMs = due[i];
-    out.push_back(std::move(m));
-  }
+      use(topic), use(limit), into(c.seqs), into(c.types), into(c.ids), into(c.versions),
+      into(c.ops), into(c.payloads), into(c.attempts), into(c.errors), into(c.created), into(due),
+      kNow;
+  for (size_t i = 0; i < c.seqs.size(); ++i) out.push_back(c.message(i, topic, due[i]));
   return Status::ok();
+}
+
+OutboxMessage OutboxColumns::message(size_t i, const std::string& topic, int64_t dueMs) const {
+  OutboxMessage m;
+  m.seq = seqs[i];
+  m.topic = topic;
+  m.type = types[i];
+  m.id = ids[i];
+  m.version = versions[i];
+  m.op = static_cast<Operation>(ops[i]);
+  m.payload = payloads[i];
+  m.attempts = static_cast<int32_t>(attempts[i]);
+  m.lastError = errors[i];
+  m.created = created[i];
+  m.dueMs = dueMs;
+  return m;
 }
 
 int64_t reclaimClaimed(Session& s, const Dialect& dialect, std::string_view topic) {

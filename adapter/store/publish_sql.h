@@ -16,6 +16,15 @@
 
 namespace trialbridge::store::sql {
 
+// Outbox rows read column by column (Poco binds a vector to each column): the listing and the
+// writer's claim read the same columns.
+struct OutboxColumns {
+  std::vector<Poco::Int64> seqs, versions, ops, attempts;
+  std::vector<std::string> types, ids, payloads, errors, created;
+  // Row i as a message of `topic`, due at `dueMs`.
+  OutboxMessage message(size_t i, const std::string& topic, int64_t dueMs) const;
+};
+
 Status selectPendingOutbox(Poco::Data::Session& session, const Dialect& dialect,
                            const OutboxQuery& query, std::vector<OutboxMessage>& out,
                            int64_t& total);

@@ -1180,33 +1180,19 @@ Status Writer::claim(std::string_view topic, size_t limit, int64_t leaseMs,
                      std::vector<OutboxMessage>& out) {
   std::string t(topic);
   Int64 nowMs = nowMillis(), lim = static_cast<Int64>(limit);
-  std::vector<Int64> seqs, versions, ops, attempts;
-  std::vector<std::string> types, ids, payloads, errors;
-  std::vector<std::string> created;
+  sql::OutboxColumns c;
   *session_ << dialect_.sql(std::string("SELECT seq, res_type, res_id, version, op, payload, "
                                         "attempts, last_error, created FROM outbox WHERE topic "
                                         "= ? AND status = 0 AND due_ms <= ? ORDER BY seq LIMIT ?") +
                             dialect_.skipLocked()),
-      use(t), use(nowMs), use(lim), into(seqs), into(types), into(ids), into(versions), into(ops),
-      into(payloads), into(attempts), into(errors), into(created), kNow;
+      use(t), use(nowMs), use(lim), into(c.seqs), into(c.types), into(c.ids), into(c.versions),
+      into(c.ops), into(c.payloads), into(c.attempts), into(c.errors), into(c.created), kNow;
   Int64 due = nowMs + leaseMs;
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    Int64 q = seqs[i];
+  for (size_t i = 0; i < c.seqs.size(); ++i) {
+    Int64 q = c.seqs[i];
     *session_ << dialect_.sql("UPDATE outbox SET due_ms = ?, claimed = 1 WHERE seq = ?"), use(due),
         use(q), kNow;
-    OutboxMessage m;
-    m.seq = seqs[i];
-    m.topic = t;
-    m.type = types[i];
-    m.id = ids[i];
-    m.version = versions[i];
-    m.op = static_cast<Operation>(ops[i]);
-    m.payload = payloads[i];
-    m.attempts = static_cast<int32_t>(attempts[i]);
-    m.lastError = errors[i];
-    m.created = created[i];
-    m.dueMs = due;
-    out.push_back(std::move(m));
+    out.push_back(c.message(i, t, due));
   }
   return Status::ok();
 }

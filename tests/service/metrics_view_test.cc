@@ -22,17 +22,6 @@ namespace {
 
 using Samples = std::map<std::string, double>;
 
-std::string run(const std::string& command, int& status) {
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return "cannot run " + command;
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  status = ::pclose(p);
-  return out;
-}
-
 // One scrape, parsed by prometheus_client: "name{labels}" -> value.
 Samples scrape(const Client& c, const std::string& dir, std::string& error) {
   const Reply r = c.get("/metrics");
@@ -46,9 +35,9 @@ Samples scrape(const Client& c, const std::string& dir, std::string& error) {
   }
   writeFile(dir + "/scrape.txt", r.body);
   int status = 0;
-  const std::string out = run("/usr/bin/python3 " + std::string(TB_SOURCE_ROOT) +
-                                  "/tests/service/parse_metrics.py " + dir + "/scrape.txt",
-                              status);
+  const std::string out = runCommand("/usr/bin/python3 " + std::string(TB_SOURCE_ROOT) +
+                                         "/tests/service/parse_metrics.py " + dir + "/scrape.txt",
+                                     status);
   if (status != 0) {
     error = out + "\n" + r.body;
     return {};
@@ -102,8 +91,8 @@ TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
                                  hl7v2::mllpFrame(plateletOru("MET-1")) +
                                  hl7v2::mllpFrame(plateletOru("MET-3", "ADT^A01")));
   int status = 0;
-  const std::string sent =
-      run("mllp_send -f " + dir + "/m.mllp -p " + std::to_string(port) + " 127.0.0.1", status);
+  const std::string sent = runCommand(
+      "mllp_send -f " + dir + "/m.mllp -p " + std::to_string(port) + " 127.0.0.1", status);
   ASSERT_EQ(status, 0) << sent;
   EXPECT_EQ(c.get("/fhir/Patient").status, 401);
   EXPECT_EQ(c.get("/fhir/Patient").status, 401);

@@ -66,12 +66,6 @@ TEST(RegistryClient, TokenBucketSpacesRequests) {
   EXPECT_EQ(back.reserve(t0 - 5000), 1000);
 }
 
-TEST(RegistryClient, QueryValuesAreEscaped) {
-  EXPECT_EQ(queryEscape("https://clinicaltrials.gov"), "https%3A%2F%2Fclinicaltrials.gov");
-  EXPECT_EQ(queryEscape("NCT0681-3157_a.b~"), "NCT0681-3157_a.b~");
-  EXPECT_EQ(queryEscape("a b|c&d=\xC3\xA9"), "a%20b%7Cc%26d%3D%C3%A9");
-}
-
 TEST(RegistryClient, TransientFailures) {
   for (int status : {0, 408, 429, 500, 502, 503, 504}) {
     RegistryReply r;

@@ -46,14 +46,21 @@ std::vector<V2Sample> v2Samples(const std::string& dir) {
   return out;
 }
 
-std::string runCommand(const std::string& command) {
+std::string runCommand(const std::string& command, int& status) {
+  status = -1;
   FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   if (p == nullptr) return "cannot run " + command;
   std::string out;
   std::array<char, 4096> buf{};
   size_t n;
   while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int rc = ::pclose(p);
+  status = ::pclose(p);
+  return out;
+}
+
+std::string runCommand(const std::string& command) {
+  int rc = 0;
+  std::string out = runCommand(command, rc);
   if (rc != 0) out += "\n(exit status " + std::to_string(rc) + ")";
   return out;
 }

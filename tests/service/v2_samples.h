@@ -23,6 +23,8 @@ std::string plateletOru(const std::string& controlId, const std::string& type = 
 
 // A shell command's standard output and error, and its exit status when it is not 0.
 std::string runCommand(const std::string& command);
+// The same output, and the exit status (as pclose gives it) in `status`.
+std::string runCommand(const std::string& command, int& status);
 
 // The MSA-1 and MSA-2 of each ACK in a text (by each ACK's own field separator).
 std::vector<std::pair<std::string, std::string>> msas(const std::string& text);

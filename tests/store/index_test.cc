@@ -246,6 +246,10 @@ TEST(SearchQuery, QueryStrings) {
   EXPECT_EQ(p[2].first, "c");
   EXPECT_EQ(p[3].second, "/");
   EXPECT_EQ(percentEncode("a b/c|d"), "a%20b%2Fc%7Cd");
+  // Query values of the registry client's searches (identifier=system|value) too.
+  EXPECT_EQ(percentEncode("https://clinicaltrials.gov"), "https%3A%2F%2Fclinicaltrials.gov");
+  EXPECT_EQ(percentEncode("NCT0681-3157_a.b~"), "NCT0681-3157_a.b~");
+  EXPECT_EQ(percentEncode("a b|c&d=\xC3\xA9"), "a%20b%7Cc%26d%3D%C3%A9");
 }
 
 }  // namespace
