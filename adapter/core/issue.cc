@@ -35,6 +35,8 @@ std::string_view issueTypeCode(IssueType t) {
     case IssueType::Informational: return "informational";
     case IssueType::Exception: return "exception";
     case IssueType::Incomplete: return "incomplete";
+    case IssueType::Transient: return "transient";
+    case IssueType::Forbidden: return "forbidden";
   }
   return "invalid";
 }

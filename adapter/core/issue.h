@@ -32,6 +32,8 @@ enum class IssueType : uint8_t {
   Informational,
   Exception,
   Incomplete,
+  Transient,  // the same request may succeed later (the service is stopping, the database is down)
+  Forbidden,  // authenticated, but not allowed
 };
 
 std::string_view severityCode(Severity s);

@@ -48,6 +48,13 @@ bool cut(std::string& value, size_t max) {
   return true;
 }
 
+// OBX-2 value types whose values cannot carry free text: numbers, dates and times, codes.
+bool structured(std::string_view valueType) {
+  static constexpr std::array<std::string_view, 14> kTypes = {
+      "NM", "SN", "NR", "MO", "DT", "DTM", "TM", "TS", "CE", "CWE", "CNE", "CV", "ID", "IS"};
+  return std::find(kTypes.begin(), kTypes.end(), valueType) != kTypes.end();
+}
+
 }  // namespace
 
 FieldRule fieldRule(std::string_view segment, uint32_t field, std::string_view valueType) {
@@ -58,9 +65,9 @@ FieldRule fieldRule(std::string_view segment, uint32_t field, std::string_view v
         std::find(kPidIdentifiers.begin(), kPidIdentifiers.end(), field) != kPidIdentifiers.end();
     return identifier ? FieldRule::MaskButAuthority : FieldRule::Mask;
   }
-  const bool freeText = valueType == "TX" || valueType == "FT" || valueType == "ED";
   if ((segment == "PV1" && (field == 19 || field == 50)) || (segment == "OBR" && field == 13) ||
-      (segment == "NTE" && field == 3) || (segment == "OBX" && field == 5 && freeText)) {
+      (segment == "NTE" && field == 3) ||
+      (segment == "OBX" && field == 5 && !structured(valueType))) {
     return FieldRule::Mask;
   }
   return FieldRule::Show;

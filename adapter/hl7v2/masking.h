@@ -14,8 +14,10 @@
 //   know, Z-segments included): only field 1 (the set id) is shown.
 // - PV1: the visit numbers (PV1-19, PV1-50) are masked. OBR: the relevant clinical information
 //   (OBR-13, free text) is masked. NTE: the comment (NTE-3) is masked. OBX: the value (OBX-5) is
-//   masked when its type (OBX-2) is free text or encapsulated data (TX, FT, ED), which may quote
-//   a name.
+//   shown only when its type (OBX-2) cannot carry free text: numbers (NM, SN, NR, MO), dates and
+//   times (DT, DTM, TM, TS) and codes (CE, CWE, CNE, CV, ID, IS). Strings and text (ST, TX, FT),
+//   encapsulated data (ED), person, address and identifier types, and a missing or unknown type
+//   are masked: they may quote a name.
 // - MSH, SFT, EVN, PV2, ORC, TQ1, TQ2, OBR, OBX, SPM, CTI, FT1, DSC and the ERR segment are shown
 //   otherwise whole (staff, orders, codes, results, dates).
 //

@@ -18,15 +18,13 @@
 #include <mutex>
 #include <thread>
 
-#include "conformance/context.h"
-#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "core/resource_io.h"
 #include "service/auth.h"
 #include "service/console_assets.h"
 #include "service/fhir_api.h"
 #include "service/http_types.h"
+#include "service/rendering.h"
 #include "store/store.h"
 
 namespace trialbridge::service {
@@ -38,18 +36,6 @@ std::string lower(std::string s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return s;
-}
-
-// An OperationOutcome body for errors found before the API sees the request.
-std::string outcomeJson(const std::string& code, const std::string& message) {
-  core::Document doc(conformance::Context::r4());
-  core::Issues issues;
-  core::IssueType type = core::IssueType::Exception;
-  if (code == "security") type = core::IssueType::Security;
-  if (code == "too-long") type = core::IssueType::TooLong;
-  issues.add(core::Severity::Error, type, message);
-  core::buildOperationOutcome(doc, issues);
-  return core::writeJson(*doc.root());
 }
 
 // "/fhir/Patient/123/_history/2" -> "/fhir/Patient/:id/_history/:vid" for the access log.
@@ -140,9 +126,7 @@ void sendInternalError(Poco::Net::HTTPServerResponse& resp, const std::string& w
   core::Log::error("http.failed", "request failed", {{"reason", what}});
   if (resp.sent()) return;
   HttpResponse err;
-  err.status = 500;
-  err.contentType = "application/fhir+json;charset=utf-8";
-  err.body = outcomeJson("exception", "internal error");
+  failResponse(err, 500, core::IssueType::Exception, "internal error");
   send(resp, err);
 }
 
@@ -199,16 +183,13 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
       serveConsole(in, out);  // static files without data: no token (console_assets.h)
     } else if (draining.load() && (view == nullptr || !view->open())) {
       // Graceful stop: nothing new is taken; the probes and metrics still answer.
-      out.status = 503;
-      out.contentType = "application/fhir+json;charset=utf-8";
-      out.body = outcomeJson("transient", "the service is stopping: send the request again");
       out.setHeader("Retry-After", "1");
+      failResponse(out, 503, core::IssueType::Transient,
+                   "the service is stopping: send the request again");
       resp.setKeepAlive(false);
     } else if (tooLarge) {
-      out.status = 413;
-      out.contentType = "application/fhir+json;charset=utf-8";
-      out.body = outcomeJson("too-long",
-                             "the request body is larger than " + std::to_string(limit) + " bytes");
+      failResponse(out, 413, core::IssueType::TooLong,
+                   "the request body is larger than " + std::to_string(limit) + " bytes");
       resp.setKeepAlive(false);
     } else if (verifier != nullptr && !open) {
       const std::string auth = req.get("Authorization", "");
@@ -224,9 +205,7 @@ void HttpService::Impl::serve(Poco::Net::HTTPServerRequest& req,
         }
       }
       if (principal == nullptr) {
-        out.status = 401;
-        out.contentType = "application/fhir+json;charset=utf-8";
-        out.body = outcomeJson("security", error);
+        failResponse(out, 401, core::IssueType::Security, error);
         std::string desc = error;
         for (char& c : desc) {
           if (c == '"') c = '\'';

@@ -8,6 +8,7 @@
 #include "pipeline/pipeline.h"
 #include "service/auth.h"
 #include "service/fhir_api_impl.h"
+#include "service/rendering.h"
 #include "store/search_query.h"
 #include "store/store.h"
 
@@ -93,13 +94,19 @@ void answer(HttpResponse& r, int status, const std::string& body) {
   r.body = body;
 }
 
-void error(HttpResponse& r, int status, const std::string& message) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  field(w, "error", message);
-  w.EndObject();
-  answer(r, status, buf.GetString());
+// An OperationOutcome with one issue whose code follows from the status.
+void error(HttpResponse& r, int status, std::string message, std::string location = {}) {
+  core::IssueType code = core::IssueType::Exception;
+  switch (status) {
+    case 400: code = core::IssueType::Value; break;
+    case 403: code = core::IssueType::Forbidden; break;
+    case 404: code = core::IssueType::NotFound; break;
+    case 405: code = core::IssueType::NotSupported; break;
+    case 409: code = core::IssueType::Conflict; break;
+    case 413: code = core::IssueType::TooLong; break;
+    default: break;
+  }
+  failResponse(r, status, code, std::move(message), std::move(location));
 }
 
 // A whole number from a query parameter, or `fallback`; false when it is not one.
@@ -169,7 +176,8 @@ void QuarantineView::decide(const HttpRequest& request, std::string_view id,
     }
     for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
       if (std::string_view(it->name.GetString()) != "reason" || !it->value.IsString()) {
-        return error(response, 400, "the body takes only \"reason\", a string");
+        return error(response, 400, "the body takes only \"reason\", a string",
+                     it->name.GetString());
       }
       options.reason.assign(it->value.GetString(), it->value.GetStringLength());
     }
@@ -184,7 +192,7 @@ void QuarantineView::decide(const HttpRequest& request, std::string_view id,
   }
   if (r.status == pipeline::Status::Internal) return error(response, 500, message);
   // Refused before the entry changed: no such entry, not open, no reason.
-  if (!r.ok() && !r.v2) return error(response, statusOf(r.status), message);
+  if (!r.ok() && !r.v2) return failResponse(response, statusOf(r.status), r.issues);
   store::QuarantineEntry e;
   if (const store::Status st = store_.readQuarantine(id, e); !st) {
     return error(response, 500, st.message());
@@ -205,16 +213,19 @@ void QuarantineView::list(const HttpRequest& request, HttpResponse& response) co
   store::QuarantineQuery q;
   for (const auto& [n, v] : params) {
     if (n == "status") {
-      if (v != "open" && v != "retried" && v != "discarded") {
-        return error(response, 400, "status must be open, retried or discarded");
+      if (v != "open" && v != "retried" && v != "discarded" && v != "all") {
+        return error(response, 400, "status must be open, retried, discarded or all", "status");
       }
-      q.status = v;
+      q.status = v == "all" ? "" : v;
     } else if (n != "_count" && n != "_offset") {
-      return error(response, 400, "unknown parameter '" + n + "' (status, _count, _offset)");
+      return error(response, 400, "unknown parameter '" + n + "' (status, _count, _offset)", n);
     }
   }
-  if (!number(params, "_count", 1000, q.limit) || !number(params, "_offset", 1u << 30, q.offset)) {
-    return error(response, 400, "_count and _offset take whole numbers");
+  if (!number(params, "_count", 1000, q.limit)) {
+    return error(response, 400, "_count takes a whole number", "_count");
+  }
+  if (!number(params, "_offset", 1u << 30, q.offset)) {
+    return error(response, 400, "_offset takes a whole number", "_offset");
   }
   std::vector<store::QuarantineEntry> entries;
   int64_t total = 0;

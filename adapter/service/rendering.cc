@@ -2,7 +2,9 @@
 
 #include <ctime>
 
+#include "conformance/context.h"
 #include "core/json.h"
+#include "core/resource_io.h"
 #include "core/text.h"
 #include "core/xml.h"
 
@@ -350,6 +352,25 @@ void failIssues(Reply& reply, int status, core::Issues issues) {
     reply.setHeader("Retry-After", std::to_string(kRetryAfterSeconds));
   }
   reply.payload = Payload::ofOutcome(std::move(issues));
+}
+
+void failResponse(HttpResponse& response, int status, core::IssueType code, std::string message,
+                  std::string location) {
+  core::Issues issues;
+  issues.add(status >= 500 ? core::Severity::Fatal : core::Severity::Error, code,
+             std::move(message), std::move(location));
+  failResponse(response, status, issues);
+}
+
+void failResponse(HttpResponse& response, int status, const core::Issues& issues) {
+  core::Document doc(conformance::Context::r4());
+  core::buildOperationOutcome(doc, issues);
+  response.status = status;
+  response.contentType = contentTypeOf(core::Format::Json);
+  response.body = core::writeJson(*doc.root());
+  if (status == 503 && response.header("Retry-After").empty()) {
+    response.setHeader("Retry-After", std::to_string(kRetryAfterSeconds));
+  }
 }
 
 std::string httpDate(int64_t ms) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "service/call.h"
+#include "service/http_types.h"
 
 namespace trialbridge::service {
 
@@ -31,6 +32,12 @@ inline constexpr int kRetryAfterSeconds = 5;
 // Retry-After of kRetryAfterSeconds unless it has one.
 void fail(Reply& reply, int status, core::IssueType code, std::string message);
 void failIssues(Reply& reply, int status, core::Issues issues);
+// The same for the views beside the API (HttpResponse): an OperationOutcome in JSON, with the
+// issues given or one issue (fatal for 5xx) at `location` (a parameter or a body member, e.g.
+// "_count") when given.
+void failResponse(HttpResponse& response, int status, const core::Issues& issues);
+void failResponse(HttpResponse& response, int status, core::IssueType code, std::string message,
+                  std::string location = {});
 
 // "Wed, 21 Oct 2015 07:28:00 GMT" for epoch milliseconds.
 std::string httpDate(int64_t epochMillis);

@@ -100,6 +100,14 @@ TEST(Masking, TheRuleByField) {
   EXPECT_EQ(fieldRule("ZXY", 1), FieldRule::Show);
   EXPECT_EQ(fieldRule("OBX", 5, "NM"), FieldRule::Show);
   EXPECT_EQ(fieldRule("OBX", 5, "FT"), FieldRule::Mask);
+  // Only types that cannot carry free text are shown; strings, people, identifiers and an
+  // unknown or missing type are masked.
+  for (const char* shownType : {"SN", "DT", "DTM", "TS", "CWE", "CE", "CNE", "ID", "IS"}) {
+    EXPECT_EQ(fieldRule("OBX", 5, shownType), FieldRule::Show) << shownType;
+  }
+  for (const char* maskedType : {"ST", "TX", "ED", "XPN", "XAD", "CX", "RP", "", "ZZ"}) {
+    EXPECT_EQ(fieldRule("OBX", 5, maskedType), FieldRule::Mask) << maskedType;
+  }
   EXPECT_EQ(fieldRule("PV1", 19), FieldRule::Mask);
   EXPECT_EQ(fieldRule("OBR", 4), FieldRule::Show);
 }
@@ -107,7 +115,7 @@ TEST(Masking, TheRuleByField) {
 TEST(Masking, LongValuesAreCutAtACharacterBoundaryAndSegmentsLimited) {
   std::string m =
       "MSH|^~\\&|LIS|HOSP|TB|TRIAL|20250301080000||ORU^R01|C|P|2.5.1|||||||UNICODE UTF-8\r";
-  m += "OBX|1|ST|X^Y^L||" + std::string(199, 'a') + "\xC3\xA9" + "zzz||||||F\r";
+  m += "OBX|1|CWE|X^Y^L||" + std::string(199, 'a') + "\xC3\xA9" + "zzz||||||F\r";
   for (int i = 0; i < 10; ++i) m += "NTE|" + std::to_string(i + 1) + "\r";
   core::Issues issues;
   auto msg = parseMessage(std::string(m), issues);

@@ -149,6 +149,58 @@ TEST_F(QuarantineViewTest, MethodsAndUnknownThings) {
   EXPECT_EQ(post("/mllp/quarantine/" + id + "/$discard", std::string(9000, ' ')).status, 413);
 }
 
+TEST_F(QuarantineViewTest, ErrorsAreOperationOutcomesNamingWhereTheyAre) {
+  const std::string id = quarantine(kAdt);
+  ASSERT_FALSE(id.empty());
+  Client c = server_->client();
+  struct Case {
+    Reply reply;
+    int status;
+    const char* code;
+    const char* location;  // "" for none
+  };
+  const Case cases[] = {
+      {c.get("/mllp/quarantine?status=lost"), 400, "value", "status"},
+      {c.get("/mllp/quarantine?_count=many"), 400, "value", "_count"},
+      {c.get("/mllp/quarantine?_offset=-1"), 400, "value", "_offset"},
+      {c.get("/mllp/quarantine?colour=red"), 400, "value", "colour"},
+      {c.get("/mllp/quarantine/nothing"), 404, "not-found", ""},
+      {c.request("DELETE", "/mllp/quarantine/" + id), 405, "not-supported", ""},
+      {post("/mllp/quarantine/" + id + "/$discard", R"({"why":"x"})"), 400, "value", "why"},
+      {post("/mllp/quarantine/" + id + "/$discard", std::string(9000, ' ')), 413, "too-long", ""},
+  };
+  for (const Case& k : cases) {
+    EXPECT_EQ(k.reply.status, k.status) << k.reply.body;
+    EXPECT_EQ(jsonAt(k.reply.body, "resourceType"), "OperationOutcome") << k.reply.body;
+    EXPECT_EQ(jsonAt(k.reply.body, "issue.0.severity"), "error") << k.reply.body;
+    EXPECT_EQ(jsonAt(k.reply.body, "issue.0.code"), k.code) << k.reply.body;
+    EXPECT_FALSE(jsonAt(k.reply.body, "issue.0.diagnostics").empty()) << k.reply.body;
+    EXPECT_EQ(jsonAt(k.reply.body, "issue.0.expression.0"), k.location) << k.reply.body;
+  }
+  // Refused by the pipeline (no reason): its own issues.
+  const Reply noReason = post("/mllp/quarantine/" + id + "/$discard", "");
+  EXPECT_EQ(noReason.status, 400) << noReason.body;
+  EXPECT_EQ(jsonAt(noReason.body, "resourceType"), "OperationOutcome") << noReason.body;
+  EXPECT_NE(noReason.body.find("reason"), std::string::npos) << noReason.body;
+}
+
+TEST_F(QuarantineViewTest, StatusAllListsEveryEntryAndEachStatusItsOwn) {
+  const std::string first = quarantine(kAdt);
+  std::string other = kAdt;
+  other.replace(other.find("Q-ADT"), 5, "Q-ADT2");  // another message, not a resend
+  const std::string second = quarantine(other);
+  ASSERT_FALSE(first.empty());
+  ASSERT_NE(first, second);
+  ASSERT_EQ(post("/mllp/quarantine/" + first + "/$discard", R"({"reason":"test feed"})").status,
+            200);
+  Client c = server_->client();
+  EXPECT_EQ(jsonAt(c.get("/mllp/quarantine?status=all").body, "total"), "2");
+  EXPECT_EQ(jsonAt(c.get("/mllp/quarantine").body, "total"), "2");
+  EXPECT_EQ(jsonAt(c.get("/mllp/quarantine?status=open").body, "total"), "1");
+  EXPECT_EQ(jsonAt(c.get("/mllp/quarantine?status=open").body, "entries.0.id"), second);
+  EXPECT_EQ(jsonAt(c.get("/mllp/quarantine?status=discarded").body, "entries.0.id"), first);
+}
+
 int64_t now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -117,6 +117,26 @@ TEST(Rendering, OutcomesDocumentsAndNestedBundles) {
   EXPECT_EQ(core::writeJson(*back->root()), json);
 }
 
+TEST(Rendering, ViewsBesideTheApiFailWithAnOperationOutcome) {
+  HttpResponse bad;
+  failResponse(bad, 400, core::IssueType::Value, "_count takes a whole number", "_count");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.contentType, contentTypeOf(core::Format::Json));
+  EXPECT_EQ(bad.body,
+            R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"value",)"
+            R"("diagnostics":"_count takes a whole number","expression":["_count"]}]})");
+  EXPECT_TRUE(bad.header("Retry-After").empty());
+  HttpResponse down;
+  failResponse(down, 503, core::IssueType::Transient, "the database is unavailable");
+  EXPECT_NE(down.body.find(R"("severity":"fatal","code":"transient")"), std::string::npos)
+      << down.body;
+  EXPECT_EQ(down.header("Retry-After"), std::to_string(kRetryAfterSeconds));
+  HttpResponse stopping;
+  stopping.setHeader("Retry-After", "1");
+  failResponse(stopping, 503, core::IssueType::Transient, "stopping");
+  EXPECT_EQ(stopping.header("Retry-After"), "1");  // a Retry-After already set is kept
+}
+
 TEST(Rendering, UnreadableStoredJsonGoesOutAsItIs) {
   const std::string broken = R"({"resourceType":"Nope"})";
   EXPECT_EQ(renderPayload(Payload::ofJson(broken), Render{}, types()), broken);

@@ -132,7 +132,7 @@ export async function render(args, query, rerender) {
   const status = kStatuses.includes(query.get('status')) ? query.get('status') : 'open';
   let list;
   try {
-    list = (await call('GET', `/mllp/quarantine?_count=200${status === 'all' ? '' : `&status=${status}`}`)).json;
+    list = (await call('GET', `/mllp/quarantine?_count=200&status=${status}`)).json;
   } catch (e) {
     if (!notOffered(e)) throw e;
     return page('Quarantine', unavailable('the HL7 v2 quarantine',
