@@ -12,8 +12,10 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "child_process.h"
 #include "core/issue.h"
@@ -296,6 +298,98 @@ TEST(StudyContextEndToEnd, SamplesOverMllpAndIngestAreStoredPseudonymousPlacedAn
   ASSERT_GE(secret.size(), 16u);
   EXPECT_EQ(scanned.find(secret), std::string::npos) << "the secret is in the log or the metrics";
   EXPECT_EQ(stored.find(secret), std::string::npos) << "the secret is in the store";
+  std::filesystem::remove_all(dir);
+}
+
+// Files under `dir` (recursively), concatenated.
+std::string slurpTree(const std::string& dir) {
+  std::string out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out += slurpFile(e.path().string());
+  }
+  return out;
+}
+
+// What operators and registries are shown when messages of the sample patients wait in the
+// quarantine: the listing and each entry's view (masked by the server), the log, /metrics and
+// the registry files written in the four formats hold no identity of the patients, though the
+// quarantined messages carry their PID segments (kept whole in the store, for a retry).
+TEST(StudyContextEndToEnd, QuarantineViewsLogsMetricsAndRegistryFilesShowNoPatientIdentity) {
+  ASSERT_EQ(std::system("command -v mllp_send >/dev/null 2>&1"), 0)
+      << "mllp_send is not installed (Debian python3-hl7; deploy/install-deps.sh installs it)";
+  const std::string dir = tempDir();
+  std::string registries;
+  for (const char* format : {"ctgov-json", "prs-xml", "who-json", "who-xml"}) {
+    registries += std::string(registries.empty() ? "" : ",") + "\"" + format +
+                  R"(": {"kind": "file", "format": ")" + format + R"(", "directory": ")" + dir +
+                  "/registry/" + format + R"(", "intervalSeconds": 1})";
+  }
+  writeFile(dir + "/tb.json", R"({"http": {"port": 0}, "store": {"database": ")" + dir +
+                                  R"(/trialbridge.db"}, "mllp": {"port": 0}, "registries": {)" +
+                                  registries + "}}");
+  // Every sample with a message type the listener does not take: each is refused (AR) and kept
+  // in quarantine whole, its PID included.
+  const std::vector<V2Sample> sent = v2Samples(dir);
+  std::string framed;
+  for (const V2Sample& s : sent) {
+    std::string m = slurpFile(s.file);
+    const size_t type = m.find("R01", m.find("ORU"));  // MSH-9.2, whatever the delimiters
+    ASSERT_NE(type, std::string::npos) << s.file;
+    m.replace(type, 3, "R99");
+    framed += hl7v2::mllpFrame(m);
+  }
+  writeFile(dir + "/refused.mllp", framed);
+
+  ChildProcess serve({TB_SERVE_BINARY, "--config", dir + "/tb.json", "--trial",
+                      kRoot + "/samples/trials/NCT06813157.json", "--secret-file",
+                      kRoot + "/samples/entities/demo.secret"},
+                     dir, dir + "/stderr.log");
+  const Served served = startedAndEnrolled(serve, dir);
+  ASSERT_GT(served.httpPort, 0);
+  const Client client("127.0.0.1", served.httpPort);
+  const auto acks = msas(
+      runCommand("mllp_send -f " + dir + "/refused.mllp -p " + served.mllpPort + " 127.0.0.1"));
+  ASSERT_EQ(acks.size(), sent.size());
+  for (const auto& [code, controlId] : acks) {
+    EXPECT_TRUE(code == "AR" || code == "CR") << controlId << ": " << code;  // CR: enhanced mode
+  }
+
+  std::string shown;  // what an operator of the quarantine is shown
+  const Reply list = client.get("/mllp/quarantine?status=all&_count=1000");
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(jsonAt(list.body, "total"), std::to_string(sent.size())) << list.body;
+  shown += list.body;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    const std::string id = jsonAt(list.body, "entries." + std::to_string(i) + ".id");
+    const Reply one = client.get("/mllp/quarantine/" + id);
+    EXPECT_EQ(one.status, 200) << one.body;
+    EXPECT_NE(one.body.find(R"("id":"PID")"), std::string::npos) << one.body;
+    shown += one.body;
+  }
+  // The registry files: each format written at least once (the study, published at start).
+  for (const char* format : {"ctgov-json", "prs-xml", "who-json", "who-xml"}) {
+    const std::string folder = dir + "/registry/" + format;
+    for (int i = 0;
+         i < 100 && (!std::filesystem::exists(folder) || std::filesystem::is_empty(folder)); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_FALSE(slurpTree(folder).empty()) << format << " wrote nothing";
+  }
+  const Reply metrics = client.get("/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_EQ(serve.terminate(), 0);
+
+  // What `serve` printed (its output to the end, no marker) and its log.
+  const std::string log = served.out + serve.readUntil("\x01", 5) + slurpFile(dir + "/stderr.log");
+  const std::string registry = slurpTree(dir + "/registry");
+  const std::set<std::string> identity = identities(sent);
+  ASSERT_TRUE(identity.count("MRN0048213") && identity.count("19880412") && identity.count("Wang"));
+  for (const std::string& i : identity) {
+    EXPECT_EQ(shown.find(i), std::string::npos) << "'" << i << "' is in the quarantine's views";
+    EXPECT_EQ(log.find(i), std::string::npos) << "'" << i << "' is in the log";
+    EXPECT_EQ(metrics.body.find(i), std::string::npos) << "'" << i << "' is in the metrics";
+    EXPECT_EQ(registry.find(i), std::string::npos) << "'" << i << "' is in a registry file";
+  }
   std::filesystem::remove_all(dir);
 }
 
