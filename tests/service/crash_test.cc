@@ -68,6 +68,15 @@ struct Totals {
 
 bool accepted(const std::string& ack) { return ack == "AA" || ack == "CA"; }
 
+// The seed of a test's random moments: $TB_CRASH_SEED, else the clock (printed by the tests, so
+// that a failure can be replayed).
+unsigned seedFromEnv() {
+  const char* env = std::getenv("TB_CRASH_SEED");
+  return env != nullptr
+             ? static_cast<unsigned>(std::strtoul(env, nullptr, 10))
+             : static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count());
+}
+
 // The identifier system of a round's patients: one search finds them all.
 std::string systemOf(int round) { return std::string(kSystem) + ":" + std::to_string(round); }
 
@@ -558,12 +567,8 @@ void CrashTest::checkRegistry() {
 
 TEST_P(CrashTest, KilledAtRandomEveryAcknowledgedWriteStaysExactlyOnce) {
   const char* roundsEnv = std::getenv("TB_CRASH_ROUNDS");
-  const char* seedEnv = std::getenv("TB_CRASH_SEED");
   const int rounds = roundsEnv != nullptr ? std::atoi(roundsEnv) : 8;
-  const unsigned seed =
-      seedEnv != nullptr
-          ? static_cast<unsigned>(std::strtoul(seedEnv, nullptr, 10))
-          : static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count());
+  const unsigned seed = seedFromEnv();
   std::cout << GetParam() << ": " << rounds << " rounds, TB_CRASH_SEED=" << seed << "\n";
   std::mt19937 rng(seed);
   enrol();
@@ -653,7 +658,7 @@ class DatabaseFaults : public ServeHarness {
         std::mt19937 rng(static_cast<unsigned>(t));
         Client client("127.0.0.1", ports.http);
         for (int n = 0; !done.load(); ++n) {
-          const std::string value = "df-" + std::to_string(t) + "-" + std::to_string(n);
+          const std::string value = "df-" + tag_ + std::to_string(t) + "-" + std::to_string(n);
           const std::string body =
               R"({"resourceType":"Patient","identifier":[{"system":"urn:tb:df","value":")" + value +
               R"("}],"name":[{"text":")" + noise(rng, std::max<size_t>(fillerBytes, 8)) + R"("}]})";
@@ -692,7 +697,7 @@ class DatabaseFaults : public ServeHarness {
         bool back = false;
         for (int n = 0; !done.load(); ++n) {
           Sent s;
-          s.controlId = "DF" + std::to_string(t) + "-" + std::to_string(n);
+          s.controlId = "DF" + tag_ + std::to_string(t) + "-" + std::to_string(n);
           s.text = labMessage(s.controlId, n + t);
           while (!done.load() && !accepted(s.ack)) {
             const int before = phase.load();
@@ -797,6 +802,10 @@ class DatabaseFaults : public ServeHarness {
     }
     return lost;
   }
+
+  // Prefixes the identifiers and control ids of underLoad(), unique per round of a test that
+  // runs it more than once on one database.
+  std::string tag_;
 };
 
 // PostgreSQL stopped (fast shutdown) for 1.5 s and started again under REST and MLLP load: no
@@ -910,6 +919,86 @@ TEST_F(DatabaseFaults, PostgresqlDiskFullUnderLoad) {
             << " ms after room returned; MLLP " << rec.messages.size() << " messages, " << rec.aa
             << " AA, " << rec.ae << " AE (207), " << rec.noAnswer << " without an answer; "
             << "first refusal: " << (rec.refusals.empty() ? "" : rec.refusals.front()) << "\n";
+}
+
+// PostgreSQL itself killed under REST and MLLP load, on a cluster of its own with fsync,
+// synchronous_commit and full_page_writes on (a commit is answered once its WAL is on disk), in
+// rounds on one running `serve` and one database, each after a seeded random delay: even rounds
+// SIGKILL the postmaster and every process of the server at once, keep it down 1 s and start it
+// again (crash recovery from the WAL); odd rounds SIGKILL one client backend, after which the
+// postmaster ends every other session and recovers by itself. Each round: every acknowledged
+// REST write stored exactly once, every message stored exactly once after the resends (none
+// half: no Observation without its message); while the server is down no write acknowledged, no
+// AA, /readyz 503; and the service writes again by itself. Rounds: $TB_PG_KILL_ROUNDS (default
+// 4; bench/crash_soak.sh runs more); the seed: $TB_CRASH_SEED (default: the clock), printed.
+TEST_F(DatabaseFaults, PostgresqlKilledUnderLoad) {
+  const char* roundsEnv = std::getenv("TB_PG_KILL_ROUNDS");
+  const int rounds = roundsEnv != nullptr ? std::atoi(roundsEnv) : 4;
+  const unsigned seed = seedFromEnv();
+  std::cout << "PostgreSQL killed: " << rounds << " rounds, TB_CRASH_SEED=" << seed << "\n";
+  std::mt19937 rng(seed);
+  PgCluster pg;
+  ASSERT_TRUE(pg.start(true)) << pg.error();
+  const Ports ports = startOn(pg);
+  ASSERT_GT(ports.http, 0);
+  int acked = 0, messages = 0, lost = 0, refused = 0, ackedWhileDown = 0, aaWhileDown = 0;
+  int64_t slowestBackMs = 0;
+  for (int r = 0; r < rounds && !HasFatalFailure(); ++r) {
+    tag_ = "k" + std::to_string(r) + ".";
+    const bool whole = r % 2 == 0;
+    const int delayMs = static_cast<int>(rng() % 800);
+    const unsigned pick = rng();
+    LoadRecord rec;
+    underLoad(
+        ports,
+        [&] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(delayMs));
+          ASSERT_TRUE(whole ? pg.killServer() : pg.killBackend(pick)) << pg.error();
+        },
+        [&] {
+          if (whole) {
+            ASSERT_TRUE(pg.resume()) << pg.error();
+          }
+        },
+        whole ? 1000 : 0, 0, rec);
+    const std::string what = std::string(whole ? "the server" : "a backend") + " killed " +
+                             std::to_string(700 + delayMs) + " ms into round " +
+                             std::to_string(r);
+    if (whole) {
+      EXPECT_EQ(rec.restAckedWhileDown, 0) << what;
+      EXPECT_EQ(rec.aaWhileDown, 0) << what;
+      EXPECT_GT(rec.restRefusedWhileDown, 0) << what;
+      EXPECT_GT(rec.notReadyWhileDown, 0) << what;
+      EXPECT_EQ(rec.readyWhileDown, 0) << what;
+    }
+    EXPECT_EQ(rec.restUnclear, 0) << what << ": " << rec.refusals.back();
+    EXPECT_EQ(rec.aeWithout207, 0) << what;
+    EXPECT_GE(rec.firstAckBackMs, 0) << what << ": no write succeeded after";
+    EXPECT_GE(rec.firstAaBackMs, 0) << what << ": no message accepted after";
+    EXPECT_EQ(rec.lastReady, 200) << what;
+    const int roundLost = checkAfter(ports, rec);
+    EXPECT_EQ(roundLost, 0) << what;
+    acked += rec.restAcked;
+    messages += static_cast<int>(rec.messages.size());
+    lost += roundLost;
+    refused += rec.restRefused;
+    ackedWhileDown += rec.restAckedWhileDown;
+    aaWhileDown += rec.aaWhileDown;
+    slowestBackMs = std::max({slowestBackMs, rec.firstAckBackMs, rec.firstAaBackMs});
+    std::cout << "PostgreSQL killed (" << what << "): REST " << rec.restAcked << " acknowledged, "
+              << rec.restRefused << " refused (503), lost " << roundLost << "; MLLP "
+              << rec.messages.size() << " messages, " << rec.aa << " AA, " << rec.ae
+              << " AE (207), " << rec.noAnswer << " without an answer; /readyz 503 "
+              << rec.notReadyWhileDown << " times while down; first write "
+              << rec.firstAckBackMs << " ms and first AA " << rec.firstAaBackMs
+              << " ms after the restart began\n";
+  }
+  stop(SIGTERM);
+  std::cout << "PostgreSQL killed " << rounds << " times (seed " << seed << "): REST " << acked
+            << " acknowledged, " << refused << " refused, " << ackedWhileDown
+            << " acknowledged while down, lost " << lost << "; MLLP " << messages
+            << " messages, " << aaWhileDown << " AA while down, all stored once; back within "
+            << slowestBackMs << " ms\n";
 }
 
 // SQLite on a full disk: the server's files may not grow past a limit (RLIMIT_FSIZE, with SIGXFSZ

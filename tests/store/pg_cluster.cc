@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,11 +11,14 @@
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Session.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace trialbridge::testing {
 
@@ -44,6 +48,45 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+// The parent pid of `pid` and its state letter from /proc (0 and 'X' when it is gone).
+std::pair<int, char> procStat(int pid) {
+  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 4 >= stat.size()) return {0, 'X'};
+  std::istringstream in(stat.substr(close + 2));
+  char state = 'X';
+  int ppid = 0;
+  in >> state >> ppid;
+  return {ppid, state};
+}
+
+// The processes whose parent is `parent`.
+std::vector<int> childrenOf(int parent) {
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int pid = std::stoi(name);
+    if (procStat(pid).first == parent) out.push_back(pid);
+  }
+  return out;
+}
+
+// Waits (up to 10 s) until every process of `pids` has exited (a zombie has: it holds no memory).
+bool waitGone(const std::vector<int>& pids) {
+  for (int i = 0; i < 1000; ++i) {
+    bool any = false;
+    for (int pid : pids) {
+      const char state = procStat(pid).second;
+      any = any || (state != 'X' && state != 'Z');
+    }
+    if (!any) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 void registerConnector() {
   static std::once_flag once;
   std::call_once(once, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
@@ -64,7 +107,7 @@ bool PgCluster::run(const std::string& command, const std::string& what) {
   return true;
 }
 
-bool PgCluster::start(bool fsync, int walSegmentMb) {
+bool PgCluster::start(bool fsync, int walSegmentMb, int walTmpfsMb) {
   if (running_) return true;
   fsync_ = fsync;
   const char* env = std::getenv("TB_PG_BIN");
@@ -94,9 +137,15 @@ bool PgCluster::start(bool fsync, int walSegmentMb) {
     }
     ::chmod(dir_.c_str(), 0755);
   }
+  std::string waldir;
+  if (walTmpfsMb > 0) {
+    if (!mountTmpfs(dir_ + "/wal", walTmpfsMb)) return false;
+    walMount_ = dir_ + "/wal";
+    waldir = " --waldir=" + walMount_;
+  }
   if (!run(bin_ + "/initdb -D " + dir_ +
                "/data -A trust -U postgres -E UTF8 --no-locale --no-sync" +
-               " --wal-segsize=" + std::to_string(walSegmentMb),
+               " --wal-segsize=" + std::to_string(walSegmentMb) + waldir,
            "initdb")) {
     return false;
   }
@@ -115,7 +164,8 @@ bool PgCluster::start(bool fsync, int walSegmentMb) {
 bool PgCluster::launch() {
   const std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
                            " -c listen_addresses=127.0.0.1 -c max_connections=200" +
-                           (fsync_ ? "" : " -c fsync=off -c synchronous_commit=off");
+                           (fsync_ ? " -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+                                   : " -c fsync=off -c synchronous_commit=off");
   // `ulimit -f` counts 512-byte blocks in sh (dash); pg_ctl's server inherits the limit.
   const std::string limit =
       fileLimitKb_ > 0 ? "ulimit -f " + std::to_string(fileLimitKb_ * 2) + " && " : "";
@@ -133,14 +183,16 @@ bool PgCluster::pause() {
 
 bool PgCluster::resume() {
   if (running_ || dir_.empty()) return running_;
-  if (!launch()) return false;
+  if (!launch()) {
+    const std::string log = slurp(dir_ + "/server.log");
+    error_ += "\nserver log (end):\n" + log.substr(log.size() > 2000 ? log.size() - 2000 : 0);
+    return false;
+  }
   running_ = true;
   return true;
 }
 
-bool PgCluster::smallTablespace(const std::string& name, int megabytes) {
-  if (!running_) return false;
-  const std::string dir = dir_ + "/" + name;
+bool PgCluster::mountTmpfs(const std::string& dir, int megabytes) {
   std::filesystem::create_directories(dir);
   std::string owner;
   if (const passwd* pw = user_.empty() ? nullptr : ::getpwnam(user_.c_str())) {
@@ -152,6 +204,13 @@ bool PgCluster::smallTablespace(const std::string& name, int megabytes) {
     error_ = "cannot mount a tmpfs (" + mount + "): " + slurp(dir_ + "/mount.log");
     return false;
   }
+  return true;
+}
+
+bool PgCluster::smallTablespace(const std::string& name, int megabytes) {
+  if (!running_) return false;
+  const std::string dir = dir_ + "/" + name;
+  if (!mountTmpfs(dir, megabytes)) return false;
   mount_ = dir;
   registerConnector();
   try {
@@ -181,14 +240,78 @@ bool PgCluster::limitFileSize(int kilobytes) {
   return resume();
 }
 
+int PgCluster::postmasterPid() const {
+  std::ifstream in(dataDir() + "/postmaster.pid");
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+bool PgCluster::postmasterAlive() const {
+  const int pid = postmasterPid();
+  const char state = pid > 0 ? procStat(pid).second : 'X';
+  return state != 'X' && state != 'Z';
+}
+
+bool PgCluster::killServer() {
+  const int pid = postmasterPid();
+  if (!running_ || pid <= 0) {
+    error_ = "killServer: the server does not run";
+    return false;
+  }
+  ::kill(pid, SIGSTOP);
+  std::vector<int> all = childrenOf(pid);
+  for (int child : all) ::kill(child, SIGKILL);
+  ::kill(pid, SIGKILL);
+  all.push_back(pid);
+  running_ = false;
+  if (!waitGone(all)) {
+    error_ = "killServer: the server's processes did not end";
+    return false;
+  }
+  // A postmaster left a zombie (its parent has not reaped it yet) still "runs" for the lock
+  // files' check, and the new one would refuse to start: the files are stale, as after a crash.
+  std::filesystem::remove(dataDir() + "/postmaster.pid");
+  std::filesystem::remove(dir_ + "/.s.PGSQL." + std::to_string(port_) + ".lock");
+  return true;
+}
+
+bool PgCluster::killBackend(unsigned pick) {
+  const int pid = postmasterPid();
+  std::vector<int> backends;
+  for (int child : childrenOf(pid)) {
+    // A client backend's title: "postgres: USER DATABASE HOST(PORT) STATE".
+    const std::string cmdline = slurp("/proc/" + std::to_string(child) + "/cmdline");
+    if (cmdline.rfind("postgres: postgres tb_test", 0) == 0) backends.push_back(child);
+  }
+  if (backends.empty()) {
+    error_ = "killBackend: no client backend";
+    return false;
+  }
+  const int victim = backends[pick % backends.size()];
+  ::kill(victim, SIGKILL);
+  return waitGone({victim});
+}
+
+bool PgCluster::restartIfExited(bool& restarted) {
+  restarted = false;
+  if (postmasterAlive()) return true;
+  running_ = false;
+  restarted = true;
+  return resume();
+}
+
+std::string PgCluster::serverLog() const { return slurp(dir_ + "/server.log"); }
+
 void PgCluster::stop() {
   if (dir_.empty()) return;
   if (running_) pause();
-  if (!mount_.empty()) {
-    if (std::system(("umount " + mount_ + " >/dev/null 2>&1").c_str()) != 0) {
+  for (std::string* mount : {&mount_, &walMount_}) {
+    if (mount->empty()) continue;
+    if (std::system(("umount " + *mount + " >/dev/null 2>&1").c_str()) != 0) {
       // Left mounted (busy): the directory stays; nothing else to do in a destructor.
     }
-    mount_.clear();
+    mount->clear();
   }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);

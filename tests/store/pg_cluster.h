@@ -20,13 +20,32 @@ class PgCluster {
   // Starts the cluster; false with error() set when it cannot. `fsync` off makes tests faster
   // (durability is not what they check); benchmarks keep it on. `walSegmentMb`: initdb's WAL
   // segment size (a power of two, 1 to 1024; limitFileSize() needs segments under its limit).
-  bool start(bool fsync = false, int walSegmentMb = 16);
+  // `walTmpfsMb` > 0: the WAL (initdb --waldir) on a tmpfs of that size mounted for it at
+  // walDir() (needs root or CAP_SYS_ADMIN; false with error() when refused), for a WAL disk that
+  // fills up. With `fsync`, synchronous_commit and full_page_writes are on too: a commit is
+  // answered only once its WAL is on disk, so it survives a SIGKILL of the server.
+  bool start(bool fsync = false, int walSegmentMb = 16, int walTmpfsMb = 0);
   void stop();
   // Stops the server (fast shutdown: sessions are ended) but keeps its data; resume() starts it
   // again on the same port. For tests of a database that goes away and comes back.
   bool pause();
   bool resume();
   bool running() const { return running_; }
+
+  // Crashes. killServer: SIGKILL to the postmaster and every process of the server at once (it
+  // is frozen with SIGSTOP first so that it starts no new one), waiting until they are gone;
+  // resume() then starts it again, which recovers from the WAL. killBackend: SIGKILL to one
+  // client backend (chosen by `pick` among them), after which the postmaster itself ends every
+  // other session and recovers; false when there was none. postmasterAlive: whether the
+  // postmaster runs (it exits by itself when recovery fails, e.g. for want of WAL space);
+  // restartIfExited: resume() when it has exited (what a supervisor such as systemd does).
+  bool killServer();
+  bool killBackend(unsigned pick);
+  bool postmasterAlive() const;
+  bool restartIfExited(bool& restarted);
+  const std::string& walDir() const { return walMount_; }
+  // The server's log (its PANICs and recoveries).
+  std::string serverLog() const;
   const std::string& error() const { return error_; }
   int port() const { return port_; }
 
@@ -56,7 +75,9 @@ class PgCluster {
  private:
   bool run(const std::string& command, const std::string& what);
   bool launch();  // pg_ctl start on port_
-  std::string dir_, bin_, user_, error_, mount_;
+  bool mountTmpfs(const std::string& dir, int megabytes);
+  int postmasterPid() const;  // from postmaster.pid; 0 when there is none
+  std::string dir_, bin_, user_, error_, mount_, walMount_;
   int fileLimitKb_ = 0;
   int port_ = 0;
   int databases_ = 0;
