@@ -624,6 +624,25 @@ std::string noise(std::mt19937& rng, size_t n) {
   return out;
 }
 
+// Fills the file system of `filler` (a file written there) until `room` bytes are left.
+void fillDisk(const std::string& filler, uintmax_t room) {
+  const auto space = std::filesystem::space(std::filesystem::path(filler).parent_path());
+  std::ofstream out(filler, std::ios::binary);
+  const std::string block(1 << 16, '\0');
+  for (uintmax_t left = space.available > room ? space.available - room : 0; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<uintmax_t>(left, block.size()));
+    out.write(block.data(), static_cast<std::streamsize>(n));
+    left -= n;
+  }
+}
+
+// How often `what` occurs in `text`.
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 class DatabaseFaults : public ServeHarness {
  protected:
   // Starts `serve` on a database of `pg` (in `tablespace` when named) and enrols the subjects.
@@ -871,15 +890,7 @@ TEST_F(DatabaseFaults, PostgresqlDiskFullUnderLoad) {
   const std::string filler = pg.tablespaceDir() + "/filler";
   auto fill = [&] {
     if (how == "tmpfs") {
-      const auto space = std::filesystem::space(pg.tablespaceDir());
-      const uintmax_t room = 192 * 1024;
-      std::ofstream out(filler, std::ios::binary);
-      const std::string block(1 << 16, '\0');
-      for (uintmax_t left = space.available > room ? space.available - room : 0; left > 0;) {
-        const size_t n = static_cast<size_t>(std::min<uintmax_t>(left, block.size()));
-        out.write(block.data(), static_cast<std::streamsize>(n));
-        left -= n;
-      }
+      fillDisk(filler, 192 * 1024);
       return;
     }
     uintmax_t largest = 0;
@@ -999,6 +1010,80 @@ TEST_F(DatabaseFaults, PostgresqlKilledUnderLoad) {
             << " acknowledged while down, lost " << lost << "; MLLP " << messages
             << " messages, " << aaWhileDown << " AA while down, all stored once; back within "
             << slowestBackMs << " ms\n";
+}
+
+// PostgreSQL's WAL disk full under REST and MLLP load: the cluster (fsync and synchronous_commit
+// on) keeps its WAL on a 48 MiB tmpfs of its own (initdb --waldir, 1 MiB segments), filled by a
+// file to 256 KiB of room, less than a segment. The server PANICs when it cannot write the next
+// WAL segment, ends every session and recovers; recovery finds no room either, and the
+// postmaster exits. Meanwhile writes are refused clearly (REST 503 with an OperationOutcome and
+// Retry-After; MLLP AE with ERR-3 207) and /readyz says 503. 500 ms later room is made (the file
+// removed) and the postmaster started again, as a supervisor (systemd) does; trialbridge is not
+// restarted: it writes again by itself, and nothing it acknowledged is lost.
+TEST_F(DatabaseFaults, PostgresqlWalDiskFullUnderLoad) {
+  PgCluster pg;
+  ASSERT_TRUE(pg.start(true, 1, 48)) << pg.error();
+  const Ports ports = startOn(pg);
+  ASSERT_GT(ports.http, 0);
+  const std::string filler = pg.walDir() + "/filler";
+  const size_t readyBefore = occurrences(pg.serverLog(), "ready to accept connections");
+  bool restarted = false;
+  int64_t panicAfterMs = -1;
+  auto fill = [&] {
+    const auto from = std::chrono::steady_clock::now();
+    fillDisk(filler, 256 * 1024);
+    for (int i = 0; i < 600 && pg.serverLog().find("PANIC:") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    panicAfterMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - from)
+                       .count();
+    ASSERT_NE(pg.serverLog().find("PANIC:"), std::string::npos) << "the WAL never filled";
+    // Its recovery, still without room, gives up and the postmaster exits (or, should recovery
+    // find room in recycled segments, it serves again by itself).
+    for (int i = 0; i < 600 && pg.postmasterAlive(); ++i) {
+      if (occurrences(pg.serverLog(), "ready to accept connections") > readyBefore) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_FALSE(pg.postmasterAlive()) << "PostgreSQL neither recovered nor exited";
+  };
+  auto unfill = [&] {
+    std::filesystem::remove(filler);
+    ASSERT_TRUE(pg.restartIfExited(restarted)) << pg.error();
+  };
+  LoadRecord rec;
+  underLoad(ports, fill, unfill, 500, 2000, rec);
+  const std::string log = pg.serverLog();
+  const size_t panic = log.find("PANIC:");
+  const std::string panicLine =
+      panic == std::string::npos ? "" : log.substr(panic, log.find('\n', panic) - panic);
+  EXPECT_NE(panicLine.find("No space left on device"), std::string::npos) << panicLine;
+  EXPECT_EQ(rec.restAckedWhileDown, 0);
+  EXPECT_EQ(rec.aaWhileDown, 0);
+  EXPECT_GT(rec.restRefusedWhileDown, 0);
+  EXPECT_EQ(rec.restUnclear, 0) << (rec.refusals.empty() ? "" : rec.refusals.back());
+  EXPECT_EQ(rec.aeWithout207, 0);
+  EXPECT_GT(rec.notReadyWhileDown, 0);
+  EXPECT_EQ(rec.readyWhileDown, 0);
+  EXPECT_GE(rec.firstAckBackMs, 0) << "no write succeeded once there was room again";
+  EXPECT_GE(rec.firstAaBackMs, 0) << "no message accepted once there was room again";
+  EXPECT_EQ(rec.lastReady, 200);
+  const int lost = checkAfter(ports, rec);
+  EXPECT_EQ(lost, 0);
+  stop(SIGTERM);
+  if (std::getenv("TB_DEBUG_LOG")) std::cout << log;
+  std::cout << "PostgreSQL WAL disk full (" << panicLine << ", " << panicAfterMs
+            << " ms after the fill; the postmaster "
+            << (restarted ? "exited, started again once there was room" : "recovered by itself")
+            << ") under 3 REST writers and 2 MLLP senders: REST " << rec.restAcked
+            << " acknowledged, " << rec.restRefused << " refused, " << rec.restRefusedWhileDown
+            << " while down, " << rec.restAckedWhileDown << " acknowledged while down, "
+            << rec.restUnclear << " unclear, lost " << lost << ", first accepted "
+            << rec.firstAckBackMs << " ms after room returned; MLLP " << rec.messages.size()
+            << " messages, " << rec.aa << " AA, " << rec.aaWhileDown << " AA while down, " << rec.ae
+            << " AE (207), " << rec.noAnswer << " without an answer; /readyz 503 "
+            << rec.notReadyWhileDown << " times while down; first refusal: "
+            << (rec.refusals.empty() ? "" : rec.refusals.front()) << "\n";
 }
 
 // SQLite on a full disk: the server's files may not grow past a limit (RLIMIT_FSIZE, with SIGXFSZ
