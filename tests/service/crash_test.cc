@@ -935,7 +935,7 @@ TEST_F(DatabaseFaults, PostgresqlDiskFullUnderLoad) {
 // PostgreSQL itself killed under REST and MLLP load, on a cluster of its own with fsync,
 // synchronous_commit and full_page_writes on (a commit is answered once its WAL is on disk), in
 // rounds on one running `serve` and one database, each after a seeded random delay: even rounds
-// SIGKILL the postmaster and every process of the server at once, keep it down 1 s and start it
+// SIGKILL the postmaster and every process of the server at once, keep it down 0.6 s, start it
 // again (crash recovery from the WAL); odd rounds SIGKILL one client backend, after which the
 // postmaster ends every other session and recovers by itself. Each round: every acknowledged
 // REST write stored exactly once, every message stored exactly once after the resends (none
@@ -957,7 +957,7 @@ TEST_F(DatabaseFaults, PostgresqlKilledUnderLoad) {
   for (int r = 0; r < rounds && !HasFatalFailure(); ++r) {
     tag_ = "k" + std::to_string(r) + ".";
     const bool whole = r % 2 == 0;
-    const int delayMs = static_cast<int>(rng() % 800);
+    const int delayMs = static_cast<int>(rng() % 600);
     const unsigned pick = rng();
     LoadRecord rec;
     underLoad(
@@ -971,7 +971,7 @@ TEST_F(DatabaseFaults, PostgresqlKilledUnderLoad) {
             ASSERT_TRUE(pg.resume()) << pg.error();
           }
         },
-        whole ? 1000 : 0, 0, rec);
+        whole ? 600 : 0, 0, rec);
     const std::string what = std::string(whole ? "the server" : "a backend") + " killed " +
                              std::to_string(700 + delayMs) + " ms into round " +
                              std::to_string(r);
@@ -1071,7 +1071,6 @@ TEST_F(DatabaseFaults, PostgresqlWalDiskFullUnderLoad) {
   const int lost = checkAfter(ports, rec);
   EXPECT_EQ(lost, 0);
   stop(SIGTERM);
-  if (std::getenv("TB_DEBUG_LOG")) std::cout << log;
   std::cout << "PostgreSQL WAL disk full (" << panicLine << ", " << panicAfterMs
             << " ms after the fill; the postmaster "
             << (restarted ? "exited, started again once there was room" : "recovered by itself")

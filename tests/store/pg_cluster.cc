@@ -165,6 +165,7 @@ bool PgCluster::launch() {
   const std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
                            " -c listen_addresses=127.0.0.1 -c max_connections=200" +
                            (fsync_ ? " -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+                                   " -c recovery_init_sync_method=syncfs"
                                    : " -c fsync=off -c synchronous_commit=off");
   // `ulimit -f` counts 512-byte blocks in sh (dash); pg_ctl's server inherits the limit.
   const std::string limit =
