@@ -165,12 +165,14 @@ bool PgCluster::launch() {
   const std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
                            " -c listen_addresses=127.0.0.1 -c max_connections=200" +
                            (fsync_ ? " -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
-                                   " -c recovery_init_sync_method=syncfs"
+                                     " -c recovery_init_sync_method=syncfs"
                                    : " -c fsync=off -c synchronous_commit=off");
   // `ulimit -f` counts 512-byte blocks in sh (dash); pg_ctl's server inherits the limit.
   const std::string limit =
       fileLimitKb_ > 0 ? "ulimit -f " + std::to_string(fileLimitKb_ * 2) + " && " : "";
-  return run(limit + bin_ + "/pg_ctl -D " + dir_ + "/data -o \"" + opts + "\" -l " + dir_ +
+  // Under a limit, dynamic shared memory in System V segments: files in /dev/shm would count.
+  const std::string dsm = fileLimitKb_ > 0 ? " -c dynamic_shared_memory_type=sysv" : "";
+  return run(limit + bin_ + "/pg_ctl -D " + dir_ + "/data -o \"" + opts + dsm + "\" -l " + dir_ +
                  "/server.log -w -t 60 start",
              "pg_ctl start");
 }
@@ -236,7 +238,8 @@ bool PgCluster::resizeTablespace(int megabytes) {
 }
 
 bool PgCluster::limitFileSize(int kilobytes) {
-  if (running_ && !pause()) return false;
+  if (running_ && postmasterAlive() && !pause()) return false;
+  running_ = false;  // stopped, or it had exited by itself
   fileLimitKb_ = kilobytes;
   return resume();
 }

@@ -58,7 +58,7 @@ class PgCluster {
   // refused (it needs root or CAP_SYS_ADMIN). limitFileSize, the fallback: the server started
   // again with every file it writes limited to `kilobytes` (RLIMIT_FSIZE; PostgreSQL ignores
   // SIGXFSZ, so a write past it fails with EFBIG as one on a full disk fails with ENOSPC); 0
-  // starts it again without the limit.
+  // starts it again without the limit (also when the server had exited by itself).
   bool smallTablespace(const std::string& name, int megabytes);
   const std::string& tablespaceDir() const { return mount_; }
   // The tmpfs made `megabytes` large (more room, as when a disk is extended).
