@@ -1227,7 +1227,7 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
   Writer& w = *writers_[index];
   Session& s = w.session();
   w.touched().clear();
-  bool began = false;
+  bool began = false, committing = false;
   try {
     s << dialect_.begin(), kNow;
     began = true;
@@ -1251,6 +1251,7 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
       }
       results[i] = std::move(st);
     }
+    committing = true;
     s << "COMMIT", kNow;
     faultAfterCommit(++commits_);
     if (options_.commitSizes != nullptr) {
@@ -1263,8 +1264,15 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
       } catch (...) {
       }
     }
+    // A connection to PostgreSQL lost during COMMIT leaves its outcome unknown (the server may
+    // have committed and died before answering): the answer says so, since "nothing stored" may
+    // be untrue. (SQLite's failed COMMIT is rolled back.)
+    const char* what = committing && dialect_.postgres() && postgresConnectionClosed(s)
+                           ? "commit outcome unknown (the connection was lost during the commit; "
+                             "send it again with the same Idempotency-Key or control id)"
+                           : "commit failed";
     for (auto& r : results) {
-      if (r) r = dbError("commit failed", e);
+      if (r) r = dbError(what, e);
     }
     w.touched().clear();
     // The connection may be gone (PostgreSQL restarted): make a new writer for the next group.
