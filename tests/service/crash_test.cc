@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 #include <rapidjson/document.h>
 
@@ -1120,6 +1121,66 @@ TEST_F(DatabaseFaults, PostgresqlWalDiskFullUnderLoad) {
             << " AE (207), " << rec.noAnswer << " without an answer; /readyz 503 "
             << rec.notReadyWhileDown << " times while down; first refusal: "
             << (rec.refusals.empty() ? "" : rec.refusals.front()) << "\n";
+}
+
+// A connection lost during COMMIT, made certain: with synchronous_standby_names naming a standby
+// that never comes, PostgreSQL writes a commit locally and then waits for it; the test ends that
+// backend (pg_terminate_backend) during the wait. The write is stored, but its answer could not
+// say so: it must be 503 saying "commit outcome unknown" (not "nothing was done"), and the same
+// request sent again with its Idempotency-Key must find it, stored once. A write refused before
+// its commit (the database stopped) keeps the plain "commit failed" or "cannot connect".
+TEST_F(DatabaseFaults, PostgresqlConnectionLostDuringCommitSaysOutcomeUnknown) {
+  PgCluster pg;
+  ASSERT_TRUE(pg.start(true)) << pg.error();  // synchronous_commit on: commits wait for standbys
+  const Ports ports = startOn(pg);
+  ASSERT_GT(ports.http, 0);
+  Poco::Data::Session admin("PostgreSQL", pg.adminConnection());
+  using Poco::Data::Keywords::into;
+  using Poco::Data::Keywords::now;
+  admin << "ALTER SYSTEM SET synchronous_standby_names = 'tb_never'", now;
+  admin << "SELECT pg_reload_conf()", now;
+  const std::string body =
+      R"({"resourceType":"Patient","identifier":[{"system":"urn:tb:df","value":"unknown-1"}]})";
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", "application/fhir+json"}, {"Idempotency-Key", "tb-unknown-1"}};
+  const Client client("127.0.0.1", ports.http);
+  Reply first;
+  std::thread writer([&] { first = client.request("POST", "/fhir/Patient", body, headers); });
+  int pid = 0;
+  for (int i = 0; i < 200 && pid == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    admin << "SELECT COALESCE(MAX(pid), 0) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND "
+             "query = 'COMMIT'",
+        into(pid), now;
+  }
+  EXPECT_GT(pid, 0) << "no commit waited for the standby";
+  bool ended = false;
+  if (pid > 0)
+    admin << "SELECT pg_terminate_backend(" + std::to_string(pid) + ")", into(ended), now;
+  writer.join();
+  admin << "ALTER SYSTEM RESET synchronous_standby_names", now;
+  admin << "SELECT pg_reload_conf()", now;
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(first.status, 503) << first.body;
+  EXPECT_FALSE(first.header("retry-after").empty());
+  EXPECT_NE(first.body.find("commit outcome unknown"), std::string::npos) << first.body;
+  auto stored = [&] {
+    return jsonAt(client.get("/fhir/Patient?identifier=urn:tb:df%7Cunknown-1&_summary=count").body,
+                  "total");
+  };
+  EXPECT_EQ(stored(), "1") << "the commit was made locally before the wait";
+  const Reply again = client.request("POST", "/fhir/Patient", body, headers);
+  EXPECT_TRUE(again.status == 200 || again.status == 201) << again.status << " " << again.body;
+  EXPECT_EQ(stored(), "1") << "the resend with its Idempotency-Key stored it again";
+  // Refused before any commit: not "unknown".
+  ASSERT_TRUE(pg.pause()) << pg.error();
+  const Reply down = client.post(
+      "/fhir/Patient",
+      R"({"resourceType":"Patient","identifier":[{"system":"urn:tb:df","value":"unknown-2"}]})");
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(down.body.find("outcome unknown"), std::string::npos) << down.body;
+  ASSERT_TRUE(pg.resume()) << pg.error();
+  stop(SIGTERM);
 }
 
 // SQLite on a full disk: the server's files may not grow past a limit (RLIMIT_FSIZE, with SIGXFSZ
