@@ -944,10 +944,10 @@ TEST_F(DatabaseFaults, PostgresqlDiskFullUnderLoad) {
 // REST write stored exactly once, every message stored exactly once after the resends (none
 // half: no Observation without its message); while the server is down no write acknowledged, no
 // AA, /readyz 503; and the service writes again by itself. Rounds: $TB_PG_KILL_ROUNDS (default
-// 4; bench/crash_soak.sh runs more); the seed: $TB_CRASH_SEED (default: the clock), printed.
+// 3; bench/crash_soak.sh runs more); the seed: $TB_CRASH_SEED (default: the clock), printed.
 TEST_F(DatabaseFaults, PostgresqlKilledUnderLoad) {
   const char* roundsEnv = std::getenv("TB_PG_KILL_ROUNDS");
-  const int rounds = roundsEnv != nullptr ? std::atoi(roundsEnv) : 4;
+  const int rounds = roundsEnv != nullptr ? std::atoi(roundsEnv) : 3;
   const unsigned seed = seedFromEnv();
   std::cout << "PostgreSQL killed: " << rounds << " rounds, TB_CRASH_SEED=" << seed << "\n";
   std::mt19937 rng(seed);
