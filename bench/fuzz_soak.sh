@@ -4,8 +4,10 @@
 # TOTAL * PARALLEL / number-of-targets seconds. Each target fuzzes a corpus kept between soaks
 # (build-fuzz/soak/NAME/corpus, seeded from fuzz/corpus/NAME); an input that crashes, leaks,
 # hangs past -timeout or goes past -rss_limit_mb is kept in build-fuzz/soak/artifacts/NAME/ with
-# the end of the target's log beside it. Prints one line per target (runs, coverage, corpus size,
-# crashes) and a summary; exits 1 if any target crashed.
+# the end of the target's log beside it, and so is an input libFuzzer reports as slow (over 10 s
+# once: slow-unit-*, counted apart, not a failure; replay it alone to see its CPU time). Prints
+# one line per target (runs, coverage, corpus size, slow inputs, crashes) and a summary; exits 1
+# if any target crashed.
 #
 #   bench/fuzz_soak.sh [TOTAL_SECONDS] [BUILD_DIR]     defaults: 3600, build-fuzz
 #   TB_FUZZ_PARALLEL=N     targets at a time (default 2)
@@ -73,18 +75,21 @@ runTarget() {
       "$bin" -max_total_time="$per" -rss_limit_mb=2048 -max_len=65536 -timeout="$timeout" \
       -artifact_prefix="$dir/artifacts/" -print_final_stats=1 corpus </dev/null >"$dir/log" 2>&1
   ) || rc=$?
-  local runs cov files crashes
+  local runs cov files crashes slow
   runs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$dir/log" | grep -oE '[0-9]+$' || echo '?')
   cov=$(grep -oE 'cov: [0-9]+' "$dir/log" | tail -n 1 | grep -oE '[0-9]+' || echo '?')
   files=$(find "$dir/corpus" -type f | wc -l)
-  crashes=$(find "$dir/artifacts" -type f | wc -l)
-  if ((rc != 0 || crashes > 0)); then
+  # libFuzzer's slow-unit-* files are inputs that took over 10 s of wall-clock time once: kept to
+  # look at (a niced soak on a busy machine makes them from CPU starvation), not failures.
+  crashes=$(find "$dir/artifacts" -type f ! -name 'slow-unit-*' | wc -l)
+  slow=$(find "$dir/artifacts" -type f -name 'slow-unit-*' | wc -l)
+  if ((rc != 0 || crashes > 0 || slow > 0)); then
     mkdir -p "$soak/artifacts/$name"
     cp -R "$dir/artifacts/." "$soak/artifacts/$name/" 2>/dev/null || true
     tail -n 80 "$dir/log" >"$soak/artifacts/$name/log-tail.txt"
     rm -f "$dir/artifacts/"*
   fi
-  echo "$name runs=$runs cov=$cov corpus=$files crashes=$crashes exit=$rc" >"$dir/status"
+  echo "$name runs=$runs cov=$cov corpus=$files slow=$slow crashes=$crashes exit=$rc" >"$dir/status"
   cat "$dir/status"
 }
 
