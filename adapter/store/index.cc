@@ -316,4 +316,12 @@ void extractIndex(const SearchParameterRegistry& registry, const core::Element& 
   }
 }
 
+std::string indexKey(std::string_view value) {
+  if (value.size() <= kMaxIndexedBytes) return std::string(value);
+  size_t end = kMaxIndexedBytes;
+  // Back to the start of the character the cut falls in (continuation bytes are 10xxxxxx).
+  while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;
+  return std::string(value.substr(0, end));
+}
+
 }  // namespace trialbridge::store

@@ -51,6 +51,16 @@ struct IndexRows {
   }
 };
 
+// The longest value an index column holds (bytes). PostgreSQL refuses an index entry over about
+// 2.7 kB (a B-tree row is at most a third of a page), so a token's code and system, a string's
+// normalized form, a URI and a reference's target are kept to their first kMaxIndexedBytes,
+// cut at a character boundary, on both backends alike; a search value is cut the same way
+// before it is compared. Matching is then by those first bytes: a string's prefix and :contains
+// look at them, a token's or URI's equality compares them (two values differing only after
+// 1 kB match each other). `:exact` compares the whole value, which is kept beside the key.
+inline constexpr size_t kMaxIndexedBytes = 1024;
+std::string indexKey(std::string_view value);
+
 // Computes the index rows of `resource` (a root resource element). Thread-safe. Expressions that
 // fail on a resource are skipped for it (an index is best effort; the resource is still stored).
 void extractIndex(const SearchParameterRegistry& registry, const core::Element& resource,

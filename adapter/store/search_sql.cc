@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/index.h"
+
 namespace trialbridge::store {
 
 namespace {
@@ -66,22 +68,23 @@ void alternative(ParamType type, Modifier modifier, const SearchValue& v, SqlTex
       if (modifier == Modifier::Text) {
         sql.add("txt LIKE ? ESCAPE '\\'").bind("%" + likeEscape(v.text) + "%");
       } else if (!v.hasSystem) {
-        sql.add("code = ?").bind(v.code);
+        sql.add("code = ?").bind(indexKey(v.code));
       } else if (v.code.empty()) {
-        sql.add("sys = ?").bind(v.system);
+        sql.add("sys = ?").bind(indexKey(v.system));
       } else {
-        sql.add("(sys = ? AND code = ?)").bind(v.system).bind(v.code);
+        sql.add("(sys = ? AND code = ?)").bind(indexKey(v.system)).bind(indexKey(v.code));
       }
       break;
     case ParamType::String:
       if (modifier == Modifier::Exact) {
         sql.add("exact = ?").bind(v.text);
       } else if (modifier == Modifier::Contains) {
-        sql.add("norm LIKE ? ESCAPE '\\'").bind("%" + likeEscape(v.text) + "%");
+        sql.add("norm LIKE ? ESCAPE '\\'").bind("%" + likeEscape(indexKey(v.text)) + "%");
       } else if (v.text.empty()) {
         sql.add("1 = 1");
       } else {
-        sql.add("(norm >= ? AND norm < ?)").bind(v.text).bind(v.text + std::string(kMaxChar));
+        const std::string key = indexKey(v.text);
+        sql.add("(norm >= ? AND norm < ?)").bind(key).bind(key + std::string(kMaxChar));
       }
       break;
     case ParamType::Date: dateCondition(v, "lo", "hi", sql); break;
@@ -99,20 +102,22 @@ void alternative(ParamType type, Modifier modifier, const SearchValue& v, SqlTex
       break;
     case ParamType::Reference:
       if (!v.refId.empty() && !v.refType.empty()) {
-        sql.add("(target_type = ? AND target_id = ?)").bind(v.refType).bind(v.refId);
+        sql.add("(target_type = ? AND target_id = ?)")
+            .bind(indexKey(v.refType))
+            .bind(indexKey(v.refId));
       } else if (!v.refId.empty()) {
-        sql.add("target_id = ?").bind(v.refId);
+        sql.add("target_id = ?").bind(indexKey(v.refId));
       } else {
         sql.add("url = ?").bind(v.text);
       }
       break;
     case ParamType::Uri:
       if (modifier == Modifier::Below) {
-        sql.add("uri LIKE ? ESCAPE '\\'").bind(likeEscape(v.text) + "%");
+        sql.add("uri LIKE ? ESCAPE '\\'").bind(likeEscape(indexKey(v.text)) + "%");
       } else if (modifier == Modifier::Above) {
         sql.add("SUBSTR(?, 1, LENGTH(uri)) = uri").bind(v.text);
       } else {
-        sql.add("uri = ?").bind(v.text);
+        sql.add("uri = ?").bind(indexKey(v.text));
       }
       break;
     default: sql.add("1 = 0"); break;

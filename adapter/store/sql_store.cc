@@ -873,8 +873,8 @@ void Writer::insertIndex(const IndexRows& rows) {
     base(rows.tokens.size());
     for (const auto& r : rows.tokens) {
       rParam_.push_back(r.param);
-      c1_.push_back(r.system);
-      c2_.push_back(r.code);
+      c1_.push_back(indexKey(r.system));
+      c2_.push_back(indexKey(r.code));
       c3_.push_back(r.text);
     }
     run(0,
@@ -885,7 +885,7 @@ void Writer::insertIndex(const IndexRows& rows) {
     base(rows.strings.size());
     for (const auto& r : rows.strings) {
       rParam_.push_back(r.param);
-      c1_.push_back(r.normalized);
+      c1_.push_back(indexKey(r.normalized));
       c2_.push_back(r.exact);
     }
     run(1, "INSERT INTO idx_string (res_type, res_id, param, norm, exact) VALUES (?, ?, ?, ?, ?)",
@@ -905,8 +905,8 @@ void Writer::insertIndex(const IndexRows& rows) {
     base(rows.references.size());
     for (const auto& r : rows.references) {
       rParam_.push_back(r.param);
-      c1_.push_back(r.targetType);
-      c2_.push_back(r.targetId);
+      c1_.push_back(indexKey(r.targetType));
+      c2_.push_back(indexKey(r.targetId));
       c3_.push_back(r.url);
     }
     run(3,
@@ -931,7 +931,7 @@ void Writer::insertIndex(const IndexRows& rows) {
     base(rows.uris.size());
     for (const auto& r : rows.uris) {
       rParam_.push_back(r.param);
-      c1_.push_back(r.uri);
+      c1_.push_back(indexKey(r.uri));
     }
     run(5, "INSERT INTO idx_uri (res_type, res_id, param, uri) VALUES (?, ?, ?, ?)",
         [&](Statement& st) { st, use(c1_); });

@@ -273,5 +273,15 @@ TEST(Ids, NewIdsAreValidUuid7sInIncreasingOrder) {
   EXPECT_FALSE(isValidId("a/b"));
 }
 
+TEST(IndexKey, CutsAtACharacterBoundary) {
+  EXPECT_EQ(indexKey("short"), "short");
+  const std::string exact(kMaxIndexedBytes, 'a');
+  EXPECT_EQ(indexKey(exact), exact);
+  const std::string twoByte = std::string(kMaxIndexedBytes - 1, 'a') + "\xC3\xA9tail";
+  EXPECT_EQ(indexKey(twoByte), std::string(kMaxIndexedBytes - 1, 'a'));
+  const std::string fourByte = std::string(kMaxIndexedBytes - 2, 'a') + "\xF0\x9F\x98\x80";
+  EXPECT_EQ(indexKey(fourByte), std::string(kMaxIndexedBytes - 2, 'a'));
+}
+
 }  // namespace
 }  // namespace trialbridge::store

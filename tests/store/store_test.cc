@@ -20,6 +20,7 @@
 #include "conformance/context.h"
 #include "core/json.h"
 #include "pg_cluster.h"
+#include "store/index.h"
 #include "store/search_sql.h"
 #include "store/sql_dialect.h"
 
@@ -172,6 +173,35 @@ TEST_P(StoreTest, CreateReadUpdateVreadHistory) {
   HistoryResult sinceResult;
   ASSERT_TRUE(store_->history(since, sinceResult));
   EXPECT_EQ(sinceResult.total, 2);
+}
+
+// PostgreSQL refuses an index entry over about 2.7 kB: a long name, identifier or URL is indexed
+// by its first kMaxIndexedBytes and is stored and found on both backends alike.
+TEST_P(StoreTest, LongSearchableValuesAreStoredAndFound) {
+  std::string family;  // 4 kB, ending in a two-byte character across the cut
+  while (family.size() < kMaxIndexedBytes - 1) family += "Abcdefgh";
+  family.resize(kMaxIndexedBytes - 1);
+  family += "\xC3\xA9" + std::string(3000, 'z');
+  const std::string mrn = std::string(3000, '7') + "-A";
+  const std::string other = std::string(3000, '7') + "-B";  // differs after the first 1 kB only
+  const std::string url = "https://example.org/" + std::string(3000, 'u');
+  const std::string patient = R"({"resourceType":"Patient","name":[{"family":")" + family +
+                              R"("}],"identifier":[{"system":"urn:mrn","value":")" + mrn +
+                              R"("}]})";
+  const std::string id = create(patient);
+  const std::string library = create(R"({"resourceType":"Library","status":"draft","url":")" + url +
+                                     R"(","type":{"coding":[{"code":"logic-library"}]}})");
+  EXPECT_EQ(ids("Patient", "family=abcdefgh"), std::set<std::string>{id});
+  EXPECT_EQ(ids("Patient", "family=" + family), std::set<std::string>{id});
+  EXPECT_EQ(ids("Patient", "family:exact=" + family), std::set<std::string>{id});
+  EXPECT_TRUE(ids("Patient", "family:exact=" + family.substr(0, 2000)).empty());
+  EXPECT_EQ(ids("Patient", "family:contains=bcdefgha"), std::set<std::string>{id});
+  EXPECT_EQ(ids("Patient", "identifier=urn:mrn|" + mrn), std::set<std::string>{id});
+  // The documented limit: values that differ only after the first kMaxIndexedBytes match.
+  EXPECT_EQ(ids("Patient", "identifier=urn:mrn|" + other), std::set<std::string>{id});
+  EXPECT_TRUE(ids("Patient", "identifier=urn:mrn|" + mrn.substr(0, 500)).empty());
+  EXPECT_EQ(ids("Library", "url=" + url), std::set<std::string>{library});
+  EXPECT_EQ(ids("Library", "url:below=https://example.org/uuu"), std::set<std::string>{library});
 }
 
 TEST_P(StoreTest, IfMatchAndMustNotExist) {
