@@ -209,30 +209,38 @@ core::Result<std::vector<study::LabResult>> StoreSubjectDirectory::results(
         parsed.items().front().message);
   }
   q.filter = &filter;
-  std::vector<store::ResourceVersion> found;
-  if (store::Status s = store_.series(q, found); !s) {
-    return core::Result<std::vector<study::LabResult>>::error(
-        "subject directory: Observation series failed: " + s.message());
-  }
-  // Latest first, equal starts by id descending: earliest first with equal times by id
-  // ascending once reversed, the order the stable sort below keeps.
-  std::reverse(found.begin(), found.end());
-  core::Issues issues;
-  for (const store::ResourceVersion& v : found) {
-    auto doc = core::readJson(v.json, store_.types(), issues);
-    if (!doc) continue;
-    const std::string_view status = text(doc->root(), "status");
-    if (status == "entered-in-error" || status == "cancelled") continue;
-    auto r = mapping::labResultOf(*doc->root(), nullptr);
-    // The index bounds the start of the effective time in UTC; the result's own reading of it
-    // decides, as documented.
-    if (r && r->effective.seconds >= from && r->effective.seconds < before)
-      out.push_back(std::move(*r));
+  // The latest `limit` that read as results: when some of a full answer do not (an effective
+  // time that is not a date, an instant or a period), ask for more, so that a short answer
+  // always means there are no others (the study context's windows rely on it).
+  for (q.limit = limit;; q.limit += std::max(q.limit, limit - out.size())) {
+    std::vector<store::ResourceVersion> found;
+    if (store::Status s = store_.series(q, found); !s) {
+      return core::Result<std::vector<study::LabResult>>::error(
+          "subject directory: Observation series failed: " + s.message());
+    }
+    out.clear();
+    // Latest first, equal starts by id descending: earliest first with equal times by id
+    // ascending once reversed, the order the stable sort below keeps.
+    std::reverse(found.begin(), found.end());
+    core::Issues issues;
+    for (const store::ResourceVersion& v : found) {
+      auto doc = core::readJson(v.json, store_.types(), issues);
+      if (!doc) continue;
+      const std::string_view status = text(doc->root(), "status");
+      if (status == "entered-in-error" || status == "cancelled") continue;
+      auto r = mapping::labResultOf(*doc->root(), nullptr);
+      // The index bounds the start of the effective time in UTC; the result's own reading of it
+      // decides, as documented.
+      if (r && r->effective.seconds >= from && r->effective.seconds < before)
+        out.push_back(std::move(*r));
+    }
+    if (found.size() < q.limit || out.size() >= limit) break;
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const study::LabResult& a, const study::LabResult& b) {
                      return a.effective.seconds < b.effective.seconds;
                    });
+  if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(limit));
   return out;
 }
 

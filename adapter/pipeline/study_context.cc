@@ -196,42 +196,64 @@ class SubjectWriter {
       replaced.insert(c.result.source);
     }
     if (replaced.empty()) return true;
-    const study::VisitWindow* window =
-        settings->baselineTimepoint.empty() ? nullptr : plan_.find(settings->baselineTimepoint);
-    auto stored = storedCourse(study::plateletCountCodes(*settings), window);
-    if (!stored) return fail(stored.message());
-    std::vector<LabResult> counts;
-    for (LabResult& s : stored.value()) {
-      if (!replaced.contains(s.source)) counts.push_back(std::move(s));
+    PlateletCourse pc;
+    // The latest stored counts, in windows that grow until one decides every new count as the
+    // whole history would (study::settledBefore), holds the whole history, or reaches
+    // resultsLimit_ (then the course is the one of the latest resultsLimit_ counts).
+    for (size_t want = firstWindow();; want = std::min(want * 2, resultsLimit_)) {
+      bool whole = false;
+      if (!plateletCourse(*settings, replaced, want, pc, whole)) return false;
+      if (whole || want >= resultsLimit_ || study::settledBefore(pc.course, earliest)) break;
     }
-    for (const Current& c : current_) {
-      if (!c.void_ && study::isPlateletCount(*settings, c.result)) counts.push_back(c.result);
-    }
-    std::stable_sort(counts.begin(), counts.end(), [](const LabResult& a, const LabResult& b) {
-      return a.effective.seconds < b.effective.seconds;
-    });
-    std::vector<std::string> problems;
-    const std::vector<study::PlateletCount> values =
-        study::plateletCounts(*settings, counts, &problems);
-    for (std::string& why : problems) {
+    for (std::string& why : pc.problems) {
       out_.issues.add(core::Severity::Warning, core::IssueType::Invalid,
                       "a platelet count cannot be evaluated: " + why, "");
     }
-    const auto baseline = study::selectBaseline(*settings, plan_, *treatmentStart_, values);
-    const study::ResponseCourse course = study::evaluatePlateletResponse(
-        *settings, baseline ? std::optional<double>(baseline->value) : std::nullopt,
-        *treatmentStart_, values);
-    for (const LabResult& count : counts) {
+    for (const LabResult& count : pc.counts) {
       if (count.effective.seconds < earliest || !study::isPlateletCount(*settings, count)) continue;
-      const study::CountResponse* at = course.at(count.effective.seconds);
+      const study::CountResponse* at = pc.course.at(count.effective.seconds);
       if (at == nullptr) continue;
       const study::Placement place = plan_.place(count.effective, count.system, count.code);
       const std::string_view tp = place.kind == study::PlacementKind::InWindow
                                       ? std::string_view(place.window->timepoint->id)
                                       : std::string_view{};
       if (!study::reportsResponseAt(*settings, tp)) continue;
-      writeResponse(count, *at, place, course);
+      writeResponse(count, *at, place, pc.course);
     }
+    return true;
+  }
+
+  // The platelet course over the latest `want` stored counts (and the baseline) with the new
+  // ones in place of the versions they replace; false when the directory failed.
+  struct PlateletCourse {
+    std::vector<LabResult> counts;  // in time order
+    std::vector<std::string> problems;
+    study::ResponseCourse course;
+  };
+  bool plateletCourse(const study::PlateletResponseSettings& settings,
+                      const std::set<std::string>& replaced, size_t want, PlateletCourse& out,
+                      bool& whole) {
+    const study::VisitWindow* window =
+        settings.baselineTimepoint.empty() ? nullptr : plan_.find(settings.baselineTimepoint);
+    auto stored = storedCourse(study::plateletCountCodes(settings), window, want, whole);
+    if (!stored) return fail(stored.message());
+    out = PlateletCourse();
+    for (LabResult& s : stored.value()) {
+      if (!replaced.contains(s.source)) out.counts.push_back(std::move(s));
+    }
+    for (const Current& c : current_) {
+      if (!c.void_ && study::isPlateletCount(settings, c.result)) out.counts.push_back(c.result);
+    }
+    std::stable_sort(out.counts.begin(), out.counts.end(),
+                     [](const LabResult& a, const LabResult& b) {
+                       return a.effective.seconds < b.effective.seconds;
+                     });
+    const std::vector<study::PlateletCount> values =
+        study::plateletCounts(settings, out.counts, &out.problems);
+    const auto baseline = study::selectBaseline(settings, plan_, *treatmentStart_, values);
+    out.course = study::evaluatePlateletResponse(
+        settings, baseline ? std::optional<double>(baseline->value) : std::nullopt,
+        *treatmentStart_, values);
     return true;
   }
 
@@ -263,15 +285,29 @@ class SubjectWriter {
     out_.derived++;
   }
 
+  // The first window of stored results read for a new one (see deriveResponse, deriveDrafts).
+  size_t firstWindow() const { return std::min<size_t>(64, resultsLimit_); }
+
   // The stored results of `tests` that the rules read (issue 15: one search a test, bounded): the
-  // latest resultsLimit_ (the course a platelet response and a toxicity episode are judged on).
-  // When that answer is full and starts after the first dose, the baseline (the last result
-  // before it, inside the baseline `window` when there is one) was cut off: it is asked for
-  // alone, with a few before it in case the last ones do not convert (kBaselineCandidates).
+  // latest `limit`, with `whole` set when that is all of them. A full answer may have left out
+  // results at the instant of its earliest: they are all left out, so that what is returned is
+  // every result after an instant (what the windows of deriveResponse and deriveDrafts need).
+  // When the answer starts after the first dose, the baseline (the last result before it, inside
+  // the baseline `window` when there is one) was cut off: it is asked for alone, with a few
+  // before it in case the last ones do not convert (kBaselineCandidates).
   core::Result<std::vector<LabResult>> storedCourse(std::span<const study::Coding> tests,
-                                                    const study::VisitWindow* window) const {
-    auto out = directory_.results(trial_, subject_, tests, study::kNoLowerBound, resultsLimit_);
-    if (!out || !treatmentStart_ || out->size() < resultsLimit_) return out;
+                                                    const study::VisitWindow* window, size_t limit,
+                                                    bool& whole) const {
+    auto out = directory_.results(trial_, subject_, tests, study::kNoLowerBound, limit);
+    if (!out) return out;
+    whole = out->size() < limit;
+    if (!whole && !out->empty()) {
+      const int64_t first = out->front().effective.seconds;
+      std::erase_if(out.value(), [first](const LabResult& r) {
+        return r.effective.seconds == first;
+      });
+    }
+    if (whole || !treatmentStart_) return out;
     if (!out->empty() && out->front().effective.seconds < *treatmentStart_) return out;
     constexpr size_t kBaselineCandidates = 16;
     const int64_t from = window != nullptr ? window->earliest : study::kNoLowerBound;
@@ -304,29 +340,38 @@ class SubjectWriter {
       if (term == nullptr) continue;
       study::Concept test;
       test.codes.push_back({c.result.system, c.result.code, {}, {}});
-      auto earlier = storedCourse(study::testCodes(test), nullptr);
-      if (!earlier) return fail(earlier.message());
-      const LabResult* baseline =
-          treatmentStart_ ? baselineOf(earlier.value(), *treatmentStart_) : nullptr;
-      const study::ToxicityGrade g = study::gradeToxicity(trial_, *term, c.result, baseline, facts);
-      if (!g.evaluated || !g.proposeAdverseEvent) continue;
       const int threshold = term->draftFromGrade.value_or(trial_.safety.draftFromGrade);
-      if (!study::proposeDraft(
-              g.grade, threshold,
-              highestInEpisode(*term, c, earlier.value(), baseline, facts, threshold))) {
-        continue;
+      // The latest stored results of the test, in windows that grow until one holds the start
+      // of the current episode (a result below the threshold: the highest grade since then
+      // is the whole history's), holds the whole history, or reaches resultsLimit_.
+      std::optional<study::ToxicityGrade> g;
+      int highest = 0;
+      for (size_t want = firstWindow();; want = std::min(want * 2, resultsLimit_)) {
+        bool whole = false;
+        auto earlier = storedCourse(study::testCodes(test), nullptr, want, whole);
+        if (!earlier) return fail(earlier.message());
+        const LabResult* baseline =
+            treatmentStart_ ? baselineOf(earlier.value(), *treatmentStart_) : nullptr;
+        g = study::gradeToxicity(trial_, *term, c.result, baseline, facts);
+        if (!g->evaluated || !g->proposeAdverseEvent) break;
+        bool opened = false;
+        highest = highestInEpisode(*term, c, earlier.value(), baseline, facts, threshold, opened);
+        if (whole || opened || want >= resultsLimit_) break;
       }
-      writeDraft(c, g);
+      if (!g->evaluated || !g->proposeAdverseEvent) continue;
+      if (!study::proposeDraft(g->grade, threshold, highest)) continue;
+      writeDraft(c, *g);
     }
     return true;
   }
 
   // The highest grade of the term's earlier results since the last one below the threshold
-  // (the current episode), after the start of treatment.
+  // (the current episode), after the start of treatment; `opened` tells whether such a result
+  // was among `earlier` (then the results before it do not matter).
   int highestInEpisode(const study::ToxicityTermSettings& term, const Current& c,
                        std::vector<LabResult>& earlier, const LabResult* baseline,
-                       const study::SubjectFacts& facts, int threshold) const {
-    std::sort(earlier.begin(), earlier.end(), [](const LabResult& a, const LabResult& b) {
+                       const study::SubjectFacts& facts, int threshold, bool& opened) const {
+    std::stable_sort(earlier.begin(), earlier.end(), [](const LabResult& a, const LabResult& b) {
       return a.effective.seconds < b.effective.seconds;
     });
     int highest = 0;
@@ -335,6 +380,7 @@ class SubjectWriter {
         continue;
       if (treatmentStart_ && e.effective.seconds < *treatmentStart_) continue;
       const int grade = study::gradeToxicity(trial_, term, e, baseline, facts).grade;
+      opened = opened || grade < threshold;
       highest = grade < threshold ? 0 : std::max(highest, grade);
     }
     return highest;
