@@ -197,13 +197,19 @@ class SubjectWriter {
     }
     if (replaced.empty()) return true;
     PlateletCourse pc;
-    // The latest stored counts, in windows that grow until one decides every new count as the
+    // The latest stored counts, in a window that grows until it decides every new count as the
     // whole history would (study::settledBefore), holds the whole history, or reaches
     // resultsLimit_ (then the course is the one of the latest resultsLimit_ counts).
-    for (size_t want = firstWindow();; want = std::min(want * 2, resultsLimit_)) {
-      bool whole = false;
-      if (!plateletCourse(*settings, replaced, want, pc, whole)) return false;
-      if (whole || want >= resultsLimit_ || study::settledBefore(pc.course, earliest)) break;
+    Stored stored;
+    stored.tests = study::plateletCountCodes(*settings);
+    stored.window =
+        settings->baselineTimepoint.empty() ? nullptr : plan_.find(settings->baselineTimepoint);
+    for (;;) {
+      if (!grow(stored)) return false;
+      auto results = withBaseline(stored);
+      if (!results) return fail(results.message());
+      plateletCourse(*settings, replaced, std::move(results.value()), pc);
+      if (done(stored) || study::settledBefore(pc.course, earliest)) break;
     }
     for (std::string& why : pc.problems) {
       out_.issues.add(core::Severity::Warning, core::IssueType::Invalid,
@@ -223,22 +229,18 @@ class SubjectWriter {
     return true;
   }
 
-  // The platelet course over the latest `want` stored counts (and the baseline) with the new
-  // ones in place of the versions they replace; false when the directory failed.
+  // The platelet course over `stored` counts with the new ones in place of the versions they
+  // replace.
   struct PlateletCourse {
     std::vector<LabResult> counts;  // in time order
     std::vector<std::string> problems;
     study::ResponseCourse course;
   };
-  bool plateletCourse(const study::PlateletResponseSettings& settings,
-                      const std::set<std::string>& replaced, size_t want, PlateletCourse& out,
-                      bool& whole) {
-    const study::VisitWindow* window =
-        settings.baselineTimepoint.empty() ? nullptr : plan_.find(settings.baselineTimepoint);
-    auto stored = storedCourse(study::plateletCountCodes(settings), window, want, whole);
-    if (!stored) return fail(stored.message());
+  void plateletCourse(const study::PlateletResponseSettings& settings,
+                      const std::set<std::string>& replaced, std::vector<LabResult> stored,
+                      PlateletCourse& out) {
     out = PlateletCourse();
-    for (LabResult& s : stored.value()) {
+    for (LabResult& s : stored) {
       if (!replaced.contains(s.source)) out.counts.push_back(std::move(s));
     }
     for (const Current& c : current_) {
@@ -254,7 +256,6 @@ class SubjectWriter {
     out.course = study::evaluatePlateletResponse(
         settings, baseline ? std::optional<double>(baseline->value) : std::nullopt,
         *treatmentStart_, values);
-    return true;
   }
 
   void writeResponse(const LabResult& count, const study::CountResponse& at,
@@ -285,38 +286,68 @@ class SubjectWriter {
     out_.derived++;
   }
 
-  // The first window of stored results read for a new one (see deriveResponse, deriveDrafts).
-  size_t firstWindow() const { return std::min<size_t>(64, resultsLimit_); }
+  // A test's stored results as the rules read them (issue 15): backwards from the latest, in a
+  // window that grows (64 results, then doubling, at most resultsLimit_ in all), each result
+  // read once. The window holds every stored result later than `edge`: a read that was cut by
+  // its limit may have left out results at the instant of its earliest, so those are left to the
+  // next read (what the rules' windows need: settledBefore, the toxicity episode).
+  struct Stored {
+    std::vector<study::Coding> tests;
+    const study::VisitWindow* window = nullptr;  // the baseline's, when there is one
+    std::vector<LabResult> results;              // in time order
+    int64_t edge = study::kNoUpperBound;         // seconds; results up to it are not read yet
+    bool whole = false;                          // every stored result is in
+    size_t read = 0;                             // results asked for so far
+    std::optional<std::vector<LabResult>> baseline;
+  };
+  bool done(const Stored& s) const { return s.whole || s.read >= resultsLimit_; }
 
-  // The stored results of `tests` that the rules read (issue 15: one search a test, bounded): the
-  // latest `limit`, with `whole` set when that is all of them. A full answer may have left out
-  // results at the instant of its earliest: they are all left out, so that what is returned is
-  // every result after an instant (what the windows of deriveResponse and deriveDrafts need).
-  // When the answer starts after the first dose, the baseline (the last result before it, inside
-  // the baseline `window` when there is one) was cut off: it is asked for alone, with a few
-  // before it in case the last ones do not convert (kBaselineCandidates).
-  core::Result<std::vector<LabResult>> storedCourse(std::span<const study::Coding> tests,
-                                                    const study::VisitWindow* window, size_t limit,
-                                                    bool& whole) const {
-    auto out = directory_.results(trial_, subject_, tests, study::kNoLowerBound, limit);
-    if (!out) return out;
-    whole = out->size() < limit;
-    if (!whole && !out->empty()) {
-      const int64_t first = out->front().effective.seconds;
-      std::erase_if(out.value(), [first](const LabResult& r) {
-        return r.effective.seconds == first;
+  // Reads the next, older part of the window (nothing when done): false when the directory
+  // failed.
+  bool grow(Stored& s) {
+    if (done(s)) return true;
+    const size_t more =
+        s.read == 0 ? std::min<size_t>(64, resultsLimit_) : std::min(s.read, resultsLimit_ - s.read);
+    const int64_t before = s.edge == study::kNoUpperBound ? study::kNoUpperBound : s.edge + 1;
+    auto older =
+        directory_.results(trial_, subject_, s.tests, study::kNoLowerBound, more, before);
+    if (!older) return fail(older.message());
+    s.read += more;
+    s.whole = older->size() < more;
+    if (!s.whole && !older->empty()) {
+      s.edge = older->front().effective.seconds;
+      std::erase_if(older.value(), [&](const LabResult& r) {
+        return r.effective.seconds == s.edge;
       });
     }
-    if (whole || !treatmentStart_) return out;
-    if (!out->empty() && out->front().effective.seconds < *treatmentStart_) return out;
-    constexpr size_t kBaselineCandidates = 16;
-    const int64_t from = window != nullptr ? window->earliest : study::kNoLowerBound;
-    const int64_t before =
-        window != nullptr ? std::min(*treatmentStart_, window->latest) : *treatmentStart_;
-    auto baseline = directory_.results(trial_, subject_, tests, from, kBaselineCandidates, before);
-    if (!baseline) return baseline;
-    for (LabResult& r : out.value()) baseline.value().push_back(std::move(r));
-    return baseline;
+    older->insert(older->end(), std::make_move_iterator(s.results.begin()),
+                  std::make_move_iterator(s.results.end()));
+    s.results = std::move(older.value());
+    return true;
+  }
+
+  // The window's results and, when it starts after the first dose, the baseline it cut off (the
+  // last result before it, inside the baseline `window` when there is one), asked for alone
+  // with a few before it in case the last ones do not convert (kBaselineCandidates).
+  core::Result<std::vector<LabResult>> withBaseline(Stored& s) const {
+    if (s.whole || !treatmentStart_) return s.results;
+    if (!s.results.empty() && s.results.front().effective.seconds < *treatmentStart_)
+      return s.results;
+    if (!s.baseline) {
+      constexpr size_t kBaselineCandidates = 16;
+      const int64_t from = s.window != nullptr ? s.window->earliest : study::kNoLowerBound;
+      const int64_t before = s.window != nullptr ? std::min(*treatmentStart_, s.window->latest)
+                                                 : *treatmentStart_;
+      auto b = directory_.results(trial_, subject_, s.tests, from, kBaselineCandidates, before);
+      if (!b) return b;
+      s.baseline = std::move(b.value());
+    }
+    std::vector<LabResult> out;
+    for (const LabResult& r : *s.baseline) {
+      if (r.effective.seconds <= s.edge) out.push_back(r);  // not in the window
+    }
+    out.insert(out.end(), s.results.begin(), s.results.end());
+    return out;
   }
 
   // The baseline value of a test: the last result before the first dose.
@@ -346,9 +377,11 @@ class SubjectWriter {
       // is the whole history's), holds the whole history, or reaches resultsLimit_.
       std::optional<study::ToxicityGrade> g;
       int highest = 0;
-      for (size_t want = firstWindow();; want = std::min(want * 2, resultsLimit_)) {
-        bool whole = false;
-        auto earlier = storedCourse(study::testCodes(test), nullptr, want, whole);
+      Stored stored;
+      stored.tests = study::testCodes(test);
+      for (;;) {
+        if (!grow(stored)) return false;
+        auto earlier = withBaseline(stored);
         if (!earlier) return fail(earlier.message());
         const LabResult* baseline =
             treatmentStart_ ? baselineOf(earlier.value(), *treatmentStart_) : nullptr;
@@ -356,7 +389,7 @@ class SubjectWriter {
         if (!g->evaluated || !g->proposeAdverseEvent) break;
         bool opened = false;
         highest = highestInEpisode(*term, c, earlier.value(), baseline, facts, threshold, opened);
-        if (whole || opened || want >= resultsLimit_) break;
+        if (opened || done(stored)) break;
       }
       if (!g->evaluated || !g->proposeAdverseEvent) continue;
       if (!study::proposeDraft(g->grade, threshold, highest)) continue;
