@@ -13,7 +13,13 @@
 // and median milliseconds of a whole message and of its study context alone (the directory's
 // searches included), and the CPU milliseconds of the process per message.
 //
+// --counts cycling (the default) gives the stored counts 30 + n % 97 an hour apart: no level
+// lasts, so no response is ever confirmed and the study context reads its most (resultsLimit,
+// 1,000 counts) for each; --counts steady gives them 150 + n % 50, a complete response confirmed
+// all along, as in a responder's years of weekly counts.
+//
 // Usage: lab_cost_bench [--stored 100,1000,10000,30000] [--messages 40] [--backend sqlite]
+//                       [--counts cycling|steady]
 //   TB_LAB_COST_KEEP=1   keep each SQLite store (its path on stderr), e.g. for EXPLAIN QUERY PLAN
 #include <sys/resource.h>
 
@@ -146,7 +152,7 @@ bool storeOptions(const std::string& backend, const std::string& dir,
 #endif
 }
 
-int run(const std::string& backend, size_t stored, int messages, Figures& f) {
+int run(const std::string& backend, bool steady, size_t stored, int messages, Figures& f) {
   const tb::conformance::Context& context = tb::conformance::Context::r4();
   tb::core::Issues issues;
   const tb::study::Trial trial =
@@ -199,7 +205,9 @@ int run(const std::string& backend, size_t stored, int messages, Figures& f) {
         json +=
             (k == 0 ? "" : ",") + std::string(R"({"resource":)") +
             observation(id, patient, done % 2 == 0, first + static_cast<int64_t>(done / 2) * 3600,
-                        done % 2 == 0 ? 30 + static_cast<int>(done % 97) : 25) +
+                        done % 2 == 1     ? 25
+                        : steady          ? 150 + static_cast<int>(done % 50)
+                                          : 30 + static_cast<int>(done % 97)) +
             R"(,"request":{"method":"PUT","url":"Observation/)" + id + R"("}})";
       }
       json += "]}";
@@ -243,10 +251,12 @@ int main(int argc, char** argv) {
   std::vector<size_t> stored = {100, 1000, 10000, 30000};
   int messages = 40;
   std::string backend = "sqlite";
+  bool steady = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--messages") messages = std::max(1, std::atoi(argv[i + 1]));
     if (a == "--backend") backend = argv[i + 1];
+    if (a == "--counts") steady = std::string(argv[i + 1]) == "steady";
     if (a == "--stored") {
       stored.clear();
       std::stringstream ss(argv[i + 1]);
@@ -258,7 +268,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   for (size_t n : stored) {
     Figures f;
-    const int r = run(backend, n, messages, f);
+    const int r = run(backend, steady, n, messages, f);
     if (r == 2) {
       std::fprintf(stderr, "lab_cost_bench: setup failed at %zu stored\n", n);
       return 2;
