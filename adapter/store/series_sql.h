@@ -46,10 +46,9 @@ class SeriesWriter {
   std::unique_ptr<Poco::Data::Statement> delete_, insert_;
 };
 
-// The SELECT of one code's range of a series, latest start first, at most query.limit: the
-// columns res_id, version, last_updated, lu_ms, json, start_ms.
-SqlText seriesSelect(const SeriesQuery& query, const std::string& system, const std::string& code,
-                     bool sqlite);
+// The SELECT of a series (query.codes not empty): for each code, its range latest start first,
+// at most query.limit; the columns res_id, version, last_updated, lu_ms, json, start_ms.
+SqlText seriesSelect(const SeriesQuery& query, bool sqlite);
 
 // A match of one code's range with its start, for merging the ranges of several codes.
 struct SeriesMatch {

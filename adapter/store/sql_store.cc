@@ -1676,8 +1676,8 @@ Status SqlStore::series(const SeriesQuery& query, std::vector<ResourceVersion>& 
   if (query.limit == 0 || query.codes.empty()) return Status::ok();
   return withReader([&](Reader& r) {
     std::vector<sql::SeriesMatch> matches;
-    for (const auto& [system, code] : query.codes) {
-      const SqlText sql = sql::seriesSelect(query, system, code, !dialect_.postgres());
+    {
+      const SqlText sql = sql::seriesSelect(query, !dialect_.postgres());
       Statement st(*r.session);
       st << dialect_.sql(sql.text);
       bindAll(st, sql.binds);
