@@ -131,8 +131,7 @@ double median(std::vector<double> v) {
 }
 
 // Where a store for one run is: a new SQLite file in `dir`, or a new PostgreSQL database.
-bool storeOptions(const std::string& backend, const std::string& dir,
-                  tb::store::StoreOptions& o) {
+bool storeOptions(const std::string& backend, const std::string& dir, tb::store::StoreOptions& o) {
   o.backend = backend;
   if (backend == "sqlite") {
     o.database = dir + "/store.db";
@@ -205,9 +204,9 @@ int run(const std::string& backend, bool steady, size_t stored, int messages, Fi
         json +=
             (k == 0 ? "" : ",") + std::string(R"({"resource":)") +
             observation(id, patient, done % 2 == 0, first + static_cast<int64_t>(done / 2) * 3600,
-                        done % 2 == 1     ? 25
-                        : steady          ? 150 + static_cast<int>(done % 50)
-                                          : 30 + static_cast<int>(done % 97)) +
+                        done % 2 == 1 ? 25
+                        : steady      ? 150 + static_cast<int>(done % 50)
+                                      : 30 + static_cast<int>(done % 97)) +
             R"(,"request":{"method":"PUT","url":"Observation/)" + id + R"("}})";
       }
       json += "]}";

@@ -36,7 +36,8 @@ std::string escaped(std::string_view s) {
 // milliseconds' range) as the store's.
 int64_t toMillis(int64_t seconds) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1000;
-  if (seconds <= study::kNoLowerBound || seconds < -kMax) return std::numeric_limits<int64_t>::min();
+  if (seconds <= study::kNoLowerBound || seconds < -kMax)
+    return std::numeric_limits<int64_t>::min();
   if (seconds >= study::kNoUpperBound || seconds > kMax) return std::numeric_limits<int64_t>::max();
   return seconds * 1000;
 }
@@ -205,8 +206,7 @@ core::Result<std::vector<study::LabResult>> StoreSubjectDirectory::results(
                      filter, parsed);
   if (parsed.hasErrors()) {
     return core::Result<std::vector<study::LabResult>>::error(
-        "subject directory: the status filter is not supported: " +
-        parsed.items().front().message);
+        "subject directory: the status filter is not supported: " + parsed.items().front().message);
   }
   q.filter = &filter;
   // The latest `limit` that read as results: when some of a full answer do not (an effective

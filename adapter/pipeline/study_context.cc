@@ -306,19 +306,17 @@ class SubjectWriter {
   // failed.
   bool grow(Stored& s) {
     if (done(s)) return true;
-    const size_t more =
-        s.read == 0 ? std::min<size_t>(64, resultsLimit_) : std::min(s.read, resultsLimit_ - s.read);
+    const size_t more = s.read == 0 ? std::min<size_t>(64, resultsLimit_)
+                                    : std::min(s.read, resultsLimit_ - s.read);
     const int64_t before = s.edge == study::kNoUpperBound ? study::kNoUpperBound : s.edge + 1;
-    auto older =
-        directory_.results(trial_, subject_, s.tests, study::kNoLowerBound, more, before);
+    auto older = directory_.results(trial_, subject_, s.tests, study::kNoLowerBound, more, before);
     if (!older) return fail(older.message());
     s.read += more;
     s.whole = older->size() < more;
     if (!s.whole && !older->empty()) {
       s.edge = older->front().effective.seconds;
-      std::erase_if(older.value(), [&](const LabResult& r) {
-        return r.effective.seconds == s.edge;
-      });
+      std::erase_if(older.value(),
+                    [&](const LabResult& r) { return r.effective.seconds == s.edge; });
     }
     older->insert(older->end(), std::make_move_iterator(s.results.begin()),
                   std::make_move_iterator(s.results.end()));
@@ -336,8 +334,8 @@ class SubjectWriter {
     if (!s.baseline) {
       constexpr size_t kBaselineCandidates = 16;
       const int64_t from = s.window != nullptr ? s.window->earliest : study::kNoLowerBound;
-      const int64_t before = s.window != nullptr ? std::min(*treatmentStart_, s.window->latest)
-                                                 : *treatmentStart_;
+      const int64_t before =
+          s.window != nullptr ? std::min(*treatmentStart_, s.window->latest) : *treatmentStart_;
       auto b = directory_.results(trial_, subject_, s.tests, from, kBaselineCandidates, before);
       if (!b) return b;
       s.baseline = std::move(b.value());

@@ -69,8 +69,8 @@ void SeriesWriter::insert(const std::string& type, const std::string& id, const 
   if (!insert_) {
     insert_ = std::make_unique<Statement>(session_);
     *insert_ << dialect_.sql(
-                    "INSERT INTO idx_series (res_type, res_id, subject_type, subject_id, sys, "
-                    "code, start_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        "INSERT INTO idx_series (res_type, res_id, subject_type, subject_id, sys, "
+        "code, start_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"),
         use(types_), use(ids_), use(subjectTypes_), use(subjectIds_), use(systems_), use(codes_),
         use(starts_);
   }
@@ -107,11 +107,10 @@ SqlText seriesSelect(const SeriesQuery& query, bool sqlite) {
 }
 
 std::vector<ResourceVersion> mergeSeries(std::vector<SeriesMatch> matches, size_t limit) {
-  std::stable_sort(matches.begin(), matches.end(),
-                   [](const SeriesMatch& a, const SeriesMatch& b) {
-                     if (a.startMs != b.startMs) return a.startMs > b.startMs;
-                     return a.version.id > b.version.id;
-                   });
+  std::stable_sort(matches.begin(), matches.end(), [](const SeriesMatch& a, const SeriesMatch& b) {
+    if (a.startMs != b.startMs) return a.startMs > b.startMs;
+    return a.version.id > b.version.id;
+  });
   std::vector<ResourceVersion> out;
   std::set<std::string> seen;
   for (SeriesMatch& m : matches) {

@@ -316,8 +316,8 @@ struct SearchResult {
 // with a code; its start is the lowest bound of its `date` ranges (a resource without a date is
 // in no series).
 struct SeriesQuery {
-  std::string type;                                      // e.g. "Observation"
-  std::string subjectType, subjectId;                    // e.g. "Patient", "1"
+  std::string type;                                        // e.g. "Observation"
+  std::string subjectType, subjectId;                      // e.g. "Patient", "1"
   std::vector<std::pair<std::string, std::string>> codes;  // (system, code): any of them
   int64_t fromMs = std::numeric_limits<int64_t>::min();    // start >= fromMs
   int64_t beforeMs = std::numeric_limits<int64_t>::max();  // start < beforeMs

@@ -1072,9 +1072,9 @@ class SeriesTest : public SearchTest {
                         const std::string& codings, const std::string& when,
                         const std::string& status = "final") {
     WriteResult w;
-    return put(R"({"resourceType":"Observation","status":")" + status +
-                   R"(","code":{"coding":[)" + codings + R"(]},"subject":{"reference":"Patient/)" +
-                   patient + R"("},"effectiveDateTime":")" + when + R"("})",
+    return put(R"({"resourceType":"Observation","status":")" + status + R"(","code":{"coding":[)" +
+                   codings + R"(]},"subject":{"reference":"Patient/)" + patient +
+                   R"("},"effectiveDateTime":")" + when + R"("})",
                w, id);
   }
   using Ids = std::vector<std::string>;
@@ -1151,7 +1151,8 @@ TEST_P(SeriesTest, CorrectionsAndDeletionsKeepTheIndexRight) {
                              "2025-02-15T08:00:00Z", "entered-in-error"));
   EXPECT_EQ(series("bob", {loinc("777-3")}, 100, "status:not=entered-in-error"), Ids{"o1"});
   WriteResult d;
-  ASSERT_TRUE(store_->write([&](WriteContext& ctx) { return ctx.remove("Observation", "o1", {}, d); }));
+  ASSERT_TRUE(
+      store_->write([&](WriteContext& ctx) { return ctx.remove("Observation", "o1", {}, d); }));
   EXPECT_EQ(series("bob", {loinc("777-3")}), Ids{"o4"});
   // A deletion and a change in one transaction that fails leave the index as it was.
   Status failed = store_->write([&](WriteContext& ctx) {
