@@ -197,21 +197,12 @@ core::Result<std::vector<study::LabResult>> StoreSubjectDirectory::results(
   q.fromMs = toMillis(from);
   q.beforeMs = toMillis(before);
   q.limit = limit;
-  store::SearchQuery filter;
-  core::Issues parsed;
-  store::SearchLimits limits;
-  limits.strict = true;
-  store::parseSearch(store_.registry(), "Observation",
-                     {{"status:not", "entered-in-error"}, {"status:not", "cancelled"}}, limits,
-                     filter, parsed);
-  if (parsed.hasErrors()) {
-    return core::Result<std::vector<study::LabResult>>::error(
-        "subject directory: the status filter is not supported: " + parsed.items().front().message);
-  }
-  q.filter = &filter;
-  // The latest `limit` that read as results: when some of a full answer do not (an effective
-  // time that is not a date, an instant or a period), ask for more, so that a short answer
-  // always means there are no others (the study context's windows rely on it).
+  // The latest `limit` that are results: when some of a full answer are not (entered in error,
+  // cancelled, an effective time that is not a date, an instant or a period), ask for more, so
+  // that a short answer always means there are no others (the study context's windows rely on
+  // it). The statuses are checked here rather than as the query's filter: on PostgreSQL most of
+  // a call's time was planning the statement, which the filter's two anti-joins a code made
+  // heavier, for results that are rarely there.
   for (q.limit = limit;; q.limit += std::max(q.limit, limit - out.size())) {
     std::vector<store::ResourceVersion> found;
     if (store::Status s = store_.series(q, found); !s) {
