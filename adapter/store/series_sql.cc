@@ -59,11 +59,13 @@ void SeriesWriter::insert(const std::string& type, const std::string& id, const 
   systems_.clear();
   codes_.clear();
   starts_.clear();
+  // Kept as the other index tables keep them (indexKey), so that a long value is stored and
+  // compared alike.
   for (const SeriesRow& e : entries) {
-    subjectTypes_.push_back(e.subjectType);
-    subjectIds_.push_back(e.subjectId);
-    systems_.push_back(e.system);
-    codes_.push_back(e.code);
+    subjectTypes_.push_back(indexKey(e.subjectType));
+    subjectIds_.push_back(indexKey(e.subjectId));
+    systems_.push_back(indexKey(e.system));
+    codes_.push_back(indexKey(e.code));
     starts_.push_back(e.startMs);
   }
   if (!insert_) {
@@ -93,10 +95,10 @@ SqlText seriesSelect(const SeriesQuery& query, bool sqlite) {
            "x.subject_id = ? AND x.subject_type = ? AND x.code = ? AND x.sys = ? AND "
            "x.start_ms >= ? AND x.start_ms < ? AND r.deleted = 0")
         .bind(query.type)
-        .bind(query.subjectId)
-        .bind(query.subjectType)
-        .bind(query.codes[i].second)
-        .bind(query.codes[i].first)
+        .bind(indexKey(query.subjectId))
+        .bind(indexKey(query.subjectType))
+        .bind(indexKey(query.codes[i].second))
+        .bind(indexKey(query.codes[i].first))
         .bind(query.fromMs)
         .bind(query.beforeMs);
     if (query.filter != nullptr) appendCriteria(*query.filter, sql);

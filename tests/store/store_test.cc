@@ -1119,6 +1119,13 @@ TEST_P(SeriesTest, ASubjectsResultsOfACodeLatestFirst) {
       "subject":{"reference":"Patient/anna"},"effectiveDateTime":"2025-05-01"})",
                   w, "uncoded"));
   EXPECT_EQ(series("anna", {loinc("777-3")}, 1), Ids{"o7"});
+  // A long code is indexed by its key (store::indexKey) as in the other index tables: stored on
+  // both backends and found.
+  const std::string longCode(3000, 'x');
+  ASSERT_TRUE(putObservation("long", "anna",
+                             R"({"system":"http://loinc.org","code":")" + longCode + R"("})",
+                             "2025-04-02T08:00:00Z"));
+  EXPECT_EQ(series("anna", {loinc(longCode)}), Ids{"long"});
   // An unknown type or a filter of another type is refused.
   SeriesQuery bad;
   bad.type = "NoSuchType";
