@@ -1,7 +1,9 @@
 // The cost of one lab result against the results a subject already has (issue 15, "Load";
 // docs/PERFORMANCE.md, "A lab result's cost against the results stored").
 //
-// For each N of --stored (default 100,1000,10000): a new SQLite store (durable commits) with the
+// For each N of --stored (default 100,1000,10000,30000): a new store (durable commits: SQLite, or
+// with --backend postgresql a new database in a throwaway PostgreSQL cluster with fsync on, the
+// one the tests start, tests/store/pg_cluster.h) with the
 // reference trial and the golden course's subject ITP-0001 (consent, enrolment, doses), then N
 // stored Observations of that subject (half platelet counts, LOINC 777-3, half ALT, 1742-6; one
 // pair an hour from 2025-02-20, written in transactions of 500), then --messages ORU^R01 (a
@@ -11,8 +13,14 @@
 // and median milliseconds of a whole message and of its study context alone (the directory's
 // searches included), and the CPU milliseconds of the process per message.
 //
-// Usage: lab_cost_bench [--stored 100,1000,10000] [--messages 40]
-//   TB_LAB_COST_KEEP=1   keep each store (its path on stderr), e.g. for EXPLAIN QUERY PLAN
+// --counts cycling (the default) gives the stored counts 30 + n % 97 an hour apart: no level
+// lasts, so no response is ever confirmed and the study context reads its most (resultsLimit,
+// 1,000 counts) for each; --counts steady gives them 150 + n % 50, a complete response confirmed
+// all along, as in a responder's years of weekly counts.
+//
+// Usage: lab_cost_bench [--stored 100,1000,10000,30000] [--messages 40] [--backend sqlite]
+//                       [--counts cycling|steady]
+//   TB_LAB_COST_KEEP=1   keep each SQLite store (its path on stderr), e.g. for EXPLAIN QUERY PLAN
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -38,6 +46,9 @@
 #include "study/ids.h"
 #include "study/instant.h"
 #include "study/trial_reader.h"
+#ifdef TB_BENCH_PG
+#include "pg_cluster.h"
+#endif
 
 namespace {
 
@@ -119,7 +130,28 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-int run(size_t stored, int messages, Figures& f) {
+// Where a store for one run is: a new SQLite file in `dir`, or a new PostgreSQL database.
+bool storeOptions(const std::string& backend, const std::string& dir, tb::store::StoreOptions& o) {
+  o.backend = backend;
+  if (backend == "sqlite") {
+    o.database = dir + "/store.db";
+    return true;
+  }
+#ifdef TB_BENCH_PG
+  static tb::testing::PgCluster cluster;
+  if (!cluster.running() && !cluster.start(/*fsync=*/true)) {
+    std::fprintf(stderr, "lab_cost_bench: PostgreSQL: %s\n", cluster.error().c_str());
+    return false;
+  }
+  o.database = cluster.createDatabase();
+  return true;
+#else
+  std::fprintf(stderr, "lab_cost_bench: built without the tests' PostgreSQL cluster\n");
+  return false;
+#endif
+}
+
+int run(const std::string& backend, bool steady, size_t stored, int messages, Figures& f) {
   const tb::conformance::Context& context = tb::conformance::Context::r4();
   tb::core::Issues issues;
   const tb::study::Trial trial =
@@ -134,8 +166,7 @@ int run(size_t stored, int messages, Figures& f) {
   int rc = 0;
   {
     tb::store::StoreOptions o;
-    o.backend = "sqlite";
-    o.database = dir + "/store.db";
+    if (!storeOptions(backend, dir, o)) return 2;
     auto opened = tb::store::openStore(o);
     if (!opened) {
       std::fprintf(stderr, "lab_cost_bench: %s\n", opened.message().c_str());
@@ -173,7 +204,9 @@ int run(size_t stored, int messages, Figures& f) {
         json +=
             (k == 0 ? "" : ",") + std::string(R"({"resource":)") +
             observation(id, patient, done % 2 == 0, first + static_cast<int64_t>(done / 2) * 3600,
-                        done % 2 == 0 ? 30 + static_cast<int>(done % 97) : 25) +
+                        done % 2 == 1 ? 25
+                        : steady      ? 150 + static_cast<int>(done % 50)
+                                      : 30 + static_cast<int>(done % 97)) +
             R"(,"request":{"method":"PUT","url":"Observation/)" + id + R"("}})";
       }
       json += "]}";
@@ -214,11 +247,15 @@ int run(size_t stored, int messages, Figures& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<size_t> stored = {100, 1000, 10000};
+  std::vector<size_t> stored = {100, 1000, 10000, 30000};
   int messages = 40;
+  std::string backend = "sqlite";
+  bool steady = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--messages") messages = std::max(1, std::atoi(argv[i + 1]));
+    if (a == "--backend") backend = argv[i + 1];
+    if (a == "--counts") steady = std::string(argv[i + 1]) == "steady";
     if (a == "--stored") {
       stored.clear();
       std::stringstream ss(argv[i + 1]);
@@ -230,7 +267,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   for (size_t n : stored) {
     Figures f;
-    const int r = run(n, messages, f);
+    const int r = run(backend, steady, n, messages, f);
     if (r == 2) {
       std::fprintf(stderr, "lab_cost_bench: setup failed at %zu stored\n", n);
       return 2;

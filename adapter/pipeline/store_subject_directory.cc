@@ -1,6 +1,7 @@
 #include "pipeline/store_subject_directory.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "conformance/profiles.h"
 #include "core/json.h"
@@ -29,6 +30,16 @@ std::string escaped(std::string_view s) {
     out += c;
   }
   return out;
+}
+
+// UTC seconds as the store's milliseconds; the study's open bounds (and anything beyond the
+// milliseconds' range) as the store's.
+int64_t toMillis(int64_t seconds) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1000;
+  if (seconds <= study::kNoLowerBound || seconds < -kMax)
+    return std::numeric_limits<int64_t>::min();
+  if (seconds >= study::kNoUpperBound || seconds > kMax) return std::numeric_limits<int64_t>::max();
+  return seconds * 1000;
 }
 
 std::string armId(const study::Trial& t, std::string_view name) {
@@ -173,36 +184,54 @@ core::Result<std::vector<study::LabResult>> StoreSubjectDirectory::results(
     int64_t from, size_t limit, int64_t before) const {
   std::vector<study::LabResult> out;
   if (tests.empty() || limit == 0) return out;
-  std::string codes;
-  for (const study::Coding& c : tests) {
-    codes += (codes.empty() ? "" : ",") + escaped(c.system) + "|" + escaped(c.code);
+  // The store's series of the subject and these codes (issue 15): its index holds each
+  // Observation under (subject, code, start of the effective time), so the answer costs what it
+  // returns, not the subject's other results.
+  store::SeriesQuery q;
+  q.type = "Observation";
+  if (!store::splitReference(subject.patient, q.subjectType, q.subjectId)) {
+    return core::Result<std::vector<study::LabResult>>::error(
+        "subject directory: not a reference to a stored Patient: " + subject.patient);
   }
-  store::QueryParams params = {{"subject", subject.patient},
-                               {"code", codes},
-                               {"status:not", "entered-in-error"},
-                               {"status:not", "cancelled"},
-                               {"_sort", "-date"}};
-  if (from != study::kNoLowerBound)
-    params.push_back({"date", "ge" + study::formatSeconds(from, 0)});
-  if (before != study::kNoUpperBound)
-    params.push_back({"date", "lt" + study::formatSeconds(before, 0)});
-  auto found = search("Observation", params, limit);
-  if (!found) return found.status();
-  core::Issues issues;
-  for (const store::ResourceVersion& v : *found) {
-    auto doc = core::readJson(v.json, store_.types(), issues);
-    if (!doc) continue;
-    const std::string_view status = text(doc->root(), "status");
-    if (status == "entered-in-error" || status == "cancelled") continue;
-    auto r = mapping::labResultOf(*doc->root(), nullptr);
-    // The search matches on the effective range; the bounds are on its start, as documented.
-    if (r && r->effective.seconds >= from && r->effective.seconds < before)
-      out.push_back(std::move(*r));
+  for (const study::Coding& c : tests) q.codes.emplace_back(c.system, c.code);
+  q.fromMs = toMillis(from);
+  q.beforeMs = toMillis(before);
+  q.limit = limit;
+  // The latest `limit` that are results: when some of a full answer are not (entered in error,
+  // cancelled, an effective time that is not a date, an instant or a period), ask for more, so
+  // that a short answer always means there are no others (the study context's windows rely on
+  // it). The statuses are checked here rather than as the query's filter: on PostgreSQL most of
+  // a call's time was planning the statement, which the filter's two anti-joins a code made
+  // heavier, for results that are rarely there.
+  for (q.limit = limit;; q.limit += std::max(q.limit, limit - out.size())) {
+    std::vector<store::ResourceVersion> found;
+    if (store::Status s = store_.series(q, found); !s) {
+      return core::Result<std::vector<study::LabResult>>::error(
+          "subject directory: Observation series failed: " + s.message());
+    }
+    out.clear();
+    // Latest first, equal starts by id descending: earliest first with equal times by id
+    // ascending once reversed, the order the stable sort below keeps.
+    std::reverse(found.begin(), found.end());
+    core::Issues issues;
+    for (const store::ResourceVersion& v : found) {
+      auto doc = core::readJson(v.json, store_.types(), issues);
+      if (!doc) continue;
+      const std::string_view status = text(doc->root(), "status");
+      if (status == "entered-in-error" || status == "cancelled") continue;
+      auto r = mapping::labResultOf(*doc->root(), nullptr);
+      // The index bounds the start of the effective time in UTC; the result's own reading of it
+      // decides, as documented.
+      if (r && r->effective.seconds >= from && r->effective.seconds < before)
+        out.push_back(std::move(*r));
+    }
+    if (found.size() < q.limit || out.size() >= limit) break;
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const study::LabResult& a, const study::LabResult& b) {
                      return a.effective.seconds < b.effective.seconds;
                    });
+  if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<ptrdiff_t>(limit));
   return out;
 }
 

@@ -196,43 +196,66 @@ class SubjectWriter {
       replaced.insert(c.result.source);
     }
     if (replaced.empty()) return true;
-    const study::VisitWindow* window =
+    PlateletCourse pc;
+    // The latest stored counts, in a window that grows until it decides every new count as the
+    // whole history would (study::settledBefore), holds the whole history, or reaches
+    // resultsLimit_ (then the course is the one of the latest resultsLimit_ counts).
+    Stored stored;
+    stored.tests = study::plateletCountCodes(*settings);
+    stored.window =
         settings->baselineTimepoint.empty() ? nullptr : plan_.find(settings->baselineTimepoint);
-    auto stored = storedCourse(study::plateletCountCodes(*settings), window);
-    if (!stored) return fail(stored.message());
-    std::vector<LabResult> counts;
-    for (LabResult& s : stored.value()) {
-      if (!replaced.contains(s.source)) counts.push_back(std::move(s));
+    for (;;) {
+      if (!grow(stored)) return false;
+      auto results = withBaseline(stored);
+      if (!results) return fail(results.message());
+      plateletCourse(*settings, replaced, std::move(results.value()), pc);
+      if (done(stored) || study::settledBefore(pc.course, earliest)) break;
     }
-    for (const Current& c : current_) {
-      if (!c.void_ && study::isPlateletCount(*settings, c.result)) counts.push_back(c.result);
-    }
-    std::stable_sort(counts.begin(), counts.end(), [](const LabResult& a, const LabResult& b) {
-      return a.effective.seconds < b.effective.seconds;
-    });
-    std::vector<std::string> problems;
-    const std::vector<study::PlateletCount> values =
-        study::plateletCounts(*settings, counts, &problems);
-    for (std::string& why : problems) {
+    for (std::string& why : pc.problems) {
       out_.issues.add(core::Severity::Warning, core::IssueType::Invalid,
                       "a platelet count cannot be evaluated: " + why, "");
     }
-    const auto baseline = study::selectBaseline(*settings, plan_, *treatmentStart_, values);
-    const study::ResponseCourse course = study::evaluatePlateletResponse(
-        *settings, baseline ? std::optional<double>(baseline->value) : std::nullopt,
-        *treatmentStart_, values);
-    for (const LabResult& count : counts) {
+    for (const LabResult& count : pc.counts) {
       if (count.effective.seconds < earliest || !study::isPlateletCount(*settings, count)) continue;
-      const study::CountResponse* at = course.at(count.effective.seconds);
+      const study::CountResponse* at = pc.course.at(count.effective.seconds);
       if (at == nullptr) continue;
       const study::Placement place = plan_.place(count.effective, count.system, count.code);
       const std::string_view tp = place.kind == study::PlacementKind::InWindow
                                       ? std::string_view(place.window->timepoint->id)
                                       : std::string_view{};
       if (!study::reportsResponseAt(*settings, tp)) continue;
-      writeResponse(count, *at, place, course);
+      writeResponse(count, *at, place, pc.course);
     }
     return true;
+  }
+
+  // The platelet course over `stored` counts with the new ones in place of the versions they
+  // replace.
+  struct PlateletCourse {
+    std::vector<LabResult> counts;  // in time order
+    std::vector<std::string> problems;
+    study::ResponseCourse course;
+  };
+  void plateletCourse(const study::PlateletResponseSettings& settings,
+                      const std::set<std::string>& replaced, std::vector<LabResult> stored,
+                      PlateletCourse& out) {
+    out = PlateletCourse();
+    for (LabResult& s : stored) {
+      if (!replaced.contains(s.source)) out.counts.push_back(std::move(s));
+    }
+    for (const Current& c : current_) {
+      if (!c.void_ && study::isPlateletCount(settings, c.result)) out.counts.push_back(c.result);
+    }
+    std::stable_sort(out.counts.begin(), out.counts.end(),
+                     [](const LabResult& a, const LabResult& b) {
+                       return a.effective.seconds < b.effective.seconds;
+                     });
+    const std::vector<study::PlateletCount> values =
+        study::plateletCounts(settings, out.counts, &out.problems);
+    const auto baseline = study::selectBaseline(settings, plan_, *treatmentStart_, values);
+    out.course = study::evaluatePlateletResponse(
+        settings, baseline ? std::optional<double>(baseline->value) : std::nullopt,
+        *treatmentStart_, values);
   }
 
   void writeResponse(const LabResult& count, const study::CountResponse& at,
@@ -263,24 +286,66 @@ class SubjectWriter {
     out_.derived++;
   }
 
-  // The stored results of `tests` that the rules read (issue 15: one search a test, bounded): the
-  // latest resultsLimit_ (the course a platelet response and a toxicity episode are judged on).
-  // When that answer is full and starts after the first dose, the baseline (the last result
-  // before it, inside the baseline `window` when there is one) was cut off: it is asked for
-  // alone, with a few before it in case the last ones do not convert (kBaselineCandidates).
-  core::Result<std::vector<LabResult>> storedCourse(std::span<const study::Coding> tests,
-                                                    const study::VisitWindow* window) const {
-    auto out = directory_.results(trial_, subject_, tests, study::kNoLowerBound, resultsLimit_);
-    if (!out || !treatmentStart_ || out->size() < resultsLimit_) return out;
-    if (!out->empty() && out->front().effective.seconds < *treatmentStart_) return out;
-    constexpr size_t kBaselineCandidates = 16;
-    const int64_t from = window != nullptr ? window->earliest : study::kNoLowerBound;
-    const int64_t before =
-        window != nullptr ? std::min(*treatmentStart_, window->latest) : *treatmentStart_;
-    auto baseline = directory_.results(trial_, subject_, tests, from, kBaselineCandidates, before);
-    if (!baseline) return baseline;
-    for (LabResult& r : out.value()) baseline.value().push_back(std::move(r));
-    return baseline;
+  // A test's stored results as the rules read them (issue 15): backwards from the latest, in a
+  // window that grows (64 results, then doubling, at most resultsLimit_ in all), each result
+  // read once. The window holds every stored result later than `edge`: a read that was cut by
+  // its limit may have left out results at the instant of its earliest, so those are left to the
+  // next read (what the rules' windows need: settledBefore, the toxicity episode).
+  struct Stored {
+    std::vector<study::Coding> tests;
+    const study::VisitWindow* window = nullptr;  // the baseline's, when there is one
+    std::vector<LabResult> results;              // in time order
+    int64_t edge = study::kNoUpperBound;         // seconds; results up to it are not read yet
+    bool whole = false;                          // every stored result is in
+    size_t read = 0;                             // results asked for so far
+    std::optional<std::vector<LabResult>> baseline;
+  };
+  bool done(const Stored& s) const { return s.whole || s.read >= resultsLimit_; }
+
+  // Reads the next, older part of the window (nothing when done): false when the directory
+  // failed.
+  bool grow(Stored& s) {
+    if (done(s)) return true;
+    const size_t more = s.read == 0 ? std::min<size_t>(64, resultsLimit_)
+                                    : std::min(s.read, resultsLimit_ - s.read);
+    const int64_t before = s.edge == study::kNoUpperBound ? study::kNoUpperBound : s.edge + 1;
+    auto older = directory_.results(trial_, subject_, s.tests, study::kNoLowerBound, more, before);
+    if (!older) return fail(older.message());
+    s.read += more;
+    s.whole = older->size() < more;
+    if (!s.whole && !older->empty()) {
+      s.edge = older->front().effective.seconds;
+      std::erase_if(older.value(),
+                    [&](const LabResult& r) { return r.effective.seconds == s.edge; });
+    }
+    older->insert(older->end(), std::make_move_iterator(s.results.begin()),
+                  std::make_move_iterator(s.results.end()));
+    s.results = std::move(older.value());
+    return true;
+  }
+
+  // The window's results and, when it starts after the first dose, the baseline it cut off (the
+  // last result before it, inside the baseline `window` when there is one), asked for alone
+  // with a few before it in case the last ones do not convert (kBaselineCandidates).
+  core::Result<std::vector<LabResult>> withBaseline(Stored& s) const {
+    if (s.whole || !treatmentStart_) return s.results;
+    if (!s.results.empty() && s.results.front().effective.seconds < *treatmentStart_)
+      return s.results;
+    if (!s.baseline) {
+      constexpr size_t kBaselineCandidates = 16;
+      const int64_t from = s.window != nullptr ? s.window->earliest : study::kNoLowerBound;
+      const int64_t before =
+          s.window != nullptr ? std::min(*treatmentStart_, s.window->latest) : *treatmentStart_;
+      auto b = directory_.results(trial_, subject_, s.tests, from, kBaselineCandidates, before);
+      if (!b) return b;
+      s.baseline = std::move(b.value());
+    }
+    std::vector<LabResult> out;
+    for (const LabResult& r : *s.baseline) {
+      if (r.effective.seconds <= s.edge) out.push_back(r);  // not in the window
+    }
+    out.insert(out.end(), s.results.begin(), s.results.end());
+    return out;
   }
 
   // The baseline value of a test: the last result before the first dose.
@@ -304,29 +369,40 @@ class SubjectWriter {
       if (term == nullptr) continue;
       study::Concept test;
       test.codes.push_back({c.result.system, c.result.code, {}, {}});
-      auto earlier = storedCourse(study::testCodes(test), nullptr);
-      if (!earlier) return fail(earlier.message());
-      const LabResult* baseline =
-          treatmentStart_ ? baselineOf(earlier.value(), *treatmentStart_) : nullptr;
-      const study::ToxicityGrade g = study::gradeToxicity(trial_, *term, c.result, baseline, facts);
-      if (!g.evaluated || !g.proposeAdverseEvent) continue;
       const int threshold = term->draftFromGrade.value_or(trial_.safety.draftFromGrade);
-      if (!study::proposeDraft(
-              g.grade, threshold,
-              highestInEpisode(*term, c, earlier.value(), baseline, facts, threshold))) {
-        continue;
+      // The latest stored results of the test, in windows that grow until one holds the start
+      // of the current episode (a result below the threshold: the highest grade since then
+      // is the whole history's), holds the whole history, or reaches resultsLimit_.
+      std::optional<study::ToxicityGrade> g;
+      int highest = 0;
+      Stored stored;
+      stored.tests = study::testCodes(test);
+      for (;;) {
+        if (!grow(stored)) return false;
+        auto earlier = withBaseline(stored);
+        if (!earlier) return fail(earlier.message());
+        const LabResult* baseline =
+            treatmentStart_ ? baselineOf(earlier.value(), *treatmentStart_) : nullptr;
+        g = study::gradeToxicity(trial_, *term, c.result, baseline, facts);
+        if (!g->evaluated || !g->proposeAdverseEvent) break;
+        bool opened = false;
+        highest = highestInEpisode(*term, c, earlier.value(), baseline, facts, threshold, opened);
+        if (opened || done(stored)) break;
       }
-      writeDraft(c, g);
+      if (!g->evaluated || !g->proposeAdverseEvent) continue;
+      if (!study::proposeDraft(g->grade, threshold, highest)) continue;
+      writeDraft(c, *g);
     }
     return true;
   }
 
   // The highest grade of the term's earlier results since the last one below the threshold
-  // (the current episode), after the start of treatment.
+  // (the current episode), after the start of treatment; `opened` tells whether such a result
+  // was among `earlier` (then the results before it do not matter).
   int highestInEpisode(const study::ToxicityTermSettings& term, const Current& c,
                        std::vector<LabResult>& earlier, const LabResult* baseline,
-                       const study::SubjectFacts& facts, int threshold) const {
-    std::sort(earlier.begin(), earlier.end(), [](const LabResult& a, const LabResult& b) {
+                       const study::SubjectFacts& facts, int threshold, bool& opened) const {
+    std::stable_sort(earlier.begin(), earlier.end(), [](const LabResult& a, const LabResult& b) {
       return a.effective.seconds < b.effective.seconds;
     });
     int highest = 0;
@@ -335,6 +411,7 @@ class SubjectWriter {
         continue;
       if (treatmentStart_ && e.effective.seconds < *treatmentStart_) continue;
       const int grade = study::gradeToxicity(trial_, term, e, baseline, facts).grade;
+      opened = opened || grade < threshold;
       highest = grade < threshold ? 0 : std::max(highest, grade);
     }
     return highest;

@@ -57,7 +57,10 @@ struct StudyContextOptions {
   std::string fullUrlBase = "http://trialbridge.local/fhir";
   // At most this many stored results of a test are read for a new one (the latest: the course
   // of the platelet response, the toxicity episode; the baseline is asked for apart when it is
-  // older than these). Each result's cost grows with it, never with the rest of the history.
+  // older than these). They are read backwards in a window (64, then doubling) that stops as
+  // soon as it decides the new result as the whole history would (docs/study-logic.md, "What is
+  // read"), so a settled course reads 64 whatever its length; one that never settles reads this
+  // many, and past it is judged on them. Never more than this whatever the history.
   size_t resultsLimit = 1000;
 };
 

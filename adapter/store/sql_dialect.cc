@@ -116,6 +116,25 @@ const std::vector<Migration>& migrations() {
            // from a retry's delay.
            "ALTER TABLE outbox ADD COLUMN claimed {INT} NOT NULL DEFAULT 0",
        }},
+      {7,
+       "the series index: a subject's resources of one code by the start of their date "
+       "(store.h, SeriesQuery), filled from the search index of the resources stored",
+       {
+           "CREATE TABLE idx_series (res_type {TEXT} NOT NULL, res_id {TEXT} NOT NULL, "
+           "subject_type {TEXT} NOT NULL, subject_id {TEXT} NOT NULL, sys {TEXT} NOT NULL, "
+           "code {TEXT} NOT NULL, start_ms {INT} NOT NULL)",
+           "CREATE INDEX idx_series_key ON idx_series (res_type, subject_id, subject_type, code, "
+           "sys, start_ms, res_id)",
+           "CREATE INDEX idx_series_res ON idx_series (res_type, res_id)",
+           // The same rule as sql::seriesRows (series_sql.cc), over the rows already indexed.
+           "INSERT INTO idx_series (res_type, res_id, subject_type, subject_id, sys, code, "
+           "start_ms) SELECT DISTINCT s.res_type, s.res_id, s.target_type, s.target_id, c.sys, "
+           "c.code, d.start_ms FROM idx_ref s JOIN idx_token c ON c.res_type = s.res_type AND "
+           "c.res_id = s.res_id AND c.param = 'code' AND c.code <> '' JOIN (SELECT res_type, "
+           "res_id, MIN(lo) AS start_ms FROM idx_date WHERE param = 'date' GROUP BY res_type, "
+           "res_id) d ON d.res_type = s.res_type AND d.res_id = s.res_id WHERE s.param = "
+           "'subject' AND s.target_type <> '' AND s.target_id <> ''",
+       }},
   };
   return kMigrations;
 }

@@ -33,6 +33,7 @@
 #include "store/poco_postgres.h"
 #include "store/publish_sql.h"
 #include "store/search_sql.h"
+#include "store/series_sql.h"
 #include "store/sql_dialect.h"
 #include "store/store.h"
 
@@ -272,6 +273,7 @@ class Writer final : public WriteContext {
   std::vector<Int64> i1_, i2_;
   std::vector<double> d1_;
   std::array<std::unique_ptr<Statement>, kIndexTypes.size()> insIndex_;
+  std::unique_ptr<sql::SeriesWriter> series_;  // idx_series, kept with the index rows
   // Audit rows, column by column.
   std::vector<std::string> aId_, aEntity_, aAgent_, aSubtype_, aAction_, aOutcome_, aJson_;
   std::vector<Int64> aRecorded_;
@@ -365,6 +367,7 @@ class SqlStore final : public Store {
                ResourceVersion& out) override;
   Status history(const HistoryQuery& query, HistoryResult& out) override;
   Status search(const SearchQuery& query, SearchResult& out) override;
+  Status series(const SeriesQuery& query, std::vector<ResourceVersion>& out) override;
 
   Status claimOutbox(std::string_view topic, size_t limit, int64_t leaseMs,
                      std::vector<OutboxMessage>& out) override {
@@ -776,6 +779,7 @@ Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
                                   " WHERE res_type = ? AND res_id = ?"),
         use(type_), use(id_);
   }
+  series_ = std::make_unique<sql::SeriesWriter>(s, dialect_);
 }
 
 void Writer::beginUnit() {
@@ -846,6 +850,7 @@ void Writer::writeVersion(Operation op, bool existed, const std::string& json) {
 
 void Writer::deleteIndex() {
   for (auto& st : delIndex_) executeAgain(*st);
+  series_->remove(type_, id_);
 }
 
 void Writer::insertIndex(const IndexRows& rows) {
@@ -936,6 +941,7 @@ void Writer::insertIndex(const IndexRows& rows) {
     run(5, "INSERT INTO idx_uri (res_type, res_id, param, uri) VALUES (?, ?, ?, ?)",
         [&](Statement& st) { st, use(c1_); });
   }
+  series_->insert(type_, id_, rows);
 }
 
 void Writer::addOutbox(Operation op) {
@@ -1658,6 +1664,48 @@ core::Result<std::unique_ptr<Store>> openStore(const StoreOptions& options) {
   auto store = std::make_unique<SqlStore>(options, postgres);
   if (auto st = store->open(); !st) return core::Result<std::unique_ptr<Store>>(st);
   return core::Result<std::unique_ptr<Store>>(std::unique_ptr<Store>(std::move(store)));
+}
+
+Status SqlStore::series(const SeriesQuery& query, std::vector<ResourceVersion>& out) {
+  if (!isResourceType(types_, query.type)) {
+    return Status::error(Code::Invalid, "unknown resource type '" + query.type + "'");
+  }
+  if (query.filter != nullptr && query.filter->type != query.type) {
+    return Status::error(Code::Invalid, "a series filter of another type");
+  }
+  if (query.limit == 0 || query.codes.empty()) return Status::ok();
+  return withReader([&](Reader& r) {
+    std::vector<sql::SeriesMatch> matches;
+    {
+      const SqlText sql = sql::seriesSelect(query, !dialect_.postgres());
+      Statement st(*r.session);
+      st << dialect_.sql(sql.text);
+      bindAll(st, sql.binds);
+      std::vector<std::string> ids, lus, jsons;
+      std::vector<Int64> versions, luMs, starts;
+      st.addExtract(into(ids));
+      st.addExtract(into(versions));
+      st.addExtract(into(lus));
+      st.addExtract(into(luMs));
+      st.addExtract(into(jsons));
+      st.addExtract(into(starts));
+      st.execute();
+      for (size_t i = 0; i < ids.size(); ++i) {
+        sql::SeriesMatch m;
+        m.startMs = starts[i];
+        m.version.type = query.type;
+        m.version.id = std::move(ids[i]);
+        m.version.version = versions[i];
+        m.version.lastUpdated = std::move(lus[i]);
+        m.version.lastUpdatedMs = luMs[i];
+        m.version.op = m.version.version == 1 ? Operation::Create : Operation::Update;
+        m.version.json = std::move(jsons[i]);
+        matches.push_back(std::move(m));
+      }
+    }
+    out = sql::mergeSeries(std::move(matches), query.limit);
+    return Status::ok();
+  });
 }
 
 }  // namespace trialbridge::store

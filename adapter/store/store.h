@@ -18,6 +18,7 @@
 // before submitting.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -306,6 +307,26 @@ struct SearchResult {
   int64_t total = 0;
 };
 
+// One subject's series of a coded, dated resource type, e.g. a patient's platelet counts
+// (Store::series). The store keeps an index on (type, subject, code, start) for it (migration 7,
+// table idx_series), written in the same transaction as each version and removed with it, so that
+// the answer costs what it returns, not what the subject or the store holds. A resource is in a
+// series when its type has the search parameters `subject` (reference), `code` (token) and `date`
+// (date): one entry for each subject it references (by type and id) and each coding of its code
+// with a code; its start is the lowest bound of its `date` ranges (a resource without a date is
+// in no series).
+struct SeriesQuery {
+  std::string type;                                        // e.g. "Observation"
+  std::string subjectType, subjectId;                      // e.g. "Patient", "1"
+  std::vector<std::pair<std::string, std::string>> codes;  // (system, code): any of them
+  int64_t fromMs = std::numeric_limits<int64_t>::min();    // start >= fromMs
+  int64_t beforeMs = std::numeric_limits<int64_t>::max();  // start < beforeMs
+  size_t limit = 100;
+  // Further criteria each match must meet (its type is `type`; its sort and count are not used),
+  // e.g. status:not=entered-in-error; null: none.
+  const SearchQuery* filter = nullptr;
+};
+
 struct StoreStats {
   uint64_t units = 0;    // units of work run
   uint64_t commits = 0;  // transactions committed (units / commits = group size)
@@ -367,6 +388,11 @@ class Store {
                        ResourceVersion& out) = 0;
   virtual Status history(const HistoryQuery& query, HistoryResult& out) = 0;
   virtual Status search(const SearchQuery& query, SearchResult& out) = 0;
+  // The current versions in a series (SeriesQuery), latest start first (equal starts: id
+  // descending), at most `limit`; each resource once even when several of the codes are its.
+  // Cost: a range of the series index per code, read up to `limit` (plus what `filter` refuses),
+  // whatever the subject's other resources and the store hold.
+  virtual Status series(const SeriesQuery& query, std::vector<ResourceVersion>& out) = 0;
 
   // Outbox: claims up to `limit` pending messages of `topic` whose time has come, hiding them
   // from other claimers for `leaseMs`; complete() marks one done, retry() makes it due again

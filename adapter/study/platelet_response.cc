@@ -173,6 +173,7 @@ ResponseCourse evaluatePlateletResponse(const PlateletResponseSettings& settings
                       : out.level == ResponseCode::NR ? nrConfirmed
                                                       : false;
     }
+    out.settles = crConfirmed || nrConfirmed;
     if (crConfirmed) bestRank = std::max(bestRank, 2);
     if (rConfirmed) bestRank = std::max(bestRank, 1);
     course.counts.push_back(out);
@@ -202,6 +203,14 @@ const CountResponse* ResponseCourse::at(int64_t seconds) const {
     if (c.count.seconds == seconds) return &c;
   }
   return nullptr;
+}
+
+bool settledBefore(const ResponseCourse& windowed, int64_t from) {
+  for (const CountResponse& c : windowed.counts) {
+    if (c.count.seconds >= from) break;
+    if (c.settles) return true;
+  }
+  return false;
 }
 
 bool reportsResponseAt(const PlateletResponseSettings& settings, std::string_view timepoint) {

@@ -69,6 +69,9 @@ struct CountResponse {
   ResponseCode level = ResponseCode::NR;   // the count's own category
   ResponseCode status = ResponseCode::NR;  // the course at this count: a confirmed loss, or level
   bool confirmed = false;                  // `status` is confirmed by the interval rule
+  // A CR or an NR is confirmed at this count: the course's state after it no longer depends on
+  // the counts before the confirming interval (see settledBefore).
+  bool settles = false;
 };
 
 struct ResponseCourse {
@@ -95,6 +98,30 @@ struct ResponseCourse {
 ResponseCourse evaluatePlateletResponse(const PlateletResponseSettings& settings,
                                         std::optional<double> baseline, int64_t treatmentStart,
                                         std::span<const PlateletCount> counts);
+
+// Whether the course over a window of the counts gives every count at or after `from` the
+// response the course over all the counts gives. `windowed` must have been evaluated over every
+// count later than some instant T (all of them, none left out) and none earlier, with the same
+// settings, baseline and treatment start as the whole; then the answer is true when a count of
+// the window earlier than `from` settles the course (CountResponse::settles). Why it is enough:
+//  - the course's state after a count is: whether a CR and an R are held (holdsCR implies holdsR)
+//    and, for each of the four runs (counts at least R, at least CR, below R, below CR), whether
+//    it has lasted its interval at later counts: a run's start in the window is never earlier
+//    than its start in the whole (the window is a suffix of the counts), so a run that has lasted
+//    in the window has lasted in the whole, and a run that starts inside the window is the same;
+//  - at a count s where a CR is confirmed, the runs at least R and at least CR cover s and have
+//    lasted (the R run starts no later than the CR run), the runs below R and below CR are broken
+//    by s; so after s a CR and an R are held whatever was held before (no loss can happen at a
+//    CR count). Where an NR is confirmed, symmetrically: the runs below R and below CR have
+//    lasted (the CR one starts no later), the others are broken, a held CR or R is lost, and after
+//    s nothing is held;
+//  - so after s the window and the whole agree on the holds, on every run that covers s (lasted,
+//    and it stays lasted while it goes on) and on every run that starts after s (inside the
+//    window): every later count gets the same level, status and confirmation. At s itself the
+//    loss reported may differ (it depends on what was held before), hence "earlier than `from`".
+// The level of a count depends on the baseline alone, which the caller gives both the same.
+// Tested against the whole course over random courses (platelet_response_test.cc).
+bool settledBefore(const ResponseCourse& windowed, int64_t from);
 
 // Whether a response is reported at this timepoint (the settings' assessAt; all when empty).
 bool reportsResponseAt(const PlateletResponseSettings& settings, std::string_view timepoint);

@@ -123,6 +123,10 @@ class FailingStore final : public store::Store {
   store::Status search(const store::SearchQuery& q, store::SearchResult& out) override {
     return inner_.search(q, out);
   }
+  store::Status series(const store::SeriesQuery& q,
+                       std::vector<store::ResourceVersion>& out) override {
+    return inner_.series(q, out);
+  }
   store::Status claimOutbox(std::string_view topic, size_t limit, int64_t leaseMs,
                             std::vector<store::OutboxMessage>& out) override {
     return inner_.claimOutbox(topic, limit, leaseMs, out);

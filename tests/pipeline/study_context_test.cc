@@ -19,6 +19,7 @@
 #include "mapping/oru_mapping.h"
 #include "pipeline/memory_subject_directory.h"
 #include "study/entity_reader.h"
+#include "study/instant.h"
 #include "study/trial_reader.h"
 
 namespace trialbridge::pipeline {
@@ -365,6 +366,71 @@ TEST_F(StudyContextTest, TheResultsReadAreBoundedAndTheBaselineIsNeverCutOff) {
     if (a.before != study::kNoUpperBound) askedForTheBaseline = true;
   }
   EXPECT_TRUE(askedForTheBaseline);
+}
+
+// The course is read in windows of the latest counts (64, doubling up to resultsLimit) that
+// grow until they decide the new count as the whole history would (study::settledBefore).
+class StudyContextWindowTest : public StudyContextTest {
+ protected:
+  // The baseline (22 on 2025-02-11), then a count every 12 hours from 2025-02-13 08:00 to
+  // 2025-04-30 20:00 (154 counts) valued by `value(i)`, then 60 on 2025-05-01 08:00.
+  template <typename Value>
+  void history(Value value) {
+    send(oru("B", "FB", {{std::string(kPlt), "22", "10*9/L", "125-350", "20250211075000+0800"}}));
+    for (int i = 0; i < 154; ++i) {
+      const int64_t t =
+          study::parseInstant("2025-02-13T08:00:00+08:00")->seconds + int64_t{i} * 43200;
+      const std::string iso = study::formatSeconds(t, 480);  // YYYY-MM-DDThh:mm:ss+08:00
+      std::string v2;
+      for (char c : iso.substr(0, 19)) {
+        if (c >= '0' && c <= '9') v2 += c;
+      }
+      send(oru("H" + std::to_string(i), "FH" + std::to_string(i),
+               {{std::string(kPlt), value(i), "10*9/L", "125-350", v2 + "+0800"}}));
+    }
+    send(oru("L", "FL", {{std::string(kPlt), "60", "10*9/L", "125-350", "20250501080000+0800"}}));
+  }
+  // The M1 count (60 on 2025-05-02, reported at fu-m1) through a recording directory.
+  std::string m1(RecordingDirectory& recording, StudyContextOptions options = {}) {
+    context_ = std::make_unique<StudyContext>(std::vector<StudyTrial>{{&trial(), &secret()}},
+                                              recording, conformance::Context::r4(), options);
+    send(oru("M1", "FM1", {{std::string(kPlt), "60", "10*9/L", "125-350", "20250502081500+0800"}}));
+    return responses().empty() ? std::string() : responses()[0];
+  }
+  static size_t largestAsk(const RecordingDirectory& r) {
+    size_t out = 0;
+    for (const RecordingDirectory::Ask& a : r.asks) out = std::max(out, a.limit);
+    return out;
+  }
+};
+
+TEST_F(StudyContextWindowTest, AConfirmedCourseIsDecidedByTheFirstWindow) {
+  history([](int) { return std::string("150"); });  // CR, confirmed again at every count
+  RecordingDirectory recording(*directory_);
+  const std::string response = m1(recording);
+  EXPECT_TRUE(has(response, R"("code":"CR-lost")")) << response;  // below 100 for over a day
+  EXPECT_EQ(largestAsk(recording), 64u);
+}
+
+// A CR confirmed in February and never confirmed or lost since (counts above and below 100 in
+// turn, 12 hours apart) is lost at M1: only the whole history knows it was held.
+TEST_F(StudyContextWindowTest, AWindowGrowsUntilItKnowsWhatWasHeld) {
+  // CR from 2025-02-13 08:00 to 02-22 08:00 (confirmed after 7 days), then 80 and 120 in turn.
+  const auto turns = [](int i) { return std::string(i <= 18 ? "150" : i % 2 == 1 ? "80" : "120"); };
+  history(turns);
+  RecordingDirectory recording(*directory_);
+  const std::string response = m1(recording);
+  EXPECT_TRUE(has(response, R"("code":"CR-lost")")) << response;
+  EXPECT_GT(largestAsk(recording), 64u);  // the first window did not decide
+  // Bounded to 64, the window cannot see the CR held: the bound's answer, not the history's.
+  reset({});
+  history(turns);
+  RecordingDirectory bounded(*directory_);
+  StudyContextOptions options;
+  options.resultsLimit = 64;
+  const std::string capped = m1(bounded, options);
+  EXPECT_TRUE(has(capped, R"("code":"R")")) << capped;
+  EXPECT_EQ(largestAsk(bounded), 64u);
 }
 
 TEST_F(StudyContextTest, ADirectoryThatCannotAnswerIsAnErrorAndWritesNothing) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "conformance/context.h"
 #include "core/json.h"
 #include "pg_cluster.h"
+#include "store/fhir_time.h"
 #include "store/index.h"
 #include "store/search_sql.h"
 #include "store/sql_dialect.h"
@@ -1023,9 +1025,199 @@ TEST_P(SearchTest, MatchInsideAUnitSeesItsOwnWrites) {
   EXPECT_EQ(after, std::vector<std::string>{"carl"});
 }
 
+// The series index (SeriesQuery, migration 7): a subject's resources of a code by the start of
+// their date, latest first.
+class SeriesTest : public SearchTest {
+ protected:
+  std::vector<std::string> series(const std::string& subject,
+                                  std::vector<std::pair<std::string, std::string>> codes,
+                                  size_t limit = 100, std::string_view filter = {},
+                                  int64_t fromMs = std::numeric_limits<int64_t>::min(),
+                                  int64_t beforeMs = std::numeric_limits<int64_t>::max()) {
+    SeriesQuery q;
+    q.type = "Observation";
+    q.subjectType = "Patient";
+    q.subjectId = subject;
+    q.codes = std::move(codes);
+    q.limit = limit;
+    q.fromMs = fromMs;
+    q.beforeMs = beforeMs;
+    SearchQuery f;
+    if (!filter.empty()) {
+      core::Issues issues;
+      parseSearch(store_->registry(), "Observation", parseQueryString(filter), SearchLimits{}, f,
+                  issues);
+      EXPECT_FALSE(issues.hasErrors()) << filter;
+      q.filter = &f;
+    }
+    std::vector<ResourceVersion> out;
+    Status st = store_->series(q, out);
+    EXPECT_TRUE(st) << st.message();
+    std::vector<std::string> ids;
+    for (const ResourceVersion& v : out) {
+      EXPECT_NE(v.json.find("\"id\":\"" + v.id + "\""), std::string::npos) << v.json;
+      ids.push_back(v.id);
+    }
+    return ids;
+  }
+  static std::pair<std::string, std::string> loinc(const std::string& code) {
+    return {"http://loinc.org", code};
+  }
+  static int64_t ms(const char* iso) {
+    TimeRange r;
+    EXPECT_TRUE(parseFhirTime(iso, r)) << iso;
+    return r.low;
+  }
+  Status putObservation(const std::string& id, const std::string& patient,
+                        const std::string& codings, const std::string& when,
+                        const std::string& status = "final") {
+    WriteResult w;
+    return put(R"({"resourceType":"Observation","status":")" + status + R"(","code":{"coding":[)" +
+                   codings + R"(]},"subject":{"reference":"Patient/)" + patient +
+                   R"("},"effectiveDateTime":")" + when + R"("})",
+               w, id);
+  }
+  using Ids = std::vector<std::string>;
+};
+
+TEST_P(SeriesTest, ASubjectsResultsOfACodeLatestFirst) {
+  EXPECT_EQ(series("anna", {loinc("777-3")}), (Ids{"o3", "o2", "o1"}));
+  EXPECT_EQ(series("anna", {loinc("777-3")}, 2), (Ids{"o3", "o2"}));
+  EXPECT_EQ(series("bob", {loinc("777-3")}), Ids{"o4"});
+  EXPECT_TRUE(series("anna", {loinc("1742-6")}).empty());
+  EXPECT_TRUE(series("anna", {{"http://other", "777-3"}}).empty());  // the system counts
+  EXPECT_TRUE(series("carl", {loinc("777-3")}).empty());
+  EXPECT_TRUE(series("anna", {loinc("777-3")}, 0).empty());
+  // Bounds on the start: from inclusive, before exclusive.
+  EXPECT_EQ(series("anna", {loinc("777-3")}, 100, {}, ms("2025-02-10T08:00:00Z")),
+            (Ids{"o3", "o2"}));
+  EXPECT_EQ(series("anna", {loinc("777-3")}, 100, {}, std::numeric_limits<int64_t>::min(),
+                   ms("2025-02-10T08:00:00Z")),
+            Ids{"o1"});
+  // A filter: the criteria of a search, checked on each match before the limit counts it.
+  EXPECT_EQ(series("anna", {loinc("777-3")}, 2, "status:not=preliminary"), (Ids{"o2", "o1"}));
+  EXPECT_EQ(series("anna", {loinc("777-3")}, 100, "value-quantity=gt50"), (Ids{"o3", "o2"}));
+  // Several codes: one answer in order, a resource with two of them once.
+  ASSERT_TRUE(putObservation(
+      "o5", "anna",
+      R"({"system":"http://loinc.org","code":"777-3"},{"system":"http://loinc.org","code":"26515-7"})",
+      "2025-04-01T08:00:00Z"));
+  ASSERT_TRUE(putObservation("o6", "anna", R"({"system":"http://loinc.org","code":"26515-7"})",
+                             "2025-02-20T08:00:00Z"));
+  EXPECT_EQ(series("anna", {loinc("777-3"), loinc("26515-7")}),
+            (Ids{"o5", "o3", "o6", "o2", "o1"}));
+  EXPECT_EQ(series("anna", {loinc("26515-7"), loinc("777-3")}, 3), (Ids{"o5", "o3", "o6"}));
+  // Equal starts: by id, descending. Without a date, a subject or a coded code: in no series.
+  ASSERT_TRUE(putObservation("o7", "anna", R"({"system":"http://loinc.org","code":"777-3"})",
+                             "2025-04-01T08:00:00Z"));
+  EXPECT_EQ(series("anna", {loinc("777-3")}, 3), (Ids{"o7", "o5", "o3"}));
+  WriteResult w;
+  ASSERT_TRUE(put(R"({"resourceType":"Observation","status":"final","code":{"coding":[
+      {"system":"http://loinc.org","code":"777-3"}]},"subject":{"reference":"Patient/anna"}})",
+                  w, "undated"));
+  ASSERT_TRUE(put(R"({"resourceType":"Observation","status":"final","code":{"text":"platelets"},
+      "subject":{"reference":"Patient/anna"},"effectiveDateTime":"2025-05-01"})",
+                  w, "uncoded"));
+  EXPECT_EQ(series("anna", {loinc("777-3")}, 1), Ids{"o7"});
+  // A long code is indexed by its key (store::indexKey) as in the other index tables: stored on
+  // both backends and found.
+  const std::string longCode(3000, 'x');
+  ASSERT_TRUE(putObservation("long", "anna",
+                             R"({"system":"http://loinc.org","code":")" + longCode + R"("})",
+                             "2025-04-02T08:00:00Z"));
+  EXPECT_EQ(series("anna", {loinc(longCode)}), Ids{"long"});
+  // An unknown type or a filter of another type is refused.
+  SeriesQuery bad;
+  bad.type = "NoSuchType";
+  bad.codes = {loinc("777-3")};
+  std::vector<ResourceVersion> out;
+  EXPECT_EQ(store_->series(bad, out).code(), Code::Invalid);
+  SearchQuery patients;
+  patients.type = "Patient";
+  bad.type = "Observation";
+  bad.filter = &patients;
+  EXPECT_EQ(store_->series(bad, out).code(), Code::Invalid);
+}
+
+// The index follows every change of a resource in its own transaction: a corrected date, code
+// or subject moves it, a deletion removes it, a re-creation brings it back.
+TEST_P(SeriesTest, CorrectionsAndDeletionsKeepTheIndexRight) {
+  ASSERT_TRUE(putObservation("o2", "anna", R"({"system":"http://loinc.org","code":"777-3"})",
+                             "2025-03-20T08:00:00Z", "corrected"));
+  EXPECT_EQ(series("anna", {loinc("777-3")}), (Ids{"o2", "o3", "o1"}));
+  ASSERT_TRUE(putObservation("o3", "anna", R"({"system":"http://loinc.org","code":"1742-6"})",
+                             "2025-03-10T08:00:00Z"));
+  EXPECT_EQ(series("anna", {loinc("777-3")}), (Ids{"o2", "o1"}));
+  EXPECT_EQ(series("anna", {loinc("1742-6")}), Ids{"o3"});
+  ASSERT_TRUE(putObservation("o1", "bob", R"({"system":"http://loinc.org","code":"777-3"})",
+                             "2025-01-10T08:00:00Z"));
+  EXPECT_EQ(series("anna", {loinc("777-3")}), Ids{"o2"});
+  EXPECT_EQ(series("bob", {loinc("777-3")}), (Ids{"o4", "o1"}));
+  // Entered in error: still in the index, which the caller's filter takes out.
+  ASSERT_TRUE(putObservation("o4", "bob", R"({"system":"http://loinc.org","code":"777-3"})",
+                             "2025-02-15T08:00:00Z", "entered-in-error"));
+  EXPECT_EQ(series("bob", {loinc("777-3")}, 100, "status:not=entered-in-error"), Ids{"o1"});
+  WriteResult d;
+  ASSERT_TRUE(
+      store_->write([&](WriteContext& ctx) { return ctx.remove("Observation", "o1", {}, d); }));
+  EXPECT_EQ(series("bob", {loinc("777-3")}), Ids{"o4"});
+  // A deletion and a change in one transaction that fails leave the index as it was.
+  Status failed = store_->write([&](WriteContext& ctx) {
+    WriteResult r;
+    if (Status s = ctx.remove("Observation", "o4", {}, r); !s) return s;
+    return Status::error(Code::Conflict, "the unit fails after the delete");
+  });
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(series("bob", {loinc("777-3")}), Ids{"o4"});
+  ASSERT_TRUE(putObservation("o1", "bob", R"({"system":"http://loinc.org","code":"777-3"})",
+                             "2025-01-11T08:00:00Z"));
+  EXPECT_EQ(series("bob", {loinc("777-3")}), (Ids{"o4", "o1"}));
+  // The index has one entry per subject and coding of a current version, none of the others.
+  store_.reset();
+  std::unique_ptr<Poco::Data::Session> raw;
+  if (postgres()) {
+    raw = std::make_unique<Poco::Data::Session>("PostgreSQL", database_);
+  } else {
+    raw = std::make_unique<Poco::Data::Session>("SQLite", database_);
+  }
+  int entries = 0;
+  *raw << "SELECT COUNT(*) FROM idx_series", Poco::Data::Keywords::into(entries),
+      Poco::Data::Keywords::now;
+  EXPECT_EQ(entries, 4);  // o1 (bob), o2 (anna), o3 (anna, 1742-6), o4 (bob)
+}
+
+// Migration 7 fills the series index from what a database of version 6 had indexed already.
+TEST_P(SeriesTest, TheMigrationFillsTheIndexOfAnExistingDatabase) {
+  ASSERT_TRUE(putObservation(
+      "o5", "anna",
+      R"({"system":"http://loinc.org","code":"777-3"},{"system":"http://loinc.org","code":"26515-7"})",
+      "2025-04-01T08:00:00Z"));
+  const Ids annas = series("anna", {loinc("777-3"), loinc("26515-7")});
+  const Ids bobs = series("bob", {loinc("777-3")});
+  ASSERT_EQ(annas, (Ids{"o5", "o3", "o2", "o1"}));
+  store_.reset();
+  {
+    std::unique_ptr<Poco::Data::Session> raw;
+    if (postgres()) {
+      raw = std::make_unique<Poco::Data::Session>("PostgreSQL", database_);
+    } else {
+      raw = std::make_unique<Poco::Data::Session>("SQLite", database_);
+    }
+    *raw << "DROP TABLE idx_series", Poco::Data::Keywords::now;  // as version 6 had it
+    *raw << "DELETE FROM schema_migrations WHERE version = 7", Poco::Data::Keywords::now;
+  }
+  open();
+  EXPECT_EQ(store_->schemaVersion(), migrations().back().version);
+  EXPECT_EQ(series("anna", {loinc("777-3"), loinc("26515-7")}), annas);
+  EXPECT_EQ(series("bob", {loinc("777-3")}), bobs);
+  EXPECT_EQ(series("anna", {loinc("26515-7")}), Ids{"o5"});
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& p) { return p.param; });
 INSTANTIATE_TEST_SUITE_P(Backends, SearchTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, SeriesTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& p) { return p.param; });
 
 TEST(SqliteStore, OneProcessOwnsTheFile) {

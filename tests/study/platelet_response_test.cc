@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "test_util.h"
 
 namespace trialbridge::study {
@@ -217,6 +219,76 @@ TEST(PlateletResponse, ReportedAtTheTimepointsTheTrialNames) {
   EXPECT_TRUE(reportsResponseAt(*itp.efficacy.plateletResponse, "fu-m3"));
   EXPECT_FALSE(reportsResponseAt(*itp.efficacy.plateletResponse, "inf-3"));
   EXPECT_TRUE(reportsResponseAt(PlateletResponseSettings{}, "inf-3"));
+}
+
+// A window that holds a settling count before `from` answers as the whole history from there on;
+// without one it may not (a CR confirmed long ago is lost only if it was held).
+TEST(PlateletResponse, AWindowIsExactFromACountThatSettlesTheCourse) {
+  std::vector<PlateletCount> counts = {count(1, 150), count(9, 160)};  // CR confirmed at day 9
+  for (int week = 2; week <= 60; ++week)  // CR and below in turn: nothing confirmed again
+    counts.push_back(count(week * 7, week % 2 == 0 ? 120 : 80));
+  counts.push_back(count(430, 60));
+  counts.push_back(count(433, 60));  // below CR for more than a day: CR lost
+  const ResponseCourse whole = course(counts);
+  EXPECT_EQ(whole.counts.back().status, ResponseCode::LossOfCR);
+  std::vector<PlateletCount> late(counts.begin() + 10, counts.end());
+  const ResponseCourse windowed = course(late);
+  EXPECT_EQ(windowed.counts.back().status, ResponseCode::R);  // the CR held is not in it
+  EXPECT_FALSE(settledBefore(windowed, count(430, 0).seconds));
+  EXPECT_TRUE(settledBefore(whole, count(430, 0).seconds));  // the confirmation at day 9
+  EXPECT_FALSE(settledBefore(whole, count(9, 0).seconds));   // it settles from after itself
+}
+
+// The rule of settledBefore against the whole evaluation, over random courses: whenever a window
+// (every count after an instant) settles before `from`, every count from `from` on gets the same
+// level, status and confirmation as in the whole course.
+TEST(PlateletResponse, ASettledWindowAgreesWithTheWholeCourseOverRandomCourses) {
+  std::mt19937 rng(20261206);
+  const double levels[] = {8, 25, 28, 45, 70, 99, 100, 140, 300};
+  int settled = 0, differedUnsettled = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::vector<PlateletCount> counts;
+    double day = -20;
+    size_t level = rng() % std::size(levels);
+    const int n = 10 + static_cast<int>(rng() % 120);
+    for (int i = 0; i < n; ++i) {
+      day += (rng() % 10 == 0) ? 0 : static_cast<double>(rng() % 200) / 20.0;  // some equal
+      if (rng() % 3 == 0) level = rng() % std::size(levels);                   // runs of a level
+      counts.push_back(count(day, levels[level]));
+    }
+    const std::optional<double> baseline =
+        rng() % 4 == 0 ? std::nullopt : std::optional<double>(5.0 + rng() % 30);
+    PlateletResponseSettings settings;
+    if (rng() % 2 == 0) settings.lossConfirmation = {"3", 3, "d"};
+    const ResponseCourse whole = course(counts, baseline, settings);
+    for (int w = 0; w < 8; ++w) {
+      const int64_t after = counts[rng() % counts.size()].seconds;
+      const int64_t from = counts[rng() % counts.size()].seconds;
+      std::vector<PlateletCount> window;
+      for (const PlateletCount& c : counts) {
+        if (c.seconds > after) window.push_back(c);
+      }
+      const ResponseCourse part = course(window, baseline, settings);
+      ASSERT_LE(part.counts.size(), whole.counts.size());
+      const size_t offset = whole.counts.size() - part.counts.size();  // a suffix
+      bool same = true;
+      for (size_t i = 0; i < part.counts.size(); ++i) {
+        const CountResponse& a = part.counts[i];
+        const CountResponse& b = whole.counts[offset + i];
+        ASSERT_EQ(a.count.seconds, b.count.seconds);
+        if (a.count.seconds < from) continue;
+        same = same && a.level == b.level && a.status == b.status && a.confirmed == b.confirmed;
+      }
+      if (settledBefore(part, from)) {
+        settled++;
+        EXPECT_TRUE(same) << "round " << round << " window after " << after << " from " << from;
+      } else if (!same) {
+        differedUnsettled++;
+      }
+    }
+  }
+  EXPECT_GT(settled, 500);           // the rule applies often in such courses
+  EXPECT_GT(differedUnsettled, 10);  // and windows that it refuses do get some counts wrong
 }
 
 }  // namespace
