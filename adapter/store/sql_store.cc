@@ -611,6 +611,13 @@ void faultAfterCommit(uint64_t commitNumber) {
 // ---------------------------------------------------------------------------------------------
 // Opening, migrations
 
+// The one place where SQL text holds a value that is not a bound parameter: SQLite's PRAGMAs take
+// no parameters. The value is an integer (the type says so; config.cc checked its range) and the
+// name a constant of the caller (tools/check_sql_binds.py allows this function only).
+std::string integerPragma(std::string_view name, int64_t value) {
+  return "PRAGMA " + std::string(name) + " = " + std::to_string(value);
+}
+
 std::unique_ptr<Session> SqlStore::connect() {
   if (dialect_.postgres()) {
     auto s = std::make_unique<Session>("PostgreSQL", options_.database);
@@ -621,7 +628,9 @@ std::unique_ptr<Session> SqlStore::connect() {
   *s << "PRAGMA busy_timeout = 10000", kNow;
   // FULL: in WAL mode every commit is synced before it returns (durable, not just consistent).
   *s << "PRAGMA synchronous = FULL", kNow;
-  *s << "PRAGMA cache_size = -32768", kNow;  // 32 MiB per connection
+  // A negative cache_size is in KiB.
+  *s << integerPragma("cache_size", -options_.pageCacheKiB), kNow;
+  *s << integerPragma("soft_heap_limit", options_.sqliteHeapLimitKiB * 1024), kNow;
   *s << "PRAGMA journal_size_limit = 67108864", kNow;
   // Pages changed again before the checkpoint are copied to the database once, not each time.
   *s << "PRAGMA wal_autocheckpoint = 8192", kNow;

@@ -348,6 +348,13 @@ struct StoreOptions {
   // PostgreSQL (other nodes write too).
   std::optional<bool> cache;
   size_t cacheEntries = 50000;
+  // SQLite only. The page cache of each connection, in KiB (PRAGMA cache_size), and the soft
+  // limit of all SQLite's heap memory in the process, in KiB (PRAGMA soft_heap_limit; 0: none).
+  // The limit is process-wide: the store opened last sets it. Near it, SQLite reuses the pages of
+  // its caches instead of allocating more, so the page caches of all connections together stay
+  // about that size however many read connections are open (docs/configuration.md, "Memory").
+  int64_t pageCacheKiB = 2048;
+  int64_t sqliteHeapLimitKiB = 65536;
   size_t asyncQueueLimit = 100000;  // post() drops beyond this (counted in stats)
   // Resource types whose every change gets an outbox row on these topics, e.g.
   // {"ResearchStudy": {"registry"}}.

@@ -143,6 +143,34 @@ TEST(Config, TheDatabaseIsASecretReadFromAFile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Config, SqliteMemoryIsGivenInMiBWithinItsRange) {
+  auto r = parse("{}", {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r.value().store.pageCacheKiB, 2048);  // the defaults (docs/configuration.md)
+  EXPECT_EQ(r.value().store.sqliteHeapLimitKiB, 65536);
+  r = parse(R"({"store": {"pageCacheMiB": 8, "sqliteHeapLimitMiB": 0}})", {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r.value().store.pageCacheKiB, 8192);
+  EXPECT_EQ(r.value().store.sqliteHeapLimitKiB, 0);  // no limit
+  r = parse("{}", {{"TRIALBRIDGE_STORE_PAGE_CACHE_MIB", "32"}});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r.value().store.pageCacheKiB, 32768);
+  r = parse(R"({"store": {"pageCacheMiB": 0, "sqliteHeapLimitMiB": "64"}})", {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("c.json: 'store.pageCacheMiB' must be a whole number from 1 to 1024"),
+            std::string::npos)
+      << r.message();
+  EXPECT_NE(r.message().find("'store.sqliteHeapLimitMiB' must be a whole number from 0 to 65536"),
+            std::string::npos)
+      << r.message();
+  r = parse(R"({"store": {"backend": "postgresql", "database": "host=db", "pageCacheMiB": 4}})",
+            {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("'store.pageCacheMiB' applies to the \"sqlite\" backend only"),
+            std::string::npos)
+      << r.message();
+}
+
 TEST(Config, WithoutAFileTheVariablesApplyToTheDefaults) {
   core::JsonOverrides env("TRIALBRIDGE_", {{"TRIALBRIDGE_HTTP_PORT", "0"}});
   auto r = service::environmentConfig(env);
