@@ -1238,6 +1238,41 @@ TEST(SqliteStore, OneProcessOwnsTheFile) {
   std::filesystem::remove_all(tmpl);
 }
 
+// The cache of current versions holds at most cacheBytes of versions, whatever cacheEntries
+// allows, and a read refills it within the same bound.
+TEST(SqliteStore, TheCacheIsBoundedByBytes) {
+  char tmpl[] = "/tmp/tb-store-cache.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const auto fill = [&](size_t cacheBytes) {
+    StoreOptions o;
+    o.database = std::string(tmpl) + "/s" + std::to_string(cacheBytes) + ".db";
+    o.cacheBytes = cacheBytes;
+    auto r = openStore(o);
+    EXPECT_TRUE(r) << r.message();
+    auto doc = parse(R"({"resourceType": "Basic", "id": "b", "code": {"text": ")" +
+                     std::string(4000, 'x') + "\"}}");
+    EXPECT_TRUE(r.value()->write([&](WriteContext& ctx) {
+      for (int i = 0; i < 200; ++i) {
+        setId(*doc, "b" + std::to_string(i));
+        WriteResult out;
+        if (Status s = ctx.put(*doc, {}, out); !s) return s;
+      }
+      return Status::ok();
+    }));
+    ResourceVersion v;
+    for (int i = 0; i < 200; ++i) EXPECT_TRUE(r.value()->read("Basic", "b" + std::to_string(i), v));
+    return r.value()->stats();
+  };
+  const StoreStats roomy = fill(size_t{64} << 20);
+  EXPECT_EQ(roomy.cacheEntries, 200u);  // 200 x 4 KiB: all kept
+  EXPECT_GT(roomy.cacheBytes, size_t{800} << 10);
+  const StoreStats tight = fill(size_t{256} << 10);
+  EXPECT_LE(tight.cacheBytes, size_t{256} << 10);
+  EXPECT_GT(tight.cacheEntries, 16u);  // still a cache
+  EXPECT_LT(tight.cacheEntries, 64u);
+  std::filesystem::remove_all(tmpl);
+}
+
 // SQLite's heap, all connections together, after writing `count` resources of about 4 KiB through
 // a page cache of 64 MiB a connection and reading each back.
 int64_t sqliteHeapAfterWriting(int64_t heapLimitKiB, int count) {
