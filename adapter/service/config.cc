@@ -80,8 +80,8 @@ void readStore(Section& s, ServiceConfig& c) {
   s.listMap("outbox", c.store.outboxTopics);
   if (c.store.backend != "sqlite" && c.store.backend != "postgresql") {
     s.error("backend", "must be \"sqlite\" or \"postgresql\"");
-  } else if (c.store.backend == "postgresql" && (s.given("pageCacheMegabytes") ||
-                                                  s.given("sqliteHeapLimitMegabytes"))) {
+  } else if (c.store.backend == "postgresql" &&
+             (s.given("pageCacheMegabytes") || s.given("sqliteHeapLimitMegabytes"))) {
     s.error(s.given("pageCacheMegabytes") ? "pageCacheMegabytes" : "sqliteHeapLimitMegabytes",
             "applies to the \"sqlite\" backend only (PostgreSQL's memory is the server's)");
   } else if (c.store.backend == "postgresql" && !database) {
