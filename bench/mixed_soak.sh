@@ -17,6 +17,10 @@
 #   bench/mixed_soak.sh [MINUTES] [BUILD_DIR] [OUT_DIR]   defaults: 5, build, docs/perf
 #   TB_SOAK_SECONDS=N    run N seconds instead (a quick try)
 #   TB_SOAK_CACHE_ENTRIES=N  the store's cacheEntries (default 50000, the service's own default)
+#   TB_SOAK_PAGE_CACHE_MIB=N, TB_SOAK_HEAP_LIMIT_MIB=N  the store's pageCacheMegabytes and
+#                        sqliteHeapLimitMegabytes (default: the service's defaults)
+#   TB_SOAK_WRAP="heaptrack -o /tmp/x"  a command the server runs under (a heap profile); the
+#                        samples are then of the server itself, not of the wrapper
 #
 # Needs: a built trialbridge (cmake --build BUILD_DIR --target trialbridge), node, and
 # `npm ci` in tests/peers. Writes OUT_DIR/mixed_soak.csv and OUT_DIR/mixed_soak.svg.
@@ -39,8 +43,14 @@ mkdir -p "$out"
 work=$(mktemp -d -t tb-mixed-soak.XXXXXX)
 peer=""
 server=""
+sampled=""
 cleanup() {
-  [[ -n $server ]] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  # A wrapper ends when the server does (heaptrack then writes its profile).
+  if [[ -n $sampled && $sampled != "$server" ]]; then
+    kill -TERM "$sampled" 2>/dev/null && wait "$server" 2>/dev/null || true
+  else
+    [[ -n $server ]] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  fi
   [[ -n $peer ]] && kill -TERM "$peer" 2>/dev/null && wait "$peer" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -64,23 +74,28 @@ peerPort=$(sed -n 's/^medplum listening \([0-9]*\).*/\1/p' "$work/peer.log")
 
 cat >"$work/config.json" <<EOF
 {
-  "store": {"database": "$work/soak.db", "cacheEntries": ${TB_SOAK_CACHE_ENTRIES:-50000}},
+  "store": {"database": "$work/soak.db", "cacheEntries": ${TB_SOAK_CACHE_ENTRIES:-50000}
+            ${TB_SOAK_PAGE_CACHE_MIB:+, \"pageCacheMegabytes\": $TB_SOAK_PAGE_CACHE_MIB}
+            ${TB_SOAK_HEAP_LIMIT_MIB:+, \"sqliteHeapLimitMegabytes\": $TB_SOAK_HEAP_LIMIT_MIB}},
   "mllp": {"port": 0, "maxConnections": 16, "messageLog": false},
   "registries": {"medplum": {"kind": "fhir", "url": "http://127.0.0.1:$peerPort/fhir",
                              "intervalSeconds": 2, "requestsPerMinute": 6000, "burst": 50}}
 }
 EOF
-"$tb" serve --config "$work/config.json" --port 0 --trial samples/trials/NCT06813157.json \
+${TB_SOAK_WRAP:-} "$tb" serve --config "$work/config.json" --port 0 --trial samples/trials/NCT06813157.json \
   --secret-file samples/entities/demo.secret >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
 waitFor "$work/serve.out" 'MLLP on '
+# Under a wrapper, the server is the process whose command line names this run's configuration.
+sampled=$server
+[[ -n ${TB_SOAK_WRAP:-} ]] && sampled=$(pgrep -n -f -- "^$tb serve --config $work/config.json")
 base=$(sed -n 's/^trialbridge serve: FHIR base //p' "$work/serve.out")
 mllpPort=$(sed -n 's/^trialbridge serve: MLLP on .*:\([0-9]*\).*/\1/p' "$work/serve.out")
 "$tb" enrol --server "$base" samples/entities/nct06813157-subject-*.json >"$work/enrol.log"
 
 echo "mixed soak: ${TB_SOAK_SECONDS:-$((minutes * 60))} s; server pid $server, FHIR $base, MLLP $mllpPort, Medplum $peerPort;" \
   "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 bench/mixed_soak.py --pid "$server" --base "$base" --mllp-port "$mllpPort" \
+python3 bench/mixed_soak.py --pid "$sampled" --base "$base" --mllp-port "$mllpPort" \
   --peer "http://127.0.0.1:$peerPort" --seconds "${TB_SOAK_SECONDS:-$((minutes * 60))}" \
   --csv "$out/mixed_soak.csv" --svg "$out/mixed_soak.svg" samples/hl7v2/nct06813157-itp-000*.hl7
 kill -0 "$server" || {

@@ -14,6 +14,9 @@ A value spliced into SQL shows up in C++ as one of these, each refused:
   stream   an ostringstream fed to a Statement or a Session.
 Column and table names chosen from fixed tables (indexTable(), sortColumn()) are constants and
 pass; so do '?' placeholders and the '' literal of a constant empty column.
+One function may put a number in SQL text, because SQLite's PRAGMAs take no bound parameters:
+`std::string integerPragma(std::string_view name, int64_t value)`, defined once, its value an
+integer by its type. Its body passes; a second definition, or one with another signature, does not.
 """
 import argparse
 import pathlib
@@ -21,7 +24,7 @@ import re
 import sys
 
 SQL_WORD = re.compile(r'"[^"\n]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|VALUES|ORDER BY|LIMIT|'
-                      r'FROM|JOIN|SET)\b[^"\n]*"')
+                      r'FROM|JOIN|SET|PRAGMA)\b[^"\n]*"')
 QUOTE = re.compile(r"'\"\s*\+|\+\s*\"'|\+=\s*'\\''|\+=\s*\"'\"")
 RULES = [
     ("escape", re.compile(r"\b(quoted|sqlQuote|escape\w*)\s*\(")),
@@ -36,11 +39,25 @@ def strip_comments(text):
     return re.sub(r"//[^\n]*", "", text)
 
 
+PRAGMA_FUNCTION = re.compile(r"^std::string integerPragma\(std::string_view name, int64_t value\) \{$")
+
+
 def check_text(text):
     """Returns (line, rule, source line) for each finding."""
     found = []
     lines = strip_comments(text).split("\n")
+    in_pragma = False
+    pragmas = 0
     for number, line in enumerate(lines, 1):
+        if PRAGMA_FUNCTION.match(line):
+            pragmas += 1
+            in_pragma = pragmas == 1
+            if pragmas > 1:
+                found.append((number, "pragma", "a second integerPragma: " + line.strip()))
+            continue
+        if in_pragma:
+            in_pragma = line != "}"
+            continue
         for name, rule in RULES:
             if rule.search(line):
                 found.append((number, name, line.strip()))
@@ -75,6 +92,13 @@ BAD = [
     ('session << "DELETE FROM t WHERE id = " + std::to_string(id), now;', "number"),
     ('sql.add(" LIMIT " + std::to_string(n));', "number"),
     ('std::ostringstream os; Statement st(session); st << os.str();', "stream"),
+    ('std::string integerPragma(std::string_view name, std::string value) {\n'
+     '  return "PRAGMA " + std::string(name) + " = " + std::to_string(value);\n}', "number"),
+    ('std::string integerPragma(std::string_view name, int64_t value) {\n  return "";\n}\n'
+     'std::string integerPragma(std::string_view name, int64_t value) {\n  return "";\n}',
+     "pragma"),
+    ('std::string integerPragma(std::string_view name, int64_t value) {\n  return "";\n}\n'
+     'session << "DELETE FROM t WHERE id = " + std::to_string(id), now;', "number"),
 ]
 GOOD = [
     'sql.add(" WHERE r.res_type = ? AND r.deleted = 0").bind(query.type);',
@@ -84,6 +108,9 @@ GOOD = [
     'return Status::error(Code::Invalid, "invalid resource id \'" + id + "\'");',
     '// sql.add(" = \'" + value + "\'") in a comment is not code',
     'for (size_t i = 0; i < n; ++i) sql.add(i > 0 ? ", ?" : "?").bind(values[i]);',
+    'std::string integerPragma(std::string_view name, int64_t value) {\n'
+    '  return "PRAGMA " + std::string(name) + " = " + std::to_string(value);\n}\n'
+    '*s << integerPragma("cache_size", -options_.pageCacheKiB), kNow;',
 ]
 
 

@@ -66,9 +66,24 @@ void readStore(Section& s, ServiceConfig& c) {
   s.boolean("cache", cache);
   if (s.given("cache")) c.store.cache = cache;
   s.integer("cacheEntries", c.store.cacheEntries, 0, 100000000);
+  // Memory in megabytes of 2^20 bytes in the file (docs/configuration.md, "Memory"); StoreOptions
+  // has bytes and KiB.
+  int64_t cacheMegabytes = static_cast<int64_t>(c.store.cacheBytes >> 20);
+  int64_t pageCacheMegabytes = c.store.pageCacheKiB / 1024;
+  int64_t heapLimitMegabytes = c.store.sqliteHeapLimitKiB / 1024;
+  s.integer("cacheMegabytes", cacheMegabytes, 1, 65536);
+  s.integer("pageCacheMegabytes", pageCacheMegabytes, 1, 1024);
+  s.integer("sqliteHeapLimitMegabytes", heapLimitMegabytes, 0, 65536);
+  c.store.cacheBytes = static_cast<size_t>(cacheMegabytes) << 20;
+  c.store.pageCacheKiB = pageCacheMegabytes * 1024;
+  c.store.sqliteHeapLimitKiB = heapLimitMegabytes * 1024;
   s.listMap("outbox", c.store.outboxTopics);
   if (c.store.backend != "sqlite" && c.store.backend != "postgresql") {
     s.error("backend", "must be \"sqlite\" or \"postgresql\"");
+  } else if (c.store.backend == "postgresql" &&
+             (s.given("pageCacheMegabytes") || s.given("sqliteHeapLimitMegabytes"))) {
+    s.error(s.given("pageCacheMegabytes") ? "pageCacheMegabytes" : "sqliteHeapLimitMegabytes",
+            "applies to the \"sqlite\" backend only (PostgreSQL's memory is the server's)");
   } else if (c.store.backend == "postgresql" && !database) {
     s.error("database",
             "is required with the \"postgresql\" backend (a libpq connection string, "

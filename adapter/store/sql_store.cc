@@ -24,6 +24,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "conformance/context.h"
@@ -145,10 +146,14 @@ Int64 queryInteger(Session& session, const std::string& sql, const std::vector<S
 }
 
 // Current versions in memory (SQLite only: one process owns the file). Entries only move
-// forward in version; see put() and read().
+// forward in version; see put() and read(). Bounded by entries and by bytes (an entry's strings
+// and its bookkeeping), each shard a sixteenth of both; a version larger than a shard's bytes is
+// not kept.
 class Cache {
  public:
-  explicit Cache(size_t capacity) : perShard_(std::max<size_t>(capacity / kShards, 16)) {}
+  Cache(size_t capacity, size_t maxBytes)
+      : perShard_(std::max<size_t>(capacity / kShards, 16)),
+        bytesPerShard_(std::max<size_t>(maxBytes / kShards, 1)) {}
 
   bool get(const std::string& key, ResourceVersion& out) {
     Shard& s = shard(key);
@@ -161,24 +166,48 @@ class Cache {
   // Stores `v` unless the entry holds a later version already.
   void offer(const std::string& key, std::shared_ptr<const ResourceVersion> v) {
     Shard& s = shard(key);
+    const size_t cost = bytesOf(key, *v);
     std::lock_guard lock(s.mutex);
     auto it = s.map.find(key);
     if (it != s.map.end()) {
-      if (it->second->version <= v->version) it->second = std::move(v);
-      return;
+      if (it->second->version > v->version) return;
+      s.bytes -= bytesOf(key, *it->second);
+      s.map.erase(it);
     }
-    if (s.map.size() >= perShard_) s.map.erase(s.map.begin());
+    if (cost > bytesPerShard_) return;
+    while (!s.map.empty() && (s.map.size() >= perShard_ || s.bytes + cost > bytesPerShard_)) {
+      s.bytes -= bytesOf(s.map.begin()->first, *s.map.begin()->second);
+      s.map.erase(s.map.begin());
+    }
+    s.bytes += cost;
     s.map.emplace(key, std::move(v));
+  }
+  // Entries and bytes held, all shards.
+  std::pair<size_t, size_t> size() {
+    std::pair<size_t, size_t> out;
+    for (Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      out.first += s.map.size();
+      out.second += s.bytes;
+    }
+    return out;
   }
 
  private:
   static constexpr size_t kShards = 16;
+  // What an entry takes: its strings, the version object and the map's node (an estimate).
+  static size_t bytesOf(const std::string& key, const ResourceVersion& v) {
+    return key.size() + v.type.size() + v.id.size() + v.lastUpdated.size() + v.json.size() +
+           sizeof(ResourceVersion) + 96;
+  }
   struct Shard {
     std::mutex mutex;
     std::unordered_map<std::string, std::shared_ptr<const ResourceVersion>> map;
+    size_t bytes = 0;
   };
   Shard& shard(const std::string& key) { return shards_[std::hash<std::string>{}(key) % kShards]; }
   size_t perShard_;
+  size_t bytesPerShard_;
   std::array<Shard, kShards> shards_;
 };
 
@@ -518,6 +547,7 @@ class SqlStore final : public Store {
     s.cacheHits = cacheHits_.load();
     s.cacheMisses = cacheMisses_.load();
     s.asyncDropped = asyncDropped_.load();
+    if (cache_) std::tie(s.cacheEntries, s.cacheBytes) = cache_->size();
     return s;
   }
 
@@ -611,6 +641,13 @@ void faultAfterCommit(uint64_t commitNumber) {
 // ---------------------------------------------------------------------------------------------
 // Opening, migrations
 
+// The one place where SQL text holds a value that is not a bound parameter: SQLite's PRAGMAs take
+// no parameters. The value is an integer (the type says so; config.cc checked its range) and the
+// name a constant of the caller (tools/check_sql_binds.py allows this function only).
+std::string integerPragma(std::string_view name, int64_t value) {
+  return "PRAGMA " + std::string(name) + " = " + std::to_string(value);
+}
+
 std::unique_ptr<Session> SqlStore::connect() {
   if (dialect_.postgres()) {
     auto s = std::make_unique<Session>("PostgreSQL", options_.database);
@@ -621,7 +658,9 @@ std::unique_ptr<Session> SqlStore::connect() {
   *s << "PRAGMA busy_timeout = 10000", kNow;
   // FULL: in WAL mode every commit is synced before it returns (durable, not just consistent).
   *s << "PRAGMA synchronous = FULL", kNow;
-  *s << "PRAGMA cache_size = -32768", kNow;  // 32 MiB per connection
+  // A negative cache_size is in KiB.
+  *s << integerPragma("cache_size", -options_.pageCacheKiB), kNow;
+  *s << integerPragma("soft_heap_limit", options_.sqliteHeapLimitKiB * 1024), kNow;
   *s << "PRAGMA journal_size_limit = 67108864", kNow;
   // Pages changed again before the checkpoint are copied to the database once, not each time.
   *s << "PRAGMA wal_autocheckpoint = 8192", kNow;
@@ -673,7 +712,7 @@ core::Status SqlStore::open() {
   }
   if (auto st = migrate(*session); !st) return st;
   const bool cache = options_.cache.value_or(!dialect_.postgres());
-  if (cache) cache_ = std::make_unique<Cache>(options_.cacheEntries);
+  if (cache) cache_ = std::make_unique<Cache>(options_.cacheEntries, options_.cacheBytes);
   const size_t writers = dialect_.postgres() ? (options_.writers > 0 ? options_.writers : 4) : 1;
   try {
     writers_.push_back(std::make_unique<Writer>(*this, std::move(session)));

@@ -333,6 +333,8 @@ struct StoreStats {
   uint64_t cacheHits = 0;
   uint64_t cacheMisses = 0;
   uint64_t asyncDropped = 0;  // post()ed units dropped because the queue was full
+  size_t cacheEntries = 0;    // the cache of current versions now: entries
+  size_t cacheBytes = 0;      // and their bytes (StoreOptions::cacheBytes)
 };
 
 struct StoreOptions {
@@ -348,6 +350,14 @@ struct StoreOptions {
   // PostgreSQL (other nodes write too).
   std::optional<bool> cache;
   size_t cacheEntries = 50000;
+  size_t cacheBytes = size_t{64} << 20;  // and at most these bytes of versions (an estimate)
+  // SQLite only. The page cache of each connection, in KiB (PRAGMA cache_size), and the soft
+  // limit of all SQLite's heap memory in the process, in KiB (PRAGMA soft_heap_limit; 0: none).
+  // The limit is process-wide: the store opened last sets it. Near it, SQLite reuses the pages of
+  // its caches instead of allocating more, so the page caches of all connections together stay
+  // about that size however many read connections are open (docs/configuration.md, "Memory").
+  int64_t pageCacheKiB = 2048;
+  int64_t sqliteHeapLimitKiB = 65536;
   size_t asyncQueueLimit = 100000;  // post() drops beyond this (counted in stats)
   // Resource types whose every change gets an outbox row on these topics, e.g.
   // {"ResearchStudy": {"registry"}}.

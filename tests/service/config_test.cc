@@ -143,6 +143,46 @@ TEST(Config, TheDatabaseIsASecretReadFromAFile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Config, StoreMemoryIsGivenInMiBWithinItsRange) {
+  auto r = parse("{}", {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r.value().store.pageCacheKiB, 2048);  // the defaults (docs/configuration.md)
+  EXPECT_EQ(r.value().store.sqliteHeapLimitKiB, 65536);
+  EXPECT_EQ(r.value().store.cacheBytes, size_t{64} << 20);
+  r = parse(
+      R"({"store": {"pageCacheMegabytes": 8, "sqliteHeapLimitMegabytes": 0, "cacheMegabytes": 3}})",
+      {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r.value().store.cacheBytes, size_t{3} << 20);
+  EXPECT_EQ(r.value().store.pageCacheKiB, 8192);
+  EXPECT_EQ(r.value().store.sqliteHeapLimitKiB, 0);  // no limit
+  r = parse("{}", {{"TRIALBRIDGE_STORE_PAGE_CACHE_MEGABYTES", "32"}});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r.value().store.pageCacheKiB, 32768);
+  r = parse(
+      R"({"store": {"pageCacheMegabytes": 0, "sqliteHeapLimitMegabytes": "64", "cacheMegabytes": 0}})",
+      {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("'store.cacheMegabytes' must be a whole number from 1 to 65536"),
+            std::string::npos)
+      << r.message();
+  EXPECT_NE(
+      r.message().find("c.json: 'store.pageCacheMegabytes' must be a whole number from 1 to 1024"),
+      std::string::npos)
+      << r.message();
+  EXPECT_NE(
+      r.message().find("'store.sqliteHeapLimitMegabytes' must be a whole number from 0 to 65536"),
+      std::string::npos)
+      << r.message();
+  r = parse(
+      R"({"store": {"backend": "postgresql", "database": "host=db", "pageCacheMegabytes": 4}})",
+      {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("'store.pageCacheMegabytes' applies to the \"sqlite\" backend only"),
+            std::string::npos)
+      << r.message();
+}
+
 TEST(Config, WithoutAFileTheVariablesApplyToTheDefaults) {
   core::JsonOverrides env("TRIALBRIDGE_", {{"TRIALBRIDGE_HTTP_PORT", "0"}});
   auto r = service::environmentConfig(env);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <Poco/Data/Session.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
@@ -1235,6 +1236,91 @@ TEST(SqliteStore, OneProcessOwnsTheFile) {
   EXPECT_TRUE(third) << third.message();
   third.value().reset();
   std::filesystem::remove_all(tmpl);
+}
+
+// The cache of current versions holds at most cacheBytes of versions, whatever cacheEntries
+// allows, and a read refills it within the same bound.
+TEST(SqliteStore, TheCacheIsBoundedByBytes) {
+  char tmpl[] = "/tmp/tb-store-cache.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const auto fill = [&](size_t cacheBytes) {
+    StoreOptions o;
+    o.database = std::string(tmpl) + "/s" + std::to_string(cacheBytes) + ".db";
+    o.cacheBytes = cacheBytes;
+    auto r = openStore(o);
+    EXPECT_TRUE(r) << r.message();
+    auto doc = parse(R"({"resourceType": "Basic", "id": "b", "code": {"text": ")" +
+                     std::string(4000, 'x') + "\"}}");
+    EXPECT_TRUE(r.value()->write([&](WriteContext& ctx) {
+      for (int i = 0; i < 200; ++i) {
+        setId(*doc, "b" + std::to_string(i));
+        WriteResult out;
+        if (Status s = ctx.put(*doc, {}, out); !s) return s;
+      }
+      return Status::ok();
+    }));
+    ResourceVersion v;
+    for (int i = 0; i < 200; ++i) EXPECT_TRUE(r.value()->read("Basic", "b" + std::to_string(i), v));
+    return r.value()->stats();
+  };
+  const StoreStats roomy = fill(size_t{64} << 20);
+  EXPECT_EQ(roomy.cacheEntries, 200u);  // 200 x 4 KiB: all kept
+  EXPECT_GT(roomy.cacheBytes, size_t{800} << 10);
+  const StoreStats tight = fill(size_t{256} << 10);
+  EXPECT_LE(tight.cacheBytes, size_t{256} << 10);
+  EXPECT_GT(tight.cacheEntries, 16u);  // still a cache
+  EXPECT_LT(tight.cacheEntries, 64u);
+  std::filesystem::remove_all(tmpl);
+}
+
+// SQLite's heap, all connections together, after writing `count` resources of about 4 KiB through
+// a page cache of 64 MiB a connection and reading each back.
+int64_t sqliteHeapAfterWriting(int64_t heapLimitKiB, int count) {
+  char tmpl[] = "/tmp/tb-store-heap.XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl), nullptr);
+  StoreOptions o;
+  o.database = std::string(tmpl) + "/s.db";
+  o.cache = false;
+  o.pageCacheKiB = 65536;
+  o.sqliteHeapLimitKiB = heapLimitKiB;
+  auto r = openStore(o);
+  EXPECT_TRUE(r) << r.message();
+  if (!r) return -1;
+  const std::string text(4000, 'x');
+  auto doc = parse(R"({"resourceType": "Basic", "id": "b", "code": {"text": ")" + text + "\"}}");
+  Status st = r.value()->write([&](WriteContext& ctx) {
+    for (int i = 0; i < count; ++i) {
+      setId(*doc, "b" + std::to_string(i));
+      WriteResult out;
+      if (Status s = ctx.put(*doc, PutOptions{}, out); !s) return s;
+    }
+    return Status::ok();
+  });
+  EXPECT_TRUE(st) << st.message();
+  for (int i = 0; i < count; ++i) {
+    ResourceVersion v;
+    EXPECT_TRUE(r.value()->read("Basic", "b" + std::to_string(i), v));
+  }
+  const int64_t used = sqlite3_memory_used();
+  r.value().reset();
+  std::filesystem::remove_all(tmpl);
+  return used;
+}
+
+// The soft heap limit is the process's, set by the store from its options: near it SQLite reuses
+// its caches' pages rather than allocate more, so the page caches stay about the limit however
+// large each connection's may grow. Without a limit the same writes keep some 14 MiB.
+TEST(SqliteStore, TheHeapLimitBoundsThePageCachesOfTheProcess) {
+  const int64_t unlimited = sqliteHeapAfterWriting(0, 1000);
+  const int64_t limited = sqliteHeapAfterWriting(2048, 1000);
+  EXPECT_GT(unlimited, int64_t{8} << 20) << "the writes no longer fill the page cache";
+  EXPECT_LT(limited, int64_t{3} << 20) << "a 2 MiB soft limit, " << unlimited << " without";
+  // Set for the process: another connection, not the store's, sees it.
+  Poco::Data::Session other("SQLite", ":memory:");
+  Poco::Int64 limit = -1;
+  other << "PRAGMA soft_heap_limit", Poco::Data::Keywords::into(limit), Poco::Data::Keywords::now;
+  EXPECT_EQ(limit, int64_t{2048} * 1024);
+  other << "PRAGMA soft_heap_limit = 0", Poco::Data::Keywords::now;  // as before the test
 }
 
 // Two nodes on one PostgreSQL database: a lease held by one excludes the other (a session
