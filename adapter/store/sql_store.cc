@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <Poco/Data/DataException.h>
@@ -17,6 +18,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -29,6 +31,7 @@
 
 #include "conformance/context.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "store/fhir_time.h"
 #include "store/message_sql.h"
 #include "store/poco_postgres.h"
@@ -547,6 +550,7 @@ class SqlStore final : public Store {
     s.cacheHits = cacheHits_.load();
     s.cacheMisses = cacheMisses_.load();
     s.asyncDropped = asyncDropped_.load();
+    s.walCheckpoints = walCheckpoints_.load();
     if (cache_) std::tie(s.cacheEntries, s.cacheBytes) = cache_->size();
     return s;
   }
@@ -568,6 +572,8 @@ class SqlStore final : public Store {
   core::Status migrate(Session& session);
   void writerLoop(size_t index);
   void runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs);
+  // SQLite: after a commit, empties the write-ahead log when it is past walRestartBytes.
+  void boundWal(Writer& writer);
 
   // Reader pool.
   std::unique_ptr<Reader> takeReader();
@@ -620,9 +626,13 @@ class SqlStore final : public Store {
   std::vector<std::thread> writerThreads_;
   std::vector<std::unique_ptr<Writer>> writers_;
   std::atomic<uint64_t> nextAnalyze_{1000};
+  // SQLite: the log is emptied when past options_.walRestartBytes, tried again after a failure
+  // no sooner than this (steady clock, ms).
+  int64_t nextWalTryMs_ = 0;
   std::atomic<uint64_t> changes_{0};  // resource versions and audit rows written
 
   std::atomic<uint64_t> units_{0}, commits_{0}, cacheHits_{0}, cacheMisses_{0}, asyncDropped_{0};
+  std::atomic<uint64_t> walCheckpoints_{0};
 
   friend class Writer;
 };
@@ -644,6 +654,8 @@ void faultAfterCommit(uint64_t commitNumber) {
 // The one place where SQL text holds a value that is not a bound parameter: SQLite's PRAGMAs take
 // no parameters. The value is an integer (the type says so; config.cc checked its range) and the
 // name a constant of the caller (tools/check_sql_binds.py allows this function only).
+constexpr int64_t kBusyTimeoutMillis = 10000;
+
 std::string integerPragma(std::string_view name, int64_t value) {
   return "PRAGMA " + std::string(name) + " = " + std::to_string(value);
 }
@@ -655,7 +667,7 @@ std::unique_ptr<Session> SqlStore::connect() {
     return s;
   }
   auto s = std::make_unique<Session>("SQLite", options_.database);
-  *s << "PRAGMA busy_timeout = 10000", kNow;
+  *s << integerPragma("busy_timeout", kBusyTimeoutMillis), kNow;
   // FULL: in WAL mode every commit is synced before it returns (durable, not just consistent).
   *s << "PRAGMA synchronous = FULL", kNow;
   // A negative cache_size is in KiB.
@@ -1242,6 +1254,36 @@ Status Writer::claim(std::string_view topic, size_t limit, int64_t leaseMs,
   return Status::ok();
 }
 
+void SqlStore::boundWal(Writer& writer) {
+  struct stat st {};
+  const std::string wal = options_.database + "-wal";
+  if (::stat(wal.c_str(), &st) != 0 ||
+      static_cast<uint64_t>(st.st_size) <= options_.walRestartBytes) {
+    return;
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (now < nextWalTryMs_) return;
+  Session& s = writer.session();
+  int busy = 1;
+  try {
+    s << integerPragma("busy_timeout", options_.walCheckpointWaitMillis), kNow;
+    int logFrames = 0, copied = 0;
+    s << "PRAGMA wal_checkpoint(TRUNCATE)", into(busy), into(logFrames), into(copied), kNow;
+  } catch (const Poco::Exception& e) {
+    core::Log::warning("store.wal", "checkpoint failed", {{"reason", e.displayText()}});
+  }
+  try {
+    s << integerPragma("busy_timeout", kBusyTimeoutMillis), kNow;
+  } catch (const Poco::Exception&) {
+    // The connection is broken: the next group's BEGIN fails and a new writer is made.
+  }
+  walCheckpoints_ += busy == 0 ? 1 : 0;
+  // Readers held it past the wait: the next try after a second, so that writes are not slowed.
+  nextWalTryMs_ = busy == 0 ? 0 : now + 1000;
+}
+
 void SqlStore::writerLoop(size_t index) {
   std::vector<std::shared_ptr<Job>> jobs;
   while (true) {
@@ -1341,6 +1383,7 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
     }
   }
   commitSeq_++;
+  if (!dialect_.postgres()) boundWal(*writers_[index]);
   {
     std::lock_guard lock(queueMutex_);
     for (const auto& job : jobs) doneAhead_.insert(job->seq);

@@ -332,9 +332,10 @@ struct StoreStats {
   uint64_t commits = 0;  // transactions committed (units / commits = group size)
   uint64_t cacheHits = 0;
   uint64_t cacheMisses = 0;
-  uint64_t asyncDropped = 0;  // post()ed units dropped because the queue was full
-  size_t cacheEntries = 0;    // the cache of current versions now: entries
-  size_t cacheBytes = 0;      // and their bytes (StoreOptions::cacheBytes)
+  uint64_t asyncDropped = 0;    // post()ed units dropped because the queue was full
+  size_t cacheEntries = 0;      // the cache of current versions now: entries
+  size_t cacheBytes = 0;        // and their bytes (StoreOptions::cacheBytes)
+  uint64_t walCheckpoints = 0;  // SQLite: times the write-ahead log was emptied (walRestartBytes)
 };
 
 struct StoreOptions {
@@ -358,6 +359,12 @@ struct StoreOptions {
   // about that size however many read connections are open (docs/configuration.md, "Memory").
   int64_t pageCacheKiB = 2048;
   int64_t sqliteHeapLimitKiB = 65536;
+  // SQLite only. When the write-ahead log is larger than this after a commit, the writer waits
+  // (up to walCheckpointWaitMillis) for the reads in progress to end, copies the log into the
+  // database and empties it (PRAGMA wal_checkpoint(TRUNCATE)). SQLite's own checkpoints never
+  // wait for readers, so under reads that always overlap the log grows without end.
+  uint64_t walRestartBytes = uint64_t{64} << 20;
+  int64_t walCheckpointWaitMillis = 1000;
   size_t asyncQueueLimit = 100000;  // post() drops beyond this (counted in stats)
   // Resource types whose every change gets an outbox row on these topics, e.g.
   // {"ResearchStudy": {"registry"}}.
