@@ -17,6 +17,7 @@
 #   bench/mixed_soak.sh [MINUTES] [BUILD_DIR] [OUT_DIR]   defaults: 5, build, docs/perf
 #   TB_SOAK_SECONDS=N    run N seconds instead (a quick try)
 #   TB_SOAK_CACHE_ENTRIES=N  the store's cacheEntries (default 50000, the service's own default)
+#   TB_SOAK_CACHE_MIB=N  the store's cacheMegabytes (default: the service's, 64)
 #   TB_SOAK_PAGE_CACHE_MIB=N, TB_SOAK_HEAP_LIMIT_MIB=N  the store's pageCacheMegabytes and
 #                        sqliteHeapLimitMegabytes (default: the service's defaults)
 #   TB_SOAK_WRAP="heaptrack -o /tmp/x"  a command the server runs under (a heap profile); the
@@ -76,7 +77,8 @@ cat >"$work/config.json" <<EOF
 {
   "store": {"database": "$work/soak.db", "cacheEntries": ${TB_SOAK_CACHE_ENTRIES:-50000}
             ${TB_SOAK_PAGE_CACHE_MIB:+, \"pageCacheMegabytes\": $TB_SOAK_PAGE_CACHE_MIB}
-            ${TB_SOAK_HEAP_LIMIT_MIB:+, \"sqliteHeapLimitMegabytes\": $TB_SOAK_HEAP_LIMIT_MIB}},
+            ${TB_SOAK_HEAP_LIMIT_MIB:+, \"sqliteHeapLimitMegabytes\": $TB_SOAK_HEAP_LIMIT_MIB}
+            ${TB_SOAK_CACHE_MIB:+, \"cacheMegabytes\": $TB_SOAK_CACHE_MIB}},
   "mllp": {"port": 0, "maxConnections": 16, "messageLog": false},
   "registries": {"medplum": {"kind": "fhir", "url": "http://127.0.0.1:$peerPort/fhir",
                              "intervalSeconds": 2, "requestsPerMinute": 6000, "burst": 50}}

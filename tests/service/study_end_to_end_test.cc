@@ -174,6 +174,17 @@ int total(const Client& client, const std::string& query) {
   return t.empty() ? -1 : std::stoi(t);
 }
 
+// `serve` with the configuration file `config`, the reference trial and the sample secret.
+std::vector<std::string> serveWithTrial(const std::string& config) {
+  return {TB_SERVE_BINARY,
+          "--config",
+          config,
+          "--trial",
+          kRoot + "/samples/trials/NCT06813157.json",
+          "--secret-file",
+          kRoot + "/samples/entities/demo.secret"};
+}
+
 // What `serve` printed when it was ready: its output, FHIR base URL and MLLP port.
 struct Served {
   std::string out, baseUrl, mllpPort;
@@ -340,10 +351,7 @@ TEST(StudyContextEndToEnd, QuarantineViewsLogsMetricsAndRegistryFilesShowNoPatie
   }
   writeFile(dir + "/refused.mllp", framed);
 
-  ChildProcess serve({TB_SERVE_BINARY, "--config", dir + "/tb.json", "--trial",
-                      kRoot + "/samples/trials/NCT06813157.json", "--secret-file",
-                      kRoot + "/samples/entities/demo.secret"},
-                     dir, dir + "/stderr.log");
+  ChildProcess serve(serveWithTrial(dir + "/tb.json"), dir, dir + "/stderr.log");
   const Served served = startedAndEnrolled(serve, dir);
   ASSERT_GT(served.httpPort, 0);
   const Client client("127.0.0.1", served.httpPort);
@@ -416,10 +424,7 @@ TEST(StudyContextEndToEnd, ASitesAssigningAuthorityMatchesIdentifiersWithoutASys
   message.replace(message.find(mrnField), mrnField.size(), "MRN0048213^^^TAIXIN^MR");
   writeFile(dir + "/namespace-only.mllp", hl7v2::mllpFrame(message));
 
-  ChildProcess serve({TB_SERVE_BINARY, "--config", dir + "/tb.json", "--trial",
-                      kRoot + "/samples/trials/NCT06813157.json", "--secret-file",
-                      kRoot + "/samples/entities/demo.secret"},
-                     dir, dir + "/stderr.log");
+  ChildProcess serve(serveWithTrial(dir + "/tb.json"), dir, dir + "/stderr.log");
   const Served served = startedAndEnrolled(serve, dir);
   ASSERT_GT(served.httpPort, 0);
   const Client client("127.0.0.1", served.httpPort);

@@ -56,6 +56,10 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   bool postgres() const { return GetParam() == "postgresql"; }
+  // A connection of the test's own to the store's database, beside the store.
+  std::unique_ptr<Poco::Data::Session> rawSession() const {
+    return std::make_unique<Poco::Data::Session>(postgres() ? "PostgreSQL" : "SQLite", database_);
+  }
 
   void open(std::map<std::string, std::vector<std::string>> outbox = {}) {
     StoreOptions o;
@@ -1175,12 +1179,7 @@ TEST_P(SeriesTest, CorrectionsAndDeletionsKeepTheIndexRight) {
   EXPECT_EQ(series("bob", {loinc("777-3")}), (Ids{"o4", "o1"}));
   // The index has one entry per subject and coding of a current version, none of the others.
   store_.reset();
-  std::unique_ptr<Poco::Data::Session> raw;
-  if (postgres()) {
-    raw = std::make_unique<Poco::Data::Session>("PostgreSQL", database_);
-  } else {
-    raw = std::make_unique<Poco::Data::Session>("SQLite", database_);
-  }
+  const std::unique_ptr<Poco::Data::Session> raw = rawSession();
   int entries = 0;
   *raw << "SELECT COUNT(*) FROM idx_series", Poco::Data::Keywords::into(entries),
       Poco::Data::Keywords::now;
@@ -1198,12 +1197,7 @@ TEST_P(SeriesTest, TheMigrationFillsTheIndexOfAnExistingDatabase) {
   ASSERT_EQ(annas, (Ids{"o5", "o3", "o2", "o1"}));
   store_.reset();
   {
-    std::unique_ptr<Poco::Data::Session> raw;
-    if (postgres()) {
-      raw = std::make_unique<Poco::Data::Session>("PostgreSQL", database_);
-    } else {
-      raw = std::make_unique<Poco::Data::Session>("SQLite", database_);
-    }
+    const std::unique_ptr<Poco::Data::Session> raw = rawSession();
     *raw << "DROP TABLE idx_series", Poco::Data::Keywords::now;  // as version 6 had it
     *raw << "DELETE FROM schema_migrations WHERE version = 7", Poco::Data::Keywords::now;
   }
