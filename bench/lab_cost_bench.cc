@@ -50,17 +50,14 @@
 #include "pg_cluster.h"
 #endif
 
+#include "source_file.h"
+
 namespace {
 
 namespace tb = trialbridge;
 using Clock = std::chrono::steady_clock;
 
-std::string readFile(const std::string& relative) {
-  std::ifstream in(std::string(TB_SOURCE_ROOT) + "/" + relative, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
-}
+using trialbridge::bench::readSourceFile;
 
 double cpuSeconds() {
   rusage u{};
@@ -155,9 +152,9 @@ int run(const std::string& backend, bool steady, size_t stored, int messages, Fi
   const tb::conformance::Context& context = tb::conformance::Context::r4();
   tb::core::Issues issues;
   const tb::study::Trial trial =
-      *tb::study::readTrial(readFile("samples/trials/NCT06813157.json"), issues);
+      *tb::study::readTrial(readSourceFile("samples/trials/NCT06813157.json"), issues);
   const auto entity = tb::study::readEntity(
-      readFile("tests/pipeline/golden/itp-0001-course-subject.json"), trial, issues);
+      readSourceFile("tests/pipeline/golden/itp-0001-course-subject.json"), trial, issues);
   const tb::mapping::Pseudonymizer secret = *tb::mapping::Pseudonymizer::fromFile(
       std::string(TB_SOURCE_ROOT) + "/samples/entities/demo.secret");
   char tmpl[] = "/tmp/tb-lab-cost.XXXXXX";

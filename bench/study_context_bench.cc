@@ -31,17 +31,14 @@
 #include "study/entity_reader.h"
 #include "study/trial_reader.h"
 
+#include "source_file.h"
+
 namespace {
 
 namespace tb = trialbridge;
 using Clock = std::chrono::steady_clock;
 
-std::string readFile(const std::string& relative) {
-  std::ifstream in(std::string(TB_SOURCE_ROOT) + "/" + relative, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
-}
+using trialbridge::bench::readSourceFile;
 
 struct Rate {
   double perSecond = 0;
@@ -72,12 +69,12 @@ int main(int argc, char** argv) {
   const tb::conformance::Context& context = tb::conformance::Context::r4();
   tb::core::Issues issues;
   const tb::study::Trial trial =
-      *tb::study::readTrial(readFile("samples/trials/NCT06813157.json"), issues);
+      *tb::study::readTrial(readSourceFile("samples/trials/NCT06813157.json"), issues);
   const auto entity = tb::study::readEntity(
-      readFile("tests/pipeline/golden/itp-0001-course-subject.json"), trial, issues);
+      readSourceFile("tests/pipeline/golden/itp-0001-course-subject.json"), trial, issues);
   const tb::mapping::Pseudonymizer secret = *tb::mapping::Pseudonymizer::fromFile(
       std::string(TB_SOURCE_ROOT) + "/samples/entities/demo.secret");
-  const std::string text = readFile("tests/pipeline/golden/itp-0001-course.hl7");
+  const std::string text = readSourceFile("tests/pipeline/golden/itp-0001-course.hl7");
   const auto batch = tb::hl7v2::readBatch(text, issues);
   if (!entity || !batch || issues.hasErrors()) {
     std::fprintf(stderr, "study_context_bench: the course does not read\n");
