@@ -2,6 +2,8 @@
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(ZLIB REQUIRED)
+# The store reads SQLite's own heap figure (sqlite3_memory_used) for /metrics.
+find_package(SQLite3 REQUIRED)
 
 # Debian's Poco DataPostgreSQL config names PostgreSQL::client, which nothing defines.
 find_package(PostgreSQL REQUIRED)

@@ -1,5 +1,6 @@
 #include "service/metrics_view.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/metrics.h"
+#include "store/store.h"
 
 namespace trialbridge::service {
 
@@ -82,6 +84,54 @@ void registerProcessMetrics(core::MetricsRegistry& registry) {
   registry.callback("process_start_time_seconds",
                     "the process's start time, in seconds since the Unix epoch",
                     core::MetricType::Gauge, [started] { return started; });
+  registry.callback("trialbridge_malloc_in_use_bytes",
+                    "bytes the C library's heap has handed out and not had back (live memory)",
+                    core::MetricType::Gauge, [] {
+                      const struct mallinfo2 m = ::mallinfo2();
+                      return static_cast<double>(m.uordblks + m.hblkhd);
+                    });
+  registry.callback("trialbridge_malloc_free_bytes",
+                    "bytes the C library's heap holds free for reuse (not returned to the system)",
+                    core::MetricType::Gauge, [] {
+                      const struct mallinfo2 m = ::mallinfo2();
+                      return static_cast<double>(m.fordblks);
+                    });
+}
+
+void registerStoreMetrics(core::MetricsRegistry& registry, const store::Store& store) {
+  struct Figure {
+    const char* name;
+    const char* help;
+    core::MetricType type;
+    double (*read)(const store::StoreStats&);
+  };
+  static constexpr Figure kFigures[] = {
+      {"trialbridge_store_cache_entries", "current versions held in the store's cache",
+       core::MetricType::Gauge,
+       [](const store::StoreStats& s) { return static_cast<double>(s.cacheEntries); }},
+      {"trialbridge_store_cache_bytes",
+       "bytes of the versions held in the store's cache (store.cacheMegabytes bounds it)",
+       core::MetricType::Gauge,
+       [](const store::StoreStats& s) { return static_cast<double>(s.cacheBytes); }},
+      {"trialbridge_store_cache_hits_total", "reads answered from the store's cache",
+       core::MetricType::Counter,
+       [](const store::StoreStats& s) { return static_cast<double>(s.cacheHits); }},
+      {"trialbridge_store_cache_misses_total", "reads the store's cache could not answer",
+       core::MetricType::Counter,
+       [](const store::StoreStats& s) { return static_cast<double>(s.cacheMisses); }},
+      {"trialbridge_store_sqlite_heap_bytes",
+       "bytes SQLite holds on the heap (store.sqliteHeapLimitMegabytes bounds it; 0 on "
+       "PostgreSQL)",
+       core::MetricType::Gauge,
+       [](const store::StoreStats& s) { return static_cast<double>(s.sqliteHeapBytes); }},
+      {"trialbridge_store_wal_checkpoints_total",
+       "times SQLite's write-ahead log was emptied past its bound", core::MetricType::Counter,
+       [](const store::StoreStats& s) { return static_cast<double>(s.walCheckpoints); }},
+  };
+  for (const Figure& f : kFigures) {
+    registry.callback(f.name, f.help, f.type,
+                      [&store, read = f.read] { return read(store.stats()); });
+  }
 }
 
 }  // namespace trialbridge::service

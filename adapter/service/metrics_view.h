@@ -7,6 +7,9 @@
 namespace trialbridge::core {
 class MetricsRegistry;
 }
+namespace trialbridge::store {
+class Store;
+}
 
 namespace trialbridge::service {
 
@@ -23,7 +26,14 @@ class MetricsView final : public HttpView {
 };
 
 // Registers the process's own figures, read from /proc at each scrape: resident memory, open file
-// descriptors, CPU seconds, start time (the names Prometheus clients use: process_*).
+// descriptors, CPU seconds, start time (the names Prometheus clients use: process_*); and the
+// C library's heap, in use and held free (glibc's mallinfo2), which tells live memory from
+// memory kept for reuse when the resident size grows.
 void registerProcessMetrics(core::MetricsRegistry& registry);
+
+// Registers the store's figures, read from Store::stats() at each scrape: the version cache's
+// entries, bytes, hits and misses, SQLite's heap, and SQLite's write-ahead log checkpoints.
+// `store` must outlive every scrape of `registry`.
+void registerStoreMetrics(core::MetricsRegistry& registry, const store::Store& store);
 
 }  // namespace trialbridge::service

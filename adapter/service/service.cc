@@ -78,6 +78,7 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
   auto st = store::openStore(so);
   if (!st) return SR::error(st.message());
   s->store_ = std::move(st.value());
+  registerStoreMetrics(*s->metrics_, *s->store_);
   if (config.api.validateWrites) {
     s->validator_ = std::make_unique<validation::Validator>(*s->context_);
   }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -552,6 +553,7 @@ class SqlStore final : public Store {
     s.asyncDropped = asyncDropped_.load();
     s.walCheckpoints = walCheckpoints_.load();
     if (cache_) std::tie(s.cacheEntries, s.cacheBytes) = cache_->size();
+    if (!dialect_.postgres()) s.sqliteHeapBytes = static_cast<uint64_t>(::sqlite3_memory_used());
     return s;
   }
 

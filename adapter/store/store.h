@@ -336,6 +336,9 @@ struct StoreStats {
   size_t cacheEntries = 0;      // the cache of current versions now: entries
   size_t cacheBytes = 0;        // and their bytes (StoreOptions::cacheBytes)
   uint64_t walCheckpoints = 0;  // SQLite: times the write-ahead log was emptied (walRestartBytes)
+  // SQLite: the bytes SQLite holds on the heap now, for every database of the process (its page
+  // caches, schemas, prepared statements; bounded by sqliteHeapLimitKiB). 0 on PostgreSQL.
+  uint64_t sqliteHeapBytes = 0;
 };
 
 struct StoreOptions {

@@ -128,6 +128,42 @@ TEST(MetricsView, ParsesAndMovesWithMessagesAndRequests) {
   std::filesystem::remove_all(dir);
 }
 
+// The store's figures (the version cache, SQLite's heap) and the C library's heap move with
+// what the service holds: a write puts its version in the cache, reads of it are hits.
+TEST(MetricsView, StoreCacheAndHeapFiguresFollowWritesAndReads) {
+  const std::string dir = tempDir();
+  TestServer server("{}");
+  ASSERT_TRUE(server.ok()) << server.error();
+  const Client c = server.client();
+  std::string error;
+  const Samples before = scrape(c, dir, error);
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_GT(at(before, "trialbridge_malloc_in_use_bytes{}"), 1e6);
+  EXPECT_GE(at(before, "trialbridge_malloc_free_bytes{}"), 0);
+  EXPECT_GT(at(before, "trialbridge_store_sqlite_heap_bytes{}"), 0);
+  EXPECT_EQ(at(before, "trialbridge_store_wal_checkpoints_total{}"), 0);
+  const double entries0 = at(before, "trialbridge_store_cache_entries{}");
+  const double bytes0 = at(before, "trialbridge_store_cache_bytes{}");
+  const double hits0 = at(before, "trialbridge_store_cache_hits_total{}");
+  ASSERT_GE(entries0, 0);
+  ASSERT_GE(hits0, 0);
+
+  const std::string name(4000, 'x');  // a version of at least 4 kB
+  const Reply created =
+      c.put("/fhir/Organization/metrics-1",
+            R"({"resourceType":"Organization","id":"metrics-1","name":")" + name + R"("})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.get("/fhir/Organization/metrics-1").status, 200);
+
+  const Samples after = scrape(c, dir, error);
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_EQ(at(after, "trialbridge_store_cache_entries{}"), entries0 + 1);
+  EXPECT_GE(at(after, "trialbridge_store_cache_bytes{}"), bytes0 + 4000);
+  EXPECT_GE(at(after, "trialbridge_store_cache_hits_total{}"), hits0 + 3);
+  EXPECT_GE(at(after, "trialbridge_store_cache_misses_total{}"), 0);
+  std::filesystem::remove_all(dir);
+}
+
 // The registry publisher's figures per target: the outbox backlog and the rows that failed, for a
 // file target that publishes and a FHIR target nobody listens at.
 TEST(MetricsView, RegistryBacklogAndFailuresPerTarget) {
