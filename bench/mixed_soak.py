@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 MLLP_SENDERS = 8
 REST_READERS = int(os.environ.get("TB_SOAK_READERS", "4"))
@@ -202,6 +203,26 @@ def sample(pid):
     return rss, fds, threads, cpu, kib.get("RssAnon", 0), kib.get("RssFile", 0)
 
 
+HEAP_METRICS = ("trialbridge_malloc_in_use_bytes", "trialbridge_malloc_free_bytes",
+                "trialbridge_store_cache_bytes", "trialbridge_store_sqlite_heap_bytes")
+
+
+def heap_figures(root):
+    """The server's own heap figures from GET /metrics, in KiB, in HEAP_METRICS order: the C
+    library's heap in use and held free, the version cache, SQLite's heap (None if unread)."""
+    try:
+        with urllib.request.urlopen(root + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in HEAP_METRICS:
+            values[name] = float(value) / 1024.0
+    return tuple(values.get(n, 0.0) for n in HEAP_METRICS)
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
@@ -262,6 +283,15 @@ def svg_plot(rows, path, title):
                  f'text-anchor="middle">open descriptors</text>')
     parts.append(line(rss, rmax, "#1f77b4"))
     parts.append(line(fds, fmax, "#d62728"))
+    # The heap: RSS anon, malloc's live bytes, and the two caches bounded by settings.
+    series = [([r[4] / 1024.0 for r in rows], "#2ca02c", "RSS anon"),
+              ([r[6] / 1024.0 for r in rows], "#9467bd", "malloc in use"),
+              ([(r[8] + r[9]) / 1024.0 for r in rows], "#ff7f0e", "version cache + SQLite heap")]
+    legend = [("#1f77b4", "RSS")] + [(color, label) for _, color, label in series]
+    for i, (color, label) in enumerate(legend):
+        parts.append(f'<text x="{left + 10 + 190 * i}" y="{top + 14}" fill="{color}">{label}</text>')
+    for vals, color, _ in series:
+        parts.append(line(vals, rmax, color))
     parts.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(parts) + "\n")
@@ -293,7 +323,10 @@ def main():
         th.start()
     with open(a.csv, "w") as csv:
         csv.write("seconds,rss_kib,fds,threads,cpu_seconds,mllp_acks,rest_requests,"
-                  "rss_anon_kib,rss_file_kib\n")
+                  "rss_anon_kib,rss_file_kib,malloc_in_use_kib,malloc_free_kib,cache_kib,"
+                  "sqlite_heap_kib\n")
+        root = a.base[: a.base.rfind("/fhir")]
+        heap = (0.0, 0.0, 0.0, 0.0)
         cpu0 = sample(a.pid)[3]
         while time.monotonic() - start < a.seconds:
             time.sleep(1.0 - (time.monotonic() - start) % 1.0)
@@ -302,9 +335,10 @@ def main():
             with stats.lock:
                 acks = len(stats.latencies.get("mllp", []))
                 reqs = sum(len(v) for k, v in stats.latencies.items() if k != "mllp")
-            rows.append((t, rss, fds, cpu - cpu0, anon, mapped))
+            heap = heap_figures(root) or heap  # the last figures when a scrape fails
+            rows.append((t, rss, fds, cpu - cpu0, anon, mapped, *heap))
             csv.write(f"{t:.1f},{rss},{fds},{nthreads},{cpu - cpu0:.2f},{acks},{reqs},"
-                      f"{anon},{mapped}\n")
+                      f"{anon},{mapped},{heap[0]:.0f},{heap[1]:.0f},{heap[2]:.0f},{heap[3]:.0f}\n")
             csv.flush()
     stop.set()
     for th in threads:
@@ -338,6 +372,15 @@ def main():
           f"{slope(ts, [r[1] / 1024.0 for r in half]):+.2f} MiB/min, descriptors "
           f"{slope(ts, [float(r[2]) for r in half]):+.2f}/min; RSS anon "
           f"{slope(ts, [r[4] / 1024.0 for r in half]):+.2f} MiB/min")
+    end = rows[-1]
+    print(f"heap (the server's /metrics): malloc in use peak {max(r[6] for r in rows) / 1024:.1f} "
+          f"MiB, end {end[6] / 1024:.1f}; malloc free end {end[7] / 1024:.1f} MiB; version cache end "
+          f"{end[8] / 1024:.1f} MiB; SQLite heap end {end[9] / 1024:.1f} MiB")
+    print(f"slope over the last half: malloc in use {slope(ts, [r[6] / 1024.0 for r in half]):+.2f} "
+          f"MiB/min, of it the version cache {slope(ts, [r[8] / 1024.0 for r in half]):+.2f} and "
+          f"SQLite's heap {slope(ts, [r[9] / 1024.0 for r in half]):+.2f}; in use less both "
+          f"{slope(ts, [(r[6] - r[8] - r[9]) / 1024.0 for r in half]):+.2f} MiB/min; malloc free "
+          f"{slope(ts, [r[7] / 1024.0 for r in half]):+.2f} MiB/min")
     created = stats.codes.get("write", {}).get("201", 0)
     time.sleep(6)  # the sync after the last write
     try:
@@ -353,11 +396,10 @@ def main():
         del search
     except (OSError, ValueError) as e:
         print(f"registry (Medplum peer): log not read ({e})")
-    svg_plot(rows, a.svg, f"trialbridge serve under mixed load: RSS and open descriptors "
+    svg_plot(rows, a.svg, f"trialbridge serve under mixed load: memory (MiB) and open descriptors "
              f"({elapsed / 60:.0f} min)")
     print(f"wrote {a.csv} and {a.svg}")
 
 
 if __name__ == "__main__":
-    import urllib.request  # noqa: E402 (only for the peer's log)
     main()
