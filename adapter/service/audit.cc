@@ -48,6 +48,11 @@ void AuditLog::flush() {
   flushedCv_.wait(lock, [&] { return flushesDone_ >= ticket || stopping_; });
 }
 
+size_t AuditLog::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
 void AuditLog::run() {
   std::vector<AuditRecord> batch;
   while (true) {

@@ -57,6 +57,8 @@ class AuditLog {
   void record(AuditRecord record);
   // Writes what is queued and waits for it.
   void flush();
+  // Records waiting to be written now (at most AuditOptions::maxQueued).
+  size_t queued() const;
 
  private:
   void run();
@@ -65,7 +67,7 @@ class AuditLog {
   store::Store& store_;
   AuditOptions options_;
   pipeline::AuditPolicy policy_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::condition_variable spaceCv_;
   std::deque<AuditRecord> queue_;

@@ -83,6 +83,10 @@ core::Result<std::unique_ptr<Service>> Service::open(const ServiceConfig& config
     s->validator_ = std::make_unique<validation::Validator>(*s->context_);
   }
   s->audit_ = std::make_unique<AuditLog>(*s->store_, config.audit);
+  s->metrics_->callback("trialbridge_audit_records_queued",
+                        "audit records waiting to be written (audit back-pressure past 50,000)",
+                        core::MetricType::Gauge,
+                        [log = s->audit_.get()] { return static_cast<double>(log->queued()); });
   pipeline::Config pc;
   pc.requiredProfiles = api.requiredProfiles;
   pc.searchLimits = api.searchLimits;

@@ -142,6 +142,7 @@ TEST(MetricsView, StoreCacheAndHeapFiguresFollowWritesAndReads) {
   EXPECT_GE(at(before, "trialbridge_malloc_free_bytes{}"), 0);
   EXPECT_GT(at(before, "trialbridge_store_sqlite_heap_bytes{}"), 0);
   EXPECT_EQ(at(before, "trialbridge_store_wal_checkpoints_total{}"), 0);
+  EXPECT_GE(at(before, "trialbridge_audit_records_queued{}"), 0);
   const double entries0 = at(before, "trialbridge_store_cache_entries{}");
   const double bytes0 = at(before, "trialbridge_store_cache_bytes{}");
   const double hits0 = at(before, "trialbridge_store_cache_hits_total{}");
