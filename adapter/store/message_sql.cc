@@ -94,27 +94,25 @@ struct QuarantineRows {
 
 }  // namespace
 
-Status selectReceipt(Poco::Data::Session& session, const Dialect& dialect, std::string_view key,
+Status selectReceipt(KeptStatements& kept, const Dialect& dialect, std::string_view key,
                      MessageReceipt& out) {
   std::string k(key);
-  std::vector<std::string> app, facility, control, type, ack, quarantine, fingerprint, result,
-      received;
-  session << dialect.sql(
-      "SELECT sender_app, sender_facility, control_id, message_type, ack_code, quarantine_id, "
-      "fingerprint, result, received FROM message_receipts WHERE msg_key = ?"),
-      use(k), into(app), into(facility), into(control), into(type), into(ack), into(quarantine),
-      into(fingerprint), into(result), into(received), kNow;
-  if (app.empty()) return Status::error(Code::NotFound, "no receipt for '" + k + "'");
+  KeptRows& rows = kept.run(dialect.sql("SELECT sender_app, sender_facility, control_id, "
+                                        "message_type, ack_code, quarantine_id, fingerprint, "
+                                        "result, received FROM message_receipts WHERE msg_key = ?"),
+                            {SqlValue(k)}, std::vector<ColumnKind>(9, ColumnKind::Text));
+  if (rows.size() == 0) return Status::error(Code::NotFound, "no receipt for '" + k + "'");
+  auto take = [&](size_t column) { return std::move(rows.text[column][0]); };
   out.key = k;
-  out.senderApplication = app[0];
-  out.senderFacility = facility[0];
-  out.controlId = control[0];
-  out.messageType = type[0];
-  out.ackCode = ack[0];
-  out.quarantineId = quarantine[0];
-  out.fingerprint = fingerprint[0];
-  out.result = result[0];
-  out.received = received[0];
+  out.senderApplication = take(0);
+  out.senderFacility = take(1);
+  out.controlId = take(2);
+  out.messageType = take(3);
+  out.ackCode = take(4);
+  out.quarantineId = take(5);
+  out.fingerprint = take(6);
+  out.result = take(7);
+  out.received = take(8);
   return Status::ok();
 }
 

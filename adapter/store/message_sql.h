@@ -9,12 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "store/kept_statements.h"
 #include "store/sql_dialect.h"
 #include "store/store.h"
 
 namespace trialbridge::store::sql {
 
-Status selectReceipt(Poco::Data::Session& session, const Dialect& dialect, std::string_view key,
+// Looks the receipt up with a statement kept on the connection (one a message).
+Status selectReceipt(KeptStatements& kept, const Dialect& dialect, std::string_view key,
                      MessageReceipt& out);
 // Inserts the receipt stamped `now`; Conflict when the key is taken (the insert does nothing),
 // unless `replace`, which overwrites it.

@@ -34,6 +34,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "store/fhir_time.h"
+#include "store/kept_statements.h"
 #include "store/message_sql.h"
 #include "store/poco_postgres.h"
 #include "store/publish_sql.h"
@@ -224,10 +225,19 @@ std::string cacheKey(std::string_view type, std::string_view id) {
   return k;
 }
 
-// A read connection with its prepared read statement.
+// The statements a read connection keeps besides readStmt (the series reads of a few shapes, the
+// receipt lookup): the series of the study context take up to 8 a message, one shape a test
+// course, the baselines and the windows.
+constexpr size_t kKeptPerReader = 16;
+constexpr size_t kKeptPerWriter = 4;
+
+// A read connection with its prepared statements. Destroyed whole when its connection fails or
+// the server closed it, its statements with it (kept ones die with their connection).
 struct Reader {
-  explicit Reader(std::unique_ptr<Session> s) : session(std::move(s)) {}
+  explicit Reader(std::unique_ptr<Session> s)
+      : session(std::move(s)), kept(*session, kKeptPerReader) {}
   std::unique_ptr<Session> session;
+  sql::KeptStatements kept;  // after session: destroyed before it
   std::unique_ptr<Statement> readStmt;
   std::string type, id;
   Int64 version = 0, luMs = 0, op = 0;
@@ -254,7 +264,7 @@ class Writer final : public WriteContext {
   Status audit(const std::vector<AuditEntry>& entries) override;
   const std::string& now() const override { return now_; }
   Status findReceipt(std::string_view key, MessageReceipt& out) override {
-    return sql::selectReceipt(*session_, dialect_, key, out);
+    return sql::selectReceipt(kept_, dialect_, key, out);
   }
   Status saveReceipt(const MessageReceipt& receipt, bool replace) override {
     return sql::insertReceipt(*session_, dialect_, receipt, replace, now_);
@@ -287,6 +297,9 @@ class Writer final : public WriteContext {
 
   SqlStore& store_;
   std::unique_ptr<Session> session_;
+  // The writer's statements of other shapes kept (the receipt lookup); after session_: destroyed
+  // before it.
+  sql::KeptStatements kept_;
   const Dialect& dialect_;
   std::string now_;
   int64_t nowMs_ = 0;
@@ -531,7 +544,7 @@ class SqlStore final : public Store {
 
   Status readReceipt(std::string_view key, MessageReceipt& out) override {
     return withReader(
-        [&](Reader& r) { return sql::selectReceipt(*r.session, dialect_, key, out); });
+        [&](Reader& r) { return sql::selectReceipt(r.kept, dialect_, key, out); });
   }
   Status readQuarantine(std::string_view id, QuarantineEntry& out) override {
     return withReader(
@@ -791,7 +804,10 @@ core::Status SqlStore::migrate(Session& s) {
 // Writer
 
 Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
-    : store_(store), session_(std::move(session)), dialect_(store.dialect()) {
+    : store_(store),
+      session_(std::move(session)),
+      kept_(*session_, kKeptPerWriter),
+      dialect_(store.dialect()) {
   Session& s = *session_;
   selCurrent_ = std::make_unique<Statement>(s);
   *selCurrent_ << dialect_.sql(
@@ -1762,18 +1778,15 @@ Status SqlStore::series(const SeriesQuery& query, std::vector<ResourceVersion>& 
     std::vector<sql::SeriesMatch> matches;
     {
       const SqlText sql = sql::seriesSelect(query, !dialect_.postgres());
-      Statement st(*r.session);
-      st << dialect_.sql(sql.text);
-      bindAll(st, sql.binds);
-      std::vector<std::string> ids, lus, jsons;
-      std::vector<Int64> versions, luMs, starts;
-      st.addExtract(into(ids));
-      st.addExtract(into(versions));
-      st.addExtract(into(lus));
-      st.addExtract(into(luMs));
-      st.addExtract(into(jsons));
-      st.addExtract(into(starts));
-      st.execute();
+      using K = sql::ColumnKind;
+      sql::KeptRows& rows = r.kept.run(dialect_.sql(sql.text), sql.binds,
+                                       {K::Text, K::Integer, K::Text, K::Integer, K::Text, K::Integer});
+      auto& ids = rows.text[0];
+      auto& lus = rows.text[1];
+      auto& jsons = rows.text[2];
+      const auto& versions = rows.integer[0];
+      const auto& luMs = rows.integer[1];
+      const auto& starts = rows.integer[2];
       for (size_t i = 0; i < ids.size(); ++i) {
         sql::SeriesMatch m;
         m.startMs = starts[i];
