@@ -68,18 +68,12 @@ KeptStatements::KeptStatements(Poco::Data::Session& session, size_t capacity)
 
 KeptStatements::~KeptStatements() = default;
 
-KeptStatements::Entry& KeptStatements::find(const std::string& key, const std::string& sql,
-                                            const std::vector<SqlValue>& binds,
-                                            const std::vector<ColumnKind>& columns) {
-  auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [&](const std::unique_ptr<Entry>& e) { return e->key == key; });
-  if (it != entries_.end()) {
-    std::rotate(entries_.begin(), it, it + 1);  // most recently used first
-    return *entries_.front();
-  }
-  if (entries_.size() >= capacity_) entries_.pop_back();  // its statement is deallocated
+// A statement for `sql` with slots for `binds` and `columns`, not yet executed.
+std::unique_ptr<KeptStatements::Entry> KeptStatements::make(Poco::Data::Session& session,
+                                                            const std::string& sql,
+                                                            const std::vector<SqlValue>& binds,
+                                                            const std::vector<ColumnKind>& columns) {
   auto e = std::make_unique<Entry>();
-  e->key = key;
   for (const SqlValue& v : binds) {
     e->kinds.push_back(v.kind);
     switch (v.kind) {
@@ -96,7 +90,7 @@ KeptStatements::Entry& KeptStatements::find(const std::string& key, const std::s
     }
   }
   // The slots are complete: from here on they are only assigned, never resized.
-  e->statement = std::make_unique<Statement>(session_);
+  e->statement = std::make_unique<Statement>(session);
   *e->statement << sql;
   size_t t = 0, i = 0, r = 0;
   for (SqlValue::Kind k : e->kinds) {
@@ -115,6 +109,21 @@ KeptStatements::Entry& KeptStatements::find(const std::string& key, const std::s
       e->statement->addExtract(into(e->rows.integer[i++]));
     }
   }
+  return e;
+}
+
+KeptStatements::Entry& KeptStatements::find(const std::string& key, const std::string& sql,
+                                            const std::vector<SqlValue>& binds,
+                                            const std::vector<ColumnKind>& columns) {
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const std::unique_ptr<Entry>& e) { return e->key == key; });
+  if (it != entries_.end()) {
+    std::rotate(entries_.begin(), it, it + 1);  // most recently used first
+    return *entries_.front();
+  }
+  if (entries_.size() >= capacity_) entries_.pop_back();  // its statement is deallocated
+  std::unique_ptr<Entry> e = make(session_, sql, binds, columns);
+  e->key = key;
   ++made_;
   entries_.insert(entries_.begin(), std::move(e));
   return *entries_.front();
@@ -136,6 +145,15 @@ KeptRows& KeptStatements::run(const std::string& sql, const std::vector<SqlValue
     throw;
   }
   return e.rows;
+}
+
+KeptRows runOnce(Poco::Data::Session& session, const std::string& sql,
+                 const std::vector<SqlValue>& binds, const std::vector<ColumnKind>& columns) {
+  std::unique_ptr<KeptStatements::Entry> e = KeptStatements::make(session, sql, binds, columns);
+  e->assign(binds);
+  e->statement->execute();
+  e->statement.reset();  // before the rows it extracted into are moved out
+  return std::move(e->rows);
 }
 
 }  // namespace trialbridge::store::sql

@@ -58,6 +58,12 @@ class KeptStatements {
 
  private:
   struct Entry;
+  friend KeptRows runOnce(Poco::Data::Session& session, const std::string& sql,
+                          const std::vector<SqlValue>& binds,
+                          const std::vector<ColumnKind>& columns);
+  static std::unique_ptr<Entry> make(Poco::Data::Session& session, const std::string& sql,
+                                     const std::vector<SqlValue>& binds,
+                                     const std::vector<ColumnKind>& columns);
   Entry& find(const std::string& key, const std::string& sql, const std::vector<SqlValue>& binds,
               const std::vector<ColumnKind>& columns);
 
@@ -67,5 +73,11 @@ class KeptStatements {
   // Most recently used first; a handful, so a linear search.
   std::vector<std::unique_ptr<Entry>> entries_;
 };
+
+// Executes `sql` once on `session` as KeptStatements::run() would, with a statement made for this
+// call alone (deallocated after it): for statements whose best plan depends on the values bound,
+// which a kept statement's generic plan would not see.
+KeptRows runOnce(Poco::Data::Session& session, const std::string& sql,
+                 const std::vector<SqlValue>& binds, const std::vector<ColumnKind>& columns);
 
 }  // namespace trialbridge::store::sql

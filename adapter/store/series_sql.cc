@@ -79,29 +79,55 @@ void SeriesWriter::insert(const std::string& type, const std::string& id, const 
   executeAgain(*insert_);
 }
 
+namespace {
+
+// " WHERE <one code's range of idx_series>" with `alias.` before each column ("" for none).
+void appendRange(const SeriesQuery& query, size_t code, std::string_view alias, SqlText& sql) {
+  const std::string a(alias);
+  sql.add(" WHERE " + a + "res_type = ? AND " + a + "subject_id = ? AND " + a +
+          "subject_type = ? AND " + a + "code = ? AND " + a + "sys = ? AND " + a +
+          "start_ms >= ? AND " + a + "start_ms < ?")
+      .bind(query.type)
+      .bind(indexKey(query.subjectId))
+      .bind(indexKey(query.subjectType))
+      .bind(indexKey(query.codes[code].second))
+      .bind(indexKey(query.codes[code].first))
+      .bind(query.fromMs)
+      .bind(query.beforeMs);
+}
+
+}  // namespace
+
 SqlText seriesSelect(const SeriesQuery& query, bool sqlite) {
   SqlText sql;
   sql.sqlite = sqlite;
   // One range of idx_series_key (res_type, subject_id, subject_type, code, sys, start_ms,
   // res_id) a code, each read backwards from its end until its LIMIT; the ranges in one
   // statement (one round trip, one plan), merged by mergeSeries.
+  const char* kColumns = "r.res_id, v.version, v.last_updated, v.lu_ms, v.json, x.start_ms";
+  const char* kJoins =
+      " JOIN resources r ON r.res_type = x.res_type AND r.res_id = x.res_id JOIN "
+      "resource_versions v ON v.res_type = r.res_type AND v.res_id = r.res_id AND v.version = "
+      "r.version";
   for (size_t i = 0; i < query.codes.size(); ++i) {
     if (i > 0) sql.add(" UNION ALL ");
-    sql.add(
-           "SELECT * FROM (SELECT r.res_id, v.version, v.last_updated, v.lu_ms, v.json, "
-           "x.start_ms FROM idx_series x JOIN resources r ON r.res_type = x.res_type AND "
-           "r.res_id = x.res_id JOIN resource_versions v ON v.res_type = r.res_type AND "
-           "v.res_id = r.res_id AND v.version = r.version WHERE x.res_type = ? AND "
-           "x.subject_id = ? AND x.subject_type = ? AND x.code = ? AND x.sys = ? AND "
-           "x.start_ms >= ? AND x.start_ms < ? AND r.deleted = 0")
-        .bind(query.type)
-        .bind(indexKey(query.subjectId))
-        .bind(indexKey(query.subjectType))
-        .bind(indexKey(query.codes[i].second))
-        .bind(indexKey(query.codes[i].first))
-        .bind(query.fromMs)
-        .bind(query.beforeMs);
-    if (query.filter != nullptr) appendCriteria(*query.filter, sql);
+    if (query.filter == nullptr) {
+      // The LIMIT on the range alone, then the joins for what it kept: with its values unknown (a
+      // kept statement's generic plan) the planner has no other way than the index backwards.
+      // r.deleted = 0 refuses nothing here (a deleted resource has no entries: SeriesWriter).
+      sql.add("SELECT ").add(kColumns).add(" FROM (SELECT res_type, res_id, start_ms FROM idx_series");
+      appendRange(query, i, "", sql);
+      sql.add(" ORDER BY start_ms DESC, res_id DESC LIMIT ?) x")
+          .bind(static_cast<int64_t>(query.limit))
+          .add(kJoins)
+          .add(" WHERE r.deleted = 0");
+      continue;
+    }
+    // The filter's criteria come before the LIMIT.
+    sql.add("SELECT * FROM (SELECT ").add(kColumns).add(" FROM idx_series x").add(kJoins);
+    appendRange(query, i, "x.", sql);
+    sql.add(" AND r.deleted = 0");
+    appendCriteria(*query.filter, sql);
     sql.add(" ORDER BY x.start_ms DESC, x.res_id DESC LIMIT ?) s")
         .bind(static_cast<int64_t>(query.limit));
   }

@@ -1779,8 +1779,13 @@ Status SqlStore::series(const SeriesQuery& query, std::vector<ResourceVersion>& 
     {
       const SqlText sql = sql::seriesSelect(query, !dialect_.postgres());
       using K = sql::ColumnKind;
-      sql::KeptRows& rows = r.kept.run(dialect_.sql(sql.text), sql.binds,
-                                       {K::Text, K::Integer, K::Text, K::Integer, K::Text, K::Integer});
+      const std::vector<K> columns{K::Text, K::Integer, K::Text, K::Integer, K::Text, K::Integer};
+      sql::KeptRows once;
+      if (query.filter != nullptr) {
+        once = sql::runOnce(*r.session, dialect_.sql(sql.text), sql.binds, columns);
+      }
+      sql::KeptRows& rows =
+          query.filter != nullptr ? once : r.kept.run(dialect_.sql(sql.text), sql.binds, columns);
       auto& ids = rows.text[0];
       auto& lus = rows.text[1];
       auto& jsons = rows.text[2];
