@@ -69,10 +69,9 @@ KeptStatements::KeptStatements(Poco::Data::Session& session, size_t capacity)
 KeptStatements::~KeptStatements() = default;
 
 // A statement for `sql` with slots for `binds` and `columns`, not yet executed.
-std::unique_ptr<KeptStatements::Entry> KeptStatements::make(Poco::Data::Session& session,
-                                                            const std::string& sql,
-                                                            const std::vector<SqlValue>& binds,
-                                                            const std::vector<ColumnKind>& columns) {
+std::unique_ptr<KeptStatements::Entry> KeptStatements::make(
+    Poco::Data::Session& session, const std::string& sql, const std::vector<SqlValue>& binds,
+    const std::vector<ColumnKind>& columns) {
   auto e = std::make_unique<Entry>();
   for (const SqlValue& v : binds) {
     e->kinds.push_back(v.kind);

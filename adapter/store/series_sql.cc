@@ -115,7 +115,8 @@ SqlText seriesSelect(const SeriesQuery& query, bool sqlite) {
       // The LIMIT on the range alone, then the joins for what it kept: with its values unknown (a
       // kept statement's generic plan) the planner has no other way than the index backwards.
       // r.deleted = 0 refuses nothing here (a deleted resource has no entries: SeriesWriter).
-      sql.add("SELECT ").add(kColumns).add(" FROM (SELECT res_type, res_id, start_ms FROM idx_series");
+      sql.add("SELECT ").add(kColumns).add(
+          " FROM (SELECT res_type, res_id, start_ms FROM idx_series");
       appendRange(query, i, "", sql);
       sql.add(" ORDER BY start_ms DESC, res_id DESC LIMIT ?) x")
           .bind(static_cast<int64_t>(query.limit))

@@ -543,8 +543,7 @@ class SqlStore final : public Store {
   }
 
   Status readReceipt(std::string_view key, MessageReceipt& out) override {
-    return withReader(
-        [&](Reader& r) { return sql::selectReceipt(r.kept, dialect_, key, out); });
+    return withReader([&](Reader& r) { return sql::selectReceipt(r.kept, dialect_, key, out); });
   }
   Status readQuarantine(std::string_view id, QuarantineEntry& out) override {
     return withReader(

@@ -1208,6 +1208,32 @@ TEST_P(SeriesTest, TheMigrationFillsTheIndexOfAnExistingDatabase) {
   EXPECT_EQ(series("anna", {loinc("26515-7")}), Ids{"o5"});
 }
 
+// The series read and the receipt lookups are kept statements (store/kept_statements.h), which
+// die with their connection: after a PostgreSQL restart the reader pool and the writer drop the
+// connections the server closed, with their statements, and make both again. Each read runs past
+// the fifth execution first, where the server may have switched to a generic plan.
+TEST_P(SeriesTest, KeptStatementsAreMadeAgainAfterAPostgresqlRestart) {
+  if (!postgres()) GTEST_SKIP() << "SQLite has no server to restart";
+  MessageReceipt receipt{"hl7:LAB|HOSP|K1", "LAB", "HOSP", "K1", "ORU^R01", "AA"};
+  ASSERT_TRUE(store_->write([&](WriteContext& ctx) { return ctx.saveReceipt(receipt, false); }));
+  auto reads = [&] {
+    for (int i = 0; i < 7; ++i) {
+      EXPECT_EQ(series("anna", {loinc("777-3")}), (Ids{"o3", "o2", "o1"}));
+      EXPECT_EQ(series("anna", {loinc("777-3"), loinc("1742-6")}, 2), (Ids{"o3", "o2"}));
+      MessageReceipt read;
+      EXPECT_TRUE(store_->readReceipt(receipt.key, read));
+      EXPECT_EQ(read.controlId, "K1");
+      EXPECT_TRUE(
+          store_->write([&](WriteContext& ctx) { return ctx.findReceipt(receipt.key, read); }));
+    }
+  };
+  reads();
+  auto& pg = testing::PgCluster::shared();
+  ASSERT_TRUE(pg.pause());
+  ASSERT_TRUE(pg.resume());
+  reads();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& p) { return p.param; });
 INSTANTIATE_TEST_SUITE_P(Backends, SearchTest, ::testing::Values("sqlite", "postgresql"),
