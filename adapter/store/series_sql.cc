@@ -109,11 +109,16 @@ SqlText seriesSelect(const SeriesQuery& query, bool sqlite) {
       " JOIN resources r ON r.res_type = x.res_type AND r.res_id = x.res_id JOIN "
       "resource_versions v ON v.res_type = r.res_type AND v.res_id = r.res_id AND v.version = "
       "r.version";
+  // PostgreSQL without a filter: the LIMIT on the range alone, then the joins for what it kept.
+  // With the values unknown (a kept statement's generic plan) the planner then has no other way
+  // than the index backwards; with the LIMIT outside, its generic plan joined and sorted every
+  // entry of the subject's code (25 ms instead of 0.6 for 5,000 entries). SQLite, which plans
+  // without the values anyway, reads the index backwards for the LIMIT outside and would
+  // materialize the range inside (1.5 ms more a 1,000 entries).
+  const bool limitFirst = !sqlite && query.filter == nullptr;
   for (size_t i = 0; i < query.codes.size(); ++i) {
     if (i > 0) sql.add(" UNION ALL ");
-    if (query.filter == nullptr) {
-      // The LIMIT on the range alone, then the joins for what it kept: with its values unknown (a
-      // kept statement's generic plan) the planner has no other way than the index backwards.
+    if (limitFirst) {
       // r.deleted = 0 refuses nothing here (a deleted resource has no entries: SeriesWriter).
       sql.add("SELECT ").add(kColumns).add(
           " FROM (SELECT res_type, res_id, start_ms FROM idx_series");
@@ -124,11 +129,11 @@ SqlText seriesSelect(const SeriesQuery& query, bool sqlite) {
           .add(" WHERE r.deleted = 0");
       continue;
     }
-    // The filter's criteria come before the LIMIT.
+    // A filter's criteria come before the LIMIT.
     sql.add("SELECT * FROM (SELECT ").add(kColumns).add(" FROM idx_series x").add(kJoins);
     appendRange(query, i, "x.", sql);
     sql.add(" AND r.deleted = 0");
-    appendCriteria(*query.filter, sql);
+    if (query.filter != nullptr) appendCriteria(*query.filter, sql);
     sql.add(" ORDER BY x.start_ms DESC, x.res_id DESC LIMIT ?) s")
         .bind(static_cast<int64_t>(query.limit));
   }

@@ -48,9 +48,9 @@ class SeriesWriter {
 
 // The SELECT of a series (query.codes not empty): for each code, its range latest start first,
 // at most query.limit; the columns res_id, version, last_updated, lu_ms, json, start_ms. Without
-// a filter its plan does not depend on the values bound (the LIMIT on the index range alone), so
-// that a kept statement's generic plan is as good as a plan for the values; with a filter its
-// best plan does depend on them: run it as a statement of its own (runOnce).
+// a filter its best plan does not depend on the values bound (on PostgreSQL the LIMIT is on the
+// index range alone for that), so that a kept statement's generic plan is as good as a plan for
+// the values; with a filter it does depend on them: run it as a statement of its own (runOnce).
 SqlText seriesSelect(const SeriesQuery& query, bool sqlite);
 
 // A match of one code's range with its start, for merging the ranges of several codes.

@@ -225,23 +225,18 @@ std::string cacheKey(std::string_view type, std::string_view id) {
   return k;
 }
 
-// The statements a read connection keeps besides readStmt (the series reads of a few shapes, the
-// receipt lookup): the series of the study context take up to 8 a message, one shape a test
-// course, the baselines and the windows.
+// The statements a read connection keeps: the read by id, the series reads of a few shapes (the
+// study context's windows and baselines), the receipt lookup.
 constexpr size_t kKeptPerReader = 16;
 constexpr size_t kKeptPerWriter = 4;
 
-// A read connection with its prepared statements. Destroyed whole when its connection fails or
-// the server closed it, its statements with it (kept ones die with their connection).
+// A read connection with the statements it keeps. Destroyed whole when its connection fails or
+// the server closed it, its statements with it (kept statements die with their connection).
 struct Reader {
   explicit Reader(std::unique_ptr<Session> s)
       : session(std::move(s)), kept(*session, kKeptPerReader) {}
   std::unique_ptr<Session> session;
   sql::KeptStatements kept;  // after session: destroyed before it
-  std::unique_ptr<Statement> readStmt;
-  std::string type, id;
-  Int64 version = 0, luMs = 0, op = 0;
-  std::string lastUpdated, json;
 };
 
 class SqlStore;
@@ -1441,27 +1436,23 @@ void SqlStore::giveReader(std::unique_ptr<Reader> r) {
 
 Status SqlStore::fetchCurrent(Reader& r, std::string_view type, std::string_view id,
                               ResourceVersion& out) {
-  if (!r.readStmt) {
-    r.readStmt = std::make_unique<Statement>(*r.session);
-    *r.readStmt << dialect_.sql(
-        "SELECT v.version, v.last_updated, v.lu_ms, v.op, v.json FROM resources r "
-        "JOIN resource_versions v ON v.res_type = r.res_type AND v.res_id = "
-        "r.res_id AND v.version = r.version WHERE r.res_type = ? AND r.res_id = ?"),
-        use(r.type), use(r.id), into(r.version), into(r.lastUpdated), into(r.luMs), into(r.op),
-        into(r.json);
+  using K = sql::ColumnKind;
+  sql::KeptRows& rows = r.kept.run(
+      dialect_.sql("SELECT v.version, v.last_updated, v.lu_ms, v.op, v.json FROM resources r "
+                   "JOIN resource_versions v ON v.res_type = r.res_type AND v.res_id = "
+                   "r.res_id AND v.version = r.version WHERE r.res_type = ? AND r.res_id = ?"),
+      {SqlValue(std::string(type)), SqlValue(std::string(id))},
+      {K::Integer, K::Text, K::Integer, K::Integer, K::Text});
+  if (rows.size() == 0) {
+    return Status::error(Code::NotFound, std::string(type) + "/" + std::string(id) + " not found");
   }
-  r.type = std::string(type);
-  r.id = std::string(id);
-  if (executeAgain(*r.readStmt) == 0) {
-    return Status::error(Code::NotFound, r.type + "/" + r.id + " not found");
-  }
-  out.type = r.type;
-  out.id = r.id;
-  out.version = r.version;
-  out.lastUpdated = r.lastUpdated;
-  out.lastUpdatedMs = r.luMs;
-  out.op = static_cast<Operation>(r.op);
-  out.json = std::move(r.json);
+  out.type = std::string(type);
+  out.id = std::string(id);
+  out.version = rows.integer[0][0];
+  out.lastUpdated = std::move(rows.text[0][0]);
+  out.lastUpdatedMs = rows.integer[1][0];
+  out.op = static_cast<Operation>(rows.integer[2][0]);
+  out.json = std::move(rows.text[1][0]);
   return Status::ok();
 }
 
