@@ -78,5 +78,40 @@ TEST(MergeSeries, LatestFirstTiesByIdDescendingEachOnceAtMostTheLimit) {
   EXPECT_TRUE(mergeSeries(ranges, 0).empty());
 }
 
+// The plan of a kept series statement must not depend on the values bound: on PostgreSQL the
+// LIMIT is on each code's index range alone, before the joins (its generic plan otherwise sorted
+// every entry of the subject); with a filter, whose criteria must come before the LIMIT, and on
+// SQLite it is outside. The binds are the same in number and order for either shape.
+TEST(SeriesSelect, OnPostgresqlTheLimitIsOnTheRangeAloneUnlessAFilterNeedsItOutside) {
+  SeriesQuery q;
+  q.type = "Observation";
+  q.subjectType = "Patient";
+  q.subjectId = "p1";
+  q.codes = {{"http://loinc.org", "777-3"}, {"http://loinc.org", "26515-7"}};
+  q.limit = 64;
+  const SqlText pg = seriesSelect(q, false);
+  const std::string inner = "ORDER BY start_ms DESC, res_id DESC LIMIT ?) x JOIN resources r";
+  size_t at = pg.text.find(inner);
+  ASSERT_NE(at, std::string::npos) << pg.text;
+  EXPECT_NE(pg.text.find(inner, at + 1), std::string::npos) << "each code's range";
+  EXPECT_EQ(pg.text.find("FROM idx_series x"), std::string::npos);
+  const SqlText lite = seriesSelect(q, true);
+  EXPECT_EQ(lite.text.find(inner), std::string::npos);
+  EXPECT_NE(lite.text.find("ORDER BY x.start_ms DESC, x.res_id DESC LIMIT ?) s"), std::string::npos)
+      << lite.text;
+  ASSERT_EQ(pg.binds.size(), 16u);
+  ASSERT_EQ(lite.binds.size(), pg.binds.size());
+  for (size_t i = 0; i < pg.binds.size(); ++i) {
+    EXPECT_EQ(pg.binds[i].kind, lite.binds[i].kind) << i;
+    EXPECT_EQ(pg.binds[i].text, lite.binds[i].text) << i;
+    EXPECT_EQ(pg.binds[i].integer, lite.binds[i].integer) << i;
+  }
+  EXPECT_EQ(pg.binds[7].integer, 64);
+  SearchQuery filter;
+  filter.type = "Observation";
+  q.filter = &filter;
+  EXPECT_EQ(seriesSelect(q, false).text.find(inner), std::string::npos);
+}
+
 }  // namespace series_sql_test
 }  // namespace trialbridge::store::sql
