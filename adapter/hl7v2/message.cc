@@ -42,17 +42,31 @@ namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
-// The n-th (1-based) part of s split at sep; an empty view at the end of s when there are fewer.
-std::string_view nthPart(std::string_view s, char sep, size_t n) {
-  size_t start = 0;
-  for (size_t i = 1; i < n; ++i) {
-    const size_t p = s.find(sep, start);
-    if (p == std::string_view::npos) return s.substr(s.size());
-    start = p + 1;
+// The n-th (1-based) part of s split at sep, the scan ending at the first `stop` (a higher
+// delimiter: a field's first repetition is read without splitting the field at its
+// repetitions first); an empty view where the scan ended when there are fewer parts. One pass
+// over the bytes: values are short, and a call to find() per separator costs more than the
+// scan.
+std::string_view nthPart(std::string_view s, char sep, size_t n, char stop) {
+  if (n == 0) n = 1;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* start = p;
+  size_t part = 1;
+  for (; p != end; ++p) {
+    if (*p == sep) {
+      if (part == n) break;
+      ++part;
+      start = p + 1;
+    } else if (*p == stop) {
+      break;
+    }
   }
-  const size_t end = s.find(sep, start);
-  return s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  if (part != n) return {p, 0};
+  return {start, static_cast<size_t>(p - start)};
 }
+
+std::string_view nthPart(std::string_view s, char sep, size_t n) { return nthPart(s, sep, n, sep); }
 
 size_t countParts(std::string_view s, char sep) {
   if (s.empty()) return 0;
@@ -108,6 +122,13 @@ size_t Value::componentCount() const {
 }
 
 Value Value::component(size_t n) const {
+  if (level_ == Level::Field && !literal_ && encoding_ != nullptr && n != 0) {
+    // The component of the first repetition, in one pass (the same as repetition(1).component(n)).
+    Value v = child(nthPart(raw_, encoding_->component, n, encoding_->repetition),
+                    Level::Component, static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
+    v.repetition_ = 1;
+    return v;
+  }
   if (level_ == Level::Field && !literal_) return repetition(1).component(n);
   if (level_ != Level::Repetition || literal_ || encoding_ == nullptr || n == 0) {
     return n == 1 ? *this : child(raw_.substr(raw_.size()), level_, 0);
@@ -133,6 +154,41 @@ Value Value::subcomponent(size_t n) const {
   }
   return child(nthPart(raw_, encoding_->subcomponent, n), Level::Subcomponent,
                static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
+}
+
+void Value::parts(Value* out, size_t count, bool sub) const {
+  const Level whole = sub ? Level::Component : Level::Repetition;
+  const bool split = !literal_ && encoding_ != nullptr &&
+                     (sub ? level_ != Level::Subcomponent : level_ != Level::Component &&
+                                                                level_ != Level::Subcomponent);
+  if (!split) {
+    for (size_t n = 1; n <= count; ++n) out[n - 1] = sub ? subcomponent(n) : component(n);
+    return;
+  }
+  // The value being split: the first repetition (and, for subcomponents, its first component).
+  Value base = *this;
+  if (level_ == Level::Field) base = repetition(1);
+  if (sub && base.level_ == Level::Repetition) base = base.component(1);
+  if (base.level_ != whole) {  // not reached: the levels above always give `whole`
+    for (size_t n = 1; n <= count; ++n) out[n - 1] = sub ? subcomponent(n) : component(n);
+    return;
+  }
+  const char sep = sub ? encoding_->subcomponent : encoding_->component;
+  const Level level = sub ? Level::Subcomponent : Level::Component;
+  const char* p = base.raw_.data();
+  const char* const end = p + base.raw_.size();
+  for (size_t n = 1; n <= count; ++n) {
+    const char* q = p;
+    while (q != end && *q != sep) ++q;
+    out[n - 1] = base.child({p, static_cast<size_t>(q - p)}, level,
+                            static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
+    p = q == end ? end : q + 1;
+    if (q == end) {
+      for (++n; n <= count; ++n) {
+        out[n - 1] = base.child({end, 0}, level, static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
+      }
+    }
+  }
 }
 
 std::string Value::text(core::Issues* issues) const {

@@ -73,6 +73,12 @@ class Value {
   // On a field or repetition: the subcomponent of its first component.
   Value subcomponent(size_t n) const;
 
+  // Parts 1..count of the level below, into out[0..count), splitting once: without `sub` the
+  // components (of the first repetition of a field), with `sub` the subcomponents (of the first
+  // component of a field or repetition). The same Values as component(n) or subcomponent(n), for
+  // composites read part by part.
+  void parts(Value* out, size_t count, bool sub = false) const;
+
   // The decoded text (escape.h); warnings about escape sequences go to issues when given. The
   // null "" gives "".
   std::string text(core::Issues* issues = nullptr) const;

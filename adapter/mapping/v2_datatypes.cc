@@ -272,31 +272,33 @@ std::string V2DataTypes::codingSystem(const Value& name) {
   return uri;
 }
 
-void V2DataTypes::addCodingTriplet(Element* cc, const Value& cwe, size_t first, size_t version,
-                                   bool sub) {
-  const std::string code = v2Code(text(v2Part(cwe, first, sub)));
+void V2DataTypes::addCodingTriplet(Element* cc, const Value* parts, size_t first, size_t version) {
+  const Value& codeAt = parts[first - 1];
+  const std::string code = v2Code(text(codeAt));
   if (code.empty()) return;  // a text alone goes to CodeableConcept.text
-  const std::string system = codingSystem(v2Part(cwe, first + 2, sub));
+  const std::string system = codingSystem(parts[first + 1]);
   if (!knownCode(system, code)) {
-    warning(v2Part(cwe, first, sub),
-            "'" + code + "' is not a code of " + system + "; kept as text only",
+    warning(codeAt, "'" + code + "' is not a code of " + system + "; kept as text only",
             core::IssueType::CodeInvalid);
     return;
   }
-  b_.coding(cc, "coding", system, code, display(system, code, v2Part(cwe, first + 1, sub)),
-            text(v2Part(cwe, version, sub)));
+  b_.coding(cc, "coding", system, code, display(system, code, parts[first]),
+            text(parts[version - 1]));
 }
 
 Element* V2DataTypes::codeableConcept(Element* parent, std::string_view name, const Value& cwe,
                                       bool sub) {
   if (!cwe.hasValue()) return nullptr;
   Element* cc = b_.add(parent, name);
-  addCodingTriplet(cc, cwe, 1, 7, sub);
-  addCodingTriplet(cc, cwe, 4, 8, sub);
-  addCodingTriplet(cc, cwe, 10, 13, sub);
-  std::string original = text(v2Part(cwe, 9, sub));
-  if (original.empty() && !cc->hasChildren()) original = text(v2Part(cwe, 2, sub));
-  if (original.empty() && !cc->hasChildren()) original = text(v2Part(cwe, 1, sub));
+  // CWE-1 to CWE-13, split once.
+  Value parts[13];
+  cwe.parts(parts, 13, sub);
+  addCodingTriplet(cc, parts, 1, 7);
+  addCodingTriplet(cc, parts, 4, 8);
+  addCodingTriplet(cc, parts, 10, 13);
+  std::string original = text(parts[8]);
+  if (original.empty() && !cc->hasChildren()) original = text(parts[1]);
+  if (original.empty() && !cc->hasChildren()) original = text(parts[0]);
   b_.primitive(cc, "text", original);
   return cc;
 }
@@ -511,34 +513,42 @@ Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Valu
 
 // ---- dates and times ---------------------------------------------------------------------
 
-namespace {
-
-std::optional<v2time::DateTime> readTime(V2DataTypes& dt, const Value& v, std::string& text) {
+std::optional<v2time::DateTime> V2DataTypes::readTime(const Value& v, std::string& text) {
   text = v.component(1).text();
   if (text.empty()) return std::nullopt;
-  auto parsed = v2time::parse(text);
-  if (!parsed) {
-    dt.error(v.component(1),
-             "'" + text + "' is not a date and time (DTM: YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ])");
+  // A message repeats its few times (the order's on every result): each is parsed once.
+  const std::optional<v2time::DateTime>* parsed = nullptr;
+  for (const auto& [written, time] : times_) {
+    if (written == text) {
+      parsed = &time;
+      break;
+    }
+  }
+  if (parsed == nullptr) {
+    if (times_.size() >= kTimesKept) times_.clear();
+    times_.emplace_back(text, v2time::parse(text));
+    parsed = &times_.back().second;
+  }
+  if (!*parsed) {
+    error(v.component(1),
+          "'" + text + "' is not a date and time (DTM: YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ])");
     return std::nullopt;
   }
-  if (parsed->iso) {
-    dt.warning(v.component(1), "'" + text + "' is written in ISO 8601 form, not as a v2 DTM; read");
+  if ((*parsed)->iso) {
+    warning(v.component(1), "'" + text + "' is written in ISO 8601 form, not as a v2 DTM; read");
   }
-  return parsed;
+  return *parsed;
 }
-
-}  // namespace
 
 std::string V2DataTypes::dateTime(const Value& dtm) {
   std::string raw;
-  auto parsed = readTime(*this, dtm, raw);
+  auto parsed = readTime(dtm, raw);
   return parsed ? v2time::toDateTime(*parsed, offset_) : std::string();
 }
 
 std::string V2DataTypes::instant(const Value& dtm) {
   std::string raw;
-  auto parsed = readTime(*this, dtm, raw);
+  auto parsed = readTime(dtm, raw);
   if (!parsed) return {};
   auto i = v2time::toInstant(*parsed, offset_);
   if (!i) {
@@ -550,7 +560,7 @@ std::string V2DataTypes::instant(const Value& dtm) {
 
 std::string V2DataTypes::date(const Value& dtm) {
   std::string raw;
-  auto parsed = readTime(*this, dtm, raw);
+  auto parsed = readTime(dtm, raw);
   return parsed ? v2time::toDate(*parsed) : std::string();
 }
 

@@ -38,7 +38,8 @@ class OruMapper {
  public:
   OruMapper(const hl7v2::Message& message, const V2MapOptions& options,
             const core::TypeResolver& types, const V2Terminology& terminology,
-            const conformance::Terminology& codes, core::Issues& issues);
+            const conformance::Terminology& codes, core::Issues& issues,
+            TypeCache* cache = nullptr);
   std::unique_ptr<core::Document> map(const hl7v2::oru::Structure& oru);
 
   // A deterministic resource id: prefix, '-', 24 hex digits of the SHA-256 of the parts.
