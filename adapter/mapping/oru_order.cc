@@ -334,8 +334,14 @@ std::string OruMapper::organizationFromHd(const Value& hdValue) {
 
 std::string OruMapper::practitionerRole(const std::string& practitionerRef,
                                         const std::string& organizationRef) {
+  // The director and organization of every OBX: its id is hashed once a message.
+  std::string written;
+  written.reserve(practitionerRef.size() + organizationRef.size() + 6);
+  written.append("ROLE\x1f").append(practitionerRef).append(1, '\x1f').append(organizationRef);
+  if (auto it = seen_.find(written); it != seen_.end()) return it->second;
   const std::string id = makeId("v2role", {practitionerRef, organizationRef, "MDIR"});
-  const std::string ref = "PractitionerRole/" + id;
+  std::string ref = "PractitionerRole/" + id;
+  seen_.emplace(std::move(written), ref);
   if (added_.count(ref) != 0) return ref;
   added_.insert(ref);
   Element* r = addResource("PractitionerRole", id);

@@ -13,6 +13,7 @@
 
 #include "core/element.h"
 #include "core/issue.h"
+#include "core/string_map.h"
 #include "hl7v2/message.h"
 #include "hl7v2/oru.h"
 #include "mapping/bundle_builder.h"
@@ -115,7 +116,8 @@ class OruMapper {
   // The next place number to try for an Observation id already taken (by its first id), so that
   // N repeats of one test cost N ids, not N*N/2 (10,000 OBX of one code took 100 s).
   std::map<std::string, int> nextPlace_;
-  std::map<std::string, std::string, std::less<>> seen_;  // people and organizations, as written
+  // People, organizations and roles as written -> their references.
+  core::StringMap<std::string> seen_;
 };
 
 }  // namespace trialbridge::mapping::detail
