@@ -341,10 +341,12 @@ std::string V2DataTypes::tableCode(const Value& value, std::string_view table,
 // ---- identifiers -------------------------------------------------------------------------
 
 V2DataTypes::Hd V2DataTypes::hd(const Value& v, bool sub) const {
+  Value parts[3];
+  v.parts(parts, 3, sub);
   Hd h;
-  h.namespaceId = v2Part(v, 1, sub).text();
-  h.universalId = v2Part(v, 2, sub).text();
-  h.type = v2Part(v, 3, sub).text();
+  h.namespaceId = parts[0].text();
+  h.universalId = parts[1].text();
+  h.type = parts[2].text();
   return h;
 }
 
@@ -380,14 +382,16 @@ Element* V2DataTypes::hdIdentifier(Element* parent, std::string_view name, const
 }
 
 Element* V2DataTypes::identifierFromCx(Element* parent, std::string_view name, const Value& cx) {
-  const std::string value = text(cx.component(1));
+  Value parts[8];
+  cx.parts(parts, 8);
+  const std::string value = text(parts[0]);
   if (value.empty()) return nullptr;
   Element* id = b_.add(parent, name);
-  const Hd authority = hd(cx.component(4), true);
-  identifierType(id, cx.component(5));
+  const Hd authority = hd(parts[3], true);
+  identifierType(id, parts[4]);
   b_.primitive(id, "system", hdSystem(authority));
   b_.primitive(id, "value", value);
-  when(id, "period", "", date(cx.component(7)), date(cx.component(8)), cx.component(8));
+  when(id, "period", "", date(parts[6]), date(parts[7]), parts[7]);
   if (!authority.namespaceId.empty()) {
     Element* assigner = b_.add(id, "assigner");
     b_.primitive(assigner, "display", authority.namespaceId);
@@ -397,14 +401,16 @@ Element* V2DataTypes::identifierFromCx(Element* parent, std::string_view name, c
 
 Element* V2DataTypes::identifierFromEi(Element* parent, std::string_view name, const Value& ei,
                                        bool sub, std::string_view typeCode) {
-  const std::string value = text(v2Part(ei, 1, sub));
+  Value parts[4];
+  ei.parts(parts, 4, sub);
+  const std::string value = text(parts[0]);
   if (value.empty()) return nullptr;
   Element* id = b_.add(parent, name);
   if (!typeCode.empty()) b_.codeable(id, "type", std::string(kV2) + "0203", typeCode);
   Hd authority;
-  authority.namespaceId = text(v2Part(ei, 2, sub));
-  authority.universalId = text(v2Part(ei, 3, sub));
-  authority.type = text(v2Part(ei, 4, sub));
+  authority.namespaceId = text(parts[1]);
+  authority.universalId = text(parts[2]);
+  authority.type = text(parts[3]);
   b_.primitive(id, "system", hdSystem(authority));
   b_.primitive(id, "value", value);
   if (!authority.namespaceId.empty()) {
@@ -584,21 +590,22 @@ bool V2DataTypes::when(Element* parent, std::string_view periodName, std::string
 // ---- quantities --------------------------------------------------------------------------
 
 void V2DataTypes::unit(Element* quantity, const Value& cwe, bool sub) {
-  const std::string code = v2Code(text(v2Part(cwe, 1, sub)));
-  std::string unitText = text(v2Part(cwe, 2, sub));
-  if (unitText.empty()) unitText = text(v2Part(cwe, 9, sub));
+  Value parts[9];
+  cwe.parts(parts, 9, sub);
+  const std::string code = v2Code(text(parts[0]));
+  std::string unitText = text(parts[1]);
+  if (unitText.empty()) unitText = text(parts[8]);
   if (unitText.empty()) unitText = code;
   if (unitText.empty()) return;
   b_.primitive(quantity, "unit", unitText);
-  const std::string systemName = text(v2Part(cwe, 3, sub));
+  const std::string systemName = text(parts[2]);
   std::string ucum;
   if (systemName == "UCUM" && !code.empty()) {
     if (conformance::ucum::isValid(code)) {
       ucum = code;
     } else {
       ucum = t_.ucumFor(code);
-      warning(v2Part(cwe, 1, sub),
-              "'" + code + "' is said to be UCUM but is not" +
+      warning(parts[0], "'" + code + "' is said to be UCUM but is not" +
                   (ucum.empty() ? "; kept as unit text" : "; read as " + ucum));
     }
   } else if (!code.empty()) {

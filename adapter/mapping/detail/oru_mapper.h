@@ -76,6 +76,15 @@ class OruMapper {
   std::string practitionerRole(const std::string& practitionerRef,
                                const std::string& organizationRef);
   std::string organizationFromHd(const hl7v2::Value& hd);
+  // The reference made for `written` (a party as written, with a prefix naming its kind) once a
+  // message: make() gives it the first time.
+  template <typename Make>
+  std::string once(std::string written, Make&& make) {
+    if (auto it = seen_.find(written); it != seen_.end()) return it->second;
+    std::string ref = make();
+    seen_.emplace(std::move(written), ref);
+    return ref;
+  }
   // Notes (NTE-3 repeats) as Annotations of `resource`.
   void notes(core::Element* resource, const std::vector<hl7v2::Segment>& ntes);
   std::string noteText(const std::vector<hl7v2::Segment>& ntes);
