@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "test_messages.h"
 
 namespace trialbridge::hl7v2 {
@@ -117,6 +120,63 @@ TEST(Message, RepetitionsComponentsSubcomponents) {
   EXPECT_TRUE(f2.component(2).empty());
   EXPECT_EQ(f2.component(3).text(), "y");
   EXPECT_EQ(f2.component(3).location().component, 3u);
+}
+
+// Two Values are the same part of the message: the same bytes at the same place, at the same
+// level and location.
+void expectSameValue(const Value& a, const Value& b, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(a.raw(), b.raw());
+  EXPECT_EQ(a.offset(), b.offset());
+  EXPECT_EQ(a.level(), b.level());
+  EXPECT_EQ(formatLocation(a.location()), formatLocation(b.location()));
+  EXPECT_EQ(a.text(), b.text());
+}
+
+TEST(Message, PartsAreTheComponentsAndSubcomponentsSplitOnce) {
+  const Message m = parseOk(segments(
+      {"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "ZXX|a^b&c&d^^e~f^g|x&y^z|plain|^^|"}));
+  const Segment z = *m.find("ZXX");
+  for (size_t f = 1; f <= 6; ++f) {
+    const Value field = z.field(f);
+    std::vector<Value> values{field, field.repetition(1), field.repetition(2), field.component(2)};
+    for (size_t i = 0; i < values.size(); ++i) {
+      const Value& v = values[i];
+      Value parts[6];
+      v.parts(parts, 6);
+      Value subparts[6];
+      v.parts(subparts, 6, true);
+      for (size_t n = 1; n <= 6; ++n) {
+        const std::string at = "field " + std::to_string(f) + " value " + std::to_string(i) +
+                               " part " + std::to_string(n);
+        expectSameValue(parts[n - 1], v.component(n), at);
+        expectSameValue(subparts[n - 1], v.subcomponent(n), at + " (sub)");
+      }
+    }
+  }
+  // The first repetition's components, not the field split at its repetitions too.
+  Value parts[4];
+  z.field(1).parts(parts, 4);
+  EXPECT_EQ(parts[0].raw(), "a");
+  EXPECT_EQ(parts[1].raw(), "b&c&d");
+  EXPECT_TRUE(parts[2].empty());
+  EXPECT_EQ(parts[3].raw(), "e");
+  EXPECT_EQ(parts[3].location().component, 4u);
+  Value beyond[6];
+  z.field(1).parts(beyond, 6);
+  EXPECT_TRUE(beyond[4].empty());
+  EXPECT_EQ(beyond[4].offset(), z.field(1).repetition(2).offset() - 1);  // at the '~'
+  // A component's subcomponents.
+  Value subs[3];
+  z.field(1).component(2).parts(subs, 3, true);
+  EXPECT_EQ(subs[0].raw(), "b");
+  EXPECT_EQ(subs[2].raw(), "d");
+  EXPECT_EQ(subs[2].location().subcomponent, 3u);
+  // MSH-1 and MSH-2 are never split.
+  Value delimiters[2];
+  m.header().field(2).parts(delimiters, 2);
+  EXPECT_EQ(delimiters[0].raw(), "^~\\&");
+  EXPECT_TRUE(delimiters[1].empty());
 }
 
 TEST(Message, DeeperLevelsOfASimpleValue) {
