@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -14,15 +14,42 @@ using study::Coding;
 using study::Concept;
 namespace profiles = conformance::profiles;
 
+namespace {
+
+uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+uint32_t load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// a[0, n) == b[0, n) for the short names of elements: up to 16 bytes by two (overlapping) word
+// loads each, without a call; reads only inside both ranges.
+bool equalName(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+  }
+  if (n >= 4 && n < 8) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 core::TypeInfo::JsonMatch TypeCache::property(const core::TypeInfo& type,
                                                std::string_view jsonName) {
   const size_t h = (reinterpret_cast<uintptr_t>(&type) >> 4) * 31 +
                    (reinterpret_cast<uintptr_t>(jsonName.data()) >> 1) + jsonName.size();
   Entry& e = entries_[h % kSize];
-  // Compared here rather than by memcmp: the names are short, and the call cost more.
   if (e.type == &type && e.name.size() == jsonName.size() &&
-      std::equal(jsonName.begin(), jsonName.end(), e.name.begin(),
-                 [](char a, char b) { return a == b; })) {
+      equalName(e.name.data(), jsonName.data(), jsonName.size())) {
     return e.match;
   }
   e.type = &type;

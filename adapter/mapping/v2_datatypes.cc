@@ -423,17 +423,19 @@ Element* V2DataTypes::identifierFromEi(Element* parent, std::string_view name, c
 // ---- people and places -------------------------------------------------------------------
 
 Element* V2DataTypes::humanName(Element* parent, std::string_view name, const Value& xpn) {
+  Value parts[14];  // split once
+  xpn.parts(parts, 14);
   // XPN-1 is FN (surname & own prefix & ...): its first subcomponent.
-  const std::string family = text(xpn.component(1).subcomponent(1));
-  const std::string given = text(xpn.component(2));
-  const std::string middle = text(xpn.component(3));
-  const std::string suffix = text(xpn.component(4));
-  const std::string prefix = text(xpn.component(5));
-  const std::string degree = text(xpn.component(6));
-  const std::string professional = text(xpn.component(14));
+  const std::string family = text(parts[0].subcomponent(1));
+  const std::string given = text(parts[1]);
+  const std::string middle = text(parts[2]);
+  const std::string suffix = text(parts[3]);
+  const std::string prefix = text(parts[4]);
+  const std::string degree = text(parts[5]);
+  const std::string professional = text(parts[13]);
   if (family.empty() && given.empty() && middle.empty()) return nullptr;
   Element* n = b_.add(parent, name);
-  const Value type = xpn.component(7);
+  const Value type = parts[6];
   if (type.hasValue()) {
     b_.primitive(n, "use", tableCode(type, "0200", "http://hl7.org/fhir/name-use", false));
   }
@@ -449,19 +451,21 @@ Element* V2DataTypes::humanName(Element* parent, std::string_view name, const Va
 
 Element* V2DataTypes::address(Element* parent, std::string_view name, const Value& xad,
                               bool organization) {
-  const std::string street = text(xad.component(1).subcomponent(1));
-  const std::string other = text(xad.component(2));
-  const std::string city = text(xad.component(3));
-  const std::string state = text(xad.component(4));
-  const std::string zip = text(xad.component(5));
-  const std::string country = text(xad.component(6));
-  const std::string district = text(xad.component(9));
+  Value parts[9];  // split once
+  xad.parts(parts, 9);
+  const std::string street = text(parts[0].subcomponent(1));
+  const std::string other = text(parts[1]);
+  const std::string city = text(parts[2]);
+  const std::string state = text(parts[3]);
+  const std::string zip = text(parts[4]);
+  const std::string country = text(parts[5]);
+  const std::string district = text(parts[8]);
   if (street.empty() && other.empty() && city.empty() && state.empty() && zip.empty() &&
       country.empty()) {
     return nullptr;
   }
   Element* a = b_.add(parent, name);
-  const Value type = xad.component(7);
+  const Value type = parts[6];
   const std::string typeCode = text(type);
   if (typeCode == "M") {
     b_.primitive(a, "type", "postal");
@@ -482,21 +486,23 @@ Element* V2DataTypes::address(Element* parent, std::string_view name, const Valu
 
 Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Value& xtn,
                               std::string_view defaultUse) {
-  const std::string equipment = text(xtn.component(3));
-  std::string value = text(xtn.component(1));
-  const std::string email = text(xtn.component(4));
+  Value parts[8];  // split once
+  xtn.parts(parts, 8);
+  const std::string equipment = text(parts[2]);
+  std::string value = text(parts[0]);
+  const std::string email = text(parts[3]);
   if (equipment == "Internet" || equipment == "X.400" || (value.empty() && !email.empty())) {
     value = email.empty() ? value : email;
   } else if (value.empty()) {
     // Country, area, local number and extension (XTN-5 to XTN-8).
-    const std::string country = text(xtn.component(5));
+    const std::string country = text(parts[4]);
     for (const std::string& part : {country.empty() ? std::string() : "+" + country,
-                                    text(xtn.component(6)), text(xtn.component(7))}) {
+                                    text(parts[5]), text(parts[6])}) {
       if (part.empty()) continue;
       if (!value.empty()) value += ' ';
       value += part;
     }
-    const std::string extension = text(xtn.component(8));
+    const std::string extension = text(parts[7]);
     if (!extension.empty() && !value.empty()) value += " ext. " + extension;
   }
   if (value.empty()) return nullptr;
@@ -504,11 +510,11 @@ Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Valu
   std::string system =
       equipment.empty()
           ? (email.empty() ? "phone" : "email")
-          : tableCode(xtn.component(3), "0202", "http://hl7.org/fhir/contact-point-system", false);
+          : tableCode(parts[2], "0202", "http://hl7.org/fhir/contact-point-system", false);
   // A value needs a system (cpt-2): equipment the table does not know is "other".
   b_.primitive(c, "system", system.empty() ? std::string("other") : system);
   b_.primitive(c, "value", value);
-  const Value useCode = xtn.component(2);
+  const Value useCode = parts[1];
   std::string use = useCode.hasValue()
                         ? tableCode(useCode, "0201", "http://hl7.org/fhir/contact-point-use", false)
                         : std::string(defaultUse);
