@@ -46,20 +46,17 @@ void checkValue(const hl7v2::Value& v, std::string_view input) {
   }
 }
 
-// Value::parts gives the Values component(n) and subcomponent(n) give.
+// hl7v2::Parts gives the Values component(n) and subcomponent(n) give.
 void checkParts(const hl7v2::Value& v, std::string_view input) {
-  constexpr size_t kParts = 12;
-  hl7v2::Value parts[kParts];
   for (const bool sub : {false, true}) {
-    v.parts(parts, kParts, sub);
-    for (size_t n = 1; n <= kParts; ++n) {
+    const hl7v2::Parts parts(v, sub);
+    for (size_t n = 0; n <= 30; ++n) {
       const hl7v2::Value one = sub ? v.subcomponent(n) : v.component(n);
-      const hl7v2::Value& split = parts[n - 1];
+      const hl7v2::Value split = parts.part(n);
       if (split.raw().data() != one.raw().data() || split.raw().size() != one.raw().size() ||
           split.level() != one.level() ||
           hl7v2::formatLocation(split.location()) != hl7v2::formatLocation(one.location())) {
-        fail("parts() differs from component()/subcomponent() at part " + std::to_string(n),
-             input);
+        fail("Parts differs from component()/subcomponent() at part " + std::to_string(n), input);
       }
     }
   }

@@ -156,39 +156,34 @@ Value Value::subcomponent(size_t n) const {
                static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
 }
 
-void Value::parts(Value* out, size_t count, bool sub) const {
-  const Level whole = sub ? Level::Component : Level::Repetition;
-  const bool split = !literal_ && encoding_ != nullptr &&
-                     (sub ? level_ != Level::Subcomponent : level_ != Level::Component &&
-                                                                level_ != Level::Subcomponent);
-  if (!split) {
-    for (size_t n = 1; n <= count; ++n) out[n - 1] = sub ? subcomponent(n) : component(n);
-    return;
+// ---- Parts --------------------------------------------------------------------------------
+
+Parts::Parts(const Value& composite, bool sub) : composite_(composite), sub_(sub) {
+  const Value::Level level = composite.level_;
+  splits_ = !composite.literal_ && composite.encoding_ != nullptr &&
+            (sub ? level != Value::Level::Subcomponent
+                 : level == Value::Level::Field || level == Value::Level::Repetition);
+  if (!splits_) return;
+  split_ = level == Value::Level::Field ? composite.repetition(1) : composite;
+  if (sub && split_.level_ == Value::Level::Repetition) split_ = split_.component(1);
+  const char sep = sub ? composite.encoding_->subcomponent : composite.encoding_->component;
+  const std::string_view raw = split_.raw_;
+  for (size_t i = 0; i < raw.size() && count_ < kKept; ++i) {
+    if (raw[i] == sep) ends_[count_++] = static_cast<uint32_t>(i);
   }
-  // The value being split: the first repetition (and, for subcomponents, its first component).
-  Value base = *this;
-  if (level_ == Level::Field) base = repetition(1);
-  if (sub && base.level_ == Level::Repetition) base = base.component(1);
-  if (base.level_ != whole) {  // not reached: the levels above always give `whole`
-    for (size_t n = 1; n <= count; ++n) out[n - 1] = sub ? subcomponent(n) : component(n);
-    return;
+  if (count_ < kKept) ends_[count_++] = static_cast<uint32_t>(raw.size());
+}
+
+Value Parts::part(size_t n) const {
+  if (!splits_ || n == 0 || (n > count_ && count_ == kKept)) {
+    return sub_ ? composite_.subcomponent(n) : composite_.component(n);
   }
-  const char sep = sub ? encoding_->subcomponent : encoding_->component;
-  const Level level = sub ? Level::Subcomponent : Level::Component;
-  const char* p = base.raw_.data();
-  const char* const end = p + base.raw_.size();
-  for (size_t n = 1; n <= count; ++n) {
-    const char* q = p;
-    while (q != end && *q != sep) ++q;
-    out[n - 1] = base.child({p, static_cast<size_t>(q - p)}, level,
-                            static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
-    p = q == end ? end : q + 1;
-    if (q == end) {
-      for (++n; n <= count; ++n) {
-        out[n - 1] = base.child({end, 0}, level, static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
-      }
-    }
-  }
+  const Value::Level level = sub_ ? Value::Level::Subcomponent : Value::Level::Component;
+  const auto index = static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX));
+  const std::string_view raw = split_.raw_;
+  if (n > count_) return split_.child(raw.substr(raw.size()), level, index);
+  const size_t begin = n == 1 ? 0 : ends_[n - 2] + 1;
+  return split_.child(raw.substr(begin, ends_[n - 1] - begin), level, index);
 }
 
 std::string Value::text(core::Issues* issues) const {

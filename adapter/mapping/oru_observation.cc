@@ -69,19 +69,18 @@ void OruMapper::observationCode(Element* resource, const Value& cwe) {
   }
   // The sender's LOINC codes first (checked), then a translation of the first local code. The
   // triplets (code, coding system name and its URI) are read once.
-  Value parts[12];
-  cwe.parts(parts, 12);
+  const hl7v2::Parts parts(cwe);
   struct Triplet {
-    const Value* code;
+    Value code;
     std::string text, name, system;
   } triplets[3];
   size_t count = 0;
   for (size_t first : {1u, 4u, 10u}) {
     Triplet& t = triplets[count];
-    t.code = &parts[first - 1];
-    t.text = t.code->text();
+    t.code = parts.part(first);
+    t.text = t.code.text();
     if (t.text.empty()) continue;
-    t.name = parts[first + 1].text();
+    t.name = parts.part(first + 2).text();
     t.system = terminology_.systemUri(t.name);
     ++count;
   }
@@ -91,7 +90,7 @@ void OruMapper::observationCode(Element* resource, const Value& cwe) {
     if (t.system != kLoinc) continue;
     loinc = true;
     if (!isValidLoinc(t.text)) {
-      dt_.warning(*t.code, "'" + t.text + "' is not a LOINC code (digits, '-' and a check digit)",
+      dt_.warning(t.code, "'" + t.text + "' is not a LOINC code (digits, '-' and a check digit)",
                   core::IssueType::CodeInvalid);
     }
   }

@@ -229,9 +229,8 @@ std::string OruMapper::practitionerOf(const Value& person) {
   // parts (id, family, given, middle, suffix, prefix, degree); the assigning authority is
   // XCN-9 (an HD in subcomponents) or CNN-9 to CNN-11.
   const bool cnn = person.level() == hl7v2::Value::Level::Component;
-  Value parts[13];  // split once
-  person.parts(parts, 13, cnn);
-  const auto part = [&](size_t n) { return parts[n - 1]; };
+  const hl7v2::Parts parts(person, cnn);  // split once
+  const auto part = [&](size_t n) { return parts.part(n); };
   const std::string idValue = part(1).text();
   const std::string family = cnn ? part(2).text() : part(2).subcomponent(1).text();
   const std::string given = part(3).text();

@@ -272,18 +272,19 @@ std::string V2DataTypes::codingSystem(const Value& name) {
   return uri;
 }
 
-void V2DataTypes::addCodingTriplet(Element* cc, const Value* parts, size_t first, size_t version) {
-  const Value& codeAt = parts[first - 1];
+void V2DataTypes::addCodingTriplet(Element* cc, const hl7v2::Parts& parts, size_t first,
+                                   size_t version) {
+  const Value codeAt = parts.part(first);
   const std::string code = v2Code(text(codeAt));
   if (code.empty()) return;  // a text alone goes to CodeableConcept.text
-  const std::string system = codingSystem(parts[first + 1]);
+  const std::string system = codingSystem(parts.part(first + 2));
   if (!knownCode(system, code)) {
     warning(codeAt, "'" + code + "' is not a code of " + system + "; kept as text only",
             core::IssueType::CodeInvalid);
     return;
   }
-  b_.coding(cc, "coding", system, code, display(system, code, parts[first]),
-            text(parts[version - 1]));
+  b_.coding(cc, "coding", system, code, display(system, code, parts.part(first + 1)),
+            text(parts.part(version)));
 }
 
 Element* V2DataTypes::codeableConcept(Element* parent, std::string_view name, const Value& cwe,
@@ -291,14 +292,13 @@ Element* V2DataTypes::codeableConcept(Element* parent, std::string_view name, co
   if (!cwe.hasValue()) return nullptr;
   Element* cc = b_.add(parent, name);
   // CWE-1 to CWE-13, split once.
-  Value parts[13];
-  cwe.parts(parts, 13, sub);
+  const hl7v2::Parts parts(cwe, sub);
   addCodingTriplet(cc, parts, 1, 7);
   addCodingTriplet(cc, parts, 4, 8);
   addCodingTriplet(cc, parts, 10, 13);
-  std::string original = text(parts[8]);
-  if (original.empty() && !cc->hasChildren()) original = text(parts[1]);
-  if (original.empty() && !cc->hasChildren()) original = text(parts[0]);
+  std::string original = text(parts.part(9));
+  if (original.empty() && !cc->hasChildren()) original = text(parts.part(2));
+  if (original.empty() && !cc->hasChildren()) original = text(parts.part(1));
   b_.primitive(cc, "text", original);
   return cc;
 }
@@ -341,12 +341,11 @@ std::string V2DataTypes::tableCode(const Value& value, std::string_view table,
 // ---- identifiers -------------------------------------------------------------------------
 
 V2DataTypes::Hd V2DataTypes::hd(const Value& v, bool sub) const {
-  Value parts[3];
-  v.parts(parts, 3, sub);
+  const hl7v2::Parts parts(v, sub);
   Hd h;
-  h.namespaceId = parts[0].text();
-  h.universalId = parts[1].text();
-  h.type = parts[2].text();
+  h.namespaceId = parts.part(1).text();
+  h.universalId = parts.part(2).text();
+  h.type = parts.part(3).text();
   return h;
 }
 
@@ -382,16 +381,15 @@ Element* V2DataTypes::hdIdentifier(Element* parent, std::string_view name, const
 }
 
 Element* V2DataTypes::identifierFromCx(Element* parent, std::string_view name, const Value& cx) {
-  Value parts[8];
-  cx.parts(parts, 8);
-  const std::string value = text(parts[0]);
+  const hl7v2::Parts parts(cx);
+  const std::string value = text(parts.part(1));
   if (value.empty()) return nullptr;
   Element* id = b_.add(parent, name);
-  const Hd authority = hd(parts[3], true);
-  identifierType(id, parts[4]);
+  const Hd authority = hd(parts.part(4), true);
+  identifierType(id, parts.part(5));
   b_.primitive(id, "system", hdSystem(authority));
   b_.primitive(id, "value", value);
-  when(id, "period", "", date(parts[6]), date(parts[7]), parts[7]);
+  when(id, "period", "", date(parts.part(7)), date(parts.part(8)), parts.part(8));
   if (!authority.namespaceId.empty()) {
     Element* assigner = b_.add(id, "assigner");
     b_.primitive(assigner, "display", authority.namespaceId);
@@ -401,16 +399,15 @@ Element* V2DataTypes::identifierFromCx(Element* parent, std::string_view name, c
 
 Element* V2DataTypes::identifierFromEi(Element* parent, std::string_view name, const Value& ei,
                                        bool sub, std::string_view typeCode) {
-  Value parts[4];
-  ei.parts(parts, 4, sub);
-  const std::string value = text(parts[0]);
+  const hl7v2::Parts parts(ei, sub);
+  const std::string value = text(parts.part(1));
   if (value.empty()) return nullptr;
   Element* id = b_.add(parent, name);
   if (!typeCode.empty()) b_.codeable(id, "type", std::string(kV2) + "0203", typeCode);
   Hd authority;
-  authority.namespaceId = text(parts[1]);
-  authority.universalId = text(parts[2]);
-  authority.type = text(parts[3]);
+  authority.namespaceId = text(parts.part(2));
+  authority.universalId = text(parts.part(3));
+  authority.type = text(parts.part(4));
   b_.primitive(id, "system", hdSystem(authority));
   b_.primitive(id, "value", value);
   if (!authority.namespaceId.empty()) {
@@ -423,19 +420,18 @@ Element* V2DataTypes::identifierFromEi(Element* parent, std::string_view name, c
 // ---- people and places -------------------------------------------------------------------
 
 Element* V2DataTypes::humanName(Element* parent, std::string_view name, const Value& xpn) {
-  Value parts[14];  // split once
-  xpn.parts(parts, 14);
+  const hl7v2::Parts parts(xpn);  // split once
   // XPN-1 is FN (surname & own prefix & ...): its first subcomponent.
-  const std::string family = text(parts[0].subcomponent(1));
-  const std::string given = text(parts[1]);
-  const std::string middle = text(parts[2]);
-  const std::string suffix = text(parts[3]);
-  const std::string prefix = text(parts[4]);
-  const std::string degree = text(parts[5]);
-  const std::string professional = text(parts[13]);
+  const std::string family = text(parts.part(1).subcomponent(1));
+  const std::string given = text(parts.part(2));
+  const std::string middle = text(parts.part(3));
+  const std::string suffix = text(parts.part(4));
+  const std::string prefix = text(parts.part(5));
+  const std::string degree = text(parts.part(6));
+  const std::string professional = text(parts.part(14));
   if (family.empty() && given.empty() && middle.empty()) return nullptr;
   Element* n = b_.add(parent, name);
-  const Value type = parts[6];
+  const Value type = parts.part(7);
   if (type.hasValue()) {
     b_.primitive(n, "use", tableCode(type, "0200", "http://hl7.org/fhir/name-use", false));
   }
@@ -451,21 +447,20 @@ Element* V2DataTypes::humanName(Element* parent, std::string_view name, const Va
 
 Element* V2DataTypes::address(Element* parent, std::string_view name, const Value& xad,
                               bool organization) {
-  Value parts[9];  // split once
-  xad.parts(parts, 9);
-  const std::string street = text(parts[0].subcomponent(1));
-  const std::string other = text(parts[1]);
-  const std::string city = text(parts[2]);
-  const std::string state = text(parts[3]);
-  const std::string zip = text(parts[4]);
-  const std::string country = text(parts[5]);
-  const std::string district = text(parts[8]);
+  const hl7v2::Parts parts(xad);  // split once
+  const std::string street = text(parts.part(1).subcomponent(1));
+  const std::string other = text(parts.part(2));
+  const std::string city = text(parts.part(3));
+  const std::string state = text(parts.part(4));
+  const std::string zip = text(parts.part(5));
+  const std::string country = text(parts.part(6));
+  const std::string district = text(parts.part(9));
   if (street.empty() && other.empty() && city.empty() && state.empty() && zip.empty() &&
       country.empty()) {
     return nullptr;
   }
   Element* a = b_.add(parent, name);
-  const Value type = parts[6];
+  const Value type = parts.part(7);
   const std::string typeCode = text(type);
   if (typeCode == "M") {
     b_.primitive(a, "type", "postal");
@@ -486,23 +481,22 @@ Element* V2DataTypes::address(Element* parent, std::string_view name, const Valu
 
 Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Value& xtn,
                               std::string_view defaultUse) {
-  Value parts[8];  // split once
-  xtn.parts(parts, 8);
-  const std::string equipment = text(parts[2]);
-  std::string value = text(parts[0]);
-  const std::string email = text(parts[3]);
+  const hl7v2::Parts parts(xtn);  // split once
+  const std::string equipment = text(parts.part(3));
+  std::string value = text(parts.part(1));
+  const std::string email = text(parts.part(4));
   if (equipment == "Internet" || equipment == "X.400" || (value.empty() && !email.empty())) {
     value = email.empty() ? value : email;
   } else if (value.empty()) {
     // Country, area, local number and extension (XTN-5 to XTN-8).
-    const std::string country = text(parts[4]);
+    const std::string country = text(parts.part(5));
     for (const std::string& part : {country.empty() ? std::string() : "+" + country,
-                                    text(parts[5]), text(parts[6])}) {
+                                    text(parts.part(6)), text(parts.part(7))}) {
       if (part.empty()) continue;
       if (!value.empty()) value += ' ';
       value += part;
     }
-    const std::string extension = text(parts[7]);
+    const std::string extension = text(parts.part(8));
     if (!extension.empty() && !value.empty()) value += " ext. " + extension;
   }
   if (value.empty()) return nullptr;
@@ -510,11 +504,11 @@ Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Valu
   std::string system =
       equipment.empty()
           ? (email.empty() ? "phone" : "email")
-          : tableCode(parts[2], "0202", "http://hl7.org/fhir/contact-point-system", false);
+          : tableCode(parts.part(3), "0202", "http://hl7.org/fhir/contact-point-system", false);
   // A value needs a system (cpt-2): equipment the table does not know is "other".
   b_.primitive(c, "system", system.empty() ? std::string("other") : system);
   b_.primitive(c, "value", value);
-  const Value useCode = parts[1];
+  const Value useCode = parts.part(2);
   std::string use = useCode.hasValue()
                         ? tableCode(useCode, "0201", "http://hl7.org/fhir/contact-point-use", false)
                         : std::string(defaultUse);
@@ -596,22 +590,21 @@ bool V2DataTypes::when(Element* parent, std::string_view periodName, std::string
 // ---- quantities --------------------------------------------------------------------------
 
 void V2DataTypes::unit(Element* quantity, const Value& cwe, bool sub) {
-  Value parts[9];
-  cwe.parts(parts, 9, sub);
-  const std::string code = v2Code(text(parts[0]));
-  std::string unitText = text(parts[1]);
-  if (unitText.empty()) unitText = text(parts[8]);
+  const hl7v2::Parts parts(cwe, sub);
+  const std::string code = v2Code(text(parts.part(1)));
+  std::string unitText = text(parts.part(2));
+  if (unitText.empty()) unitText = text(parts.part(9));
   if (unitText.empty()) unitText = code;
   if (unitText.empty()) return;
   b_.primitive(quantity, "unit", unitText);
-  const std::string systemName = text(parts[2]);
+  const std::string systemName = text(parts.part(3));
   std::string ucum;
   if (systemName == "UCUM" && !code.empty()) {
     if (conformance::ucum::isValid(code)) {
       ucum = code;
     } else {
       ucum = t_.ucumFor(code);
-      warning(parts[0], "'" + code + "' is said to be UCUM but is not" +
+      warning(parts.part(1), "'" + code + "' is said to be UCUM but is not" +
                   (ucum.empty() ? "; kept as unit text" : "; read as " + ucum));
     }
   } else if (!code.empty()) {

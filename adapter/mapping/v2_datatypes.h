@@ -149,9 +149,9 @@ class V2DataTypes {
   std::optional<v2time::DateTime> readTime(const hl7v2::Value& v, std::string& text);
   // A value's text, with escape warnings reported.
   std::string text(const hl7v2::Value& v);
-  // The coding of one CWE triplet (code at `first`, its version at `version`; 1-based) from the
-  // CWE's parts.
-  void addCodingTriplet(core::Element* cc, const hl7v2::Value* parts, size_t first,
+  // The coding of one CWE triplet (code at `first`, its version at `version`) from the CWE's
+  // parts.
+  void addCodingTriplet(core::Element* cc, const hl7v2::Parts& parts, size_t first,
                         size_t version);
 
   ResourceBuilder& b_;

@@ -139,44 +139,51 @@ TEST(Message, PartsAreTheComponentsAndSubcomponentsSplitOnce) {
   const Segment z = *m.find("ZXX");
   for (size_t f = 1; f <= 6; ++f) {
     const Value field = z.field(f);
-    std::vector<Value> values{field, field.repetition(1), field.repetition(2), field.component(2)};
+    std::vector<Value> values{field, field.repetition(1), field.repetition(2), field.component(2),
+                              field.component(2).subcomponent(2)};
     for (size_t i = 0; i < values.size(); ++i) {
       const Value& v = values[i];
-      Value parts[6];
-      v.parts(parts, 6);
-      Value subparts[6];
-      v.parts(subparts, 6, true);
-      for (size_t n = 1; n <= 6; ++n) {
+      const Parts parts(v);
+      const Parts subparts(v, true);
+      for (size_t n = 0; n <= 6; ++n) {
         const std::string at = "field " + std::to_string(f) + " value " + std::to_string(i) +
                                " part " + std::to_string(n);
-        expectSameValue(parts[n - 1], v.component(n), at);
-        expectSameValue(subparts[n - 1], v.subcomponent(n), at + " (sub)");
+        expectSameValue(parts.part(n), v.component(n), at);
+        expectSameValue(subparts.part(n), v.subcomponent(n), at + " (sub)");
       }
     }
   }
   // The first repetition's components, not the field split at its repetitions too.
-  Value parts[4];
-  z.field(1).parts(parts, 4);
-  EXPECT_EQ(parts[0].raw(), "a");
-  EXPECT_EQ(parts[1].raw(), "b&c&d");
-  EXPECT_TRUE(parts[2].empty());
-  EXPECT_EQ(parts[3].raw(), "e");
-  EXPECT_EQ(parts[3].location().component, 4u);
-  Value beyond[6];
-  z.field(1).parts(beyond, 6);
-  EXPECT_TRUE(beyond[4].empty());
-  EXPECT_EQ(beyond[4].offset(), z.field(1).repetition(2).offset() - 1);  // at the '~'
+  const Parts parts(z.field(1));
+  EXPECT_EQ(parts.part(1).raw(), "a");
+  EXPECT_EQ(parts.part(2).raw(), "b&c&d");
+  EXPECT_TRUE(parts.part(3).empty());
+  EXPECT_EQ(parts.part(4).raw(), "e");
+  EXPECT_EQ(parts.part(4).location().component, 4u);
+  EXPECT_TRUE(parts.part(5).empty());
+  EXPECT_EQ(parts.part(5).offset(), z.field(1).repetition(2).offset() - 1);  // at the '~'
   // A component's subcomponents.
-  Value subs[3];
-  z.field(1).component(2).parts(subs, 3, true);
-  EXPECT_EQ(subs[0].raw(), "b");
-  EXPECT_EQ(subs[2].raw(), "d");
-  EXPECT_EQ(subs[2].location().subcomponent, 3u);
+  const Parts subs(z.field(1).component(2), true);
+  EXPECT_EQ(subs.part(1).raw(), "b");
+  EXPECT_EQ(subs.part(3).raw(), "d");
+  EXPECT_EQ(subs.part(3).location().subcomponent, 3u);
   // MSH-1 and MSH-2 are never split.
-  Value delimiters[2];
-  m.header().field(2).parts(delimiters, 2);
-  EXPECT_EQ(delimiters[0].raw(), "^~\\&");
-  EXPECT_TRUE(delimiters[1].empty());
+  const Parts delimiters(m.header().field(2));
+  EXPECT_EQ(delimiters.part(1).raw(), "^~\\&");
+  EXPECT_TRUE(delimiters.part(2).empty());
+}
+
+TEST(Message, PartsPastTheOnesKeptAreStillFound) {
+  std::string many = "ZXX|";
+  for (int i = 1; i <= 40; ++i) many += (i > 1 ? "^" : "") + std::to_string(i);
+  const Message m = parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", many}));
+  const Value field = m.find("ZXX")->field(1);
+  const Parts parts(field);
+  for (size_t n = 1; n <= 42; ++n) {
+    expectSameValue(parts.part(n), field.component(n), "part " + std::to_string(n));
+  }
+  EXPECT_EQ(parts.part(40).text(), "40");
+  EXPECT_TRUE(parts.part(41).empty());
 }
 
 TEST(Message, DeeperLevelsOfASimpleValue) {
