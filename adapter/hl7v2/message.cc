@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 
 #include "hl7v2/escape.h"
@@ -295,8 +296,11 @@ class MessageReader {
       if (!readDelimiters(text, data->encoding)) return std::nullopt;
       if (first == "MSH") readCharset(*data);
     }
-    const uint64_t badByte = convertText(*data);
-    const uint64_t control = replaceControls(*data);
+    // Most messages are ASCII without control characters: then there is nothing to convert or
+    // replace, and one quick pass shows it.
+    const bool plain = isPlainAscii(data->text);
+    const uint64_t badByte = plain ? UINT64_MAX : convertText(*data);
+    const uint64_t control = plain ? UINT64_MAX : replaceControls(*data);
     if (!index(*data, requireMsh)) return std::nullopt;
     Message message(std::move(data));
     if (badByte != UINT64_MAX) reportBadByte(message, badByte);
@@ -445,6 +449,33 @@ class MessageReader {
     data.ownsText = true;
     data.text = data.owned;
     return bad;
+  }
+
+  static bool isPlainByte(char ch) {
+    const auto b = static_cast<unsigned char>(ch);
+    return b < 0x7F && (b >= 0x20 || b == '\t' || b == '\r' || b == '\n');
+  }
+
+  // No byte outside ASCII and no control character other than tab, CR and LF. Eight bytes at a
+  // time: a word with a byte at or above 0x80 is not plain; a word that may hold a byte below
+  // 0x20 (a CR ends every segment) or 0x7F is looked at byte by byte (the word tests have false
+  // positives, never false negatives).
+  static bool isPlainAscii(std::string_view text) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = kOnes * 0x80;
+    size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, text.data() + i, sizeof w);
+      if ((w & kHigh) != 0) return false;
+      const uint64_t below20 = (w - kOnes * 0x20) & ~w & kHigh;
+      const uint64_t del = w ^ (kOnes * 0x7F);
+      const uint64_t is7f = (del - kOnes) & ~del & kHigh;
+      if ((below20 | is7f) != 0 && !std::all_of(text.data() + i, text.data() + i + 8, isPlainByte)) {
+        return false;
+      }
+    }
+    return std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i), text.end(), isPlainByte);
   }
 
   // Control characters other than tab, CR and LF (segment terminators) are replaced with '?'

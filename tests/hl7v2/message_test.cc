@@ -436,6 +436,30 @@ TEST(MessageErrors, ControlCharactersAreErrorsAndReplaced) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST(MessageErrors, AControlCharacterOrDeleteIsFoundAtEveryPlace) {
+  // Text is checked eight bytes at a time: a control character in each place of a word, and in
+  // the bytes after the last whole word, is still found.
+  for (const char control : {'\x01', '\x1f', '\x7f', '\x0b'}) {
+    for (size_t at = 0; at < 19; ++at) {
+      std::string value(19, 'a');
+      value[at] = control;
+      core::Issues issues;
+      const Message m = parseOk(
+          segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||" + value}), &issues);
+      ASSERT_EQ(issues.size(), 1u) << static_cast<int>(control) << " at " << at;
+      EXPECT_EQ(issues.items()[0].location, "NTE-3");
+      std::string replaced = value;
+      replaced[at] = '?';
+      EXPECT_EQ(m.find("NTE")->field(3).text(), replaced);
+    }
+  }
+  // Nothing else is: tab, CR and LF, '~' (0x7e) and ' ' (0x20) are text or terminators.
+  core::Issues none;
+  parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||a\tb c~ ~d"}),
+          &none);
+  EXPECT_TRUE(none.empty());
+}
+
 TEST(MessageCharset, OnlyTheFirstRepetitionOfMsh18Counts) {
   const Message m = parseOk(withCharset("8859/1~ISO IR87", "Ren\xE9"));
   EXPECT_EQ(m.encoding().charset, Charset::Latin1);
