@@ -46,16 +46,19 @@ void checkValue(const hl7v2::Value& v, std::string_view input) {
   }
 }
 
-// hl7v2::Parts gives the Values component(n) and subcomponent(n) give.
+// hl7v2::Parts gives the Values component(n) and subcomponent(n) give (the same bytes, level and
+// place in the standard's numbering).
 void checkParts(const hl7v2::Value& v, std::string_view input) {
   for (const bool sub : {false, true}) {
     const hl7v2::Parts parts(v, sub);
-    for (size_t n = 0; n <= 30; ++n) {
+    for (size_t n = 0; n <= 14; ++n) {
       const hl7v2::Value one = sub ? v.subcomponent(n) : v.component(n);
       const hl7v2::Value split = parts.part(n);
+      const hl7v2::Location a = split.location();
+      const hl7v2::Location b = one.location();
       if (split.raw().data() != one.raw().data() || split.raw().size() != one.raw().size() ||
-          split.level() != one.level() ||
-          hl7v2::formatLocation(split.location()) != hl7v2::formatLocation(one.location())) {
+          split.level() != one.level() || a.field != b.field || a.repetition != b.repetition ||
+          a.component != b.component || a.subcomponent != b.subcomponent) {
         fail("Parts differs from component()/subcomponent() at part " + std::to_string(n), input);
       }
     }
