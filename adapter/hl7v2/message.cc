@@ -125,8 +125,8 @@ size_t Value::componentCount() const {
 Value Value::component(size_t n) const {
   if (level_ == Level::Field && !literal_ && encoding_ != nullptr && n != 0) {
     // The component of the first repetition, in one pass (the same as repetition(1).component(n)).
-    Value v = child(nthPart(raw_, encoding_->component, n, encoding_->repetition),
-                    Level::Component, static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
+    Value v = child(nthPart(raw_, encoding_->component, n, encoding_->repetition), Level::Component,
+                    static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
     v.repetition_ = 1;
     return v;
   }
@@ -471,7 +471,8 @@ class MessageReader {
       const uint64_t below20 = (w - kOnes * 0x20) & ~w & kHigh;
       const uint64_t del = w ^ (kOnes * 0x7F);
       const uint64_t is7f = (del - kOnes) & ~del & kHigh;
-      if ((below20 | is7f) != 0 && !std::all_of(text.data() + i, text.data() + i + 8, isPlainByte)) {
+      if ((below20 | is7f) != 0 &&
+          !std::all_of(text.data() + i, text.data() + i + 8, isPlainByte)) {
         return false;
       }
     }

@@ -120,8 +120,8 @@ class Parts {
   Value composite_;
   Value split_;  // the value split: the first repetition, or its first component
   bool sub_ = false;
-  bool splits_ = false;  // false when the composite has no such parts (MSH-2, a subcomponent)
-  uint8_t count_ = 0;    // parts located, up to kKept
+  bool splits_ = false;     // false when the composite has no such parts (MSH-2, a subcomponent)
+  uint8_t count_ = 0;       // parts located, up to kKept
   uint32_t ends_[kKept]{};  // where part n ends (offset in split_'s text), for n <= count_
 };
 

@@ -44,7 +44,7 @@ bool equalName(const char* a, const char* b, size_t n) {
 }  // namespace
 
 core::TypeInfo::JsonMatch TypeCache::property(const core::TypeInfo& type,
-                                               std::string_view jsonName) {
+                                              std::string_view jsonName) {
   const size_t h = (reinterpret_cast<uintptr_t>(&type) >> 4) * 31 +
                    (reinterpret_cast<uintptr_t>(jsonName.data()) >> 1) + jsonName.size();
   Entry& e = entries_[h % kSize];

@@ -22,8 +22,7 @@ using hl7v2::Value;
 
 OruMapper::OruMapper(const hl7v2::Message& message, const V2MapOptions& options,
                      const core::TypeResolver& types, const V2Terminology& terminology,
-                     const conformance::Terminology& codes, core::Issues& issues,
-                     TypeCache* cache)
+                     const conformance::Terminology& codes, core::Issues& issues, TypeCache* cache)
     : m_(message),
       options_(options),
       terminology_(terminology),

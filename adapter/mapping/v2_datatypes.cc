@@ -605,7 +605,7 @@ void V2DataTypes::unit(Element* quantity, const Value& cwe, bool sub) {
     } else {
       ucum = t_.ucumFor(code);
       warning(parts.part(1), "'" + code + "' is said to be UCUM but is not" +
-                  (ucum.empty() ? "; kept as unit text" : "; read as " + ucum));
+                                 (ucum.empty() ? "; kept as unit text" : "; read as " + ucum));
     }
   } else if (!code.empty()) {
     ucum = t_.ucumFor(code);

@@ -151,8 +151,7 @@ class V2DataTypes {
   std::string text(const hl7v2::Value& v);
   // The coding of one CWE triplet (code at `first`, its version at `version`) from the CWE's
   // parts.
-  void addCodingTriplet(core::Element* cc, const hl7v2::Parts& parts, size_t first,
-                        size_t version);
+  void addCodingTriplet(core::Element* cc, const hl7v2::Parts& parts, size_t first, size_t version);
 
   ResourceBuilder& b_;
   const V2Terminology& t_;

@@ -455,8 +455,7 @@ TEST(MessageErrors, AControlCharacterOrDeleteIsFoundAtEveryPlace) {
   }
   // Nothing else is: tab, CR and LF, '~' (0x7e) and ' ' (0x20) are text or terminators.
   core::Issues none;
-  parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||a\tb c~ ~d"}),
-          &none);
+  parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||a\tb c~ ~d"}), &none);
   EXPECT_TRUE(none.empty());
 }
 
