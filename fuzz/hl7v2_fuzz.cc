@@ -46,6 +46,25 @@ void checkValue(const hl7v2::Value& v, std::string_view input) {
   }
 }
 
+// hl7v2::Parts gives the Values component(n) and subcomponent(n) give (the same bytes, level and
+// place in the standard's numbering).
+void checkParts(const hl7v2::Value& v, std::string_view input) {
+  for (const bool sub : {false, true}) {
+    const hl7v2::Parts parts(v, sub);
+    for (size_t n = 0; n <= 14; ++n) {
+      const hl7v2::Value one = sub ? v.subcomponent(n) : v.component(n);
+      const hl7v2::Value split = parts.part(n);
+      const hl7v2::Location a = split.location();
+      const hl7v2::Location b = one.location();
+      if (split.raw().data() != one.raw().data() || split.raw().size() != one.raw().size() ||
+          split.level() != one.level() || a.field != b.field || a.repetition != b.repetition ||
+          a.component != b.component || a.subcomponent != b.subcomponent) {
+        fail("Parts differs from component()/subcomponent() at part " + std::to_string(n), input);
+      }
+    }
+  }
+}
+
 void walk(const hl7v2::Message& m, std::string_view input) {
   // Bounded so that a huge message does not make one input slow.
   size_t budget = 20000;
@@ -54,6 +73,7 @@ void walk(const hl7v2::Message& m, std::string_view input) {
     for (size_t f = 1; f <= seg.fieldCount() + 1 && budget > 0; ++f) {
       const hl7v2::Value field = seg.field(f);
       checkValue(field, input);
+      checkParts(field, input);
       const size_t reps = std::min<size_t>(field.repetitionCount(), 8);
       for (size_t r = 1; r <= reps && budget > 0; ++r) {
         const hl7v2::Value rep = field.repetition(r);
@@ -61,6 +81,7 @@ void walk(const hl7v2::Message& m, std::string_view input) {
         for (size_t c = 1; c <= comps && budget > 0; ++c, --budget) {
           const hl7v2::Value comp = rep.component(c);
           checkValue(comp, input);
+          checkParts(comp, input);
           const size_t subs = std::min<size_t>(comp.subcomponentCount(), 8);
           for (size_t sc = 1; sc <= subs; ++sc) checkValue(comp.subcomponent(sc), input);
         }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 
 #include "hl7v2/escape.h"
@@ -42,17 +43,31 @@ namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
-// The n-th (1-based) part of s split at sep; an empty view at the end of s when there are fewer.
-std::string_view nthPart(std::string_view s, char sep, size_t n) {
-  size_t start = 0;
-  for (size_t i = 1; i < n; ++i) {
-    const size_t p = s.find(sep, start);
-    if (p == std::string_view::npos) return s.substr(s.size());
-    start = p + 1;
+// The n-th (1-based) part of s split at sep, the scan ending at the first `stop` (a higher
+// delimiter: a field's first repetition is read without splitting the field at its
+// repetitions first); an empty view where the scan ended when there are fewer parts. One pass
+// over the bytes: values are short, and a call to find() per separator costs more than the
+// scan.
+std::string_view nthPart(std::string_view s, char sep, size_t n, char stop) {
+  if (n == 0) n = 1;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* start = p;
+  size_t part = 1;
+  for (; p != end; ++p) {
+    if (*p == sep) {
+      if (part == n) break;
+      ++part;
+      start = p + 1;
+    } else if (*p == stop) {
+      break;
+    }
   }
-  const size_t end = s.find(sep, start);
-  return s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  if (part != n) return {p, 0};
+  return {start, static_cast<size_t>(p - start)};
 }
+
+std::string_view nthPart(std::string_view s, char sep, size_t n) { return nthPart(s, sep, n, sep); }
 
 size_t countParts(std::string_view s, char sep) {
   if (s.empty()) return 0;
@@ -108,6 +123,13 @@ size_t Value::componentCount() const {
 }
 
 Value Value::component(size_t n) const {
+  if (level_ == Level::Field && !literal_ && encoding_ != nullptr && n != 0) {
+    // The component of the first repetition, in one pass (the same as repetition(1).component(n)).
+    Value v = child(nthPart(raw_, encoding_->component, n, encoding_->repetition), Level::Component,
+                    static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
+    v.repetition_ = 1;
+    return v;
+  }
   if (level_ == Level::Field && !literal_) return repetition(1).component(n);
   if (level_ != Level::Repetition || literal_ || encoding_ == nullptr || n == 0) {
     return n == 1 ? *this : child(raw_.substr(raw_.size()), level_, 0);
@@ -133,6 +155,36 @@ Value Value::subcomponent(size_t n) const {
   }
   return child(nthPart(raw_, encoding_->subcomponent, n), Level::Subcomponent,
                static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)));
+}
+
+// ---- Parts --------------------------------------------------------------------------------
+
+Parts::Parts(const Value& composite, bool sub) : composite_(composite), sub_(sub) {
+  const Value::Level level = composite.level_;
+  splits_ = !composite.literal_ && composite.encoding_ != nullptr &&
+            (sub ? level != Value::Level::Subcomponent
+                 : level == Value::Level::Field || level == Value::Level::Repetition);
+  if (!splits_) return;
+  split_ = level == Value::Level::Field ? composite.repetition(1) : composite;
+  if (sub && split_.level_ == Value::Level::Repetition) split_ = split_.component(1);
+  const char sep = sub ? composite.encoding_->subcomponent : composite.encoding_->component;
+  const std::string_view raw = split_.raw_;
+  for (size_t i = 0; i < raw.size() && count_ < kKept; ++i) {
+    if (raw[i] == sep) ends_[count_++] = static_cast<uint32_t>(i);
+  }
+  if (count_ < kKept) ends_[count_++] = static_cast<uint32_t>(raw.size());
+}
+
+Value Parts::part(size_t n) const {
+  if (!splits_ || n == 0 || (n > count_ && count_ == kKept)) {
+    return sub_ ? composite_.subcomponent(n) : composite_.component(n);
+  }
+  const Value::Level level = sub_ ? Value::Level::Subcomponent : Value::Level::Component;
+  const auto index = static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX));
+  const std::string_view raw = split_.raw_;
+  if (n > count_) return split_.child(raw.substr(raw.size()), level, index);
+  const size_t begin = n == 1 ? 0 : ends_[n - 2] + 1;
+  return split_.child(raw.substr(begin, ends_[n - 1] - begin), level, index);
 }
 
 std::string Value::text(core::Issues* issues) const {
@@ -244,8 +296,11 @@ class MessageReader {
       if (!readDelimiters(text, data->encoding)) return std::nullopt;
       if (first == "MSH") readCharset(*data);
     }
-    const uint64_t badByte = convertText(*data);
-    const uint64_t control = replaceControls(*data);
+    // Most messages are ASCII without control characters: then there is nothing to convert or
+    // replace, and one quick pass shows it.
+    const bool plain = isPlainAscii(data->text);
+    const uint64_t badByte = plain ? UINT64_MAX : convertText(*data);
+    const uint64_t control = plain ? UINT64_MAX : replaceControls(*data);
     if (!index(*data, requireMsh)) return std::nullopt;
     Message message(std::move(data));
     if (badByte != UINT64_MAX) reportBadByte(message, badByte);
@@ -394,6 +449,34 @@ class MessageReader {
     data.ownsText = true;
     data.text = data.owned;
     return bad;
+  }
+
+  static bool isPlainByte(char ch) {
+    const auto b = static_cast<unsigned char>(ch);
+    return b < 0x7F && (b >= 0x20 || b == '\t' || b == '\r' || b == '\n');
+  }
+
+  // No byte outside ASCII and no control character other than tab, CR and LF. Eight bytes at a
+  // time: a word with a byte at or above 0x80 is not plain; a word that may hold a byte below
+  // 0x20 (a CR ends every segment) or 0x7F is looked at byte by byte (the word tests have false
+  // positives, never false negatives).
+  static bool isPlainAscii(std::string_view text) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = kOnes * 0x80;
+    size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, text.data() + i, sizeof w);
+      if ((w & kHigh) != 0) return false;
+      const uint64_t below20 = (w - kOnes * 0x20) & ~w & kHigh;
+      const uint64_t del = w ^ (kOnes * 0x7F);
+      const uint64_t is7f = (del - kOnes) & ~del & kHigh;
+      if ((below20 | is7f) != 0 &&
+          !std::all_of(text.data() + i, text.data() + i + 8, isPlainByte)) {
+        return false;
+      }
+    }
+    return std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i), text.end(), isPlainByte);
   }
 
   // Control characters other than tab, CR and LF (segment terminators) are replaced with '?'

@@ -83,6 +83,7 @@ class Value {
 
  private:
   friend class Segment;
+  friend class Parts;
   Value(std::string_view raw, const detail::SegmentEntry* segment, const Encoding* encoding,
         Level level, uint16_t field, uint16_t repetition, uint16_t component, uint16_t subcomponent,
         bool literal)
@@ -103,6 +104,25 @@ class Value {
   uint16_t field_ = 0, repetition_ = 1, component_ = 0, subcomponent_ = 0;
   Level level_ = Level::Field;
   bool literal_ = false;  // MSH-1 and MSH-2: never split nor decoded
+};
+
+// A composite split once, for reading its parts one by one without splitting it again for each:
+// without `sub` its components (of the first repetition of a field), with `sub` its subcomponents
+// (of the first component of a field or repetition). part(n) is the Value component(n) or
+// subcomponent(n) of the composite gives. Valid while the composite's Message lives.
+class Parts {
+ public:
+  explicit Parts(const Value& composite, bool sub = false);
+  Value part(size_t n) const;
+
+ private:
+  static constexpr size_t kKept = 24;  // parts found past these are asked of the composite
+  Value composite_;
+  Value split_;  // the value split: the first repetition, or its first component
+  bool sub_ = false;
+  bool splits_ = false;     // false when the composite has no such parts (MSH-2, a subcomponent)
+  uint8_t count_ = 0;       // parts located, up to kKept
+  uint32_t ends_[kKept]{};  // where part n ends (offset in split_'s text), for n <= count_
 };
 
 class Segment {

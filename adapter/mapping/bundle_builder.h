@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/element.h"
@@ -19,12 +20,48 @@
 
 namespace trialbridge::mapping {
 
+// What builders remember of the type model between calls: the property a JSON name resolves to
+// in a type (a mapper asks for the same few names of the same few types over and over, and the
+// lookup by name is the costly part of adding an element), and resource types by name. Valid
+// while the TypeResolver it was used with lives, and for that one resolver only; not
+// thread-safe: one builder at a time uses it. A mapper that builds many Bundles keeps one
+// between them (V2Mapper keeps one per thread that maps), so that each Bundle starts warm.
+class TypeCache {
+ public:
+  TypeCache() : entries_(kSize) {}
+  core::TypeInfo::JsonMatch property(const core::TypeInfo& type, std::string_view jsonName);
+  // A concrete resource type, or nullptr for an unknown or abstract one.
+  const core::TypeInfo* resourceType(const core::TypeResolver& types, std::string_view name);
+
+ private:
+  // Direct-mapped on the type and the name's address; the name is compared on a hit, so a name
+  // in a reused buffer cannot match wrongly.
+  struct Entry {
+    const core::TypeInfo* type = nullptr;
+    std::string name;
+    core::TypeInfo::JsonMatch match;
+  };
+  static constexpr size_t kSize = 512;
+  std::vector<Entry> entries_;
+  std::vector<std::pair<std::string, const core::TypeInfo*>> resources_;
+};
+
 class ResourceBuilder {
  public:
-  explicit ResourceBuilder(core::Document& doc) : doc_(doc), cache_(kCacheSize) {}
+  // `cache`, when given, is used (and must outlive the builder) instead of one of its own.
+  explicit ResourceBuilder(core::Document& doc, TypeCache* cache = nullptr)
+      : doc_(doc),
+        own_(cache != nullptr ? nullptr : std::make_unique<TypeCache>()),
+        cache_(cache != nullptr ? cache : own_.get()) {}
+  ResourceBuilder(const ResourceBuilder&) = delete;
+  ResourceBuilder& operator=(const ResourceBuilder&) = delete;
   core::Document& document() { return doc_; }
+  TypeCache& cache() { return *cache_; }
 
   core::Element* add(core::Element* parent, std::string_view jsonName);
+  // Adds a child of a given type: a resource (Bundle.entry.resource, contained) under a property
+  // whose type is Resource.
+  core::Element* add(core::Element* parent, std::string_view jsonName, const core::TypeInfo& type);
   // Adds a primitive; nothing when value is empty (returns nullptr then).
   core::Element* primitive(core::Element* parent, std::string_view jsonName,
                            std::string_view value);
@@ -49,20 +86,9 @@ class ResourceBuilder {
   void narrative(core::Element* resource, std::string_view text);
 
  private:
-  // The property a JSON name resolves to in a type, remembered: a mapper asks for the same few
-  // names of the same few types over and over, and the lookup by name is the costly part of
-  // adding an element. Direct-mapped on the type and the name's address; the name is compared
-  // on a hit, so a name in a reused buffer cannot match wrongly.
-  struct CacheEntry {
-    const core::TypeInfo* type = nullptr;
-    std::string name;
-    core::TypeInfo::JsonMatch match;
-  };
-  static constexpr size_t kCacheSize = 512;
-  core::TypeInfo::JsonMatch lookup(const core::TypeInfo& type, std::string_view jsonName);
-
   core::Document& doc_;
-  std::vector<CacheEntry> cache_;
+  std::unique_ptr<TypeCache> own_;
+  TypeCache* cache_;
 };
 
 // A resource id made from `parts` (joined with a separator): "{prefix}-" and 24 hex digits of
@@ -72,7 +98,9 @@ std::string deterministicId(std::string_view prefix, std::initializer_list<std::
 
 class TransactionBuilder {
  public:
-  TransactionBuilder(const core::TypeResolver& types, std::string fullUrlBase);
+  // `cache`: as ResourceBuilder's.
+  TransactionBuilder(const core::TypeResolver& types, std::string fullUrlBase,
+                     TypeCache* cache = nullptr);
 
   // A new entry; the resource gets id and meta.profile (none when `profile` is empty).
   core::Element* addResource(std::string_view type, std::string_view id, std::string_view profile);

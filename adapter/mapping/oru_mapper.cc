@@ -2,6 +2,8 @@
 // and the visit (PV1 -> Encounter); orders and observations are in oru_order.cc and
 // oru_observation.cc.
 
+#include <mutex>
+
 #include "mapping/detail/oru_mapper.h"
 #include "mapping/oru_mapping.h"
 #include "mapping/v2_time.h"
@@ -20,12 +22,12 @@ using hl7v2::Value;
 
 OruMapper::OruMapper(const hl7v2::Message& message, const V2MapOptions& options,
                      const core::TypeResolver& types, const V2Terminology& terminology,
-                     const conformance::Terminology& codes, core::Issues& issues)
+                     const conformance::Terminology& codes, core::Issues& issues, TypeCache* cache)
     : m_(message),
       options_(options),
       terminology_(terminology),
       issues_(issues),
-      tx_(types, options.fullUrlBase),
+      tx_(types, options.fullUrlBase, cache),
       b_(tx_.builder()),
       dt_(tx_.builder(), terminology, issues, &codes) {}
 
@@ -284,11 +286,39 @@ std::unique_ptr<core::Document> OruMapper::map(const hl7v2::oru::Structure& oru)
 
 }  // namespace detail
 
+class V2Mapper::CachePool {
+ public:
+  std::unique_ptr<TypeCache> take() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        std::unique_ptr<TypeCache> cache = std::move(free_.back());
+        free_.pop_back();
+        return cache;
+      }
+    }
+    return std::make_unique<TypeCache>();
+  }
+  // There are never more caches than calls of map() at one time.
+  void give(std::unique_ptr<TypeCache> cache) noexcept {
+    try {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      free_.push_back(std::move(cache));
+    } catch (...) {  // the cache is only dropped
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<TypeCache>> free_;
+};
+
 V2Mapper::V2Mapper(const conformance::Context& context, V2MapOptions options)
     : context_(context),
       options_(std::move(options)),
       terminology_(options_.terminology ? options_.terminology : V2Terminology::defaults(context)),
-      codes_(std::make_unique<conformance::Terminology>(context)) {}
+      codes_(std::make_unique<conformance::Terminology>(context)),
+      caches_(std::make_unique<CachePool>()) {}
 
 V2Mapper::~V2Mapper() = default;
 
@@ -301,8 +331,14 @@ std::unique_ptr<core::Document> V2Mapper::map(const hl7v2::Message& message,
     errors |= issues.items()[i].severity <= core::Severity::Error;
   }
   if (!oru || errors) return nullptr;
+  struct Lent {
+    CachePool& pool;
+    std::unique_ptr<TypeCache> cache;
+    ~Lent() { pool.give(std::move(cache)); }
+  } lent{*caches_, caches_->take()};
   core::Issues local;
-  detail::OruMapper mapper(message, options_, context_, *terminology_, *codes_, local);
+  detail::OruMapper mapper(message, options_, context_, *terminology_, *codes_, local,
+                           lent.cache.get());
   std::unique_ptr<core::Document> doc = mapper.map(*oru);
   issues.append(local);
   return doc;

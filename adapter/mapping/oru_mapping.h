@@ -29,6 +29,8 @@
 
 namespace trialbridge::mapping {
 
+class TypeCache;
+
 struct V2MapOptions {
   // The base of the entries' fullUrl ({base}/{type}/{id}).
   std::string fullUrlBase = "http://trialbridge.local/fhir";
@@ -56,6 +58,9 @@ class V2Mapper {
   V2MapOptions options_;
   std::shared_ptr<const V2Terminology> terminology_;
   std::unique_ptr<conformance::Terminology> codes_;
+  // Type caches kept from one message to the next, one lent to each map() call at a time.
+  class CachePool;
+  std::unique_ptr<CachePool> caches_;
 };
 
 }  // namespace trialbridge::mapping

@@ -67,32 +67,45 @@ void OruMapper::observationCode(Element* resource, const Value& cwe) {
               core::IssueType::Required);
     return;
   }
-  // The sender's LOINC codes first (checked), then a translation of the first local code.
-  bool loinc = false;
+  // The sender's LOINC codes first (checked), then a translation of the first local code. The
+  // triplets (code, coding system name and its URI) are read once.
+  const hl7v2::Parts parts(cwe);
+  struct Triplet {
+    Value code;
+    std::string text, name, system;
+  } triplets[3];
+  size_t count = 0;
   for (size_t first : {1u, 4u, 10u}) {
-    const std::string code = cwe.component(first).text();
-    if (code.empty() || terminology_.systemUri(cwe.component(first + 2).text()) != kLoinc) continue;
+    Triplet& t = triplets[count];
+    t.code = parts.part(first);
+    t.text = t.code.text();
+    if (t.text.empty()) continue;
+    t.name = parts.part(first + 2).text();
+    t.system = terminology_.systemUri(t.name);
+    ++count;
+  }
+  bool loinc = false;
+  for (size_t i = 0; i < count; ++i) {
+    const Triplet& t = triplets[i];
+    if (t.system != kLoinc) continue;
     loinc = true;
-    if (!isValidLoinc(code)) {
-      dt_.warning(cwe.component(first),
-                  "'" + code + "' is not a LOINC code (digits, '-' and a check digit)",
+    if (!isValidLoinc(t.text)) {
+      dt_.warning(t.code, "'" + t.text + "' is not a LOINC code (digits, '-' and a check digit)",
                   core::IssueType::CodeInvalid);
     }
   }
   std::string localCode;
-  for (size_t first : {1u, 4u, 10u}) {
-    const std::string code = cwe.component(first).text();
-    if (code.empty()) continue;
-    const std::string name = cwe.component(first + 2).text();
-    const std::string system = terminology_.systemUri(name);
-    if (system == kLoinc) continue;
-    const bool local = system.empty() || name == "L" || name.rfind("99", 0) == 0;
-    const auto target = terminology_.translate(system.empty() ? name : system, code, kLoinc, local);
+  for (size_t i = 0; i < count; ++i) {
+    const Triplet& t = triplets[i];
+    if (t.system == kLoinc) continue;
+    const bool local = t.system.empty() || t.name == "L" || t.name.rfind("99", 0) == 0;
+    const auto target =
+        terminology_.translate(t.system.empty() ? t.name : t.system, t.text, kLoinc, local);
     if (target && !target->unmatched && !loinc) {
       b_.coding(cc, "coding", kLoinc, target->code, target->display);
       loinc = true;
     }
-    if (localCode.empty()) localCode = code;
+    if (localCode.empty()) localCode = t.text;
   }
   if (!loinc && cwe.location().segment == "OBX") {
     dt_.warning(

@@ -219,13 +219,9 @@ void OruMapper::diagnosticReport(const hl7v2::oru::Order& order, const Observati
 std::string OruMapper::practitioner(const Value& person) {
   if (!person.hasValue()) return {};
   // The same person written the same way (the director on every OBX) is looked at once.
-  const std::string written =
-      std::string(person.level() == hl7v2::Value::Level::Component ? "CNN" : "XCN") +
-      std::string(person.raw());
-  if (auto it = seen_.find(written); it != seen_.end()) return it->second;
-  std::string ref = practitionerOf(person);
-  seen_.emplace(written, ref);
-  return ref;
+  std::string written(person.level() == hl7v2::Value::Level::Component ? "CNN" : "XCN");
+  written += person.raw();
+  return once(std::move(written), [&] { return practitionerOf(person); });
 }
 
 std::string OruMapper::practitionerOf(const Value& person) {
@@ -233,7 +229,8 @@ std::string OruMapper::practitionerOf(const Value& person) {
   // parts (id, family, given, middle, suffix, prefix, degree); the assigning authority is
   // XCN-9 (an HD in subcomponents) or CNN-9 to CNN-11.
   const bool cnn = person.level() == hl7v2::Value::Level::Component;
-  const auto part = [&](size_t n) { return cnn ? person.subcomponent(n) : person.component(n); };
+  const hl7v2::Parts parts(person, cnn);  // split once
+  const auto part = [&](size_t n) { return parts.part(n); };
   const std::string idValue = part(1).text();
   const std::string family = cnn ? part(2).text() : part(2).subcomponent(1).text();
   const std::string given = part(3).text();
@@ -282,10 +279,7 @@ std::string OruMapper::organization(const Value& xon, const Value& address,
     written += '\x1f';
     written += v.raw();
   }
-  if (auto it = seen_.find(written); it != seen_.end()) return it->second;
-  std::string ref = organizationOf(xon, address, producerId);
-  seen_.emplace(std::move(written), ref);
-  return ref;
+  return once(std::move(written), [&] { return organizationOf(xon, address, producerId); });
 }
 
 std::string OruMapper::organizationOf(const Value& xon, const Value& address,
@@ -320,29 +314,40 @@ std::string OruMapper::organizationOf(const Value& xon, const Value& address,
 }
 
 std::string OruMapper::organizationFromHd(const Value& hdValue) {
-  const V2DataTypes::Hd hd = dt_.hd(hdValue, false);
-  if (hd.empty()) return {};
-  const std::string id = makeId("v2org", {"HD", hd.namespaceId, hd.universalId, hd.type});
-  const std::string ref = "Organization/" + id;
-  if (added_.count(ref) != 0) return ref;
-  added_.insert(ref);
-  Element* o = addResource("Organization", id);
-  if (!hd.universalId.empty()) dt_.hdIdentifier(o, "identifier", hd);
-  b_.primitive(o, "name", hd.namespaceId.empty() ? hd.universalId : hd.namespaceId);
-  return ref;
+  // MSH-4 is read for the MessageHeader and again for the Provenance.
+  std::string written("HD\x1f");
+  written += hdValue.raw();
+  return once(std::move(written), [&] {
+    const V2DataTypes::Hd hd = dt_.hd(hdValue, false);
+    if (hd.empty()) return std::string();
+    const std::string id = makeId("v2org", {"HD", hd.namespaceId, hd.universalId, hd.type});
+    std::string ref = "Organization/" + id;
+    if (added_.count(ref) != 0) return ref;
+    added_.insert(ref);
+    Element* o = addResource("Organization", id);
+    if (!hd.universalId.empty()) dt_.hdIdentifier(o, "identifier", hd);
+    b_.primitive(o, "name", hd.namespaceId.empty() ? hd.universalId : hd.namespaceId);
+    return ref;
+  });
 }
 
 std::string OruMapper::practitionerRole(const std::string& practitionerRef,
                                         const std::string& organizationRef) {
-  const std::string id = makeId("v2role", {practitionerRef, organizationRef, "MDIR"});
-  const std::string ref = "PractitionerRole/" + id;
-  if (added_.count(ref) != 0) return ref;
-  added_.insert(ref);
-  Element* r = addResource("PractitionerRole", id);
-  b_.reference(r, "practitioner", practitionerRef);
-  b_.reference(r, "organization", organizationRef);
-  b_.codeable(r, "code", std::string(kV2) + "0912", "MDIR", "Medical Director");
-  return ref;
+  // The director and organization of every OBX: its id is hashed once a message.
+  std::string written;
+  written.reserve(practitionerRef.size() + organizationRef.size() + 6);
+  written.append("ROLE\x1f").append(practitionerRef).append(1, '\x1f').append(organizationRef);
+  return once(std::move(written), [&] {
+    const std::string id = makeId("v2role", {practitionerRef, organizationRef, "MDIR"});
+    std::string ref = "PractitionerRole/" + id;
+    if (added_.count(ref) != 0) return ref;
+    added_.insert(ref);
+    Element* r = addResource("PractitionerRole", id);
+    b_.reference(r, "practitioner", practitionerRef);
+    b_.reference(r, "organization", organizationRef);
+    b_.codeable(r, "code", std::string(kV2) + "0912", "MDIR", "Medical Director");
+    return ref;
+  });
 }
 
 std::string OruMapper::noteText(const std::vector<Segment>& ntes) {

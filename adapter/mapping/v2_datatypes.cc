@@ -272,31 +272,33 @@ std::string V2DataTypes::codingSystem(const Value& name) {
   return uri;
 }
 
-void V2DataTypes::addCodingTriplet(Element* cc, const Value& cwe, size_t first, size_t version,
-                                   bool sub) {
-  const std::string code = v2Code(text(v2Part(cwe, first, sub)));
+void V2DataTypes::addCodingTriplet(Element* cc, const hl7v2::Parts& parts, size_t first,
+                                   size_t version) {
+  const Value codeAt = parts.part(first);
+  const std::string code = v2Code(text(codeAt));
   if (code.empty()) return;  // a text alone goes to CodeableConcept.text
-  const std::string system = codingSystem(v2Part(cwe, first + 2, sub));
+  const std::string system = codingSystem(parts.part(first + 2));
   if (!knownCode(system, code)) {
-    warning(v2Part(cwe, first, sub),
-            "'" + code + "' is not a code of " + system + "; kept as text only",
+    warning(codeAt, "'" + code + "' is not a code of " + system + "; kept as text only",
             core::IssueType::CodeInvalid);
     return;
   }
-  b_.coding(cc, "coding", system, code, display(system, code, v2Part(cwe, first + 1, sub)),
-            text(v2Part(cwe, version, sub)));
+  b_.coding(cc, "coding", system, code, display(system, code, parts.part(first + 1)),
+            text(parts.part(version)));
 }
 
 Element* V2DataTypes::codeableConcept(Element* parent, std::string_view name, const Value& cwe,
                                       bool sub) {
   if (!cwe.hasValue()) return nullptr;
   Element* cc = b_.add(parent, name);
-  addCodingTriplet(cc, cwe, 1, 7, sub);
-  addCodingTriplet(cc, cwe, 4, 8, sub);
-  addCodingTriplet(cc, cwe, 10, 13, sub);
-  std::string original = text(v2Part(cwe, 9, sub));
-  if (original.empty() && !cc->hasChildren()) original = text(v2Part(cwe, 2, sub));
-  if (original.empty() && !cc->hasChildren()) original = text(v2Part(cwe, 1, sub));
+  // CWE-1 to CWE-13, split once.
+  const hl7v2::Parts parts(cwe, sub);
+  addCodingTriplet(cc, parts, 1, 7);
+  addCodingTriplet(cc, parts, 4, 8);
+  addCodingTriplet(cc, parts, 10, 13);
+  std::string original = text(parts.part(9));
+  if (original.empty() && !cc->hasChildren()) original = text(parts.part(2));
+  if (original.empty() && !cc->hasChildren()) original = text(parts.part(1));
   b_.primitive(cc, "text", original);
   return cc;
 }
@@ -339,10 +341,11 @@ std::string V2DataTypes::tableCode(const Value& value, std::string_view table,
 // ---- identifiers -------------------------------------------------------------------------
 
 V2DataTypes::Hd V2DataTypes::hd(const Value& v, bool sub) const {
+  const hl7v2::Parts parts(v, sub);
   Hd h;
-  h.namespaceId = v2Part(v, 1, sub).text();
-  h.universalId = v2Part(v, 2, sub).text();
-  h.type = v2Part(v, 3, sub).text();
+  h.namespaceId = parts.part(1).text();
+  h.universalId = parts.part(2).text();
+  h.type = parts.part(3).text();
   return h;
 }
 
@@ -378,14 +381,15 @@ Element* V2DataTypes::hdIdentifier(Element* parent, std::string_view name, const
 }
 
 Element* V2DataTypes::identifierFromCx(Element* parent, std::string_view name, const Value& cx) {
-  const std::string value = text(cx.component(1));
+  const hl7v2::Parts parts(cx);
+  const std::string value = text(parts.part(1));
   if (value.empty()) return nullptr;
   Element* id = b_.add(parent, name);
-  const Hd authority = hd(cx.component(4), true);
-  identifierType(id, cx.component(5));
+  const Hd authority = hd(parts.part(4), true);
+  identifierType(id, parts.part(5));
   b_.primitive(id, "system", hdSystem(authority));
   b_.primitive(id, "value", value);
-  when(id, "period", "", date(cx.component(7)), date(cx.component(8)), cx.component(8));
+  when(id, "period", "", date(parts.part(7)), date(parts.part(8)), parts.part(8));
   if (!authority.namespaceId.empty()) {
     Element* assigner = b_.add(id, "assigner");
     b_.primitive(assigner, "display", authority.namespaceId);
@@ -395,14 +399,15 @@ Element* V2DataTypes::identifierFromCx(Element* parent, std::string_view name, c
 
 Element* V2DataTypes::identifierFromEi(Element* parent, std::string_view name, const Value& ei,
                                        bool sub, std::string_view typeCode) {
-  const std::string value = text(v2Part(ei, 1, sub));
+  const hl7v2::Parts parts(ei, sub);
+  const std::string value = text(parts.part(1));
   if (value.empty()) return nullptr;
   Element* id = b_.add(parent, name);
   if (!typeCode.empty()) b_.codeable(id, "type", std::string(kV2) + "0203", typeCode);
   Hd authority;
-  authority.namespaceId = text(v2Part(ei, 2, sub));
-  authority.universalId = text(v2Part(ei, 3, sub));
-  authority.type = text(v2Part(ei, 4, sub));
+  authority.namespaceId = text(parts.part(2));
+  authority.universalId = text(parts.part(3));
+  authority.type = text(parts.part(4));
   b_.primitive(id, "system", hdSystem(authority));
   b_.primitive(id, "value", value);
   if (!authority.namespaceId.empty()) {
@@ -415,17 +420,18 @@ Element* V2DataTypes::identifierFromEi(Element* parent, std::string_view name, c
 // ---- people and places -------------------------------------------------------------------
 
 Element* V2DataTypes::humanName(Element* parent, std::string_view name, const Value& xpn) {
+  const hl7v2::Parts parts(xpn);  // split once
   // XPN-1 is FN (surname & own prefix & ...): its first subcomponent.
-  const std::string family = text(xpn.component(1).subcomponent(1));
-  const std::string given = text(xpn.component(2));
-  const std::string middle = text(xpn.component(3));
-  const std::string suffix = text(xpn.component(4));
-  const std::string prefix = text(xpn.component(5));
-  const std::string degree = text(xpn.component(6));
-  const std::string professional = text(xpn.component(14));
+  const std::string family = text(parts.part(1).subcomponent(1));
+  const std::string given = text(parts.part(2));
+  const std::string middle = text(parts.part(3));
+  const std::string suffix = text(parts.part(4));
+  const std::string prefix = text(parts.part(5));
+  const std::string degree = text(parts.part(6));
+  const std::string professional = text(parts.part(14));
   if (family.empty() && given.empty() && middle.empty()) return nullptr;
   Element* n = b_.add(parent, name);
-  const Value type = xpn.component(7);
+  const Value type = parts.part(7);
   if (type.hasValue()) {
     b_.primitive(n, "use", tableCode(type, "0200", "http://hl7.org/fhir/name-use", false));
   }
@@ -441,19 +447,20 @@ Element* V2DataTypes::humanName(Element* parent, std::string_view name, const Va
 
 Element* V2DataTypes::address(Element* parent, std::string_view name, const Value& xad,
                               bool organization) {
-  const std::string street = text(xad.component(1).subcomponent(1));
-  const std::string other = text(xad.component(2));
-  const std::string city = text(xad.component(3));
-  const std::string state = text(xad.component(4));
-  const std::string zip = text(xad.component(5));
-  const std::string country = text(xad.component(6));
-  const std::string district = text(xad.component(9));
+  const hl7v2::Parts parts(xad);  // split once
+  const std::string street = text(parts.part(1).subcomponent(1));
+  const std::string other = text(parts.part(2));
+  const std::string city = text(parts.part(3));
+  const std::string state = text(parts.part(4));
+  const std::string zip = text(parts.part(5));
+  const std::string country = text(parts.part(6));
+  const std::string district = text(parts.part(9));
   if (street.empty() && other.empty() && city.empty() && state.empty() && zip.empty() &&
       country.empty()) {
     return nullptr;
   }
   Element* a = b_.add(parent, name);
-  const Value type = xad.component(7);
+  const Value type = parts.part(7);
   const std::string typeCode = text(type);
   if (typeCode == "M") {
     b_.primitive(a, "type", "postal");
@@ -474,21 +481,22 @@ Element* V2DataTypes::address(Element* parent, std::string_view name, const Valu
 
 Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Value& xtn,
                               std::string_view defaultUse) {
-  const std::string equipment = text(xtn.component(3));
-  std::string value = text(xtn.component(1));
-  const std::string email = text(xtn.component(4));
+  const hl7v2::Parts parts(xtn);  // split once
+  const std::string equipment = text(parts.part(3));
+  std::string value = text(parts.part(1));
+  const std::string email = text(parts.part(4));
   if (equipment == "Internet" || equipment == "X.400" || (value.empty() && !email.empty())) {
     value = email.empty() ? value : email;
   } else if (value.empty()) {
     // Country, area, local number and extension (XTN-5 to XTN-8).
-    const std::string country = text(xtn.component(5));
+    const std::string country = text(parts.part(5));
     for (const std::string& part : {country.empty() ? std::string() : "+" + country,
-                                    text(xtn.component(6)), text(xtn.component(7))}) {
+                                    text(parts.part(6)), text(parts.part(7))}) {
       if (part.empty()) continue;
       if (!value.empty()) value += ' ';
       value += part;
     }
-    const std::string extension = text(xtn.component(8));
+    const std::string extension = text(parts.part(8));
     if (!extension.empty() && !value.empty()) value += " ext. " + extension;
   }
   if (value.empty()) return nullptr;
@@ -496,11 +504,11 @@ Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Valu
   std::string system =
       equipment.empty()
           ? (email.empty() ? "phone" : "email")
-          : tableCode(xtn.component(3), "0202", "http://hl7.org/fhir/contact-point-system", false);
+          : tableCode(parts.part(3), "0202", "http://hl7.org/fhir/contact-point-system", false);
   // A value needs a system (cpt-2): equipment the table does not know is "other".
   b_.primitive(c, "system", system.empty() ? std::string("other") : system);
   b_.primitive(c, "value", value);
-  const Value useCode = xtn.component(2);
+  const Value useCode = parts.part(2);
   std::string use = useCode.hasValue()
                         ? tableCode(useCode, "0201", "http://hl7.org/fhir/contact-point-use", false)
                         : std::string(defaultUse);
@@ -511,34 +519,42 @@ Element* V2DataTypes::telecom(Element* parent, std::string_view name, const Valu
 
 // ---- dates and times ---------------------------------------------------------------------
 
-namespace {
-
-std::optional<v2time::DateTime> readTime(V2DataTypes& dt, const Value& v, std::string& text) {
+std::optional<v2time::DateTime> V2DataTypes::readTime(const Value& v, std::string& text) {
   text = v.component(1).text();
   if (text.empty()) return std::nullopt;
-  auto parsed = v2time::parse(text);
-  if (!parsed) {
-    dt.error(v.component(1),
-             "'" + text + "' is not a date and time (DTM: YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ])");
+  // A message repeats its few times (the order's on every result): each is parsed once.
+  const std::optional<v2time::DateTime>* parsed = nullptr;
+  for (const auto& [written, time] : times_) {
+    if (written == text) {
+      parsed = &time;
+      break;
+    }
+  }
+  if (parsed == nullptr) {
+    if (times_.size() >= kTimesKept) times_.clear();
+    times_.emplace_back(text, v2time::parse(text));
+    parsed = &times_.back().second;
+  }
+  if (!*parsed) {
+    error(v.component(1),
+          "'" + text + "' is not a date and time (DTM: YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ])");
     return std::nullopt;
   }
-  if (parsed->iso) {
-    dt.warning(v.component(1), "'" + text + "' is written in ISO 8601 form, not as a v2 DTM; read");
+  if ((*parsed)->iso) {
+    warning(v.component(1), "'" + text + "' is written in ISO 8601 form, not as a v2 DTM; read");
   }
-  return parsed;
+  return *parsed;
 }
-
-}  // namespace
 
 std::string V2DataTypes::dateTime(const Value& dtm) {
   std::string raw;
-  auto parsed = readTime(*this, dtm, raw);
+  auto parsed = readTime(dtm, raw);
   return parsed ? v2time::toDateTime(*parsed, offset_) : std::string();
 }
 
 std::string V2DataTypes::instant(const Value& dtm) {
   std::string raw;
-  auto parsed = readTime(*this, dtm, raw);
+  auto parsed = readTime(dtm, raw);
   if (!parsed) return {};
   auto i = v2time::toInstant(*parsed, offset_);
   if (!i) {
@@ -550,7 +566,7 @@ std::string V2DataTypes::instant(const Value& dtm) {
 
 std::string V2DataTypes::date(const Value& dtm) {
   std::string raw;
-  auto parsed = readTime(*this, dtm, raw);
+  auto parsed = readTime(dtm, raw);
   return parsed ? v2time::toDate(*parsed) : std::string();
 }
 
@@ -574,22 +590,22 @@ bool V2DataTypes::when(Element* parent, std::string_view periodName, std::string
 // ---- quantities --------------------------------------------------------------------------
 
 void V2DataTypes::unit(Element* quantity, const Value& cwe, bool sub) {
-  const std::string code = v2Code(text(v2Part(cwe, 1, sub)));
-  std::string unitText = text(v2Part(cwe, 2, sub));
-  if (unitText.empty()) unitText = text(v2Part(cwe, 9, sub));
+  const hl7v2::Parts parts(cwe, sub);
+  const std::string code = v2Code(text(parts.part(1)));
+  std::string unitText = text(parts.part(2));
+  if (unitText.empty()) unitText = text(parts.part(9));
   if (unitText.empty()) unitText = code;
   if (unitText.empty()) return;
   b_.primitive(quantity, "unit", unitText);
-  const std::string systemName = text(v2Part(cwe, 3, sub));
+  const std::string systemName = text(parts.part(3));
   std::string ucum;
   if (systemName == "UCUM" && !code.empty()) {
     if (conformance::ucum::isValid(code)) {
       ucum = code;
     } else {
       ucum = t_.ucumFor(code);
-      warning(v2Part(cwe, 1, sub),
-              "'" + code + "' is said to be UCUM but is not" +
-                  (ucum.empty() ? "; kept as unit text" : "; read as " + ucum));
+      warning(parts.part(1), "'" + code + "' is said to be UCUM but is not" +
+                                 (ucum.empty() ? "; kept as unit text" : "; read as " + ucum));
     }
   } else if (!code.empty()) {
     ucum = t_.ucumFor(code);

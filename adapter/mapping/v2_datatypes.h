@@ -21,6 +21,7 @@
 #include "hl7v2/message.h"
 #include "mapping/bundle_builder.h"
 #include "mapping/v2_terminology.h"
+#include "mapping/v2_time.h"
 
 namespace trialbridge::mapping {
 
@@ -143,10 +144,14 @@ class V2DataTypes {
 
  private:
   const conformance::CodeSystemInfo* codeSystem(std::string_view system) const;
+  // DTM-1 read (its text into `text`), with an error when it is not a date and time; nullopt
+  // then and when it is empty.
+  std::optional<v2time::DateTime> readTime(const hl7v2::Value& v, std::string& text);
   // A value's text, with escape warnings reported.
   std::string text(const hl7v2::Value& v);
-  void addCodingTriplet(core::Element* cc, const hl7v2::Value& cwe, size_t first, size_t version,
-                        bool sub);
+  // The coding of one CWE triplet (code at `first`, its version at `version`) from the CWE's
+  // parts.
+  void addCodingTriplet(core::Element* cc, const hl7v2::Parts& parts, size_t first, size_t version);
 
   ResourceBuilder& b_;
   const V2Terminology& t_;
@@ -155,6 +160,9 @@ class V2DataTypes {
   mutable std::vector<std::pair<std::string, const conformance::CodeSystemInfo*>> systems_;
   std::string offset_ = "Z";
   std::string warnedSystems_;  // names already warned about, '\n'-separated
+  // Times already parsed, as written (a few: cleared when full).
+  static constexpr size_t kTimesKept = 16;
+  std::vector<std::pair<std::string, std::optional<v2time::DateTime>>> times_;
 };
 
 }  // namespace trialbridge::mapping

@@ -56,9 +56,9 @@ void prefixIssues(core::Issues& from, const std::string& origin, core::Issues& t
 }
 
 // Reads an object of strings at `name` into out: its entries are added, or replace those there.
-bool readStringMap(const core::JsonNode& root, std::string_view name,
-                   std::map<std::string, std::string, std::less<>>& out, core::Issues& issues,
-                   const std::string& origin) {
+template <typename StringToString>
+bool readStringMap(const core::JsonNode& root, std::string_view name, StringToString& out,
+                   core::Issues& issues, const std::string& origin) {
   const core::JsonNode section = root.get(name);
   if (!section.exists()) return true;
   if (!section.isObject()) {

@@ -24,6 +24,7 @@
 
 #include "core/element.h"
 #include "core/issue.h"
+#include "core/string_map.h"
 
 namespace trialbridge::mapping {
 
@@ -78,9 +79,11 @@ class V2Terminology {
   void readConceptMap(const core::Element& map);
 
   using Map = std::map<std::string, std::string, std::less<>>;
-  Map codingSystems_, oids_, universalIdTypes_, assigningAuthorities_, units_, unitsFolded_;
+  // Hashed: asked for on every coded value of a message.
+  core::StringMap<std::string> codingSystems_;
+  Map oids_, universalIdTypes_, assigningAuthorities_, units_, unitsFolded_;
   // target '\n' source '\n' code -> target concept
-  std::map<std::string, Target, std::less<>> concepts_;
+  core::StringMap<Target> concepts_;
 };
 
 }  // namespace trialbridge::mapping

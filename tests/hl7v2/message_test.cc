@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "test_messages.h"
 
 namespace trialbridge::hl7v2 {
@@ -117,6 +120,70 @@ TEST(Message, RepetitionsComponentsSubcomponents) {
   EXPECT_TRUE(f2.component(2).empty());
   EXPECT_EQ(f2.component(3).text(), "y");
   EXPECT_EQ(f2.component(3).location().component, 3u);
+}
+
+// Two Values are the same part of the message: the same bytes at the same place, at the same
+// level and location.
+void expectSameValue(const Value& a, const Value& b, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(a.raw(), b.raw());
+  EXPECT_EQ(a.offset(), b.offset());
+  EXPECT_EQ(a.level(), b.level());
+  EXPECT_EQ(formatLocation(a.location()), formatLocation(b.location()));
+  EXPECT_EQ(a.text(), b.text());
+}
+
+TEST(Message, PartsAreTheComponentsAndSubcomponentsSplitOnce) {
+  const Message m = parseOk(segments(
+      {"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "ZXX|a^b&c&d^^e~f^g|x&y^z|plain|^^|"}));
+  const Segment z = *m.find("ZXX");
+  for (size_t f = 1; f <= 6; ++f) {
+    const Value field = z.field(f);
+    std::vector<Value> values{field, field.repetition(1), field.repetition(2), field.component(2),
+                              field.component(2).subcomponent(2)};
+    for (size_t i = 0; i < values.size(); ++i) {
+      const Value& v = values[i];
+      const Parts parts(v);
+      const Parts subparts(v, true);
+      for (size_t n = 0; n <= 6; ++n) {
+        const std::string at = "field " + std::to_string(f) + " value " + std::to_string(i) +
+                               " part " + std::to_string(n);
+        expectSameValue(parts.part(n), v.component(n), at);
+        expectSameValue(subparts.part(n), v.subcomponent(n), at + " (sub)");
+      }
+    }
+  }
+  // The first repetition's components, not the field split at its repetitions too.
+  const Parts parts(z.field(1));
+  EXPECT_EQ(parts.part(1).raw(), "a");
+  EXPECT_EQ(parts.part(2).raw(), "b&c&d");
+  EXPECT_TRUE(parts.part(3).empty());
+  EXPECT_EQ(parts.part(4).raw(), "e");
+  EXPECT_EQ(parts.part(4).location().component, 4u);
+  EXPECT_TRUE(parts.part(5).empty());
+  EXPECT_EQ(parts.part(5).offset(), z.field(1).repetition(2).offset() - 1);  // at the '~'
+  // A component's subcomponents.
+  const Parts subs(z.field(1).component(2), true);
+  EXPECT_EQ(subs.part(1).raw(), "b");
+  EXPECT_EQ(subs.part(3).raw(), "d");
+  EXPECT_EQ(subs.part(3).location().subcomponent, 3u);
+  // MSH-1 and MSH-2 are never split.
+  const Parts delimiters(m.header().field(2));
+  EXPECT_EQ(delimiters.part(1).raw(), "^~\\&");
+  EXPECT_TRUE(delimiters.part(2).empty());
+}
+
+TEST(Message, PartsPastTheOnesKeptAreStillFound) {
+  std::string many = "ZXX|";
+  for (int i = 1; i <= 40; ++i) many += (i > 1 ? "^" : "") + std::to_string(i);
+  const Message m = parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", many}));
+  const Value field = m.find("ZXX")->field(1);
+  const Parts parts(field);
+  for (size_t n = 1; n <= 42; ++n) {
+    expectSameValue(parts.part(n), field.component(n), "part " + std::to_string(n));
+  }
+  EXPECT_EQ(parts.part(40).text(), "40");
+  EXPECT_TRUE(parts.part(41).empty());
 }
 
 TEST(Message, DeeperLevelsOfASimpleValue) {
@@ -366,6 +433,29 @@ TEST(MessageErrors, ControlCharactersAreErrorsAndReplaced) {
   // Tab is text.
   core::Issues none;
   parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||a\tb"}), &none);
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(MessageErrors, AControlCharacterOrDeleteIsFoundAtEveryPlace) {
+  // Text is checked eight bytes at a time: a control character in each place of a word, and in
+  // the bytes after the last whole word, is still found.
+  for (const char control : {'\x01', '\x1f', '\x7f', '\x0b'}) {
+    for (size_t at = 0; at < 19; ++at) {
+      std::string value(19, 'a');
+      value[at] = control;
+      core::Issues issues;
+      const Message m = parseOk(
+          segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||" + value}), &issues);
+      ASSERT_EQ(issues.size(), 1u) << static_cast<int>(control) << " at " << at;
+      EXPECT_EQ(issues.items()[0].location, "NTE-3");
+      std::string replaced = value;
+      replaced[at] = '?';
+      EXPECT_EQ(m.find("NTE")->field(3).text(), replaced);
+    }
+  }
+  // Nothing else is: tab, CR and LF, '~' (0x7e) and ' ' (0x20) are text or terminators.
+  core::Issues none;
+  parseOk(segments({"MSH|^~\\&|A||||20250312||ORU^R01|C1|P|2.5.1", "NTE|1||a\tb c~ ~d"}), &none);
   EXPECT_TRUE(none.empty());
 }
 

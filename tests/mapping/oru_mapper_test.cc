@@ -7,10 +7,13 @@
 // and review `git diff tests/mapping/golden/v2/`.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "hl7v2/batch.h"
 #include "v2_test_util.h"
@@ -171,6 +174,49 @@ TEST(Ids, ADeletionMarksTheObservationEnteredInError) {
   EXPECT_EQ(jsonAt(deleted.first("Observation"), "/status"), "\"entered-in-error\"");
   EXPECT_EQ(jsonAt(deleted.first("Observation"), "/note/0/text"),
             "\"Result withdrawn: the AST was reported on the wrong patient.\"");
+}
+
+// V2Mapper keeps what it learns of the type model from one message to the next (a cache per
+// thread that maps, lent from a pool): a message's Bundle must not depend on what the mapper
+// mapped before, nor on how many threads map at once.
+TEST(Mapper, ABundleDoesNotDependOnWhatWasMappedBeforeNorOnOtherThreads) {
+  const std::vector<std::string> texts{
+      readSource("samples/hl7v2/nct06813157-itp-0001-baseline-cbc.hl7"),
+      oru({"OBX|1|ST|N^Note^L||some text||||||F"}),
+      oru({"OBX|1|SN|A^A^L||<^10|mg||||||F", "NTE|1||a note"}),
+      oru({"OBX|1|CWE|B^B^L||POS^Positive^L||||||F"})};
+  std::vector<std::string> expected;  // each from a mapper of its own
+  for (const std::string& t : texts) {
+    const auto r = mapV2(t);
+    ASSERT_TRUE(r.mapped) << r.describe();
+    expected.push_back(r.json);
+  }
+  std::vector<hl7v2::Message> messages;
+  for (const std::string& t : texts) {
+    core::Issues issues;
+    messages.push_back(*hl7v2::parseMessage(std::string_view(t), issues));
+  }
+  const V2Mapper mapper(test::context());
+  const auto mapOne = [&](size_t i) {
+    core::Issues issues;
+    const std::unique_ptr<core::Document> doc = mapper.map(messages[i], issues);
+    return doc ? core::writeJson(*doc->root(), core::WriteOptions{true}) : std::string();
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = texts.size(); i-- > 0;) EXPECT_EQ(mapOne(i), expected[i]) << i;
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 10; ++round) {
+        const size_t i = static_cast<size_t>(t + round) % texts.size();
+        if (mapOne(i) != expected[i]) ++wrong;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(Samples, PatientsCarryTheSubjectsHospitalIdentifiers) {

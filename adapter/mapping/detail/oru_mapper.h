@@ -13,6 +13,7 @@
 
 #include "core/element.h"
 #include "core/issue.h"
+#include "core/string_map.h"
 #include "hl7v2/message.h"
 #include "hl7v2/oru.h"
 #include "mapping/bundle_builder.h"
@@ -38,7 +39,8 @@ class OruMapper {
  public:
   OruMapper(const hl7v2::Message& message, const V2MapOptions& options,
             const core::TypeResolver& types, const V2Terminology& terminology,
-            const conformance::Terminology& codes, core::Issues& issues);
+            const conformance::Terminology& codes, core::Issues& issues,
+            TypeCache* cache = nullptr);
   std::unique_ptr<core::Document> map(const hl7v2::oru::Structure& oru);
 
   // A deterministic resource id: prefix, '-', 24 hex digits of the SHA-256 of the parts.
@@ -74,6 +76,15 @@ class OruMapper {
   std::string practitionerRole(const std::string& practitionerRef,
                                const std::string& organizationRef);
   std::string organizationFromHd(const hl7v2::Value& hd);
+  // The reference made for `written` (a party as written, with a prefix naming its kind) once a
+  // message: make() gives it the first time.
+  template <typename Make>
+  std::string once(std::string written, Make&& make) {
+    if (auto it = seen_.find(written); it != seen_.end()) return it->second;
+    std::string ref = make();
+    seen_.emplace(std::move(written), ref);
+    return ref;
+  }
   // Notes (NTE-3 repeats) as Annotations of `resource`.
   void notes(core::Element* resource, const std::vector<hl7v2::Segment>& ntes);
   std::string noteText(const std::vector<hl7v2::Segment>& ntes);
@@ -114,7 +125,8 @@ class OruMapper {
   // The next place number to try for an Observation id already taken (by its first id), so that
   // N repeats of one test cost N ids, not N*N/2 (10,000 OBX of one code took 100 s).
   std::map<std::string, int> nextPlace_;
-  std::map<std::string, std::string, std::less<>> seen_;  // people and organizations, as written
+  // People, organizations and roles as written -> their references.
+  core::StringMap<std::string> seen_;
 };
 
 }  // namespace trialbridge::mapping::detail
