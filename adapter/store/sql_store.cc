@@ -848,8 +848,7 @@ Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
     // Conditional writes serialize on their criteria (lockCriteria): a 64-bit hash, computed by
     // the server so that every node agrees whatever its build.
     lockCriteria_ = std::make_unique<Statement>(s);
-    *lockCriteria_ << "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        use(criteriaName_);
+    *lockCriteria_ << "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", use(criteriaName_);
   }
   savepoint_ = std::make_unique<Statement>(s);
   *savepoint_ << "SAVEPOINT unit";

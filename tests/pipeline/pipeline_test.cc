@@ -776,7 +776,8 @@ TEST(PipelineValues, CriteriaKeysIgnoreOrderOnly) {
   const std::string base = key("Patient", "identifier=urn:a|1&family=Doe");
   EXPECT_EQ(key("Patient", "family=Doe&identifier=urn:a|1"), base);
   EXPECT_EQ(key("Patient", "identifier=urn:a|1&family=Doe&family=Doe"), base);
-  EXPECT_EQ(key("Patient", "identifier=urn:a|1,urn:b|2"), key("Patient", "identifier=urn:b|2,urn:a|1"));
+  EXPECT_EQ(key("Patient", "identifier=urn:a|1,urn:b|2"),
+            key("Patient", "identifier=urn:b|2,urn:a|1"));
   EXPECT_NE(key("Patient", "identifier=urn:a|1"), base);
   EXPECT_NE(key("Patient", "identifier=urn:a|1&family=Do"), base);
   EXPECT_NE(key("Patient", "identifier=urn:a|1&family:exact=Doe"), base);
