@@ -89,6 +89,10 @@ store::Status runUnit(store::WriteContext& ctx, std::vector<Step*>& steps, const
 store::Status runSteps(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s,
                        UnitState& state);
 
+// A conditional write's criteria in one canonical text (WriteContext::lockCriteria's key): the
+// same for criteria that differ only in the order of their parameters or of a parameter's OR
+// values (or repeat one), different whenever a parameter, modifier, prefix or value differs.
+std::string criteriaKey(const store::SearchQuery& query);
 // The pipeline's status for a store status.
 Status statusOf(store::Code code);
 

@@ -1,5 +1,6 @@
 // The store unit of a change: everything between "checked and validated" and "durable" happens
 // here, on the store's writer thread, inside one transaction.
+#include <algorithm>
 #include <map>
 
 #include "pipeline/steps.h"
@@ -47,12 +48,54 @@ void fillFrom(EntryResult& e, const store::WriteResult& w) {
   e.json = w.json;
 }
 
+// Appends `field` so that no two sequences of fields give the same text: its length, ':', it.
+void appendField(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+}  // namespace
+
+std::string criteriaKey(const store::SearchQuery& query) {
+  std::vector<std::string> criteria;
+  for (const store::Criterion& c : query.criteria) {
+    std::vector<std::string> values;
+    for (const store::SearchValue& v : c.values) {
+      std::string text;
+      appendField(text, std::to_string(static_cast<int>(v.prefix)));
+      appendField(text, v.text);
+      appendField(text, v.hasSystem ? v.system + "|" + v.code : v.code);
+      appendField(text, v.refType + "/" + v.refId);
+      appendField(text, v.missing ? "m" : "");
+      values.push_back(std::move(text));
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    std::string text;
+    appendField(text, c.name);
+    appendField(text, std::to_string(static_cast<int>(c.modifier)));
+    appendField(text, c.typeModifier);
+    appendField(text, c.chained != nullptr ? c.chained->code : "");
+    for (const std::string& v : values) appendField(text, v);
+    criteria.push_back(std::move(text));
+  }
+  std::sort(criteria.begin(), criteria.end());
+  criteria.erase(std::unique(criteria.begin(), criteria.end()), criteria.end());
+  std::string key;
+  for (const std::string& c : criteria) appendField(key, c);
+  return key;
+}
+
+namespace {
+
 class Unit {
  public:
   Unit(store::WriteContext& ctx, std::vector<Step*>& steps, const Settings& s, UnitState& state)
       : ctx_(ctx), steps_(steps), s_(s), state_(state) {}
 
   store::Status run() {
+    if (store::Status r = lockConditions(); !r) return r;
     for (Step* st : steps_) {
       if (st->method != "DELETE") continue;
       if (store::Status r = remove(*st); !r) return fail(*st, r);
@@ -77,6 +120,23 @@ class Unit {
   }
 
  private:
+  // Conditional creates, updates and deletes serialize on their criteria across writers and
+  // nodes (WriteContext::lockCriteria), so that two with the same criteria cannot both find
+  // nothing and both create. First in the unit, before anything changes (after a deadlock the
+  // store runs the unit again from the start), and in one order (fewer deadlocks).
+  store::Status lockConditions() {
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const Step* st : steps_) {
+      if (st->condition) keys.emplace_back(st->type, criteriaKey(*st->condition));
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (const auto& [type, key] : keys) {
+      if (store::Status s = ctx_.lockCriteria(type, key); !s) return s;
+    }
+    return store::Status::ok();
+  }
+
   store::Status fail(Step& st, store::Status s) {
     state_.failed = &st;
     return s;

@@ -17,6 +17,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -90,6 +91,14 @@ bool uniqueViolation(const Poco::Exception& e) {
   return text.find("duplicate key") != std::string::npos ||
          text.find("23505") != std::string::npos ||
          text.find("UNIQUE constraint") != std::string::npos;
+}
+
+// Whether a statement failed because PostgreSQL chose its transaction as a deadlock's victim
+// (SQLSTATE 40P01): only the statement's savepoint is aborted, the transaction goes on.
+bool deadlock(const Poco::Exception& e) {
+  const std::string text = e.displayText();
+  return text.find("40P01") != std::string::npos ||
+         text.find("deadlock detected") != std::string::npos;
 }
 
 Status dbError(const std::string& what, const Poco::Exception& e) {
@@ -229,6 +238,8 @@ std::string cacheKey(std::string_view type, std::string_view id) {
 // study context's windows and baselines), the receipt lookup.
 constexpr size_t kKeptPerReader = 16;
 constexpr size_t kKeptPerWriter = 4;
+// Runs of a unit that lose a criteria lock to a deadlock before it is answered Unavailable.
+constexpr int kDeadlockRuns = 10;
 
 // A read connection with the statements it keeps. Destroyed whole when its connection fails or
 // the server closed it, its statements with it (kept statements die with their connection).
@@ -248,6 +259,7 @@ class Writer final : public WriteContext {
 
   Status current(std::string_view type, std::string_view id, ResourceVersion& out) override;
   Status match(const SearchQuery& query, size_t limit, std::vector<std::string>& ids) override;
+  Status lockCriteria(std::string_view type, std::string_view key) override;
   Status put(core::Document& doc, const PutOptions& options, WriteResult& out) override;
   Status putPrepared(const std::string& type, const std::string& id, const core::Element& root,
                      const PutOptions& options, WriteResult& out);
@@ -279,6 +291,8 @@ class Writer final : public WriteContext {
     executeAgain(*release_);
   }
   void beginUnit();
+  // Whether the unit that just ran lost a criteria lock to a deadlock (it is to run again).
+  bool deadlocked() const { return deadlocked_; }
   std::vector<std::shared_ptr<const ResourceVersion>>& touched() { return touched_; }
   Status claim(std::string_view topic, size_t limit, int64_t leaseMs,
                std::vector<OutboxMessage>& out);
@@ -306,8 +320,9 @@ class Writer final : public WriteContext {
   Int64 version_ = 0, deleted_ = 0, luMs_ = 0, op_ = 0;
   Int64 curVersion_ = 0, curDeleted_ = 0;
   std::unique_ptr<Statement> selCurrent_, insVersion_, insResource_, updResource_;
-  std::unique_ptr<Statement> savepoint_, release_, rollbackTo_, lockKey_;
-  std::string lockName_;
+  std::unique_ptr<Statement> savepoint_, release_, rollbackTo_, lockKey_, lockCriteria_;
+  std::string lockName_, criteriaName_;
+  bool deadlocked_ = false;
   std::array<std::unique_ptr<Statement>, kIndexTypes.size()> delIndex_;
   // Index rows, column by column.
   std::vector<std::string> rType_, rId_, rParam_, c1_, c2_, c3_, c4_;
@@ -575,6 +590,7 @@ class SqlStore final : public Store {
     Unit unit;
     bool async = false;
     uint64_t seq = 0;
+    int deadlocks = 0;  // runs that lost a criteria lock to a deadlock
     std::promise<Status> done;
   };
 
@@ -830,6 +846,10 @@ Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
     // also covers a resource that does not exist yet (FOR UPDATE locks only existing rows).
     lockKey_ = std::make_unique<Statement>(s);
     *lockKey_ << "SELECT pg_advisory_xact_lock(hashtext($1))", use(lockName_);
+    // Conditional writes serialize on their criteria (lockCriteria): a 64-bit hash, computed by
+    // the server so that every node agrees whatever its build.
+    lockCriteria_ = std::make_unique<Statement>(s);
+    *lockCriteria_ << "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", use(criteriaName_);
   }
   savepoint_ = std::make_unique<Statement>(s);
   *savepoint_ << "SAVEPOINT unit";
@@ -849,6 +869,7 @@ Writer::Writer(SqlStore& store, std::unique_ptr<Session> session)
 void Writer::beginUnit() {
   // Never backwards (the clock may be stepped); units in the same millisecond share it, and
   // history orders them by sequence.
+  deadlocked_ = false;
   const int64_t t = std::max(nowMillis(), lastMs_);
   lastMs_ = t;
   nowMs_ = t;
@@ -883,6 +904,22 @@ Status Writer::current(std::string_view type, std::string_view id, ResourceVersi
   out.lastUpdatedMs = luMs;
   out.op = static_cast<Operation>(op);
   out.json = std::move(json);
+  return Status::ok();
+}
+
+Status Writer::lockCriteria(std::string_view type, std::string_view key) {
+  // SQLite: one writer, holding the write lock from BEGIN IMMEDIATE to COMMIT, already
+  // serializes every unit.
+  if (!lockCriteria_) return Status::ok();
+  // '?' keeps these names apart from the resources' "Type/id" ones.
+  criteriaName_.assign(type).append("?").append(key);
+  try {
+    executeAgain(*lockCriteria_);
+  } catch (const Poco::Exception& e) {
+    if (!deadlock(e)) throw;
+    deadlocked_ = true;
+    return Status::error(Code::Unavailable, "deadlock on a conditional write's lock (run again)");
+  }
   return Status::ok();
 }
 
@@ -1316,6 +1353,10 @@ void SqlStore::writerLoop(size_t index) {
 
 void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
   std::vector<Status> results(jobs.size());
+  // Units that lost a criteria lock to a deadlock: rolled back to their savepoints, they run
+  // again in a later group, once this one has committed and released the locks the other
+  // transaction waits for (running them again in this transaction would deadlock again).
+  std::vector<bool> again(jobs.size(), false);
   if (postgresConnectionClosed(writers_[index]->session())) {
     // The server closed the connection while the writer was idle (PostgreSQL restarted): a new
     // one before the group, rather than failing it. If connecting fails, BEGIN fails below.
@@ -1348,6 +1389,7 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
       } else {
         w.rollbackToSavepoint();
         w.touched().resize(touchedBefore);
+        again[i] = w.deadlocked() && ++jobs[i]->deadlocks < kDeadlockRuns;
       }
       results[i] = std::move(st);
     }
@@ -1399,15 +1441,21 @@ void SqlStore::runGroup(size_t index, std::vector<std::shared_ptr<Job>>& jobs) {
   if (!dialect_.postgres()) boundWal(*writers_[index]);
   {
     std::lock_guard lock(queueMutex_);
-    for (const auto& job : jobs) doneAhead_.insert(job->seq);
+    for (size_t i = jobs.size(); i-- > 0;) {
+      if (again[i]) queue_.push_front(jobs[i]);  // first in line, in their order
+    }
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (!again[i]) doneAhead_.insert(jobs[i]->seq);
+    }
     while (!doneAhead_.empty() && *doneAhead_.begin() == watermark_) {
       doneAhead_.erase(doneAhead_.begin());
       ++watermark_;
     }
   }
   doneCv_.notify_all();
+  if (std::find(again.begin(), again.end(), true) != again.end()) queueCv_.notify_one();
   for (size_t i = 0; i < jobs.size(); ++i) {
-    if (!jobs[i]->async) jobs[i]->done.set_value(std::move(results[i]));
+    if (!jobs[i]->async && !again[i]) jobs[i]->done.set_value(std::move(results[i]));
   }
 }
 

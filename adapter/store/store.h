@@ -260,6 +260,17 @@ class WriteContext {
   virtual Status current(std::string_view type, std::string_view id, ResourceVersion& out) = 0;
   // Ids of live resources matching `query` (at most `limit`; criteria only, no paging).
   virtual Status match(const SearchQuery& query, size_t limit, std::vector<std::string>& ids) = 0;
+  // Serialises this unit with every unit, on any node, that locks the same (type, key) (the
+  // caller's key, e.g. a conditional write's criteria in a canonical form: the store does not
+  // interpret it): the lock is held until the transaction ends, so a unit that locks and then
+  // searches sees what an earlier holder committed. PostgreSQL: pg_advisory_xact_lock on a 64-bit
+  // hash of type and key (a collision only makes two units wait for each other). SQLite: nothing
+  // to do, its one writer already holds the database's write lock for the whole transaction.
+  // Waiting may end in a deadlock (two groups taking two keys in opposite orders): the call then
+  // fails and the store runs the whole unit again, from the start, in a later transaction (its
+  // savepoint rolled back, nothing of it kept; the caller sees only the final outcome). So a unit
+  // takes these locks before it changes anything it would see again on a second run.
+  virtual Status lockCriteria(std::string_view type, std::string_view key) = 0;
   // Stores a new version of the document's root resource, whose id must be set. Sets
   // meta.versionId and meta.lastUpdated in `doc`.
   virtual Status put(core::Document& doc, const PutOptions& options, WriteResult& out) = 0;

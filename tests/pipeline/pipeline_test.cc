@@ -7,12 +7,14 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <thread>
 
 #include "conformance/context.h"
 #include "core/json.h"
 #include "pg_cluster.h"
+#include "pipeline/steps.h"
 #include "validation/validator.h"
 
 namespace trialbridge::pipeline {
@@ -49,6 +51,9 @@ class FailingContext final : public store::WriteContext {
   store::Status match(const store::SearchQuery& q, size_t limit,
                       std::vector<std::string>& ids) override {
     return inner_.match(q, limit, ids);
+  }
+  store::Status lockCriteria(std::string_view type, std::string_view key) override {
+    return inner_.lockCriteria(type, key);
   }
   store::Status put(core::Document& doc, const store::PutOptions& o,
                     store::WriteResult& out) override {
@@ -201,6 +206,7 @@ class PipelineTest : public ::testing::TestWithParam<std::string> {
       o.database = dir_ + "/store.db";
     }
     o.outboxTopics = {{"ResearchStudy", {"registry"}}};
+    storeOptions_ = o;
     auto r = store::openStore(o);
     ASSERT_TRUE(r) << r.message();
     store_ = std::move(r.value());
@@ -258,6 +264,7 @@ class PipelineTest : public ::testing::TestWithParam<std::string> {
   static validation::Validator* validator_;
   static AuditPolicy* policy_;
   std::string dir_;
+  store::StoreOptions storeOptions_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Pipeline> pipeline_;
   Options options_;
@@ -586,6 +593,104 @@ TEST_P(PipelineTest, ConcurrentChangesWithOneKeyWriteOnce) {
   EXPECT_EQ(versions("Patient"), 10);
 }
 
+// Conditional writes with the same criteria at the same time on two nodes (two stores on one
+// PostgreSQL database, several threads each; on SQLite, where one process owns the file, both
+// "nodes" are the one store): each criteria is created once, every other conditional create
+// (REST and transaction entry alike) is answered with the match, none is refused; concurrent
+// conditional updates of one new criteria make one resource with a version each.
+TEST_P(PipelineTest, ConcurrentConditionalWritesAcrossNodesCreateOnce) {
+  std::unique_ptr<store::Store> otherStore;
+  std::unique_ptr<Pipeline> otherPipeline;
+  Pipeline* nodes[2] = {pipeline_.get(), pipeline_.get()};
+  if (GetParam() == "postgresql") {
+    auto r = store::openStore(storeOptions_);
+    ASSERT_TRUE(r) << r.message();
+    otherStore = std::move(r.value());
+    otherPipeline = std::make_unique<Pipeline>(*otherStore, validator_, pipeline_->config());
+    nodes[1] = otherPipeline.get();
+  }
+  const auto patient = [](const std::string& value) {
+    return R"({"resourceType":"Patient","identifier":[{"system":"urn:race","value":")" + value +
+           R"("}]})";
+  };
+  const auto transaction = [&](const std::string& value) {
+    return R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" +
+           patient(value) +
+           R"(,"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:race|)" +
+           value + R"("}}]})";
+  };
+  constexpr int kThreads = 8, kRounds = 12;
+  // Thread t, round r: t % 4 == 3 has criteria of its own, the others share one; t % 4 == 1
+  // sends a transaction, the others a conditional create.
+  const auto valueOf = [](int t, int r) {
+    return t % 4 == 3 ? "own-" + std::to_string(r) + "-" + std::to_string(t)
+                      : "same-" + std::to_string(r);
+  };
+  const auto run = [&](const std::function<Result(Pipeline&, int)>& send) {
+    std::vector<Result> results(kThreads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        ready++;
+        while (ready.load() < kThreads) std::this_thread::yield();
+        results[t] = send(*nodes[t % 2], t);
+      });
+    }
+    for (auto& t : threads) t.join();
+    return results;
+  };
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<Result> results = run([&](Pipeline& node, int t) {
+      const std::string value = valueOf(t, round);
+      if (t % 4 == 1) {
+        core::Issues issues;
+        auto doc = parse(transaction(value), &issues);
+        return node.apply(Change::bundle(std::move(doc), std::move(issues)), options_);
+      }
+      Options o = options_;
+      o.ifNoneExist = "identifier=urn:race|" + value;
+      return node.apply(Change::create(parse(patient(value))), o);
+    });
+    int created = 0;
+    std::set<std::string> ids;
+    for (int t = 0; t < kThreads; ++t) {
+      const Result& r = results[t];
+      ASSERT_TRUE(r.ok()) << "round " << round << ": " << statusName(r.status) << ": "
+                          << text(r.issues);
+      ASSERT_EQ(r.entries.size(), 1u);
+      const Outcome outcome = r.entries[0].outcome;
+      if (t % 4 == 3) {
+        EXPECT_EQ(outcome, Outcome::Created) << "round " << round;
+        continue;
+      }
+      EXPECT_TRUE(outcome == Outcome::Created || outcome == Outcome::Matched);
+      created += outcome == Outcome::Created ? 1 : 0;
+      ids.insert(r.entries[0].id);
+    }
+    EXPECT_EQ(created, 1) << "round " << round;
+    EXPECT_EQ(ids.size(), 1u) << "round " << round;
+    EXPECT_EQ(count("Patient", "identifier=urn:race|same-" + std::to_string(round)), 1);
+  }
+  EXPECT_EQ(count("Patient"), kRounds * 3);  // one shared and two own criteria a round
+  // Conditional updates of criteria nothing matches yet: one creates, the others update it.
+  for (int round = 0; round < kRounds / 2; ++round) {
+    const std::string value = "update-" + std::to_string(round);
+    std::vector<Result> results = run([&](Pipeline& node, int) {
+      return node.apply(Change::conditionalUpdate("Patient", "identifier=urn:race|" + value,
+                                                  parse(patient(value))),
+                        options_);
+    });
+    int created = 0;
+    for (const Result& r : results) {
+      ASSERT_TRUE(r.ok()) << statusName(r.status) << ": " << text(r.issues);
+      created += r.entries[0].outcome == Outcome::Created ? 1 : 0;
+    }
+    EXPECT_EQ(created, 1) << "round " << round;
+    EXPECT_EQ(count("Patient", "identifier=urn:race|" + value), 1) << "round " << round;
+  }
+}
+
 TEST_P(PipelineTest, OutboxRowsCommitWithTheirChange) {
   Result r = create(R"({"resourceType":"ResearchStudy","status":"active"})");
   ASSERT_TRUE(r.ok()) << text(r.issues);
@@ -658,6 +763,30 @@ TEST_P(PipelineTest, ValidateAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, PipelineTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& p) { return p.param; });
+
+TEST(PipelineValues, CriteriaKeysIgnoreOrderOnly) {
+  const auto key = [](std::string_view type, std::string_view query) {
+    store::SearchQuery q;
+    core::Issues issues;
+    store::parseSearch(store::SearchParameterRegistry::r4(), type, store::parseQueryString(query),
+                       {}, q, issues);
+    EXPECT_FALSE(issues.hasErrors()) << query;
+    return detail::criteriaKey(q);
+  };
+  const std::string base = key("Patient", "identifier=urn:a|1&family=Doe");
+  EXPECT_EQ(key("Patient", "family=Doe&identifier=urn:a|1"), base);
+  EXPECT_EQ(key("Patient", "identifier=urn:a|1&family=Doe&family=Doe"), base);
+  EXPECT_EQ(key("Patient", "identifier=urn:a|1,urn:b|2"),
+            key("Patient", "identifier=urn:b|2,urn:a|1"));
+  EXPECT_NE(key("Patient", "identifier=urn:a|1"), base);
+  EXPECT_NE(key("Patient", "identifier=urn:a|1&family=Do"), base);
+  EXPECT_NE(key("Patient", "identifier=urn:a|1&family:exact=Doe"), base);
+  EXPECT_NE(key("Patient", "identifier=urn:a|12"), key("Patient", "identifier=urn:a1|2"));
+  EXPECT_NE(key("Patient", "identifier=urn:a|1"), key("Patient", "identifier=|urn:a1"));
+  EXPECT_NE(key("Patient", "identifier=urn:a|1"), key("Patient", "identifier=urn:a|1,urn:a|2"));
+  EXPECT_NE(key("Patient", "birthdate=ge2000-01-01"), key("Patient", "birthdate=le2000-01-01"));
+  EXPECT_NE(key("Observation", "subject=Patient/1"), key("Observation", "subject=Patient/2"));
+}
 
 TEST(PipelineValues, ETagsAndNames) {
   EXPECT_EQ(parseETag("W/\"3\""), 3);

@@ -1464,6 +1464,72 @@ TEST(PostgresStore, ExclusiveLeaseAcrossNodes) {
   EXPECT_NE(held, nullptr);
 }
 
+// Two nodes' groups take two criteria locks in opposite orders (a1 then a2 on node a, b1 then b2
+// on node b, each pair one group commit): PostgreSQL aborts one of a2, b2 as a deadlock's victim.
+// That unit is rolled back alone and runs again after its group commits, so every unit is stored
+// once and none fails.
+TEST(PostgresStore, CriteriaLocksInOppositeOrdersDeadlockAndRunAgain) {
+  auto& pg = testing::PgCluster::shared();
+  ASSERT_TRUE(pg.running()) << "PostgreSQL test cluster did not start: " << pg.error();
+  StoreOptions o;
+  o.backend = "postgresql";
+  o.database = pg.createDatabase();
+  o.writers = 1;  // one writer a node: the units queued behind the gate make one group
+  auto a = openStore(o);
+  ASSERT_TRUE(a) << a.message();
+  auto b = openStore(o);
+  ASSERT_TRUE(b) << b.message();
+  std::atomic<bool> open{false};
+  std::atomic<int> gates{0}, firstHeld{0}, secondRuns{0};
+  // Waits (bounded) for `flag` to reach `value`: the units below must overlap.
+  const auto await = [](const std::atomic<int>& flag, int value) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (flag.load() < value && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  const auto gate = [&](WriteContext&) {
+    gates++;
+    while (!open.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return Status::ok();
+  };
+  const auto unit = [&](const std::string& first, const std::string& second, const std::string& id,
+                        bool isFirst) {
+    return [&, first, second, id, isFirst](WriteContext& ctx) {
+      if (isFirst) {
+        if (Status s = ctx.lockCriteria("Patient", first); !s) return s;
+        firstHeld++;
+      } else {
+        // The first run waits until both first units hold their keys; a second run does not.
+        if (secondRuns++ < 2) await(firstHeld, 2);
+        if (Status s = ctx.lockCriteria("Patient", second); !s) return s;
+      }
+      auto doc = parse(R"({"resourceType":"Patient","active":true})");
+      setId(*doc, id);
+      WriteResult out;
+      return ctx.put(*doc, PutOptions{}, out);
+    };
+  };
+  std::thread ga([&] { EXPECT_TRUE(a.value()->write(gate)); });
+  std::thread gb([&] { EXPECT_TRUE(b.value()->write(gate)); });
+  await(gates, 2);
+  a.value()->post(unit("k1", "", "a1", true));
+  a.value()->post(unit("", "k2", "a2", false));
+  b.value()->post(unit("k2", "", "b1", true));
+  b.value()->post(unit("", "k1", "b2", false));
+  open = true;
+  ga.join();
+  gb.join();
+  a.value()->flush();
+  b.value()->flush();
+  EXPECT_EQ(secondRuns.load(), 3);  // the victim ran twice
+  for (const char* id : {"a1", "a2", "b1", "b2"}) {
+    ResourceVersion v;
+    EXPECT_TRUE(a.value()->read("Patient", id, v)) << id;
+    EXPECT_EQ(v.version, 1) << id;
+  }
+}
+
 TEST(Store, BadOptionsSayWhy) {
   StoreOptions o;
   o.backend = "oracle";
