@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "pg_cluster.h"
 #include "pipeline/steps.h"
+#include "run_together.h"
 #include "validation/validator.h"
 
 namespace trialbridge::pipeline {
@@ -572,16 +573,9 @@ TEST_P(PipelineTest, ConcurrentChangesWithOneKeyWriteOnce) {
     o.idempotencyKey = "http:client-1:race-" + std::to_string(round);
     constexpr int kThreads = 8;
     std::vector<Result> results(kThreads);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        ready++;
-        while (ready.load() < kThreads) std::this_thread::yield();
-        results[t] = pipeline_->apply(Change::create(parse(kPatient)), o);
-      });
-    }
-    for (auto& t : threads) t.join();
+    testing::runTogether(kThreads, [&](int t) {
+      results[t] = pipeline_->apply(Change::create(parse(kPatient)), o);
+    });
     int first = 0;
     for (const Result& r : results) {
       ASSERT_TRUE(r.ok()) << statusName(r.status) << ": " << text(r.issues);
@@ -628,16 +622,7 @@ TEST_P(PipelineTest, ConcurrentConditionalWritesAcrossNodesCreateOnce) {
   };
   const auto run = [&](const std::function<Result(Pipeline&, int)>& send) {
     std::vector<Result> results(kThreads);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        ready++;
-        while (ready.load() < kThreads) std::this_thread::yield();
-        results[t] = send(*nodes[t % 2], t);
-      });
-    }
-    for (auto& t : threads) t.join();
+    testing::runTogether(kThreads, [&](int t) { results[t] = send(*nodes[t % 2], t); });
     return results;
   };
   for (int round = 0; round < kRounds; ++round) {

@@ -14,6 +14,7 @@
 #include "mapping/oru_mapping.h"
 #include "pg_cluster.h"
 #include "pipeline/pipeline.h"
+#include "run_together.h"
 #include "validation/validator.h"
 
 namespace trialbridge::pipeline {
@@ -380,16 +381,7 @@ TEST_P(V2MessageTest, ConcurrentResendsAreAnsweredOnce) {
     const std::string msg = replace(kOru, "MSG0001", "MSG-C" + std::to_string(round));
     constexpr int kThreads = 8;
     std::vector<Result> results(kThreads);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        ready++;
-        while (ready.load() < kThreads) std::this_thread::yield();
-        results[t] = send(msg);
-      });
-    }
-    for (auto& t : threads) t.join();
+    testing::runTogether(kThreads, [&](int t) { results[t] = send(msg); });
     int first = 0;
     for (const Result& r : results) {
       ASSERT_TRUE(r.ok()) << statusName(r.status) << ": " << errors(r.issues);
