@@ -97,7 +97,6 @@ void readFhir(Section& s, ServiceConfig& c) {
   s.integer("maxBundleEntries", c.api.maxBundleEntries, 1, 100000);
   s.integer("defaultCount", c.api.searchLimits.defaultCount, 1, 10000);
   s.integer("maxCount", c.api.searchLimits.maxCount, 1, 10000);
-  s.integer("estimateCount", c.api.searchLimits.estimateCount, 0, 100000000);
   s.boolean("validateWrites", c.api.validateWrites);
   s.boolean("projectProfiles", c.projectProfiles);
   s.strings("packages", c.packages);

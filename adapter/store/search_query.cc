@@ -106,7 +106,6 @@ class Parser {
   void parse(const QueryParams& params) {
     query_.type = std::string(type_);
     query_.count = limits_.defaultCount;
-    query_.countLimit = limits_.estimateCount;
     for (const auto& [name, value] : params) {
       if (++seen_ > limits_.maxValues) {
         error(IssueType::TooCostly,
@@ -167,8 +166,6 @@ class Parser {
     if (name == "_total") {
       if (value == "none") {
         query_.countTotal = false;
-      } else if (value == "accurate") {
-        query_.countLimit = 0;
       } else if (value != "estimate" && value != "accurate") {
         error(IssueType::Invalid, "_total must be none, estimate or accurate", name);
       }

@@ -100,10 +100,6 @@ struct SearchQuery {
   // "accurate" or "estimate" count, "none" does not). Counting costs in proportion to the
   // matches; a caller that never reads the total (the subject directory) sets it false.
   bool countTotal = true;
-  // When not 0, a full page's count stops past this many matches and the total is then not
-  // given (-1), so that a page costs in proportion to the page, not to the matches: _total
-  // absent or "estimate" (SearchLimits::estimateCount); "accurate" counts every match (0).
-  size_t countLimit = 0;
   std::vector<IncludeSpec> includes;
   std::vector<IncludeSpec> revIncludes;
 };
@@ -112,8 +108,6 @@ struct SearchLimits {
   size_t defaultCount = 20;
   size_t maxCount = 1000;
   size_t maxValues = 100;  // OR values and AND repeats in all
-  // Matches counted at most for a page's total unless _total=accurate (0: count every match).
-  size_t estimateCount = 1000;
   // Unknown or unsupported parameters: an error (Prefer: handling=strict) or a warning, ignored.
   bool strict = false;
 };

@@ -582,8 +582,7 @@ class SqlStore final : public Store {
   // Runs a search's criteria on `session` (the writer's, inside its transaction, or a reader's).
   Status runSearch(Session& session, const SearchQuery& query, bool page, bool withJson,
                    std::vector<ResourceVersion>& rows);
-  // Counts the matches of `query` into `total`; with a `limit` (not 0), -1 when there are more.
-  Status countSearch(Session& session, const SearchQuery& query, size_t limit, int64_t& total);
+  Status countSearch(Session& session, const SearchQuery& query, int64_t& total);
 
  private:
   struct Job {
@@ -1598,18 +1597,13 @@ Status SqlStore::history(const HistoryQuery& q, HistoryResult& out) {
   });
 }
 
-Status SqlStore::countSearch(Session& session, const SearchQuery& query, size_t limit,
-                             int64_t& total) {
+Status SqlStore::countSearch(Session& session, const SearchQuery& query, int64_t& total) {
   SqlText sql;
   sql.sqlite = !dialect_.postgres();
-  // With a limit, the count reads at most limit + 1 matches; past the limit it is not given.
-  sql.add(limit == 0 ? "SELECT COUNT(*) FROM resources r"
-                     : "SELECT COUNT(*) FROM (SELECT 1 FROM resources r");
-  sql.add(" WHERE r.res_type = ? AND r.deleted = 0").bind(query.type);
+  sql.add("SELECT COUNT(*) FROM resources r WHERE r.res_type = ? AND r.deleted = 0")
+      .bind(query.type);
   appendCriteria(query, sql);
-  if (limit != 0) sql.add(" LIMIT ?) c").bind(static_cast<int64_t>(limit) + 1);
   total = queryInteger(session, dialect_.sql(sql.text), sql.binds);
-  if (limit != 0 && total > static_cast<int64_t>(limit)) total = -1;
   return Status::ok();
 }
 
@@ -1703,14 +1697,14 @@ Status SqlStore::search(const SearchQuery& query, SearchResult& out) {
   }
   return withReader([&](Reader& r) {
     Session& s = *r.session;
-    if (query.summaryCount) return countSearch(s, query, 0, out.total);  // asked for: exact
+    if (query.summaryCount) return countSearch(s, query, out.total);
     if (Status st = runSearch(s, query, true, true, out.matches); !st) return st;
     // A page that is not full (and not past the end) gives the total without counting.
     if (out.matches.size() < query.count && (!out.matches.empty() || query.offset == 0)) {
       out.total = static_cast<int64_t>(query.offset + out.matches.size());
     } else if (!query.countTotal) {
       out.total = -1;
-    } else if (Status st = countSearch(s, query, query.countLimit, out.total); !st) {
+    } else if (Status st = countSearch(s, query, out.total); !st) {
       return st;
     }
     if (out.matches.empty()) return Status::ok();

@@ -949,31 +949,6 @@ TEST_P(SearchTest, TotalNoneSkipsTheCount) {
   EXPECT_TRUE(issues.hasErrors());
 }
 
-// _total=estimate (the default) counts at most SearchLimits::estimateCount matches: past it the
-// total is not given; at or under it, it is exact; _total=accurate and _summary=count count all.
-TEST_P(SearchTest, EstimateStopsCountingPastItsLimit) {
-  auto total = [&](std::string_view query, size_t estimateCount) {
-    SearchQuery q;
-    core::Issues issues;
-    SearchLimits limits;
-    limits.estimateCount = estimateCount;
-    parseSearch(store_->registry(), "Observation", parseQueryString(query), limits, q, issues);
-    EXPECT_FALSE(issues.hasErrors()) << query;
-    SearchResult r;
-    EXPECT_TRUE(store_->search(q, r));
-    return r.total;
-  };
-  EXPECT_EQ(total("_count=2", 3), -1);  // 4 matches, counted to 3 at most
-  EXPECT_EQ(total("_count=2&_total=estimate", 3), -1);
-  EXPECT_EQ(total("_count=2", 4), 4);
-  EXPECT_EQ(total("_count=2", 0), 4);  // 0: no limit
-  EXPECT_EQ(total("_count=2&_total=accurate", 3), 4);
-  EXPECT_EQ(total("_summary=count", 1), 4);
-  EXPECT_EQ(total("_count=10", 1), 4);  // a page that is not full tells its total
-  EXPECT_EQ(total("code=http://loinc.org|777-3&_count=2", 3), -1);
-  EXPECT_EQ(total("value-quantity=ge120&_count=1", 2), 2);
-}
-
 // A sort key's correlated subquery looks up the resource's own rows (the _res index on SQLite):
 // with the (type, param, value) index the planner would scan every value of the type per match.
 TEST(SearchSql, SortKeysUseTheResourceIndexOnSqlite) {
